@@ -1,0 +1,490 @@
+"""Walk distances on the network: snapping, bounded multi-source searches, isochrones.
+
+Points (stations, homes) are snapped to the nearest street *edge*, keeping their offset
+along it. A station is a source that enters the network at both ends of its street: at
+``offset`` metres from the ``u`` end and ``length - offset`` metres from the ``v`` end. A
+home is reached at ``min(d[u] + offset, d[v] + length - offset)``, or directly along the
+street when a station stands on the same street.
+
+All searches run scipy's compiled Dijkstra on the network's CSR matrix, augmented with one
+virtual node per station; their results equal networkx's ``multi_source_dijkstra`` on the
+same graph (``tests/test_access.py`` checks this).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+import geopandas as gpd
+import numpy as np
+import numpy.typing as npt
+import pandas as pd
+import shapely
+from shapely.ops import substring
+from scipy import sparse
+from scipy.sparse import csgraph
+
+from planner.errors import InputDataError
+from planner.network import ZERO_LENGTH_M, WalkNetwork
+
+FloatArray = npt.NDArray[np.float64]
+IntArray = npt.NDArray[np.int64]
+
+#: Budget in bytes for the dense distance blocks of per-station searches.
+_BLOCK_BYTES = 64 * 2**20
+
+
+@dataclass(frozen=True, eq=False)
+class Snapped:
+    """Points placed on the street network.
+
+    Attributes
+    ----------
+    index
+        Index of the input points, in input order.
+    edge
+        Row position in ``network.edges`` of each point's street, ``-1`` when off-network.
+    offset_m
+        Distance along the street from its ``u`` end to the point's foot, metres.
+    snap_m
+        Straight-line distance from the point to its street, metres (NaN when off-network).
+    """
+
+    index: pd.Index
+    edge: IntArray
+    offset_m: FloatArray
+    snap_m: FloatArray
+
+    @property
+    def on_network(self) -> npt.NDArray[np.bool_]:
+        """True for points within the maximum snap distance of a street."""
+        return self.edge >= 0
+
+    def __len__(self) -> int:
+        return int(self.edge.shape[0])
+
+
+@dataclass(frozen=True, eq=False)
+class NodeDistances:
+    """Distance from every network node to its nearest station.
+
+    Attributes
+    ----------
+    dist_m
+        Walk distance in metres, ``inf`` where no station is within the search limit.
+    nearest
+        Position (in the snapped station set) of the nearest station, ``-1`` where none.
+    limit_m
+        The search limit in metres, or None for an unbounded search.
+    """
+
+    dist_m: FloatArray
+    nearest: IntArray
+    limit_m: float | None
+
+
+def snap_points(network: WalkNetwork, points: gpd.GeoSeries, *, max_snap_m: float) -> Snapped:
+    """Snap points to their nearest street edge.
+
+    Parameters
+    ----------
+    network
+        The walking network.
+    points
+        Point geometries with a CRS; reprojected to the network's CRS. Not modified.
+    max_snap_m
+        Points farther than this from every street are marked off-network (``edge == -1``)
+        instead of being moved.
+
+    Returns
+    -------
+    Snapped
+        Street, offset along it, and snap distance per point, in input order.
+    """
+    if points.crs is None:
+        msg = "Points have no CRS; set one (e.g. points.set_crs('EPSG:4326'))."
+        raise InputDataError(msg)
+    geoms = points.to_crs(network.crs).to_numpy()
+    n = len(geoms)
+    edge = np.full(n, -1, dtype=np.int64)
+    offset = np.zeros(n, dtype=np.float64)
+    snap = np.full(n, np.nan, dtype=np.float64)
+    if n:
+        (pt_idx, edge_idx), dists = network.edge_tree.query_nearest(
+            geoms, max_distance=max_snap_m, return_distance=True, all_matches=False
+        )
+        edge[pt_idx] = edge_idx
+        snap[pt_idx] = dists
+        lines = network.edges.geometry.to_numpy()[edge_idx]
+        frac = shapely.line_locate_point(lines, geoms[pt_idx], normalized=True)
+        frac = np.nan_to_num(frac, nan=0.0)
+        offset[pt_idx] = frac * network.edges["length_m"].to_numpy()[edge_idx]
+    for arr in (edge, offset, snap):
+        arr.setflags(write=False)
+    return Snapped(index=points.index, edge=edge, offset_m=offset, snap_m=snap)
+
+
+def nearest_station_distances(
+    network: WalkNetwork, stations: Snapped, *, limit_m: float | None = None
+) -> NodeDistances:
+    """Walk distance from every node to the nearest station, in one multi-source search.
+
+    Parameters
+    ----------
+    network
+        The walking network.
+    stations
+        Snapped stations; off-network stations are not sources.
+    limit_m
+        Stop the search at this distance (metres); None searches the whole network.
+
+    Returns
+    -------
+    NodeDistances
+        Distance and nearest-station position per node.
+    """
+    graph, sources = _augmented(network, stations)
+    n = network.n_nodes
+    if sources.size == 0:
+        return NodeDistances(
+            dist_m=np.full(n, np.inf), nearest=np.full(n, -1, dtype=np.int64), limit_m=limit_m
+        )
+    dist, _, src = csgraph.dijkstra(
+        graph,
+        directed=True,
+        indices=n + np.arange(sources.size),
+        min_only=True,
+        limit=np.inf if limit_m is None else limit_m,
+        return_predecessors=True,
+    )
+    nearest = np.where(src[:n] >= 0, sources[np.maximum(src[:n] - n, 0)], -1).astype(np.int64)
+    return NodeDistances(dist_m=np.asarray(dist[:n]), nearest=nearest, limit_m=limit_m)
+
+
+def point_distances(
+    network: WalkNetwork,
+    node_dist: NodeDistances,
+    stations: Snapped,
+    points: Snapped,
+) -> tuple[FloatArray, IntArray]:
+    """Walk distance from snapped points to their nearest station.
+
+    Parameters
+    ----------
+    network
+        The walking network the points and stations were snapped to.
+    node_dist
+        Result of :func:`nearest_station_distances` for ``stations``.
+    stations
+        The same snapped stations.
+    points
+        Snapped points (homes).
+
+    Returns
+    -------
+    dist_m, nearest
+        Distance in metres (``inf`` when unreachable or off-network) and the position of
+        the nearest station (``-1`` when none) per point.
+
+    Notes
+    -----
+    A point at offset :math:`h` on street :math:`(u, v)` of length :math:`L` is at
+    :math:`\\min(d_u + h,\\; d_v + L - h)`; a station at offset :math:`o` on the same street
+    also reaches it directly at :math:`|o - h|`.
+    """
+    return _point_distances(network, node_dist.dist_m, node_dist.nearest, stations, points)
+
+
+def station_reach(
+    network: WalkNetwork,
+    stations: Snapped,
+    points: Snapped,
+    *,
+    limit_m: float,
+) -> Iterator[tuple[IntArray, FloatArray]]:
+    """Points within ``limit_m`` of each station, one bounded search per station.
+
+    Parameters
+    ----------
+    network
+        The walking network.
+    stations
+        Snapped stations.
+    points
+        Snapped points.
+    limit_m
+        Walk limit in metres.
+
+    Yields
+    ------
+    point_positions, dist_m
+        For each station in order: positions of the points within the limit and their
+        distances. Off-network stations yield empty arrays.
+    """
+    graph, sources = _augmented(network, stations)
+    n = network.n_nodes
+    empty = (np.empty(0, dtype=np.int64), np.empty(0, dtype=np.float64))
+    block = max(1, _BLOCK_BYTES // (8 * (graph.shape[0] + len(points) + 1)))
+    pos_of_station = {int(s): i for i, s in enumerate(sources)}
+    for start in range(0, len(stations), block):
+        chunk = np.arange(start, min(start + block, len(stations)))
+        active = np.array([s for s in chunk if s in pos_of_station], dtype=np.int64)
+        dists: dict[int, FloatArray] = {}
+        if active.size:
+            virtual = n + np.array([pos_of_station[int(s)] for s in active])
+            dmat = np.atleast_2d(
+                csgraph.dijkstra(graph, directed=True, indices=virtual, limit=limit_m)
+            )
+            for row, s in enumerate(active):
+                only = _only(stations, int(s))
+                d, _ = _point_distances(
+                    network, dmat[row, :n], np.zeros(n, dtype=np.int64), only, points
+                )
+                dists[int(s)] = d
+        for s in chunk:
+            d = dists.get(int(s))
+            if d is None:
+                yield empty
+                continue
+            within = np.flatnonzero(d <= limit_m)
+            yield within.astype(np.int64), d[within]
+
+
+def reached_edge_parts(
+    network: WalkNetwork,
+    node_dist_m: FloatArray,
+    stations: Snapped,
+    *,
+    limit_m: float,
+) -> gpd.GeoSeries:
+    """Street pieces within ``limit_m`` of the stations, cut at the limit.
+
+    Parameters
+    ----------
+    network
+        The walking network.
+    node_dist_m
+        Distance from each node to the nearest of ``stations`` (at least up to ``limit_m``).
+    stations
+        The stations the distances were computed from (their own streets are reached
+        directly from the station's position).
+    limit_m
+        Walk limit in metres.
+
+    Returns
+    -------
+    geopandas.GeoSeries
+        LineStrings in the network's CRS, indexed by edge position (one edge may appear
+        twice when it is reached from both ends but not in the middle).
+    """
+    whole, pieces = _reached(network, node_dist_m, stations, limit_m=limit_m)
+    geoms = network.edges.geometry.to_numpy()
+    idx = [*whole.tolist(), *(e for e, _ in pieces)]
+    out = [*geoms[whole], *(g for _, g in pieces)]
+    return gpd.GeoSeries(out, index=pd.Index(idx, name="edge"), crs=network.crs)
+
+
+def isochrone_polygons(
+    network: WalkNetwork,
+    node_dist_m: FloatArray,
+    stations: Snapped,
+    *,
+    limits_m: tuple[float, ...],
+    buffer_m: float,
+) -> list[shapely.Geometry]:
+    """Nested isochrone polygons, one per limit, built from reached street pieces.
+
+    Parameters
+    ----------
+    network
+        The walking network.
+    node_dist_m
+        Distance from each node to the nearest of ``stations``, at least up to the largest
+        limit.
+    stations
+        The stations the distances were computed from.
+    limits_m
+        Ascending limits in metres.
+    buffer_m
+        Half-width of the strip around each reached street piece.
+
+    Returns
+    -------
+    list of shapely geometries
+        One (Multi)Polygon per limit, each containing the previous one (bands are nested by
+        construction: each is the union of the previous band and the streets it adds).
+
+    Notes
+    -----
+    Streets are buffered piece by piece and then unioned; buffering one merged line set
+    gives the same polygon many times slower. No convex or concave hull is used, so the
+    polygon does not bridge rivers or railways that the network does not cross.
+    """
+    geoms = network.edges.geometry.to_numpy()
+    out: list[shapely.Geometry] = []
+    previous: shapely.Geometry = shapely.Polygon()
+    done = np.zeros(len(geoms), dtype=bool)  # edges wholly inside the previous band
+    for limit in limits_m:
+        whole, pieces = _reached(network, node_dist_m, stations, limit_m=limit)
+        new_whole = whole[~done[whole]]
+        lines = np.array([*geoms[new_whole], *(g for e, g in pieces if not done[e])], dtype=object)
+        buffered = shapely.buffer(lines, buffer_m, quad_segs=3)
+        poly = shapely.union_all(np.append(buffered, previous))
+        out.append(poly)
+        previous = poly
+        done[whole] = True
+    return out
+
+
+def single_station_distances(
+    network: WalkNetwork, stations: Snapped, position: int, *, limit_m: float | None
+) -> FloatArray:
+    """Node distances from one station (by position in ``stations``), bounded by ``limit_m``."""
+    only = _only(stations, position)
+    return nearest_station_distances(network, only, limit_m=limit_m).dist_m
+
+
+# --------------------------------------------------------------------------- internals
+
+
+def _only(stations: Snapped, position: int) -> Snapped:
+    sl = slice(position, position + 1)
+    return Snapped(
+        index=stations.index[sl],
+        edge=stations.edge[sl],
+        offset_m=stations.offset_m[sl],
+        snap_m=stations.snap_m[sl],
+    )
+
+
+def _augmented(network: WalkNetwork, stations: Snapped) -> tuple[sparse.csr_array, IntArray]:
+    """CSR with one virtual node per on-network station, linked to both ends of its street.
+
+    Returns the matrix and, for each virtual node in order, the station's position.
+    """
+    sources = np.flatnonzero(stations.on_network).astype(np.int64)
+    base = network.csr
+    n = network.n_nodes
+    k = sources.size
+    e = stations.edge[sources]
+    length = network.edges["length_m"].to_numpy()[e]
+    off = stations.offset_m[sources]
+    u = network.edges["u_idx"].to_numpy()[e]
+    v = network.edges["v_idx"].to_numpy()[e]
+    loop = u == v
+    w_u = np.where(loop, np.minimum(off, length - off), off)
+    w_v = length - off
+    counts = np.where(loop, 1, 2)
+    cols = np.empty(int(counts.sum()), dtype=base.indices.dtype)
+    data = np.empty(cols.shape[0], dtype=np.float64)
+    starts = np.concatenate([[0], np.cumsum(counts)[:-1]])
+    cols[starts] = u
+    data[starts] = w_u
+    two = ~loop
+    cols[starts[two] + 1] = v[two]
+    data[starts[two] + 1] = w_v[two]
+    data = np.maximum(data, ZERO_LENGTH_M)
+    indptr = np.concatenate([base.indptr, base.indptr[-1] + np.cumsum(counts)])
+    matrix = sparse.csr_array(
+        (
+            np.concatenate([base.data, data]),
+            np.concatenate([base.indices, cols]),
+            indptr.astype(base.indptr.dtype, copy=False),
+        ),
+        shape=(n + k, n + k),
+    )
+    return matrix, sources
+
+
+def _point_distances(
+    network: WalkNetwork,
+    node_dist_m: FloatArray,
+    node_nearest: IntArray,
+    stations: Snapped,
+    points: Snapped,
+) -> tuple[FloatArray, IntArray]:
+    m = len(points)
+    dist = np.full(m, np.inf)
+    nearest = np.full(m, -1, dtype=np.int64)
+    on = np.flatnonzero(points.on_network)
+    if on.size == 0:
+        return dist, nearest
+    edges = network.edges
+    e = points.edge[on]
+    h = points.offset_m[on]
+    length = edges["length_m"].to_numpy()[e]
+    u = edges["u_idx"].to_numpy()[e]
+    v = edges["v_idx"].to_numpy()[e]
+    via_u = node_dist_m[u] + h
+    via_v = node_dist_m[v] + (length - h)
+    use_v = via_v < via_u
+    dist[on] = np.where(use_v, via_v, via_u)
+    nearest[on] = np.where(use_v, node_nearest[v], node_nearest[u])
+    nearest[on[~np.isfinite(dist[on])]] = -1
+
+    # Stations on the same street reach the point directly along it.
+    s_on = np.flatnonzero(stations.on_network)
+    if s_on.size:
+        st = pd.DataFrame({"edge": stations.edge[s_on], "s_off": stations.offset_m[s_on]})
+        st["station"] = s_on
+        pt = pd.DataFrame({"edge": e, "h": h, "pos": on})
+        same = pt.merge(st, on="edge", how="inner")
+        if len(same):
+            direct = (same["s_off"] - same["h"]).abs().to_numpy()
+            same["direct"] = direct
+            best = same.loc[same.groupby("pos")["direct"].idxmin()]
+            pos = best["pos"].to_numpy()
+            better = best["direct"].to_numpy() < dist[pos]
+            dist[pos[better]] = best["direct"].to_numpy()[better]
+            nearest[pos[better]] = best["station"].to_numpy()[better]
+    return dist, nearest
+
+
+def _reached(
+    network: WalkNetwork, node_dist_m: FloatArray, stations: Snapped, *, limit_m: float
+) -> tuple[IntArray, list[tuple[int, object]]]:
+    """Edges reached whole, and (edge, piece) for edges reached only in part."""
+    edges = network.edges
+    length = edges["length_m"].to_numpy()
+    du = node_dist_m[edges["u_idx"].to_numpy()]
+    dv = node_dist_m[edges["v_idx"].to_numpy()]
+    from_u = np.clip(limit_m - du, 0.0, length)  # reached interval [0, from_u]
+    from_v = np.clip(limit_m - dv, 0.0, length)  # reached interval [length - from_v, length]
+    whole_mask = (from_u + from_v >= length) & (length > 0)
+    station_spans: dict[int, list[tuple[float, float]]] = {}
+    for e, o in zip(stations.edge, stations.offset_m, strict=True):
+        if e >= 0 and not whole_mask[e]:
+            station_spans.setdefault(int(e), []).append((o - limit_m, o + limit_m))
+    partial = np.flatnonzero(~whole_mask & ((from_u > 0) | (from_v > 0)))
+    geoms = edges.geometry.to_numpy()
+    pieces: list[tuple[int, object]] = []
+    for e in sorted(set(partial.tolist()) | set(station_spans)):
+        ln = length[e]
+        spans = [(0.0, from_u[e]), (ln - from_v[e], ln), *station_spans.get(e, [])]
+        merged = _merge_spans(spans, ln)
+        if merged == [(0.0, ln)]:
+            pieces.append((e, geoms[e]))
+            continue
+        pieces.extend((e, _substring(geoms[e], a, b, ln)) for a, b in merged)
+    return np.flatnonzero(whole_mask).astype(np.int64), pieces
+
+
+def _merge_spans(spans: list[tuple[float, float]], length: float) -> list[tuple[float, float]]:
+    clipped = sorted(
+        (max(0.0, a), min(length, b)) for a, b in spans if min(length, b) > max(0.0, a)
+    )
+    merged: list[tuple[float, float]] = []
+    for a, b in clipped:
+        if merged and a <= merged[-1][1]:
+            merged[-1] = (merged[-1][0], max(merged[-1][1], b))
+        else:
+            merged.append((a, b))
+    return merged
+
+
+def _substring(line: shapely.LineString, start_m: float, end_m: float, length_m: float) -> object:
+    """The piece of ``line`` between two distances given in network metres."""
+    frac_a = start_m / length_m if length_m > 0 else 0.0
+    frac_b = end_m / length_m if length_m > 0 else 1.0
+    return substring(line, frac_a, frac_b, normalized=True)

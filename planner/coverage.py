@@ -1,0 +1,356 @@
+"""Who is served: coverage figures, per-station catchments and gap zones.
+
+:func:`analyze_coverage` is the library's main entry point: stations and demand in, a frozen
+:class:`CoverageResult` of GeoDataFrames out.
+"""
+
+from __future__ import annotations
+
+import logging
+import warnings
+from dataclasses import dataclass
+from typing import Any
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import shapely
+
+from planner import __version__
+from planner.access import (
+    Snapped,
+    isochrone_polygons,
+    nearest_station_distances,
+    point_distances,
+    single_station_distances,
+    snap_points,
+    station_reach,
+)
+from planner.config import AnalysisConfig
+from planner.errors import OffNetworkWarning
+from planner.network import WalkNetwork
+from planner.sources import WGS84, validate_points
+
+logger = logging.getLogger(__name__)
+
+#: Values of the demand layer's ``status`` column.
+STATUS_COVERED = "covered"
+STATUS_BEYOND = "beyond_limit"
+STATUS_UNREACHABLE = "unreachable"
+STATUS_OFF_NETWORK = "off_network"
+
+
+@dataclass(frozen=True, eq=False)
+class CoverageResult:
+    """The outcome of :func:`analyze_coverage`. All layers are in WGS84.
+
+    Attributes
+    ----------
+    config
+        The settings used.
+    stations
+        Input stations (same index and columns) plus ``snap_m``, ``on_network``,
+        ``homes_served``, ``population_served`` (within the limit of this station) and
+        ``population_only_here`` (within the limit of no other station).
+    demand
+        Input demand points plus ``walk_min`` (to the nearest station, NaN when
+        unreachable or off-network), ``nearest_station`` (its id), ``covered`` (bool),
+        ``stations_within`` (how many stations are within the limit), ``status`` (one of
+        ``covered``, ``beyond_limit``, ``unreachable``, ``off_network``) and ``snap_m``.
+    isochrones
+        Per station and band: ``station_id``, ``band_min`` and the area reachable within
+        ``band_min`` minutes; bands of a station are nested. Empty when there are more
+        stations than ``config.max_isochrone_stations``.
+    coverage_area
+        Per band: ``band_min`` and the area within ``band_min`` minutes of any station.
+    gaps
+        Gap zones, largest population first: ``gap_id``, ``homes``, ``population``,
+        ``walk_min_nearest`` and ``walk_min_median`` (walk time of the zone's homes to their
+        nearest station), ``nearest_station``, ``homes_off_network`` and the zone outline.
+    network_facts
+        Size of the network analysed and what was left out as disconnected.
+    """
+
+    config: AnalysisConfig
+    stations: gpd.GeoDataFrame
+    demand: gpd.GeoDataFrame
+    isochrones: gpd.GeoDataFrame
+    coverage_area: gpd.GeoDataFrame
+    gaps: gpd.GeoDataFrame
+    network_facts: dict[str, Any]
+
+    @property
+    def population_total(self) -> float:
+        """Population of all demand points, off-network ones included."""
+        return float(self.demand["population"].sum())
+
+    @property
+    def population_covered(self) -> float:
+        """Population within the walk limit of a station."""
+        return float(self.demand.loc[self.demand["covered"], "population"].sum())
+
+    @property
+    def share_covered(self) -> float:
+        """``population_covered / population_total`` (0 when there is no population)."""
+        total = self.population_total
+        return self.population_covered / total if total > 0 else 0.0
+
+    def summary(self) -> dict[str, Any]:
+        """Headline figures as a JSON-ready dict (the ``summary.json`` contract)."""
+        d = self.demand
+        pop = d["population"].to_numpy(dtype=float)
+        walk = d["walk_min"].to_numpy(dtype=float)
+        by_band = {
+            f"{b:g}": float(pop[np.nan_to_num(walk, nan=np.inf) <= b + 1e-9].sum())
+            for b in self.config.bands
+        }
+        return {
+            "version": __version__,
+            "minutes": self.config.walk_minutes,
+            "speed_kmh": self.config.speed_kmh,
+            "walk_limit_m": round(self.config.walk_limit_m, 3),
+            "max_snap_m": self.config.max_snap_m,
+            "stations": len(self.stations),
+            "stations_off_network": int((~self.stations["on_network"]).sum()),
+            "demand_points": len(d),
+            "demand_points_covered": int(d["covered"].sum()),
+            "demand_points_off_network": int((d["status"] == STATUS_OFF_NETWORK).sum()),
+            "demand_points_unreachable": int((d["status"] == STATUS_UNREACHABLE).sum()),
+            "population_total": self.population_total,
+            "population_covered": self.population_covered,
+            "population_uncovered": self.population_total - self.population_covered,
+            "share_covered": self.share_covered,
+            "population_within_minutes": by_band,
+            "walk_min_median": _weighted_quantile(walk, pop, 0.5),
+            "walk_min_p90": _weighted_quantile(walk, pop, 0.9),
+            "gap_zones": len(self.gaps),
+            "population_in_gap_zones": float(self.gaps["population"].sum()),
+            "network": dict(self.network_facts),
+        }
+
+
+def analyze_coverage(
+    network: WalkNetwork,
+    stations: gpd.GeoDataFrame,
+    demand: gpd.GeoDataFrame,
+    *,
+    config: AnalysisConfig | None = None,
+) -> CoverageResult:
+    """Compute who lives within the walk limit of a station, per station and in gap zones.
+
+    Parameters
+    ----------
+    network
+        The walking network (:func:`planner.network.build_walk_network`).
+    stations
+        Station points with a CRS and an ``id`` column (the index is used when absent).
+    demand
+        Demand points (homes, communities) with a CRS and a ``population`` column.
+    config
+        Analysis settings; :class:`AnalysisConfig` defaults when None.
+
+    Returns
+    -------
+    CoverageResult
+        Layers and figures; the inputs are not modified.
+
+    Notes
+    -----
+    A home :math:`i` with population :math:`p_i` is covered when its network walk
+    distance to the nearest station, :math:`d_i`, satisfies :math:`d_i \\le v \\cdot T`
+    (speed :math:`v`, limit :math:`T`). Both homes and stations are snapped to the nearest
+    street within ``max_snap_m``; the straight snap segment is not counted as walking.
+    Coverage share is :math:`\\sum_i p_i [d_i \\le vT] / \\sum_i p_i`, with off-network
+    homes counted as not covered.
+    """
+    cfg = config or AnalysisConfig()
+    stations = validate_points(stations, what="stations")
+    demand = validate_points(demand, what="demand", require=("population",))
+    if "id" not in stations.columns:
+        stations = stations.assign(id=stations.index.astype(str))
+    station_ids = stations["id"].astype(str).to_numpy()
+    limit = cfg.walk_limit_m
+    mpm = cfg.metres_per_minute
+
+    s_snap = snap_points(network, stations.geometry, max_snap_m=cfg.max_snap_m)
+    d_snap = snap_points(network, demand.geometry, max_snap_m=cfg.max_snap_m)
+    _warn_off_network("stations", stations, s_snap, cfg)
+    _warn_off_network("demand points", demand, d_snap, cfg)
+
+    node_dist = nearest_station_distances(network, s_snap)
+    dist_m, nearest = point_distances(network, node_dist, s_snap, d_snap)
+    covered = dist_m <= limit
+
+    pop = demand["population"].to_numpy(dtype=float)
+    within_count = np.zeros(len(demand), dtype=np.int64)
+    served = np.zeros(len(stations))
+    homes_served = np.zeros(len(stations), dtype=np.int64)
+    for s, (pos, _) in enumerate(station_reach(network, s_snap, d_snap, limit_m=limit)):
+        within_count[pos] += 1
+        served[s] = pop[pos].sum()
+        homes_served[s] = pos.size
+    only = (within_count == 1) & covered
+    only_here = np.bincount(nearest[only], weights=pop[only], minlength=len(stations))
+
+    status = np.where(
+        ~d_snap.on_network,
+        STATUS_OFF_NETWORK,
+        np.where(covered, STATUS_COVERED, np.where(np.isfinite(dist_m), STATUS_BEYOND, STATUS_UNREACHABLE)),
+    )
+    demand_out = demand.assign(
+        walk_min=np.where(np.isfinite(dist_m), dist_m / mpm, np.nan),
+        nearest_station=pd.array(
+            np.where(nearest >= 0, station_ids[np.maximum(nearest, 0)], None), dtype="string"
+        ),
+        covered=covered,
+        stations_within=within_count,
+        status=status,
+        snap_m=d_snap.snap_m,
+    )
+    stations_out = stations.assign(
+        snap_m=s_snap.snap_m,
+        on_network=s_snap.on_network,
+        homes_served=homes_served,
+        population_served=served,
+        population_only_here=only_here,
+    )
+
+    limits = tuple(b * mpm for b in cfg.bands)
+    area_polys = isochrone_polygons(
+        network, node_dist.dist_m, s_snap, limits_m=limits, buffer_m=cfg.isochrone_buffer_m
+    )
+    coverage_area = gpd.GeoDataFrame(
+        {"band_min": list(cfg.bands)}, geometry=area_polys, crs=network.crs
+    ).to_crs(WGS84)
+    isochrones = _station_isochrones(network, s_snap, station_ids, cfg)
+    gaps = _gap_zones(network, demand_out, cfg)
+
+    facts = {
+        "nodes": network.n_nodes,
+        "street_segments": len(network.edges),
+        "street_km": round(network.street_m / 1000.0, 3),
+        "crs": network.crs.to_string(),
+        "components": network.islands.components,
+        "island_nodes_left_out": network.islands.nodes_dropped,
+        "island_street_km_left_out": round(network.islands.street_m_dropped / 1000.0, 3),
+    }
+    return CoverageResult(
+        config=cfg,
+        stations=stations_out,
+        demand=demand_out,
+        isochrones=isochrones,
+        coverage_area=coverage_area,
+        gaps=gaps,
+        network_facts=facts,
+    )
+
+
+def _warn_off_network(
+    what: str, table: gpd.GeoDataFrame, snapped: Snapped, cfg: AnalysisConfig
+) -> None:
+    off = ~snapped.on_network
+    if not off.any():
+        return
+    ids = table["id"].astype(str).to_numpy()[off] if "id" in table.columns else table.index[off]
+    shown = ", ".join(map(str, list(ids)[:20])) + (" ..." if off.sum() > 20 else "")
+    msg = (
+        f"{int(off.sum())} {what} lie more than {cfg.max_snap_m:g} m from every street and "
+        f"are reported as off-network, not moved: {shown}. Check their coordinates or raise "
+        "max_snap_m."
+    )
+    warnings.warn(msg, OffNetworkWarning, stacklevel=3)
+
+
+def _station_isochrones(
+    network: WalkNetwork, snapped: Snapped, ids: np.ndarray, cfg: AnalysisConfig
+) -> gpd.GeoDataFrame:
+    rows: list[tuple[str, float, shapely.Geometry]] = []
+    if len(snapped) <= cfg.max_isochrone_stations:
+        limits = tuple(b * cfg.metres_per_minute for b in cfg.bands)
+        for s in np.flatnonzero(snapped.on_network):
+            dist = single_station_distances(network, snapped, int(s), limit_m=limits[-1])
+            single = Snapped(
+                index=snapped.index[s : s + 1],
+                edge=snapped.edge[s : s + 1],
+                offset_m=snapped.offset_m[s : s + 1],
+                snap_m=snapped.snap_m[s : s + 1],
+            )
+            polys = isochrone_polygons(
+                network, dist, single, limits_m=limits, buffer_m=cfg.isochrone_buffer_m
+            )
+            rows.extend((str(ids[s]), band, poly) for band, poly in zip(cfg.bands, polys, strict=True))
+    else:
+        logger.info(
+            "%d stations > max_isochrone_stations=%d: per-station isochrones skipped.",
+            len(snapped),
+            cfg.max_isochrone_stations,
+        )
+    return gpd.GeoDataFrame(
+        {"station_id": [r[0] for r in rows], "band_min": [r[1] for r in rows]},
+        geometry=[r[2] for r in rows],
+        crs=network.crs,
+    ).to_crs(WGS84)
+
+
+def _gap_zones(network: WalkNetwork, demand: gpd.GeoDataFrame, cfg: AnalysisConfig) -> gpd.GeoDataFrame:
+    columns = [
+        "gap_id",
+        "homes",
+        "population",
+        "walk_min_nearest",
+        "walk_min_median",
+        "nearest_station",
+        "homes_off_network",
+    ]
+    unserved = demand.loc[~demand["covered"].to_numpy()]
+    if len(unserved) == 0:
+        return gpd.GeoDataFrame({c: [] for c in columns}, geometry=[], crs=WGS84)
+    pts = unserved.geometry.to_crs(network.crs).to_numpy()
+    zones = shapely.get_parts(
+        shapely.union_all(shapely.buffer(pts, cfg.gap_link_m / 2.0, quad_segs=4))
+    )
+    pt_idx, zone_idx = shapely.STRtree(zones).query(pts, predicate="within")
+    zone_of = np.full(len(pts), -1, dtype=np.int64)
+    zone_of[pt_idx] = zone_idx
+    table = pd.DataFrame(
+        {
+            "zone": zone_of,
+            "population": unserved["population"].to_numpy(dtype=float),
+            "walk_min": unserved["walk_min"].to_numpy(dtype=float),
+            "nearest_station": unserved["nearest_station"].to_numpy(dtype=object),
+            "off": (unserved["status"] == STATUS_OFF_NETWORK).to_numpy(),
+        }
+    )
+    rows = []
+    for z, g in table.groupby("zone"):
+        reach = g["walk_min"].dropna()
+        nearest = g.loc[reach.idxmin(), "nearest_station"] if len(reach) else None
+        rows.append(
+            {
+                "zone": int(str(z)),
+                "homes": len(g),
+                "population": float(g["population"].sum()),
+                "walk_min_nearest": float(reach.min()) if len(reach) else np.nan,
+                "walk_min_median": float(reach.median()) if len(reach) else np.nan,
+                "nearest_station": nearest,
+                "homes_off_network": int(g["off"].sum()),
+            }
+        )
+    summary = pd.DataFrame(rows).sort_values(["population", "homes"], ascending=False)
+    summary.insert(0, "gap_id", np.arange(1, len(summary) + 1))
+    geoms = zones[summary["zone"].to_numpy()]
+    out = gpd.GeoDataFrame(
+        summary.drop(columns="zone").reset_index(drop=True), geometry=list(geoms), crs=network.crs
+    )
+    return out.to_crs(WGS84)
+
+
+def _weighted_quantile(values: np.ndarray, weights: np.ndarray, q: float) -> float | None:
+    """Population-weighted quantile of walk times; unreachable homes count as infinite."""
+    v = np.nan_to_num(values, nan=np.inf)
+    if weights.sum() <= 0:
+        return None
+    order = np.argsort(v)
+    cum = np.cumsum(weights[order]) / weights.sum()
+    val = v[order][np.searchsorted(cum, q)]
+    return float(val) if np.isfinite(val) else None

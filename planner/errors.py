@@ -1,0 +1,45 @@
+"""Exceptions and warnings raised by :mod:`planner`.
+
+Every error the package raises on purpose derives from :class:`PlannerError`, and each also
+derives from the standard exception a caller would expect (``ValueError`` for bad values,
+``FileNotFoundError`` for missing files, ...), so ``except ValueError`` keeps working.
+Messages name the file, row, column or argument at fault and say how to fix it.
+"""
+
+from __future__ import annotations
+
+
+class PlannerError(Exception):
+    """Base class of every error raised on purpose by :mod:`planner`."""
+
+
+class InputDataError(PlannerError, ValueError):
+    """A user's file or table cannot be used as given (columns, values, geometry, CRS)."""
+
+
+class UnsupportedFormatError(PlannerError, ValueError):
+    """A file's type is not one that :mod:`planner` reads."""
+
+
+class InputFileNotFoundError(PlannerError, FileNotFoundError):
+    """A path given by the user does not exist."""
+
+
+class NetworkBuildError(PlannerError, ValueError):
+    """A walking network cannot be built from the given source (no walkable streets, ...)."""
+
+
+class OutputExistsError(PlannerError, FileExistsError):
+    """Writing would overwrite a user's file and overwriting was not asked for."""
+
+
+class PlannerWarning(UserWarning):
+    """Base class of the warnings issued by :mod:`planner` for recoverable surprises."""
+
+
+class OffNetworkWarning(PlannerWarning):
+    """Some points lie farther from every street than the maximum snap distance."""
+
+
+class IslandWarning(PlannerWarning):
+    """The street network has disconnected parts that were left out of the analysis."""
