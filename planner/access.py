@@ -1,10 +1,11 @@
 """Walk distances on the network: snapping, bounded multi-source searches, isochrones.
 
 Points (stations, homes) are snapped to the nearest street *edge*, keeping their offset
-along it. A station is a source that enters the network at both ends of its street: at
-``offset`` metres from the ``u`` end and ``length - offset`` metres from the ``v`` end. A
-home is reached at ``min(d[u] + offset, d[v] + length - offset)``, or directly along the
-street when a station stands on the same street.
+along it; tunnels are walked through but never snapped to. A station is a source that
+enters the network at both ends of its street: at ``offset`` metres from the ``u`` end and
+``length - offset`` metres from the ``v`` end. A home is reached at
+``min(d[u] + offset, d[v] + length - offset)``, or directly along the street when a station
+stands on the same street.
 
 All searches run scipy's compiled Dijkstra on the network's CSR matrix, augmented with one
 virtual node per station; their results equal networkx's ``multi_source_dijkstra`` on the
@@ -21,9 +22,9 @@ import numpy as np
 import numpy.typing as npt
 import pandas as pd
 import shapely
-from shapely.ops import substring
 from scipy import sparse
 from scipy.sparse import csgraph
+from shapely.ops import substring
 
 from planner.errors import InputDataError
 from planner.network import ZERO_LENGTH_M, WalkNetwork
@@ -85,7 +86,7 @@ class NodeDistances:
 
 
 def snap_points(network: WalkNetwork, points: gpd.GeoSeries, *, max_snap_m: float) -> Snapped:
-    """Snap points to their nearest street edge.
+    """Snap points to their nearest street edge (tunnels excluded).
 
     Parameters
     ----------
@@ -111,9 +112,10 @@ def snap_points(network: WalkNetwork, points: gpd.GeoSeries, *, max_snap_m: floa
     offset = np.zeros(n, dtype=np.float64)
     snap = np.full(n, np.nan, dtype=np.float64)
     if n:
-        (pt_idx, edge_idx), dists = network.edge_tree.query_nearest(
+        (pt_idx, tree_idx), dists = network.edge_tree.query_nearest(
             geoms, max_distance=max_snap_m, return_distance=True, all_matches=False
         )
+        edge_idx = network.snap_edges[tree_idx]
         edge[pt_idx] = edge_idx
         snap[pt_idx] = dists
         lines = network.edges.geometry.to_numpy()[edge_idx]
@@ -168,7 +170,7 @@ def point_distances(
     stations: Snapped,
     points: Snapped,
 ) -> tuple[FloatArray, IntArray]:
-    """Walk distance from snapped points to their nearest station.
+    r"""Walk distance from snapped points to their nearest station.
 
     Parameters
     ----------
@@ -190,7 +192,7 @@ def point_distances(
     Notes
     -----
     A point at offset :math:`h` on street :math:`(u, v)` of length :math:`L` is at
-    :math:`\\min(d_u + h,\\; d_v + L - h)`; a station at offset :math:`o` on the same street
+    :math:`\min(d_u + h,\; d_v + L - h)`; a station at offset :math:`o` on the same street
     also reaches it directly at :math:`|o - h|`.
     """
     return _point_distances(network, node_dist.dist_m, node_dist.nearest, stations, points)
@@ -243,12 +245,12 @@ def station_reach(
                 )
                 dists[int(s)] = d
         for s in chunk:
-            d = dists.get(int(s))
-            if d is None:
+            found = dists.get(int(s))
+            if found is None:
                 yield empty
                 continue
-            within = np.flatnonzero(d <= limit_m)
-            yield within.astype(np.int64), d[within]
+            within = np.flatnonzero(found <= limit_m)
+            yield within.astype(np.int64), found[within]
 
 
 def reached_edge_parts(

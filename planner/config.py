@@ -63,7 +63,9 @@ class AnalysisConfig:
                 msg = f"AnalysisConfig: {name} must be a positive number, got {value!r}."
                 raise InputDataError(msg)
         if any(not (math.isfinite(b) and b > 0) for b in self.band_minutes):
-            msg = f"AnalysisConfig: band_minutes must be positive numbers, got {self.band_minutes!r}."
+            msg = (
+                f"AnalysisConfig: band_minutes must be positive numbers, got {self.band_minutes!r}."
+            )
             raise InputDataError(msg)
         if self.max_isochrone_stations < 0:
             msg = "AnalysisConfig: max_isochrone_stations must be 0 or more."

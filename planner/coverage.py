@@ -136,7 +136,7 @@ def analyze_coverage(
     *,
     config: AnalysisConfig | None = None,
 ) -> CoverageResult:
-    """Compute who lives within the walk limit of a station, per station and in gap zones.
+    r"""Compute who lives within the walk limit of a station, per station and in gap zones.
 
     Parameters
     ----------
@@ -157,10 +157,10 @@ def analyze_coverage(
     Notes
     -----
     A home :math:`i` with population :math:`p_i` is covered when its network walk
-    distance to the nearest station, :math:`d_i`, satisfies :math:`d_i \\le v \\cdot T`
+    distance to the nearest station, :math:`d_i`, satisfies :math:`d_i \le v \cdot T`
     (speed :math:`v`, limit :math:`T`). Both homes and stations are snapped to the nearest
     street within ``max_snap_m``; the straight snap segment is not counted as walking.
-    Coverage share is :math:`\\sum_i p_i [d_i \\le vT] / \\sum_i p_i`, with off-network
+    Coverage share is :math:`\sum_i p_i [d_i \le vT] / \sum_i p_i`, with off-network
     homes counted as not covered.
     """
     cfg = config or AnalysisConfig()
@@ -195,13 +195,17 @@ def analyze_coverage(
     status = np.where(
         ~d_snap.on_network,
         STATUS_OFF_NETWORK,
-        np.where(covered, STATUS_COVERED, np.where(np.isfinite(dist_m), STATUS_BEYOND, STATUS_UNREACHABLE)),
+        np.where(
+            covered,
+            STATUS_COVERED,
+            np.where(np.isfinite(dist_m), STATUS_BEYOND, STATUS_UNREACHABLE),
+        ),
     )
     demand_out = demand.assign(
         walk_min=np.where(np.isfinite(dist_m), dist_m / mpm, np.nan),
-        nearest_station=pd.array(
-            np.where(nearest >= 0, station_ids[np.maximum(nearest, 0)], None), dtype="string"
-        ),
+        nearest_station=pd.Series(
+            station_ids[np.maximum(nearest, 0)], index=demand.index, dtype="string"
+        ).where(nearest >= 0),
         covered=covered,
         stations_within=within_count,
         status=status,
@@ -278,7 +282,9 @@ def _station_isochrones(
             polys = isochrone_polygons(
                 network, dist, single, limits_m=limits, buffer_m=cfg.isochrone_buffer_m
             )
-            rows.extend((str(ids[s]), band, poly) for band, poly in zip(cfg.bands, polys, strict=True))
+            rows.extend(
+                (str(ids[s]), band, poly) for band, poly in zip(cfg.bands, polys, strict=True)
+            )
     else:
         logger.info(
             "%d stations > max_isochrone_stations=%d: per-station isochrones skipped.",
@@ -292,7 +298,9 @@ def _station_isochrones(
     ).to_crs(WGS84)
 
 
-def _gap_zones(network: WalkNetwork, demand: gpd.GeoDataFrame, cfg: AnalysisConfig) -> gpd.GeoDataFrame:
+def _gap_zones(
+    network: WalkNetwork, demand: gpd.GeoDataFrame, cfg: AnalysisConfig
+) -> gpd.GeoDataFrame:
     columns = [
         "gap_id",
         "homes",
@@ -324,7 +332,11 @@ def _gap_zones(network: WalkNetwork, demand: gpd.GeoDataFrame, cfg: AnalysisConf
     rows = []
     for z, g in table.groupby("zone"):
         reach = g["walk_min"].dropna()
-        nearest = g.loc[reach.idxmin(), "nearest_station"] if len(reach) else None
+        nearest = (
+            g["nearest_station"].to_numpy()[int(np.argmin(g["walk_min"].fillna(np.inf)))]
+            if len(reach)
+            else None
+        )
         rows.append(
             {
                 "zone": int(str(z)),

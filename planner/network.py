@@ -74,7 +74,8 @@ class WalkNetwork:
     edges
         One row per street segment (a street with its reverse counted once): ``u``, ``v``
         (graph node ids), ``u_idx``, ``v_idx`` (compiled positions), ``length_m`` and a
-        ``geometry`` running from ``u`` to ``v``.
+        ``geometry`` running from ``u`` to ``v``; ``snappable`` is False for tunnels, which
+        points never snap to (they are still walked through).
     islands
         What was left out as disconnected.
     """
@@ -98,9 +99,14 @@ class WalkNetwork:
         return float(self.edges["length_m"].sum())
 
     @cached_property
+    def snap_edges(self) -> npt.NDArray[np.int64]:
+        """Positions in ``edges`` of the streets points may snap to (tunnels excluded)."""
+        return np.flatnonzero(self.edges["snappable"].to_numpy()).astype(np.int64)
+
+    @cached_property
     def edge_tree(self) -> shapely.STRtree:
-        """Spatial index over ``edges.geometry`` (built once, then reused)."""
-        return shapely.STRtree(self.edges.geometry.to_numpy())
+        """Spatial index over the geometries of :attr:`snap_edges` (built once)."""
+        return shapely.STRtree(self.edges.geometry.to_numpy()[self.snap_edges])
 
 
 def build_walk_network(
@@ -209,8 +215,14 @@ def _check_attributes(graph: nx.MultiDiGraph) -> None:
 def _with_reverse_edges(graph: nx.MultiDiGraph) -> nx.MultiDiGraph:
     """Return a copy in which every edge has a reverse edge (walking ignores one-way)."""
     out = graph.copy()
-    present = set(out.edges())
-    missing = [(u, v, d) for u, v, d in out.edges(data=True) if (v, u) not in present]
+    # Match reverses by length too: with parallel streets, a reverse of one of them does not
+    # make the others two-way (a one-way 60 m street beside a two-way 100 m one).
+    present = {(u, v, round(float(d), 3)) for u, v, d in out.edges(data="length")}
+    missing = [
+        (u, v, d)
+        for u, v, d in out.edges(data=True)
+        if (v, u, round(float(d["length"]), 3)) not in present
+    ]
     for u, v, data in missing:
         rev = dict(data)
         geom = rev.get("geometry")
@@ -230,8 +242,8 @@ def _compile_csr(graph: nx.MultiDiGraph, node_ids: npt.NDArray[np.int64]) -> spa
     ws = np.empty(m, dtype=np.float64)
     for i, (u, v, length) in enumerate(graph.edges(data="length")):
         us[i], vs[i], ws[i] = u, v, length
-    rows = pos.get_indexer(us)
-    cols = pos.get_indexer(vs)
+    rows = pos.get_indexer(pd.Index(us))
+    cols = pos.get_indexer(pd.Index(vs))
     keep = rows != cols  # self-loops never shorten a path
     rows, cols, ws = rows[keep], cols[keep], ws[keep]
     order = np.lexsort((ws, cols, rows))
@@ -261,7 +273,7 @@ def _edge_table(
 ) -> gpd.GeoDataFrame:
     """One row per street segment, geometry oriented from ``u`` to ``v``."""
     pos = pd.Index(node_ids)
-    rows: list[tuple[int, int, float, object]] = []
+    rows: list[tuple[int, int, float, object, bool]] = []
     seen: set[tuple[int, int, float]] = set()
     for u, v, data in graph.edges(data=True):
         a, b = (u, v) if u <= v else (v, u)
@@ -270,15 +282,13 @@ def _edge_table(
         if key in seen:
             continue
         seen.add(key)
-        rows.append((a, b, length, data.get("geometry")))
+        rows.append((a, b, length, data.get("geometry"), _is_tunnel(data.get("tunnel"))))
     u_arr = np.array([r[0] for r in rows], dtype=np.int64)
     v_arr = np.array([r[1] for r in rows], dtype=np.int64)
-    u_idx = pos.get_indexer(u_arr)
-    v_idx = pos.get_indexer(v_arr)
+    u_idx = pos.get_indexer(pd.Index(u_arr))
+    v_idx = pos.get_indexer(pd.Index(v_arr))
     geoms = np.array([r[3] for r in rows], dtype=object)
-    straight = shapely.linestrings(
-        np.stack([node_xy[u_idx], node_xy[v_idx]], axis=1)
-    )
+    straight = shapely.linestrings(np.stack([node_xy[u_idx], node_xy[v_idx]], axis=1))
     missing = np.array([g is None for g in geoms])
     geoms[missing] = straight[missing]
     # Orient every geometry from u to v: stored geometries may run either way.
@@ -294,6 +304,20 @@ def _edge_table(
             "u_idx": u_idx,
             "v_idx": v_idx,
             "length_m": np.array([r[2] for r in rows], dtype=float),
+            "snappable": np.array([not r[4] for r in rows], dtype=bool),
         },
         geometry=gpd.GeoSeries(geoms, crs=graph.graph["crs"]),
+    )
+
+
+def _is_tunnel(tag: object) -> bool:
+    """True for ``tunnel=*`` values meaning underground (not ``no`` or a building passage).
+
+    Homes and stations are entered from the surface: snapping them to a tunnel below
+    (Helsinki's underground service roads, metro passages) would be wrong.
+    """
+    values = tag if isinstance(tag, list) else [tag]
+    return any(
+        isinstance(v, str) and v.strip().lower() not in {"", "no", "building_passage"}
+        for v in values
     )

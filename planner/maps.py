@@ -1,0 +1,328 @@
+"""Folium maps of a coverage result, pure functions that work without internet access.
+
+Folium loads Leaflet, jQuery, Bootstrap and icon fonts from CDNs by default; offline the
+map does not render at all. :func:`coverage_map` embeds Leaflet from the installed
+``django-js-lib-leaflet`` package (as ``data:`` URIs) and uses only Leaflet's own vector
+layers and circle markers, so the file opens with no network. Background tiles still come
+from OpenStreetMap when reachable; the street network is drawn from our own data so the map
+stays readable on a plain background when they are not.
+"""
+
+from __future__ import annotations
+
+import base64
+import html
+import importlib.resources
+from typing import Any
+
+import folium
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+from branca.element import MacroElement
+from jinja2 import Template
+
+from planner.coverage import CoverageResult
+
+OSM_ATTRIBUTION = "&copy; OpenStreetMap contributors"
+OSM_TILES = "https://tile.openstreetmap.org/{z}/{x}/{y}.png"
+
+#: Fill colours of the walk-time bands, nearest first.
+BAND_COLOURS = ("#1a9850", "#91cf60", "#d9ef8b", "#fee08b", "#fc8d59")
+COVERED_COLOUR = "#2166ac"
+UNCOVERED_COLOUR = "#d7301f"
+STATION_COLOUR = "#542788"
+GAP_COLOUR = "#b2182b"
+STREET_COLOUR = "#9e9e9e"
+
+
+def leaflet_assets() -> tuple[list[tuple[str, str]], list[tuple[str, str]]]:
+    """Leaflet's JavaScript and CSS as ``data:`` URIs, from the installed package.
+
+    Returns
+    -------
+    js, css
+        Lists of ``(name, url)`` in the form of ``folium.Map.default_js`` / ``default_css``.
+    """
+    root = importlib.resources.files("js_lib_leaflet") / "static" / "js_lib_leaflet"
+    js = (root / "leaflet.js").read_bytes()
+    css = (root / "leaflet.css").read_bytes()
+    return (
+        [("leaflet", "data:text/javascript;base64," + base64.b64encode(js).decode())],
+        [("leaflet_css", "data:text/css;base64," + base64.b64encode(css).decode())],
+    )
+
+
+def coverage_map(
+    result: CoverageResult,
+    *,
+    streets: gpd.GeoDataFrame | None = None,
+    tiles: bool = True,
+    station_isochrones: bool = False,
+) -> folium.Map:
+    """A Folium map of stations, walk-time bands, homes and gap zones.
+
+    Parameters
+    ----------
+    result
+        The coverage analysis to show.
+    streets
+        Street lines to draw as the base layer (e.g. ``network.edges``); None draws none.
+    tiles
+        Add OpenStreetMap background tiles (they load only when the tile server is
+        reachable; everything else renders offline).
+    station_isochrones
+        Also add each station's own nested bands as a layer (hidden by default).
+
+    Returns
+    -------
+    folium.Map
+        A map with no external script or stylesheet (only tiles are fetched online).
+    """
+    bounds = _bounds(result)
+    fmap = folium.Map(tiles=None, control_scale=True, prefer_canvas=True)
+    fmap.default_js, fmap.default_css = leaflet_assets()
+    if tiles:
+        folium.TileLayer(
+            tiles=OSM_TILES, attr=OSM_ATTRIBUTION, name="OpenStreetMap", max_zoom=19, control=False
+        ).add_to(fmap)
+    else:
+        _Attribution(OSM_ATTRIBUTION).add_to(fmap)
+    if streets is not None and len(streets):
+        _streets_layer(streets).add_to(fmap)
+    _bands_layer(result).add_to(fmap)
+    if station_isochrones and len(result.isochrones):
+        _station_bands_layer(result).add_to(fmap)
+    _gaps_layer(result).add_to(fmap)
+    _homes_layer(result).add_to(fmap)
+    _stations_layer(result).add_to(fmap)
+    _Legend(result.config.bands).add_to(fmap)
+    folium.LayerControl(collapsed=False).add_to(fmap)
+    fmap.fit_bounds(bounds)
+    return fmap
+
+
+class _Legend(MacroElement):
+    """A Leaflet control listing the band colours and symbols (plain Leaflet, no jQuery)."""
+
+    _template = Template(
+        """{% macro script(this, kwargs) %}
+        (function () {
+            var legend = L.control({position: "bottomright"});
+            legend.onAdd = function () {
+                var div = L.DomUtil.create("div", "planner-legend");
+                div.style.cssText = "background:white;padding:6px 8px;font:12px sans-serif;"
+                    + "border-radius:4px;box-shadow:0 1px 4px rgba(0,0,0,.3);line-height:18px";
+                div.innerHTML = {{ this.html|tojson }};
+                return div;
+            };
+            legend.addTo({{ this._parent.get_name() }});
+        })();
+        {% endmacro %}"""
+    )
+
+    def __init__(self, bands: tuple[float, ...]) -> None:
+        super().__init__()  # type: ignore[no-untyped-call]
+        self._name = "Legend"
+        swatch = (
+            '<span style="display:inline-block;width:14px;height:10px;margin-right:4px;{}"></span>'
+        )
+        rows = ["<b>Walk time to nearest station</b>"]
+        for i, band in enumerate(bands):
+            colour = BAND_COLOURS[min(i, len(BAND_COLOURS) - 1)]
+            low = 0.0 if i == 0 else bands[i - 1]
+            rows.append(swatch.format(f"background:{colour}") + f"{low:g}-{band:g} min")
+        dot = (
+            '<span style="display:inline-block;width:9px;height:9px;border-radius:50%;'
+            'margin:0 6px 0 2px;background:{}"></span>'
+        )
+        rows += [
+            dot.format(STATION_COLOUR) + "station",
+            dot.format(COVERED_COLOUR) + "home within the limit",
+            dot.format(UNCOVERED_COLOUR) + "home beyond the limit",
+            swatch.format(f"border:2px dashed {GAP_COLOUR}") + "gap zone",
+        ]
+        self.html = "<br>".join(rows)
+
+
+class _Attribution(MacroElement):
+    """Credit OSM in the map's attribution control when no tile layer does it."""
+
+    _template = Template(
+        """{% macro script(this, kwargs) %}
+        {{ this._parent.get_name() }}.attributionControl.addAttribution({{ this.text|tojson }});
+        {% endmacro %}"""
+    )
+
+    def __init__(self, text: str) -> None:
+        super().__init__()  # type: ignore[no-untyped-call]
+        self._name = "Attribution"
+        self.text = text
+
+
+def _bounds(result: CoverageResult) -> list[list[float]]:
+    frames = [g for g in (result.coverage_area, result.demand, result.stations) if len(g)]
+    minx, miny, maxx, maxy = np.array([f.total_bounds for f in frames]).T
+    return [
+        [float(np.nanmin(miny)), float(np.nanmin(minx))],
+        [float(np.nanmax(maxy)), float(np.nanmax(maxx))],
+    ]
+
+
+def _streets_layer(streets: gpd.GeoDataFrame) -> folium.FeatureGroup:
+    lines = streets[["geometry"]].to_crs(4326)
+    lines = lines.set_geometry(lines.geometry.simplify(0.00002))
+    group = folium.FeatureGroup(name="Streets (walk network)", show=True)
+    folium.GeoJson(
+        _geojson(lines),
+        style_function=lambda _: {"color": STREET_COLOUR, "weight": 1, "opacity": 0.8},
+        interactive=False,
+    ).add_to(group)
+    return group
+
+
+def _bands_layer(result: CoverageResult) -> folium.FeatureGroup:
+    group = folium.FeatureGroup(name="Walk time to nearest station", show=True)
+    areas = result.coverage_area.sort_values("band_min", ascending=False)
+    n = len(areas)
+    for i, (_, row) in enumerate(areas.iterrows()):
+        colour = BAND_COLOURS[min(n - 1 - i, len(BAND_COLOURS) - 1)]
+        folium.GeoJson(
+            _geojson(
+                gpd.GeoDataFrame({"band_min": [row["band_min"]]}, geometry=[row.geometry], crs=4326)
+            ),
+            style_function=lambda _, c=colour: {
+                "color": c,
+                "weight": 1,
+                "fillColor": c,
+                "fillOpacity": 0.35,
+            },
+            tooltip=f"within {row['band_min']:g} min of a station",
+        ).add_to(group)
+    return group
+
+
+def _station_bands_layer(result: CoverageResult) -> folium.FeatureGroup:
+    group = folium.FeatureGroup(name="Isochrones per station", show=False)
+    iso = result.isochrones.sort_values("band_min", ascending=False)
+    folium.GeoJson(
+        _geojson(_escaped(iso[["station_id", "band_min", "geometry"]])),
+        style_function=lambda _: {
+            "color": STATION_COLOUR,
+            "weight": 1,
+            "fill": False,
+            "dashArray": "4 4",
+        },
+        tooltip=folium.GeoJsonTooltip(["station_id", "band_min"], aliases=["station", "minutes"]),
+    ).add_to(group)
+    return group
+
+
+def _gaps_layer(result: CoverageResult) -> folium.FeatureGroup:
+    group = folium.FeatureGroup(name="Gap zones (not served)", show=True)
+    if len(result.gaps):
+        gaps = result.gaps.copy()
+        gaps["population"] = gaps["population"].round(0)
+        gaps["walk_min_nearest"] = gaps["walk_min_nearest"].round(1)
+        folium.GeoJson(
+            _geojson(
+                _escaped(gaps[["gap_id", "homes", "population", "walk_min_nearest", "geometry"]])
+            ),
+            style_function=lambda _: {
+                "color": GAP_COLOUR,
+                "weight": 2,
+                "fillColor": GAP_COLOUR,
+                "fillOpacity": 0.15,
+                "dashArray": "6 3",
+            },
+            tooltip=folium.GeoJsonTooltip(
+                ["gap_id", "homes", "population", "walk_min_nearest"],
+                aliases=["gap zone", "homes", "people", "minutes to nearest station"],
+            ),
+        ).add_to(group)
+    return group
+
+
+def _homes_layer(result: CoverageResult) -> folium.FeatureGroup:
+    group = folium.FeatureGroup(name="Homes (blue served, red not)", show=True)
+    d = result.demand
+    for covered, colour in ((True, COVERED_COLOUR), (False, UNCOVERED_COLOUR)):
+        part = d.loc[d["covered"].to_numpy() == covered]
+        if not len(part):
+            continue
+        pts = gpd.GeoDataFrame(
+            {
+                "id": part["id"].astype(str) if "id" in part.columns else part.index.astype(str),
+                "people": part["population"].round(0),
+                "minutes": part["walk_min"].round(1),
+                "status": part["status"],
+            },
+            geometry=part.geometry,
+            crs=4326,
+        )
+        folium.GeoJson(
+            _geojson(_escaped(pts)),
+            marker=folium.CircleMarker(radius=3, weight=0, fill=True, fill_opacity=0.85),
+            style_function=lambda _, c=colour: {"fillColor": c, "color": c},
+            tooltip=folium.GeoJsonTooltip(["id", "people", "minutes", "status"]),
+        ).add_to(group)
+    return group
+
+
+def _stations_layer(result: CoverageResult) -> folium.FeatureGroup:
+    group = folium.FeatureGroup(name="Stations", show=True)
+    st = result.stations
+    minutes = f"{result.config.walk_minutes:g}"
+    table = gpd.GeoDataFrame(
+        {
+            "name": st["name"].astype(str) if "name" in st.columns else "",
+            "id": st["id"].astype(str),
+            "category": st["category"].astype(str) if "category" in st.columns else "",
+            "served": st["population_served"].round(0),
+            "only_here": st["population_only_here"].round(0),
+            "homes": st["homes_served"],
+            "on_network": np.where(
+                st["on_network"], "yes", f"no (over {result.config.max_snap_m:g} m from a street)"
+            ),
+        },
+        geometry=st.geometry,
+        crs=4326,
+    )
+    fields = ["name", "id", "category", "served", "only_here", "homes", "on_network"]
+    aliases = [
+        "name",
+        "id",
+        "category",
+        f"people within {minutes} min",
+        "served by no other station",
+        f"homes within {minutes} min",
+        "on the network",
+    ]
+    folium.GeoJson(
+        _geojson(_escaped(table)),
+        marker=folium.CircleMarker(
+            radius=7,
+            color="white",
+            weight=2,
+            fill=True,
+            fill_color=STATION_COLOUR,
+            fill_opacity=1.0,
+        ),
+        popup=folium.GeoJsonPopup(fields, aliases=aliases, max_width=340),
+        tooltip=folium.GeoJsonTooltip(["name", "id"]),
+    ).add_to(group)
+    return group
+
+
+def _escaped(gdf: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
+    """Copy with every text column HTML-escaped (tooltips insert values as HTML)."""
+    out = gdf.copy()
+    for col in out.columns:
+        if col != out.geometry.name and not pd.api.types.is_numeric_dtype(out[col]):
+            out[col] = out[col].map(lambda v: html.escape(str(v)) if pd.notna(v) else "")
+    return out
+
+
+def _geojson(gdf: gpd.GeoDataFrame) -> dict[str, Any]:
+    data: dict[str, Any] = gdf.to_crs(4326).__geo_interface__
+    return data
