@@ -1,0 +1,197 @@
+"""Map builders: offline assets, escaping, and a real headless Chromium rendering offline."""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import warnings
+from collections.abc import Iterator
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from planner.config import AnalysisConfig
+from planner.coverage import CoverageResult, analyze_coverage
+from planner.maps import coverage_map, leaflet_assets
+from planner.network import WalkNetwork, build_walk_network
+from planner.sources import demo_extract_path, graph_from_file, homes_from_osm, stations_from_osm
+
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
+ARTIFACTS = Path(__file__).resolve().parent.parent / "test-artifacts"
+EVIL = "<script>alert(1)</script>"
+
+
+@pytest.fixture(scope="module")
+def demo() -> tuple[WalkNetwork, CoverageResult]:
+    path = demo_extract_path()
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", DeprecationWarning)
+        warnings.simplefilter("ignore", FutureWarning)
+        network = build_walk_network(graph_from_file(path))
+        stations = stations_from_osm(path)
+        homes = homes_from_osm(path)
+    stations = stations.assign(name=[EVIL, *stations["name"].iloc[1:]])
+    result = analyze_coverage(network, stations, homes, config=AnalysisConfig())
+    return network, result
+
+
+@pytest.fixture(scope="module")
+def map_file(
+    demo: tuple[WalkNetwork, CoverageResult], tmp_path_factory: pytest.TempPathFactory
+) -> Path:
+    network, result = demo
+    path = tmp_path_factory.mktemp("map") / "map.html"
+    coverage_map(result, streets=network.edges).save(str(path))
+    return path
+
+
+def test_leaflet_assets_come_from_the_installed_package() -> None:
+    js, css = leaflet_assets()
+    assert [name for name, _ in js] == ["leaflet"]
+    assert js[0][1].startswith("data:text/javascript;base64,")
+    assert css[0][1].startswith("data:text/css;base64,")
+    assert len(js[0][1]) > 100_000  # the real Leaflet build, not a stub
+
+
+def test_map_loads_no_external_script_or_stylesheet(map_file: Path) -> None:
+    html = map_file.read_text("utf-8")
+    scripts = re.findall(r'<script[^>]+src="([^"]+)"', html)
+    links = re.findall(r'<link[^>]+href="([^"]+)"', html)
+    assert scripts, "Leaflet must be embedded"
+    assert all(not s.startswith(("http:", "https:", "//")) for s in scripts + links)
+    assert "jquery" not in html.lower()
+    assert "OpenStreetMap contributors" in html
+
+
+def test_user_text_is_escaped(map_file: Path) -> None:
+    html = map_file.read_text("utf-8")
+    assert EVIL not in html
+    escaped = ("&lt;script&gt;alert(1)", "\\u0026lt;script\\u0026gt;alert(1)")
+    assert any(e in html for e in escaped)
+
+
+def test_map_without_tiles_still_credits_osm(demo: tuple[WalkNetwork, CoverageResult]) -> None:
+    _, result = demo
+    html = coverage_map(result, tiles=False).get_root().render()
+    assert "tile.openstreetmap.org" not in html
+    assert "addAttribution" in html
+    assert "OpenStreetMap contributors" in html
+
+
+def test_map_layers_hold_the_result(demo: tuple[WalkNetwork, CoverageResult]) -> None:
+    _, result = demo
+    fmap = coverage_map(result, station_isochrones=True)
+    names = [child.layer_name for child in fmap._children.values() if hasattr(child, "layer_name")]
+    assert "Stations" in names
+    assert "Gap zones (not served)" in names
+    assert "Isochrones per station" in names
+    html = fmap.get_root().render()
+    assert html.count('"band_min"') >= len(result.config.bands)
+
+
+# ----------------------------------------------------------------------------- browser
+
+
+def _browser_available() -> bool:
+    try:
+        import playwright.sync_api  # noqa: F401
+    except ImportError:
+        return False
+    return shutil.which("chromium") is not None or Path(CHROMIUM).exists()
+
+
+@pytest.fixture(scope="module")
+def page() -> Iterator[object]:
+    if not _browser_available():
+        if os.environ.get("CI"):
+            pytest.fail("CI must have Debian chromium and playwright (see .ci/run)")
+        pytest.skip("Debian chromium or playwright not installed")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as pw:
+        browser = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        context = browser.new_context(viewport={"width": 1200, "height": 800})
+        context.route(
+            "**/*",
+            lambda route: (
+                route.abort()
+                if route.request.url.startswith(("http:", "https:"))
+                else route.continue_()
+            ),
+        )
+        yield context.new_page()
+        browser.close()
+
+
+def test_map_renders_offline_in_chromium(page: object, map_file: Path) -> None:
+    from PIL import Image
+    from playwright.sync_api import Page
+
+    assert isinstance(page, Page)
+    errors: list[str] = []
+    dialogs: list[str] = []
+    page.on("pageerror", lambda err: errors.append(str(err)))
+    page.on("dialog", lambda d: (dialogs.append(d.message), d.dismiss()))
+    page.goto(map_file.as_uri())
+    page.wait_for_selector(".leaflet-container")
+    page.wait_for_timeout(500)
+    assert errors == []
+    assert page.evaluate("typeof L") == "object"
+    state = page.evaluate(
+        """() => {
+            const map = window[document.querySelector('.folium-map').id];
+            let layers = 0; map.eachLayer(() => layers++);
+            return {layers: layers, zoom: map.getZoom()};
+        }"""
+    )
+    assert state["layers"] > 100  # streets, bands, homes, stations
+    assert state["zoom"] >= 13  # fitted to the study area, not the whole world
+    assert "OpenStreetMap contributors" in page.inner_text(".leaflet-control-attribution")
+    assert "Walk time to nearest station" in page.inner_text(".planner-legend")
+
+    ARTIFACTS.mkdir(exist_ok=True)
+    shot = ARTIFACTS / "map_offline.png"
+    page.screenshot(path=str(shot))
+    pixels = np.asarray(Image.open(shot).convert("RGB")).reshape(-1, 3).astype(int)
+    r, g, b = pixels.T
+    greenish = (g > r + 15) & (g > b + 15)  # walk-time bands
+    reddish = (r > g + 60) & (r > b + 60)  # unserved homes and gap zones
+    assert greenish.mean() > 0.05
+    assert reddish.sum() > 50
+
+    # A station named like a script shows as text in its popup and never runs: click it.
+    point = page.evaluate(
+        """() => {
+            const map = window[document.querySelector('.folium-map').id];
+            let found = null;
+            map.eachLayer(l => {
+                const p = l.feature && l.feature.properties;
+                if (!found && p && p.id && String(p.name).includes('script')) { found = l; }
+            });
+            if (!found) return null;
+            const pt = map.latLngToContainerPoint(found.getLatLng());
+            const box = map.getContainer().getBoundingClientRect();
+            return [box.left + pt.x, box.top + pt.y];
+        }"""
+    )
+    assert point is not None
+    page.mouse.click(point[0], point[1])
+    page.wait_for_selector(".leaflet-popup-content")
+    text = page.inner_text(".leaflet-popup-content")
+    assert EVIL in text
+    assert "people within 15 min" in text
+    page.wait_for_timeout(400)  # popup fade-in
+    page.screenshot(path=str(ARTIFACTS / "map_offline_popup.png"))
+    assert dialogs == []
