@@ -1,5 +1,50 @@
-"""Service-circle planner: who can walk to a service station within 15 minutes."""
+"""Service-circle planner: who can walk to a service station within 15 minutes.
+
+The pipeline runs one way: :mod:`planner.sources` (data in) → :mod:`planner.network`
+(walk graph) → :mod:`planner.access` (walk distances, isochrones) →
+:mod:`planner.coverage` (who is served, gap zones) → :mod:`planner.maps` and
+:mod:`planner.export` (maps and files). The most used names are re-exported here::
+
+    import planner
+
+    path = planner.demo_extract_path()
+    network = planner.build_walk_network(planner.graph_from_file(path))
+    result = planner.analyze_coverage(
+        network, planner.stations_from_osm(path), planner.homes_from_osm(path)
+    )
+"""
 
 from __future__ import annotations
 
 __version__ = "0.1.0"
+
+from planner.config import AnalysisConfig
+from planner.coverage import CoverageResult, analyze_coverage
+from planner.maps import coverage_map
+from planner.network import WalkNetwork, build_walk_network
+from planner.sources import (
+    PopulationRule,
+    demand_from_csv,
+    demo_extract_path,
+    graph_from_file,
+    homes_from_osm,
+    stations_from_csv,
+    stations_from_osm,
+)
+
+__all__ = [
+    "AnalysisConfig",
+    "CoverageResult",
+    "PopulationRule",
+    "WalkNetwork",
+    "__version__",
+    "analyze_coverage",
+    "build_walk_network",
+    "coverage_map",
+    "demand_from_csv",
+    "demo_extract_path",
+    "graph_from_file",
+    "homes_from_osm",
+    "stations_from_csv",
+    "stations_from_osm",
+]
