@@ -380,7 +380,7 @@ def _augmented(network: WalkNetwork, stations: Snapped) -> tuple[sparse.csr_arra
     counts = np.where(loop, 1, 2)
     cols = np.empty(int(counts.sum()), dtype=base.indices.dtype)
     data = np.empty(cols.shape[0], dtype=np.float64)
-    starts = np.concatenate([[0], np.cumsum(counts)[:-1]])
+    starts = np.cumsum(counts) - counts  # empty when no station is on the network
     cols[starts] = u
     data[starts] = w_u
     two = ~loop

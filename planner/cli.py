@@ -28,8 +28,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         level=logging.INFO if args.verbose else logging.WARNING,
         format="%(levelname)s %(name)s: %(message)s",
     )
-    warnings.simplefilter("default")
-    logging.captureWarnings(True)
+    with warnings.catch_warnings():
+        warnings.simplefilter("default")
+        return _run(args)
+
+
+def _run(args: argparse.Namespace) -> int:
     try:
         config = AnalysisConfig(
             walk_minutes=args.minutes, speed_kmh=args.speed_kmh, max_snap_m=args.max_snap_m

@@ -81,6 +81,9 @@ def write_outputs(
     check_free(paths, overwrite=overwrite)
     folder = paths.folder
     folder.mkdir(parents=True, exist_ok=True)
+    if overwrite and is_planner_output(folder):
+        for stale in set(folder.glob("rejected_*.csv")) - set(paths.rejected):
+            stale.unlink()  # left by an earlier run of ours; would describe other inputs
 
     if paths.geopackage.exists():
         paths.geopackage.unlink()

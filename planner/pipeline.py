@@ -81,13 +81,14 @@ def run_demo(
     Run
         The network, result and written paths.
     """
+    refresh = overwrite or is_planner_output(out_dir)
+    check_free(output_paths(out_dir), overwrite=refresh)
     path = demo_extract_path()
     network = build_walk_network(graph_from_file(path))
     tags = station_tags or DEMO_STATION_TAGS
     stations = stations_from_osm(path, tags=tags)
     homes = homes_from_osm(path)
     result = analyze_coverage(network, stations, homes, config=config)
-    refresh = overwrite or is_planner_output(out_dir)
     inputs = dict(DEMO_DESCRIPTION)
     inputs["stations"] = f"OSM {_describe_tags(tags)} in the same extract"
     paths = write_outputs(result, out_dir, inputs=inputs, streets=network.edges, overwrite=refresh)

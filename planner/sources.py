@@ -488,6 +488,9 @@ class _as_pbf:  # noqa: N801 (used like a function in a with statement)
                 for obj in osmium.FileProcessor(str(self.path)):
                     writer.add(obj)
         except Exception as err:
+            # __exit__ does not run when __enter__ raises: remove the partial copy here.
+            self._tmp.cleanup()
+            self._tmp = None
             msg = f"{self.path}: not a readable OSM XML file ({type(err).__name__}: {err})."
             raise NetworkBuildError(msg) from err
         return out
