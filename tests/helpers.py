@@ -1,0 +1,94 @@
+"""Small hand-checkable inputs shared by the coverage and export tests.
+
+The grid (EPSG:32635, 100 m spacing, every street 100 m long, walkable both ways)::
+
+    6 ---- 7 ---- 8        y = 200
+    |      |      |
+    3 ---- 4 ---- 5        y = 100
+    |      |      |
+    0 ---- 1 ---- 2        y = 0
+    x = 0  x=100  x=200    (offsets from ORIGIN)
+
+With ``speed_kmh=6`` one minute is exactly 100 m, so walk minutes are metres / 100.
+"""
+
+from __future__ import annotations
+
+import geopandas as gpd
+import networkx as nx
+import shapely
+
+UTM = "EPSG:32635"
+#: South-west corner of the grid in UTM zone 35N (about 27.0 E, 60.2 N: Finland).
+ORIGIN = (500_000.0, 6_675_000.0)
+SPACING_M = 100.0
+#: 6 km/h is 100 m per minute: walk minutes are metres / 100.
+SPEED_KMH = 6.0
+
+
+def xy(dx: float, dy: float) -> tuple[float, float]:
+    """UTM coordinates of a point given relative to the grid's south-west corner."""
+    return ORIGIN[0] + dx, ORIGIN[1] + dy
+
+
+def grid_streets(*, island: bool = False) -> nx.MultiDiGraph:
+    """The 3x3 grid as an osmnx-style MultiDiGraph in UTM, both directions on each street.
+
+    With ``island``, two more nodes (9 at x=1000 and 10 at x=1100, y=0) joined by a 100 m
+    street that does not connect to the grid.
+    """
+    g = nx.MultiDiGraph(crs=UTM)
+    for i in range(3):
+        for j in range(3):
+            x, y = xy(j * SPACING_M, i * SPACING_M)
+            g.add_node(3 * i + j, x=x, y=y)
+    pairs = [(3 * i + j, 3 * i + j + 1) for i in range(3) for j in range(2)]
+    pairs += [(3 * i + j, 3 * (i + 1) + j) for i in range(2) for j in range(3)]
+    if island:
+        for n, dx in ((9, 1000.0), (10, 1100.0)):
+            x, y = xy(dx, 0.0)
+            g.add_node(n, x=x, y=y)
+        pairs.append((9, 10))
+    for u, v in pairs:
+        g.add_edge(u, v, length=SPACING_M)
+        g.add_edge(v, u, length=SPACING_M)
+    return g
+
+
+def points(
+    rows: dict[str, tuple[float, float]], crs: str = UTM, **columns: list
+) -> gpd.GeoDataFrame:
+    """Points with an ``id`` column from ``{id: (dx, dy)}`` relative to the grid origin."""
+    geoms = [shapely.Point(xy(dx, dy)) for dx, dy in rows.values()]
+    gdf = gpd.GeoDataFrame({"id": list(rows), **columns}, geometry=geoms, crs=UTM)
+    return gdf.to_crs(crs)
+
+
+#: Station A on street 0-1, 30 m from node 0, 10 m off the street.
+#: Station B on street 5-8, 70 m from node 5, 10 m off the street.
+GRID_STATIONS = {"A": (30.0, -10.0), "B": (210.0, 170.0)}
+
+#: Homes: position relative to the origin and population.
+GRID_HOMES = {
+    "H1": ((100.0, 50.0), 10.0),  # street 1-4, 50 m from 1: A 70+50=120; B 170+50=220
+    "H2": ((-5.0, 150.0), 20.0),  # street 3-6, 50 m from 3: A 130+50=180; B 230+50=280
+    "H3": ((150.0, 205.0), 30.0),  # street 7-8, 50 m from 7: B 30+50=80; A 270+50=320
+    "H4": ((205.0, 130.0), 40.0),  # street 5-8 like B: |70-30|=40 directly; A 270+30=300
+    "H5": ((10.0, 195.0), 50.0),  # street 6-7, 10 m from 6: B 130+90=220; A 230+10=240
+    "H6": ((150.0, 105.0), 60.0),  # street 4-5, 50 m from 4: B 70+50=120; A 170+50=220
+    "H7": ((95.0, 80.0), 70.0),  # street 1-4, 80 m from 1: A 70+80=150; B 170+20=190
+}
+
+
+def grid_stations(crs: str = "EPSG:4326") -> gpd.GeoDataFrame:
+    """Stations A and B, given in ``crs`` (WGS84 by default, the network is in UTM)."""
+    return points(GRID_STATIONS, crs, name=["Alpha", "Beta"])
+
+
+def grid_homes(crs: str = UTM) -> gpd.GeoDataFrame:
+    """Homes H1..H7 with their populations, given in ``crs``."""
+    return points(
+        {k: v[0] for k, v in GRID_HOMES.items()},
+        crs,
+        population=[v[1] for v in GRID_HOMES.values()],
+    )

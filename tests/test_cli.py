@@ -1,0 +1,290 @@
+"""Tests of the ``planner`` command line, run in-process through ``planner.cli.main``."""
+
+from __future__ import annotations
+
+import contextlib
+import io
+import json
+import logging
+import re
+import shutil
+import subprocess
+import sys
+import warnings
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from planner import __version__
+from planner.cli import main
+from planner.sources import demo_extract_path, stations_from_osm
+
+SHARE_LINE = re.compile(r"people within the circle : ([\d,]+) of ([\d,]+) \(([\d.]+)%\)")
+PBF = str(demo_extract_path())
+
+
+def run(argv: list[str]) -> tuple[int, str, str]:
+    """Call ``main`` and return its exit code, stdout and stderr.
+
+    ``main`` sets process-wide warning handling (``simplefilter("default")`` and
+    ``logging.captureWarnings(True)``, as a console script may); both are undone here so
+    that every call starts alike: warnings become ``py.warnings`` log records.
+    """
+    out, err = io.StringIO(), io.StringIO()
+    with (
+        warnings.catch_warnings(),
+        contextlib.redirect_stdout(out),
+        contextlib.redirect_stderr(err),
+    ):
+        try:
+            code = main(argv)
+        finally:
+            logging.captureWarnings(False)
+    return code, out.getvalue(), err.getvalue()
+
+
+def printed_share(stdout: str) -> tuple[int, int, str]:
+    match = SHARE_LINE.search(stdout)
+    assert match, stdout
+    covered, total, share = match.groups()
+    return int(covered.replace(",", "")), int(total.replace(",", "")), share
+
+
+def summary(folder: Path) -> dict:
+    return json.loads((folder / "summary.json").read_text("utf-8"))
+
+
+def write(path: Path, text: str) -> Path:
+    path.write_text(text, "utf-8")
+    return path
+
+
+@pytest.fixture(scope="module")
+def demo(tmp_path_factory: pytest.TempPathFactory) -> tuple[int, str, Path]:
+    out = tmp_path_factory.mktemp("demo") / "planner-demo"
+    code, stdout, _ = run(["demo", "--out", str(out)])
+    return code, stdout, out
+
+
+@pytest.fixture(scope="module")
+def station_rows() -> list[tuple[str, float, float]]:
+    """The demo's three community centres as (id, lon, lat)."""
+    s = stations_from_osm(demo_extract_path())
+    return [(i, p.x, p.y) for i, p in zip(s["id"], s.geometry, strict=True)]
+
+
+def test_demo_prints_the_share_and_writes_the_files(demo: tuple[int, str, Path]) -> None:
+    code, stdout, out = demo
+    assert code == 0
+    assert sorted(p.name for p in out.iterdir()) == ["coverage.gpkg", "map.html", "summary.json"]
+    s = summary(out)
+    covered, total, share = printed_share(stdout)
+    assert share == f"{100 * s['share_covered']:.1f}"
+    assert covered == round(s["population_covered"])
+    assert total == round(s["population_total"])
+    assert 0 < s["share_covered"] < 1
+    assert s["share_covered"] == pytest.approx(s["population_covered"] / s["population_total"])
+    assert "Coverage within 15 minutes' walk at 4.5 km/h (1,125 m):" in stdout
+    assert f"stations                 : {s['stations']} (0 off-network)" in stdout
+    assert f"gap zones                : {s['gap_zones']} " in stdout
+    assert "2,459 nodes, 80.3 km of street" in stdout
+    assert s["stations"] == 3
+    assert s["demand_points"] == 373
+    assert str(out.resolve()) in stdout
+
+
+def test_demo_refreshes_its_own_output(demo: tuple[int, str, Path], tmp_path: Path) -> None:
+    out = tmp_path / "again"
+    shutil.copytree(demo[2], out)
+    tags = "amenity=community_centre,library,social_facility"
+    code, stdout, stderr = run(
+        ["demo", "--out", str(out), "--minutes", "5", "--station-tags", tags]
+    )
+    assert (code, stderr) == (0, "")
+    s = summary(out)
+    assert s["minutes"] == 5.0
+    assert s["walk_limit_m"] == pytest.approx(375.0)
+    assert s["stations"] == 12
+    assert "community_centre,library,social_facility" in s["inputs"]["stations"]
+    assert printed_share(stdout)[2] == f"{100 * s['share_covered']:.1f}"
+
+
+def test_demo_does_not_replace_a_users_files(tmp_path: Path) -> None:
+    (tmp_path / "summary.json").write_text('{"mine": true}', "utf-8")
+    code, stdout, stderr = run(["demo", "--out", str(tmp_path)])
+    assert code == 1
+    assert stdout == ""
+    assert "--overwrite" in stderr
+    assert (tmp_path / "summary.json").read_text("utf-8") == '{"mine": true}'
+
+
+def test_analyze_refuses_a_folder_with_outputs(demo: tuple[int, str, Path], tmp_path: Path) -> None:
+    before = (demo[2] / "summary.json").read_bytes()
+    stations = write(tmp_path / "stations.csv", "lon,lat\n24.94,60.17\n")
+    argv = ["analyze", "--network", PBF, "--stations", str(stations), "--out", str(demo[2])]
+    code, stdout, stderr = run(argv)
+    assert code == 1
+    assert stdout == ""
+    assert stderr.startswith("planner: error: ")
+    assert "--overwrite" in stderr
+    assert str(demo[2] / "summary.json") in stderr
+    assert (demo[2] / "summary.json").read_bytes() == before
+
+
+def test_analyze_with_bad_station_rows_and_osm_homes(
+    tmp_path: Path,
+    demo: tuple[int, str, Path],
+    station_rows: list[tuple[str, float, float]],
+) -> None:
+    lines = ["id,name,lon,lat"]
+    lines += [f"{i},centre {n},{x!r},{y!r}" for n, (i, x, y) in enumerate(station_rows)]
+    lines += ["bad1,broken,abc,60.17", "bad2,far south,24.94,-95"]
+    stations = write(tmp_path / "stations.csv", "\n".join(lines) + "\n")
+    out = tmp_path / "results"
+    argv = ["analyze", "--network", PBF, "--stations", str(stations), "--out", str(out)]
+    code, stdout, _ = run(argv)
+    assert code == 0
+    assert "rejected stations rows    : 2 (see rejected_stations.csv)" in stdout
+    assert "row 4, column 'lon': not a number ('abc')" in stdout
+    assert "row 5, column 'lat': outside -90..90 (WGS84 degrees expected) ('-95')" in stdout
+    rejected = pd.read_csv(out / "rejected_stations.csv", dtype={"value": str})
+    assert rejected["row"].tolist() == [4, 5]
+    assert rejected["column"].tolist() == ["lon", "lat"]
+    assert rejected["value"].tolist() == ["abc", "-95"]
+    s = summary(out)
+    assert s["rejected_rows"] == {"stations": 2}
+    assert s["stations"] == 3
+    assert s["inputs"]["network"] == PBF
+    assert s["inputs"]["stations"] == str(stations)
+    # The same three stations and the extract's homes: the demo's figures exactly.
+    demo_summary = summary(demo[2])
+    for key in ("demand_points", "demand_points_covered", "gap_zones"):
+        assert s[key] == demo_summary[key], key
+    for key in ("population_total", "population_covered", "share_covered", "walk_min_median"):
+        assert s[key] == pytest.approx(demo_summary[key]), key
+    assert printed_share(stdout)[2] == f"{100 * s['share_covered']:.1f}"
+
+
+def test_analyze_with_a_demand_csv(
+    tmp_path: Path,
+    station_rows: list[tuple[str, float, float]],
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    _, x0, y0 = station_rows[0]
+    stations = write(
+        tmp_path / "stations.csv",
+        "lon,lat\n" + "".join(f"{x!r},{y!r}\n" for _, x, y in station_rows),
+    )
+    demand = write(
+        tmp_path / "homes.csv",
+        "id,lon,lat,population\n"
+        f"at_station,{x0!r},{y0!r},100\n"  # on top of a station: 0 minutes away
+        "north_east,24.9520,60.1780,40\n"  # across the extract: beyond 15 minutes
+        "far_away,25.5000,60.5000,7\n"  # outside the extract: off-network
+        "no_people,24.9400,60.1700,-3\n",  # rejected
+    )
+    out = tmp_path / "results"
+    argv = ["analyze", "--network", PBF, "--stations", str(stations), "--demand", str(demand)]
+    code, stdout, stderr = run([*argv, "--out", str(out)])
+    assert code == 0, stderr
+    assert "rejected demand rows    : 1 (see rejected_demand.csv)" in stdout
+    assert "row 4, column 'population': population must be a number of 0 or more ('-3')" in stdout
+    assert not (out / "rejected_stations.csv").exists()
+    rejected = pd.read_csv(out / "rejected_demand.csv", dtype={"value": str})
+    assert rejected.to_dict("records") == [
+        {
+            "row": 4,
+            "column": "population",
+            "value": "-3",
+            "reason": "population must be a number of 0 or more",
+        }
+    ]
+    s = summary(out)
+    assert s["stations"] == 3
+    assert s["demand_points"] == 3
+    assert s["demand_points_covered"] == 1
+    assert s["demand_points_off_network"] == 1
+    assert s["population_total"] == 147.0
+    assert s["population_covered"] == 100.0
+    assert s["share_covered"] == pytest.approx(100 / 147)
+    assert s["rejected_rows"] == {"demand": 1}
+    assert s["inputs"]["demand"] == str(demand)
+    assert s["population_within_minutes"]["5"] == 100.0
+    assert "people within the circle : 100 of 147 (68.0%)" in stdout
+    assert "homes / demand points    : 3 (1 off-network, 0 unreachable)" in stdout
+    # The OffNetworkWarning reaches the user through logging, naming the point.
+    off = [r for r in caplog.records if r.name == "py.warnings" and "far_away" in r.getMessage()]
+    assert len(off) == 1
+    assert "OffNetworkWarning" in off[0].getMessage()
+
+
+@pytest.mark.parametrize(
+    ("make_args", "message"),
+    [
+        (
+            lambda d: ["--network", str(d / "missing.osm.pbf"), "--stations", str(d / "s.csv")],
+            "missing.osm.pbf: no such file",
+        ),
+        (
+            lambda d: ["--network", PBF, "--stations", str(d / "stations.xlsx")],
+            "stations.xlsx: stations are read from CSV files",
+        ),
+        (
+            lambda d: ["--network", str(d / "streets.shp"), "--stations", str(d / "s.csv")],
+            "streets.shp: unsupported file type",
+        ),
+        (
+            lambda d: ["--network", PBF, "--stations", str(d / "s.csv"), "--minutes", "0"],
+            "walk_minutes must be a positive number, got 0.0",
+        ),
+    ],
+)
+def test_bad_input_exits_1_naming_the_problem(
+    tmp_path: Path, make_args: object, message: str
+) -> None:
+    write(tmp_path / "s.csv", "lon,lat\n24.94,60.17\n")
+    write(tmp_path / "streets.shp", "not a shapefile")
+    args = make_args(tmp_path)  # type: ignore[operator]
+    code, stdout, stderr = run(["analyze", *args, "--out", str(tmp_path / "out")])
+    assert code == 1
+    assert stdout == ""
+    assert stderr.startswith("planner: error: ")
+    assert message in stderr
+    assert not (tmp_path / "out").exists()
+
+
+def test_bad_stations_csv_exits_1_naming_file_and_rows(tmp_path: Path) -> None:
+    stations = write(tmp_path / "dup.csv", "id,lon,lat\nx,24.94,60.17\nx,24.945,60.171\n")
+    argv = ["analyze", "--network", PBF, "--stations", str(stations), "--out", str(tmp_path / "o")]
+    code, _, stderr = run(argv)
+    assert code == 1
+    assert f"{stations}: duplicate ids in column 'id': 'x' on rows [1, 2]" in stderr
+
+
+@pytest.mark.parametrize(
+    "argv",
+    [
+        [],
+        ["analyze", "--out", "x"],
+        ["demo", "--minutes", "ten"],
+        ["report"],
+    ],
+)
+def test_usage_errors_exit_2(argv: list[str], capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit) as info:
+        main(argv)
+    assert info.value.code == 2
+    assert "usage: planner" in capsys.readouterr().err
+
+
+def test_console_script_version() -> None:
+    script = shutil.which("planner", path=str(Path(sys.executable).parent)) or shutil.which(
+        "planner"
+    )
+    assert script is not None, "the planner console script is not installed"
+    done = subprocess.run(
+        [script, "--version"], capture_output=True, text=True, timeout=120, check=False
+    )
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() == f"planner {__version__}"
