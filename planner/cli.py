@@ -30,7 +30,20 @@ def main(argv: Sequence[str] | None = None) -> int:
     )
     with warnings.catch_warnings():
         warnings.simplefilter("default")
+        warnings.showwarning = _show_warning
         return _run(args)
+
+
+def _show_warning(
+    message: Warning | str,
+    category: type[Warning],
+    filename: str,
+    lineno: int,
+    file: object = None,
+    line: str | None = None,
+) -> None:
+    """Print a warning for a person, not a developer: no file name or source line."""
+    print(f"planner: warning ({category.__name__}): {message}", file=sys.stderr)
 
 
 def _run(args: argparse.Namespace) -> int:
