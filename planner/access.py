@@ -121,7 +121,7 @@ def snap_points(network: WalkNetwork, points: gpd.GeoSeries, *, max_snap_m: floa
         lines = network.edges.geometry.to_numpy()[edge_idx]
         frac = shapely.line_locate_point(lines, geoms[pt_idx], normalized=True)
         frac = np.nan_to_num(frac, nan=0.0)
-        offset[pt_idx] = frac * network.edges["length_m"].to_numpy()[edge_idx]
+        offset[pt_idx] = frac * network.edge_length_m[edge_idx]
     for arr in (edge, offset, snap):
         arr.setflags(write=False)
     return Snapped(index=points.index, edge=edge, offset_m=offset, snap_m=snap)
@@ -363,40 +363,31 @@ def _only(stations: Snapped, position: int) -> Snapped:
 def _augmented(network: WalkNetwork, stations: Snapped) -> tuple[sparse.csr_array, IntArray]:
     """CSR with one virtual node per on-network station, linked to both ends of its street.
 
-    Returns the matrix and, for each virtual node in order, the station's position.
+    Returns the matrix and, for each virtual node in order, the station's position. A
+    station on a self-loop gets two links to the same node, both the shorter way round.
     """
-    sources = np.flatnonzero(stations.on_network).astype(np.int64)
+    sources = np.flatnonzero(stations.edge >= 0)
     base = network.csr
-    n = network.n_nodes
-    k = sources.size
+    n, k = network.n_nodes, sources.size
     e = stations.edge[sources]
-    length = network.edges["length_m"].to_numpy()[e]
+    u, v, length = network.edge_u[e], network.edge_v[e], network.edge_length_m[e]
     off = stations.offset_m[sources]
-    u = network.edges["u_idx"].to_numpy()[e]
-    v = network.edges["v_idx"].to_numpy()[e]
     loop = u == v
     w_u = np.where(loop, np.minimum(off, length - off), off)
-    w_v = length - off
-    counts = np.where(loop, 1, 2)
-    cols = np.empty(int(counts.sum()), dtype=base.indices.dtype)
-    data = np.empty(cols.shape[0], dtype=np.float64)
-    starts = np.cumsum(counts) - counts  # empty when no station is on the network
-    cols[starts] = u
-    data[starts] = w_u
-    two = ~loop
-    cols[starts[two] + 1] = v[two]
-    data[starts[two] + 1] = w_v[two]
-    data = np.maximum(data, ZERO_LENGTH_M)
-    indptr = np.concatenate([base.indptr, base.indptr[-1] + np.cumsum(counts)])
+    w_v = np.where(loop, w_u, length - off)
+    cols = np.empty(2 * k, dtype=np.int32)
+    cols[0::2], cols[1::2] = u, v
+    data = np.empty(2 * k, dtype=np.float64)
+    data[0::2], data[1::2] = w_u, w_v
+    np.maximum(data, ZERO_LENGTH_M, out=data)
+    links = 2 * np.arange(1, k + 1, dtype=np.int32)
+    indptr = np.concatenate([base.indptr, base.indptr[-1] + links])
     matrix = sparse.csr_array(
-        (
-            np.concatenate([base.data, data]),
-            np.concatenate([base.indices, cols]),
-            indptr.astype(base.indptr.dtype, copy=False),
-        ),
+        (np.concatenate([base.data, data]), np.concatenate([base.indices, cols]), indptr),
         shape=(n + k, n + k),
+        copy=False,
     )
-    return matrix, sources
+    return matrix, sources.astype(np.int64)
 
 
 def _point_distances(
@@ -412,12 +403,9 @@ def _point_distances(
     on = np.flatnonzero(points.on_network)
     if on.size == 0:
         return dist, nearest
-    edges = network.edges
     e = points.edge[on]
     h = points.offset_m[on]
-    length = edges["length_m"].to_numpy()[e]
-    u = edges["u_idx"].to_numpy()[e]
-    v = edges["v_idx"].to_numpy()[e]
+    u, v, length = network.edge_u[e], network.edge_v[e], network.edge_length_m[e]
     via_u = node_dist_m[u] + h
     via_v = node_dist_m[v] + (length - h)
     use_v = via_v < via_u
@@ -425,21 +413,29 @@ def _point_distances(
     nearest[on] = np.where(use_v, node_nearest[v], node_nearest[u])
     nearest[on[~np.isfinite(dist[on])]] = -1
 
-    # Stations on the same street reach the point directly along it.
-    s_on = np.flatnonzero(stations.on_network)
-    if s_on.size:
-        st = pd.DataFrame({"edge": stations.edge[s_on], "s_off": stations.offset_m[s_on]})
-        st["station"] = s_on
-        pt = pd.DataFrame({"edge": e, "h": h, "pos": on})
-        same = pt.merge(st, on="edge", how="inner")
-        if len(same):
-            direct = (same["s_off"] - same["h"]).abs().to_numpy()
-            same["direct"] = direct
-            best = same.loc[same.groupby("pos")["direct"].idxmin()]
-            pos = best["pos"].to_numpy()
-            better = best["direct"].to_numpy() < dist[pos]
-            dist[pos[better]] = best["direct"].to_numpy()[better]
-            nearest[pos[better]] = best["station"].to_numpy()[better]
+    # Stations on the same street reach the point directly along it: pair each point with
+    # the stations on its street (stations sorted by street, a range per point).
+    s_on = np.flatnonzero(stations.edge >= 0)
+    if s_on.size == 0:
+        return dist, nearest
+    order = s_on[np.argsort(stations.edge[s_on], kind="stable")]
+    s_edge = stations.edge[order]
+    lo = np.searchsorted(s_edge, e, side="left")
+    counts = np.searchsorted(s_edge, e, side="right") - lo
+    if not counts.any():
+        return dist, nearest
+    pair_pt = np.repeat(np.arange(on.size), counts)
+    first = np.repeat(lo - (np.cumsum(counts) - counts), counts)
+    pair_st = order[first + np.arange(pair_pt.size)]
+    direct = np.abs(stations.offset_m[pair_st] - h[pair_pt])
+    pick = np.lexsort((direct, pair_pt))  # per point, the nearest station first
+    pt_sorted = pair_pt[pick]
+    keep = np.ones(pick.size, dtype=bool)
+    keep[1:] = pt_sorted[1:] != pt_sorted[:-1]
+    best_pt, best_st, best_d = pt_sorted[keep], pair_st[pick][keep], direct[pick][keep]
+    better = best_d < dist[on[best_pt]]
+    dist[on[best_pt[better]]] = best_d[better]
+    nearest[on[best_pt[better]]] = best_st[better]
     return dist, nearest
 
 
@@ -448,9 +444,9 @@ def _reached(
 ) -> tuple[IntArray, list[tuple[int, object]]]:
     """Edges reached whole, and (edge, piece) for edges reached only in part."""
     edges = network.edges
-    length = edges["length_m"].to_numpy()
-    du = node_dist_m[edges["u_idx"].to_numpy()]
-    dv = node_dist_m[edges["v_idx"].to_numpy()]
+    length = network.edge_length_m
+    du = node_dist_m[network.edge_u]
+    dv = node_dist_m[network.edge_v]
     from_u = np.clip(limit_m - du, 0.0, length)  # reached interval [0, from_u]
     from_v = np.clip(limit_m - dv, 0.0, length)  # reached interval [length - from_v, length]
     whole_mask = (from_u + from_v >= length) & (length > 0)

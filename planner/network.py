@@ -12,6 +12,7 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass
 from functools import cached_property
+from typing import Any
 
 import geopandas as gpd
 import networkx as nx
@@ -97,6 +98,21 @@ class WalkNetwork:
     def street_m(self) -> float:
         """Total street length in metres, each street counted once."""
         return float(self.edges["length_m"].sum())
+
+    @cached_property
+    def edge_u(self) -> npt.NDArray[np.int32]:
+        """``edges.u_idx`` as a read-only array (compiled position of each street's u end)."""
+        return _frozen(self.edges["u_idx"].to_numpy(dtype=np.int32))
+
+    @cached_property
+    def edge_v(self) -> npt.NDArray[np.int32]:
+        """``edges.v_idx`` as a read-only array (compiled position of each street's v end)."""
+        return _frozen(self.edges["v_idx"].to_numpy(dtype=np.int32))
+
+    @cached_property
+    def edge_length_m(self) -> npt.NDArray[np.float64]:
+        """``edges.length_m`` as a read-only array."""
+        return _frozen(self.edges["length_m"].to_numpy(dtype=np.float64))
 
     @cached_property
     def snap_edges(self) -> npt.NDArray[np.int64]:
@@ -252,7 +268,11 @@ def _compile_csr(graph: nx.MultiDiGraph, node_ids: npt.NDArray[np.int64]) -> spa
     first[1:] = (rows[1:] != rows[:-1]) | (cols[1:] != cols[:-1])
     rows, cols, ws = rows[first], cols[first], np.maximum(ws[first], ZERO_LENGTH_M)
     n = len(node_ids)
-    return sparse.csr_array((ws, (rows, cols)), shape=(n, n))
+    csr = sparse.csr_array((ws, (rows, cols)), shape=(n, n))
+    # csgraph works on 32-bit indices and would copy 64-bit ones on every search.
+    csr.indices = csr.indices.astype(np.int32)
+    csr.indptr = csr.indptr.astype(np.int32)
+    return csr
 
 
 def _street_length(graph: nx.MultiDiGraph) -> float:
@@ -308,6 +328,11 @@ def _edge_table(
         },
         geometry=gpd.GeoSeries(geoms, crs=graph.graph["crs"]),
     )
+
+
+def _frozen(arr: npt.NDArray[Any]) -> npt.NDArray[Any]:
+    arr.setflags(write=False)
+    return arr
 
 
 def _is_tunnel(tag: object) -> bool:
