@@ -55,7 +55,7 @@ FORMATS: dict[str, Callable[[float], str]] = {
     "km": lambda v: f"{v:,.1f}",
     "people_change": lambda v: f"{v:+,.0f}",
     "count_change": lambda v: f"{round(v):+,}",
-    "share_change": lambda v: f"{v:+.1%}",
+    "share_change": lambda v: f"{100 * v:+.1f} pp",  # percentage points
 }
 MISSING = "—"
 

@@ -68,7 +68,15 @@ def station_rows() -> list[tuple[str, float, float]]:
 def test_demo_prints_the_share_and_writes_the_files(demo: tuple[int, str, Path]) -> None:
     code, stdout, out = demo
     assert code == 0
-    assert sorted(p.name for p in out.iterdir()) == ["coverage.gpkg", "map.html", "summary.json"]
+    assert sorted(p.name for p in out.iterdir()) == [
+        "coverage.gpkg",
+        "demand.csv",
+        "gaps.csv",
+        "map.html",
+        "report.html",
+        "stations.csv",
+        "summary.json",
+    ]
     s = summary(out)
     covered, total, share = printed_share(stdout)
     assert share == f"{100 * s['share_covered']:.1f}"

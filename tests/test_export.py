@@ -104,8 +104,12 @@ def folder_bytes(folder: Path) -> dict[str, bytes]:
 def test_files_written(written: Path) -> None:
     assert sorted(p.name for p in written.iterdir()) == [
         "coverage.gpkg",
+        "demand.csv",
+        "gaps.csv",
         "map.html",
         "rejected_stations.csv",  # the empty demand table writes no file
+        "report.html",
+        "stations.csv",
         "summary.json",
     ]
     html = (written / "map.html").read_text("utf-8")
