@@ -74,7 +74,8 @@ def figure_svg(fig: Figure, *, label: str = "", salt: str = "chart") -> str:
     label
         Accessible name of the chart (``aria-label``); escaped here.
     salt
-        Seed of the SVG's element ids; give each chart of a page its own so ids are unique.
+        Prefix and seed of the SVG's element ids; give each chart of a page its own so that
+        ids stay unique in the page.
 
     Returns
     -------
@@ -93,6 +94,12 @@ def figure_svg(fig: Figure, *, label: str = "", salt: str = "chart") -> str:
         'preserveAspectRatio="xMidYMid meet" '
     )
     svg = re.sub(r'<svg\s+([^>]*?)width="[^"]*"\s+height="[^"]*"\s*', attrs + r"\1", svg, count=1)
+    # matplotlib numbers its elements (figure_1, patch_1, ...) afresh in every file: prefix
+    # ids and references so that several charts in one page keep their ids unique.
+    prefix = re.sub(r"[^A-Za-z0-9_-]", "-", salt) + "-"
+    svg = re.sub(r'\bid="([^"]+)"', lambda m: f'id="{prefix}{m.group(1)}"', svg)
+    svg = re.sub(r"url\(#([^)]+)\)", lambda m: f"url(#{prefix}{m.group(1)})", svg)
+    svg = re.sub(r'href="#([^"]+)"', lambda m: f'href="#{prefix}{m.group(1)}"', svg)
     return svg.strip()
 
 

@@ -307,7 +307,7 @@ def coverage_by_district(
     if bad.any():
         first = districts.index[bad.to_numpy()][0]
         msg = (
-            f"districts: row {first!r} has a {kinds.loc[first]} geometry; districts must be "
+            f"districts: row {first} has a {kinds.loc[first]} geometry; districts must be "
             "polygons or multipolygons."
         )
         raise InputDataError(msg)
