@@ -365,6 +365,9 @@ def districts_from_file(path: str | Path, *, name_column: str | None = None) -> 
     except Exception as err:
         msg = f"{p}: not a readable GeoJSON, GeoPackage or Shapefile ({err})."
         raise InputDataError(msg) from err
+    if not isinstance(table, gpd.GeoDataFrame) or "geometry" not in table.columns:
+        msg = f"{p}: no geometries; give district polygons as GeoJSON, GeoPackage or Shapefile."
+        raise InputDataError(msg)
     if table.crs is None:
         msg = f"{p}: the file states no coordinate system; save it with one (e.g. EPSG:4326)."
         raise InputDataError(msg)
