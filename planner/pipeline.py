@@ -17,19 +17,27 @@ from planner.config import AnalysisConfig
 from planner.coverage import CoverageResult, analyze_coverage
 from planner.errors import UnsupportedFormatError
 from planner.export import (
+    CSV_TABLES,
     OutputPaths,
+    check_file_free,
     check_free,
     is_planner_output,
     output_paths,
+    read_outputs,
     write_outputs,
+    write_report,
 )
+from planner.i18n import Language
 from planner.network import WalkNetwork, build_walk_network
+from planner.report import coverage_report
 from planner.sources import (
     DEMO_STATION_TAGS,
     demand_from_csv,
     demo_extract_path,
+    districts_from_file,
     graph_from_file,
     homes_from_osm,
+    osm_data_date,
     stations_from_csv,
     stations_from_osm,
 )
@@ -60,6 +68,7 @@ def run_demo(
     *,
     config: AnalysisConfig | None = None,
     station_tags: Mapping[str, Sequence[str]] | None = None,
+    language: Language = "en",
     overwrite: bool = False,
 ) -> Run:
     """Analyse the bundled Helsinki extract and write the results (no internet needed).
@@ -73,6 +82,8 @@ def run_demo(
         Analysis settings; the 15-minute, 4.5 km/h defaults when None.
     station_tags
         OSM tags of the stations; :data:`DEMO_STATION_TAGS` (community centres) when None.
+    language
+        Language of ``report.html`` and ``map.html``: ``"en"`` or ``"zh"``.
     overwrite
         Replace existing output files whoever wrote them.
 
@@ -91,7 +102,17 @@ def run_demo(
     result = analyze_coverage(network, stations, homes, config=config)
     inputs = dict(DEMO_DESCRIPTION)
     inputs["stations"] = f"OSM {_describe_tags(tags)} in the same extract"
-    paths = write_outputs(result, out_dir, inputs=inputs, streets=network.edges, overwrite=refresh)
+    date = osm_data_date(path)
+    if date:
+        inputs["network_date"] = date
+    paths = write_outputs(
+        result,
+        out_dir,
+        inputs=inputs,
+        streets=network.edges,
+        language=language,
+        overwrite=refresh,
+    )
     return Run(network=network, result=result, paths=paths)
 
 
@@ -101,7 +122,10 @@ def run_analysis(
     out_dir: str | Path,
     *,
     demand_path: str | Path | None = None,
+    districts_path: str | Path | None = None,
+    district_name_column: str | None = None,
     config: AnalysisConfig | None = None,
+    language: Language = "en",
     overwrite: bool = False,
 ) -> Run:
     """Analyse coverage for a local extract, a station table and optional demand table.
@@ -117,8 +141,14 @@ def run_analysis(
     demand_path
         CSV of demand points (``lon``, ``lat``, ``population``). When None, homes are taken
         from the extract's residential buildings (not possible for ``.graphml``).
+    districts_path
+        District polygons (GeoJSON, GeoPackage, Shapefile) for per-district figures.
+    district_name_column
+        Column of the district names; found by name when None.
     config
         Analysis settings.
+    language
+        Language of ``report.html`` and ``map.html``: ``"en"`` or ``"zh"``.
     overwrite
         Replace existing output files.
 
@@ -128,11 +158,20 @@ def run_analysis(
         The network, result, written paths and rejected input rows.
     """
     out = Path(out_dir)
-    check_free(output_paths(out, rejected_names=("stations", "demand")), overwrite=overwrite)
+    tables = (*CSV_TABLES, "districts") if districts_path is not None else CSV_TABLES
+    check_free(
+        output_paths(out, rejected_names=("stations", "demand"), csv_names=tables),
+        overwrite=overwrite,
+    )
     if not str(stations_path).lower().endswith((".csv", ".txt")):
         msg = f"{stations_path}: stations are read from CSV files (lon, lat columns)."
         raise UnsupportedFormatError(msg)
     net_path = Path(network_path)
+    districts = (
+        districts_from_file(districts_path, name_column=district_name_column)
+        if districts_path is not None
+        else None
+    )
     network = build_walk_network(graph_from_file(net_path))
     loaded_stations = stations_from_csv(stations_path)
     rejected = {"stations": loaded_stations.rejected}
@@ -151,15 +190,88 @@ def run_analysis(
         demand = homes_from_osm(net_path)
         demand_name = f"residential buildings of {net_path}"
     result = analyze_coverage(network, loaded_stations.data, demand, config=config)
+    inputs = {"network": str(net_path), "stations": str(stations_path), "demand": demand_name}
+    date = osm_data_date(net_path)
+    if date:
+        inputs["network_date"] = date
+    if districts_path is not None:
+        inputs["districts"] = str(districts_path)
     paths = write_outputs(
         result,
         out,
-        inputs={"network": str(net_path), "stations": str(stations_path), "demand": demand_name},
+        inputs=inputs,
         rejected=rejected,
         streets=network.edges,
+        districts=districts,
+        language=language,
         overwrite=overwrite,
     )
     return Run(network=network, result=result, paths=paths, rejected=rejected)
+
+
+def make_report(
+    results_dir: str | Path,
+    *,
+    out: str | Path | None = None,
+    language: Language = "en",
+    compare_dir: str | Path | None = None,
+    districts_path: str | Path | None = None,
+    district_name_column: str | None = None,
+    title: str | None = None,
+    overwrite: bool = False,
+) -> Path:
+    """Write the coverage report of an output folder (from ``analyze`` or ``demo``).
+
+    Parameters
+    ----------
+    results_dir
+        Folder written by :func:`run_analysis` or :func:`run_demo`.
+    out
+        The HTML file to write; ``<results_dir>/report.html`` when None.
+    language
+        ``"en"`` or ``"zh"``.
+    compare_dir
+        Another output folder, the baseline ("before") of a scenario comparison.
+    districts_path
+        District polygons (GeoJSON, GeoPackage, Shapefile) for per-district figures.
+    district_name_column
+        Column of the district names; found by name when None.
+    title
+        Title of the report.
+    overwrite
+        Replace an existing report file.
+
+    Returns
+    -------
+    Path
+        The report written. Its figures are those of the folder's ``summary.json``.
+
+    Notes
+    -----
+    The folder holds no street network, so the report's map has no street base layer
+    (OpenStreetMap tiles show the streets when online); the reports that ``analyze`` and
+    ``demo`` write themselves have it.
+    """
+    target = check_file_free(
+        Path(out) if out is not None else Path(results_dir) / "report.html", overwrite=overwrite
+    )
+    saved = read_outputs(results_dir)
+    baseline = read_outputs(compare_dir) if compare_dir is not None else None
+    districts = (
+        districts_from_file(districts_path, name_column=district_name_column)
+        if districts_path is not None
+        else None
+    )
+    page = coverage_report(
+        saved.result,
+        summary=saved.summary,
+        language=language,
+        title=title,
+        districts=districts,
+        baseline=baseline.result if baseline is not None else None,
+        baseline_summary=baseline.summary if baseline is not None else None,
+    )
+    return write_report(page, target, overwrite=overwrite)
 
 
 def _describe_tags(tags: Mapping[str, Sequence[str]]) -> str:

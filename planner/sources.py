@@ -299,6 +299,103 @@ def homes_from_osm(path: str | Path, *, rule: PopulationRule | None = None) -> g
     return out.sort_values("id").reset_index(drop=True)
 
 
+def osm_data_date(path: str | Path) -> str | None:
+    """The date of an OSM extract's data, from its file header, when the header states it.
+
+    Parameters
+    ----------
+    path
+        An OSM extract (``.osm.pbf``, ``.osm``, ``.osm.bz2``, ``.osm.gz``); other files
+        (``.graphml``) give None.
+
+    Returns
+    -------
+    str or None
+        The header's ``osmosis_replication_timestamp`` (or ``timestamp``) as written
+        there, e.g. ``2024-05-01T20:21:02Z``; None when the header has neither or the file
+        cannot be read. Only the header is read, not the data.
+    """
+    import osmium
+
+    p = Path(path)
+    if not p.name.lower().endswith(_PBF_SUFFIXES + _XML_SUFFIXES) or not p.exists():
+        return None
+    try:
+        reader = osmium.io.Reader(str(p), osmium.osm.osm_entity_bits.NOTHING)
+        try:
+            header = reader.header()
+            stamp = header.get("osmosis_replication_timestamp") or header.get("timestamp")
+        finally:
+            reader.close()
+    except Exception:  # a date is optional: an unreadable header gives none
+        return None
+    return str(stamp) if stamp else None
+
+
+#: Column names tried, in order, for the names of districts.
+_DISTRICT_NAMES = ("name", "district", "名称", "区", "NAME", "Name")
+
+
+def districts_from_file(path: str | Path, *, name_column: str | None = None) -> gpd.GeoDataFrame:
+    """District polygons with names from a GeoJSON, GeoPackage or Shapefile.
+
+    Parameters
+    ----------
+    path
+        A vector file readable by GDAL (first layer) with polygons and a CRS (GeoJSON is
+        WGS84 by definition).
+    name_column
+        Column of the names; found by name (``name``, ``district``, ``名称``, ``区``) when
+        None.
+
+    Returns
+    -------
+    geopandas.GeoDataFrame
+        Columns ``name`` (text) and the polygon, in WGS84, in file order.
+
+    Raises
+    ------
+    InputFileNotFoundError, InputDataError
+        When the file is missing or unreadable, has no CRS or name column, or has a row
+        that is not a polygon (the message names the row, counted from 1).
+    """
+    p = _existing(path)
+    try:
+        table = gpd.read_file(p)
+    except Exception as err:
+        msg = f"{p}: not a readable GeoJSON, GeoPackage or Shapefile ({err})."
+        raise InputDataError(msg) from err
+    if not isinstance(table, gpd.GeoDataFrame) or "geometry" not in table.columns:
+        msg = f"{p}: no geometries; give district polygons as GeoJSON, GeoPackage or Shapefile."
+        raise InputDataError(msg)
+    if table.crs is None:
+        msg = f"{p}: the file states no coordinate system; save it with one (e.g. EPSG:4326)."
+        raise InputDataError(msg)
+    column = name_column or next((c for c in _DISTRICT_NAMES if c in table.columns), None)
+    if column is None or column not in table.columns:
+        msg = (
+            f"{p}: no column with the district names (tried {name_column or _DISTRICT_NAMES}; "
+            f"columns: {[c for c in table.columns if c != table.geometry.name]}). Name it "
+            "with --district-name."
+        )
+        raise InputDataError(msg)
+    kind = table.geometry.geom_type
+    bad = table.geometry.isna() | ~kind.isin(["Polygon", "MultiPolygon"])
+    if bad.any():
+        row = int(np.flatnonzero(bad.to_numpy())[0]) + 1
+        msg = (
+            f"{p}: row {row} is a {kind.iloc[row - 1]}, not a polygon; districts must be "
+            "polygons or multipolygons."
+        )
+        raise InputDataError(msg)
+    out = gpd.GeoDataFrame(
+        {"name": table[column].fillna("").astype(str).to_numpy()},
+        geometry=table.geometry.to_numpy(),
+        crs=table.crs,
+    ).to_crs(WGS84)
+    return out
+
+
 # ------------------------------------------------------------------------------ tables
 
 
