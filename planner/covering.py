@@ -261,7 +261,11 @@ def greedy_max_cover(
         status="heuristic",
         seconds=time.perf_counter() - started,
         steps_bound=np.array(steps_bound, dtype=np.float64),
-        detail={"gain_evaluations": evaluations, "swaps": swaps, "greedy_objective": sum(gains)},
+        detail={
+            "gain_evaluations": evaluations,
+            "swaps": swaps,
+            "objective_before_swaps": sum(gains),
+        },
     )
 
 
@@ -312,6 +316,8 @@ def exact_max_cover(
     a = sparse.csc_array(matrix)
     n_rows, n_cols = a.shape
     w = np.asarray(weight, dtype=np.float64)
+    if n_rows == 0 or n_cols == 0 or k == 0:
+        return _trivial(0.0)
     # Columns: x_0..x_{n-1}, y_0..y_{m-1}. Rows: y_i - sum_j a_ij x_j <= 0, then sum x <= k.
     x_part = sparse.vstack([-a, sparse.csr_array(np.ones((1, n_cols)))], format="csc")
     y_part = sparse.vstack(
@@ -479,6 +485,8 @@ def exact_set_cover(
                     x_j in {0, 1}
     """
     a = sparse.csc_array(matrix)
+    if a.shape[0] == 0:
+        return _trivial(0.0)
     out = _set_cover_model(
         a, integer=True, time_limit_s=time_limit_s, mip_rel_gap=mip_rel_gap, start=start
     )
@@ -585,3 +593,19 @@ def _swap_search(
         swaps += 1
     count = np.asarray(sparse.csc_array(a[:, chosen]).sum(axis=1)).ravel()
     return chosen, float(w[count > 0].sum()), swaps
+
+
+def _trivial(objective: float) -> Solution:
+    """The answer of an empty problem: nothing to choose, optimal by definition."""
+    return Solution(
+        chosen=np.empty(0, dtype=np.int64),
+        gains=np.empty(0),
+        objective=objective,
+        bound=objective,
+        gap=0.0,
+        guarantee=None,
+        status="optimal",
+        seconds=0.0,
+        steps_bound=np.empty(0),
+        detail={},
+    )
