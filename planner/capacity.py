@@ -114,7 +114,6 @@ def capacitated_max_cover(
         maximize=True,
         time_limit_s=time_limit_s,
         mip_rel_gap=mip_rel_gap,
-        start=None,
     )
     vals = out.values if out.values is not None else np.zeros(nz + n_new)
     x = vals[nz:]
@@ -285,7 +284,6 @@ def capacitated_set_cover(
         maximize=False,
         time_limit_s=time_limit_s,
         mip_rel_gap=mip_rel_gap,
-        start=None,
     )
     vals = out.values if out.values is not None else np.zeros(nz + n_new)
     chosen = np.flatnonzero(vals[nz:] > 0.5).astype(np.int64)

@@ -14,7 +14,6 @@ from __future__ import annotations
 import heapq
 import math
 import time
-from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -276,7 +275,6 @@ def exact_max_cover(
     *,
     time_limit_s: float = 60.0,
     mip_rel_gap: float = 1e-4,
-    start: Sequence[int] | None = None,
 ) -> Solution:
     r"""Maximal covering solved as a mixed-integer program with HiGHS.
 
@@ -292,8 +290,6 @@ def exact_max_cover(
         HiGHS stops after this many seconds and returns its best solution and bound.
     mip_rel_gap
         HiGHS stops when the relative gap between solution and bound is below this.
-    start
-        Columns of a known solution (e.g. greedy) given to HiGHS as a starting point.
 
     Returns
     -------
@@ -327,12 +323,6 @@ def exact_max_cover(
     cost = np.concatenate([np.zeros(n_cols), w])
     row_hi = np.concatenate([np.zeros(n_rows), [float(k)]])
     integer = np.concatenate([np.ones(n_cols, dtype=bool), np.zeros(n_rows, dtype=bool)])
-    x0 = None
-    if start is not None:
-        x0 = np.zeros(n_cols + n_rows)
-        s = np.asarray(list(start), dtype=np.int64)
-        x0[s] = 1.0
-        x0[n_cols:] = np.minimum(1.0, a[:, s].sum(axis=1)) if s.size else 0.0
     out = run_highs(
         cost,
         cols,
@@ -343,7 +333,6 @@ def exact_max_cover(
         maximize=True,
         time_limit_s=time_limit_s,
         mip_rel_gap=mip_rel_gap,
-        start=x0,
     )
     x = out.values[:n_cols] if out.values is not None else np.zeros(n_cols)
     chosen = np.flatnonzero(x > 0.5).astype(np.int64)
@@ -428,9 +417,9 @@ def greedy_set_cover(matrix: sparse.csc_array, *, lower_bound: bool = True) -> S
     sizes = np.diff(indptr)
     d = int(sizes.max()) if sizes.size else 0
     bound = float("nan")
-    detail: dict[str, object] = {"greedy_sites_before_pruning": len(chosen)}
+    detail: dict[str, object] = {"sites_before_pruning": len(chosen)}
     if lower_bound and n_rows:
-        lp = _set_cover_model(a, integer=False, time_limit_s=60.0, mip_rel_gap=0.0, start=None)
+        lp = _set_cover_model(a, integer=False, time_limit_s=60.0, mip_rel_gap=0.0)
         if lp.status == "optimal":
             bound = float(math.ceil(lp.objective - 1e-6))
             detail["lp_relaxation"] = lp.objective
@@ -456,7 +445,6 @@ def exact_set_cover(
     *,
     time_limit_s: float = 60.0,
     mip_rel_gap: float = 0.0,
-    start: Sequence[int] | None = None,
 ) -> Solution:
     r"""Set covering (LSCP) solved as a mixed-integer program with HiGHS.
 
@@ -468,8 +456,6 @@ def exact_set_cover(
         HiGHS stops after this many seconds with its best solution and bound.
     mip_rel_gap
         Relative gap at which HiGHS stops (0: prove optimality).
-    start
-        Columns of a known cover (e.g. greedy) to start from.
 
     Returns
     -------
@@ -487,9 +473,7 @@ def exact_set_cover(
     a = sparse.csc_array(matrix)
     if a.shape[0] == 0:
         return _trivial(0.0)
-    out = _set_cover_model(
-        a, integer=True, time_limit_s=time_limit_s, mip_rel_gap=mip_rel_gap, start=start
-    )
+    out = _set_cover_model(a, integer=True, time_limit_s=time_limit_s, mip_rel_gap=mip_rel_gap)
     ones = np.ones(a.shape[0])
     chosen = out.chosen
     bound = float(math.ceil(out.bound - 1e-6)) if math.isfinite(out.bound) else out.bound
@@ -516,13 +500,8 @@ def _set_cover_model(
     integer: bool,
     time_limit_s: float,
     mip_rel_gap: float,
-    start: Sequence[int] | None,
 ) -> HighsOutcome:
     n_rows, n_cols = a.shape
-    x0 = None
-    if start is not None:
-        x0 = np.zeros(n_cols)
-        x0[np.asarray(list(start), dtype=np.int64)] = 1.0
     return run_highs(
         np.ones(n_cols),
         sparse.csc_array(a, dtype=np.float64),
@@ -533,7 +512,6 @@ def _set_cover_model(
         maximize=False,
         time_limit_s=time_limit_s,
         mip_rel_gap=mip_rel_gap,
-        start=x0,
     )
 
 

@@ -16,9 +16,10 @@ IntArray = npt.NDArray[np.int64]
 BoolArray = npt.NDArray[np.bool_]
 
 #: How a solve ended: ``optimal`` (proven within the gap tolerance), ``time_limit`` (best
-#: found when time ran out), ``heuristic`` (no proof; see the bound), ``infeasible``,
+#: found when time ran out), ``feasible`` (the solver claimed optimality but its bound does
+#: not prove it), ``heuristic`` (no proof; see the bound), ``infeasible``,
 #: ``solver_error``.
-Status = Literal["optimal", "time_limit", "heuristic", "infeasible", "solver_error"]
+Status = Literal["optimal", "time_limit", "feasible", "heuristic", "infeasible", "solver_error"]
 
 #: Gains below this many people count as nothing (floating-point noise).
 EPS_PEOPLE = 1e-9
@@ -48,12 +49,13 @@ def run_highs(
     maximize: bool,
     time_limit_s: float,
     mip_rel_gap: float,
-    start: FloatArray | None,
 ) -> HighsOutcome:
     """Solve ``opt cost·x`` s.t. ``row_lo <= A x <= row_hi``, ``0 <= x <= col_hi`` with HiGHS.
 
     HiGHS runs silently (``output_flag=False`` is set before any other call, so not even
     its banner is printed), single-threaded for reproducible results, with a fixed seed.
+    No start solution is passed: with one, HiGHS 1.16 returned a suboptimal set cover as
+    "optimal" (callers compare with their own heuristic answer instead).
     """
     import highspy
 
@@ -89,11 +91,6 @@ def run_highs(
         ]
         lp.integrality_ = kinds
     h.passModel(lp)
-    if start is not None and is_mip:
-        sol = highspy.HighsSolution()
-        sol.col_value = [float(v) for v in start]
-        sol.value_valid = True
-        h.setSolution(sol)
     h.run()
     model_status = h.getModelStatus()
     info = h.getInfo()
@@ -113,11 +110,21 @@ def run_highs(
     else:
         status = "solver_error"
     if is_mip:
-        bound = float(info.mip_dual_bound)
+        bound, proven = _checked_bound(
+            float(info.mip_dual_bound),
+            objective,
+            float(info.mip_gap),
+            maximize=maximize,
+            optimal=status == "optimal",
+            mip_rel_gap=mip_rel_gap,
+        )
+        if status == "optimal" and not proven:
+            status = "feasible"
         detail: dict[str, object] = {
             "highs_status": status_text,
             "mip_gap": float(info.mip_gap),
             "mip_nodes": int(info.mip_node_count),
+            "mip_dual_bound_reported": float(info.mip_dual_bound),
         }
     else:
         bound = objective if status == "optimal" else float("nan")
@@ -161,3 +168,34 @@ def relative_gap(value: float, bound: float) -> float:
     if not (math.isfinite(value) and math.isfinite(bound)):
         return float("nan")
     return abs(bound - value) / max(abs(bound), 1e-12)
+
+
+def _checked_bound(
+    raw: float,
+    objective: float,
+    gap: float,
+    *,
+    maximize: bool,
+    optimal: bool,
+    mip_rel_gap: float,
+) -> tuple[float, bool]:
+    """HiGHS's dual bound checked against its objective; and whether "optimal" holds up.
+
+    A bound on the wrong side of the objective is not a bound (HiGHS has reported 0 for a
+    maximisation solved in presolve, ERGO-Code/HiGHS#2154): for an optimal status the
+    objective itself is then the bound, otherwise the bound is unknown (NaN). A bound on
+    the right side but farther than the gap tolerance contradicts an "optimal" status
+    (seen with a start solution given to HiGHS 1.16: a set cover of 27 sites declared
+    optimal with a lower bound of 18; the optimum is 25): the bound is kept (it is valid)
+    and the status is not trusted.
+    """
+    if not math.isfinite(objective):
+        return (raw if math.isfinite(raw) else float("nan")), False
+    tol = 1e-6 * max(1.0, abs(objective))
+    right_side = math.isfinite(raw) and (
+        raw >= objective - tol if maximize else raw <= objective + tol
+    )
+    if not right_side:
+        return (objective if optimal else float("nan")), optimal
+    allowed = max(mip_rel_gap, gap if math.isfinite(gap) else 0.0) * abs(objective) + tol
+    return raw, optimal and abs(raw - objective) <= allowed

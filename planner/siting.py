@@ -18,6 +18,7 @@ relations from the same bounded searches as the coverage analysis
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import math
 import time
@@ -51,6 +52,7 @@ from planner.covering import (
     greedy_set_cover,
 )
 from planner.errors import InputDataError, OffNetworkWarning
+from planner.milp import relative_gap
 from planner.network import WalkNetwork
 from planner.sources import validate_points
 
@@ -455,13 +457,12 @@ def maximal_covering(
         **{f"greedy_{k_}": v for k_, v in greedy.detail.items()},
     }
     if method == "exact":
-        solution = exact_max_cover(
-            reduced,
-            classes.weight,
-            k,
-            time_limit_s=time_limit_s,
-            mip_rel_gap=mip_rel_gap,
-            start=greedy.chosen.tolist(),
+        solution = _better(
+            exact_max_cover(
+                reduced, classes.weight, k, time_limit_s=time_limit_s, mip_rel_gap=mip_rel_gap
+            ),
+            greedy,
+            maximize=True,
         )
         detail.update(solution.detail)
     chosen = reps[solution.chosen]
@@ -549,7 +550,9 @@ def set_covering(
         **{f"greedy_{k_}": v for k_, v in greedy.detail.items()},
     }
     if method == "exact":
-        solution = exact_set_cover(reduced, time_limit_s=time_limit_s, start=greedy.chosen.tolist())
+        solution = _better(
+            exact_set_cover(reduced, time_limit_s=time_limit_s), greedy, maximize=False
+        )
         detail.update(solution.detail)
     chosen = reps[solution.chosen]
     return _result(
@@ -943,6 +946,28 @@ def _result(
         candidates_on_network=int(problem.candidates["on_network"].sum()),
         candidates_distinct=distinct,
         detail=detail,
+    )
+
+
+def _better(exact: Solution, greedy: Solution, *, maximize: bool) -> Solution:
+    """The exact solver's answer, or greedy's when that is better (time limit hit).
+
+    The bound stays the exact solver's: it bounds the optimum whatever the answer.
+    """
+    if not math.isfinite(exact.objective):
+        return greedy
+    worse = exact.objective < greedy.objective if maximize else exact.objective > greedy.objective
+    if exact.status == "optimal" or not worse:
+        return exact
+    bound = exact.bound if math.isfinite(exact.bound) else greedy.bound
+    return dataclasses.replace(
+        exact,
+        chosen=greedy.chosen,
+        gains=greedy.gains,
+        objective=greedy.objective,
+        bound=bound,
+        gap=relative_gap(greedy.objective, bound),
+        detail={**exact.detail, "incumbent": "greedy (better than the solver's best)"},
     )
 
 
