@@ -11,6 +11,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import geopandas as gpd
 import pandas as pd
 
 from planner.config import AnalysisConfig
@@ -129,6 +130,66 @@ def run_analysis(
     """
     out = Path(out_dir)
     check_free(output_paths(out, rejected_names=("stations", "demand")), overwrite=overwrite)
+    inputs = load_inputs(network_path, stations_path, demand_path=demand_path)
+    network = inputs.network
+    result = analyze_coverage(network, inputs.stations, inputs.demand, config=config)
+    paths = write_outputs(
+        result,
+        out,
+        inputs=inputs.names,
+        rejected=inputs.rejected,
+        streets=network.edges,
+        overwrite=overwrite,
+    )
+    return Run(network=network, result=result, paths=paths, rejected=inputs.rejected)
+
+
+@dataclass(frozen=True, eq=False)
+class Inputs:
+    """A network, stations and demand loaded from files, with what was rejected.
+
+    Attributes
+    ----------
+    network
+        The compiled walking network.
+    stations, demand
+        Accepted rows as points in WGS84.
+    rejected
+        Rejected rows per input (``stations``, ``demand``).
+    names
+        How each input is described in output summaries.
+    """
+
+    network: WalkNetwork
+    stations: gpd.GeoDataFrame
+    demand: gpd.GeoDataFrame
+    rejected: dict[str, pd.DataFrame]
+    names: dict[str, str]
+
+
+def load_inputs(
+    network_path: str | Path,
+    stations_path: str | Path,
+    *,
+    demand_path: str | Path | None = None,
+) -> Inputs:
+    """Load the network, station table and demand the way ``planner analyze`` does.
+
+    Parameters
+    ----------
+    network_path
+        ``.osm.pbf``, ``.osm``, ``.osm.bz2``, ``.osm.gz`` or ``.graphml`` file.
+    stations_path
+        CSV of stations (``lon``, ``lat``; optional ``id``, ``name``, ``category``).
+    demand_path
+        CSV of demand points (``lon``, ``lat``, ``population``); the extract's
+        residential buildings when None (not possible for ``.graphml``).
+
+    Returns
+    -------
+    Inputs
+        The loaded inputs and rejected rows.
+    """
     if not str(stations_path).lower().endswith((".csv", ".txt")):
         msg = f"{stations_path}: stations are read from CSV files (lon, lat columns)."
         raise UnsupportedFormatError(msg)
@@ -150,16 +211,13 @@ def run_analysis(
     else:
         demand = homes_from_osm(net_path)
         demand_name = f"residential buildings of {net_path}"
-    result = analyze_coverage(network, loaded_stations.data, demand, config=config)
-    paths = write_outputs(
-        result,
-        out,
-        inputs={"network": str(net_path), "stations": str(stations_path), "demand": demand_name},
+    return Inputs(
+        network=network,
+        stations=loaded_stations.data,
+        demand=demand,
         rejected=rejected,
-        streets=network.edges,
-        overwrite=overwrite,
+        names={"network": str(net_path), "stations": str(stations_path), "demand": demand_name},
     )
-    return Run(network=network, result=result, paths=paths, rejected=rejected)
 
 
 def _describe_tags(tags: Mapping[str, Sequence[str]]) -> str:
