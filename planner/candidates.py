@@ -143,7 +143,7 @@ def candidates_from_gaps(
         )
     zones = gaps.geometry.to_crs(network.crs)
     if margin_m > 0:
-        zones = zones.buffer(margin_m, resolution=4)
+        zones = zones.buffer(margin_m, quad_segs=4)
     out = candidates_from_network(network, within=zones, spacing_m=spacing_m)
     gap_ids = gaps["gap_id"].to_numpy()
     return out.assign(source="gap", gap_id=gap_ids[out["area"].to_numpy()]).drop(columns="area")
