@@ -141,9 +141,15 @@ def test_greedy_trap_reported_with_its_gap(problem: SitingProblem) -> None:
     assert exact.population_covered_before == 0.0
     assert exact.share_after == pytest.approx(20 / 31)
     d = exact.demand.set_index("id")
-    assert d["covered_after"].to_dict() == dict(
-        a=True, b=True, c=True, d=True, e=False, f=False, g=False
-    )
+    assert d["covered_after"].to_dict() == {
+        "a": True,
+        "b": True,
+        "c": True,
+        "d": True,
+        "e": False,
+        "f": False,
+        "g": False,
+    }
     assert d.loc["a", "new_site"] == "C1"
     assert d.loc["a", "walk_min_new_site"] == pytest.approx(1.0)
     assert d.loc["d", "new_site"] == "C5"
@@ -241,7 +247,7 @@ def test_inputs_are_not_modified_and_results_are_frozen(line: WalkNetwork) -> No
     r = maximal_covering(p, 2, method="exact")
 
     for original, kept in zip((h, c, s), before, strict=True):
-        gpd.testing.assert_geodataframe_equal(original, kept)
+        assert_geodataframe_equal(original, kept)
     with pytest.raises(dataclasses.FrozenInstanceError):
         r.objective = 0.0  # type: ignore[misc]
     with pytest.raises(dataclasses.FrozenInstanceError):
