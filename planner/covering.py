@@ -314,26 +314,7 @@ def exact_max_cover(
     w = np.asarray(weight, dtype=np.float64)
     if n_rows == 0 or n_cols == 0 or k == 0:
         return _trivial(0.0)
-    # Columns: x_0..x_{n-1}, y_0..y_{m-1}. Rows: y_i - sum_j a_ij x_j <= 0, then sum x <= k.
-    x_part = sparse.vstack([-a, sparse.csr_array(np.ones((1, n_cols)))], format="csc")
-    y_part = sparse.vstack(
-        [sparse.eye_array(n_rows, format="csc"), sparse.csc_array((1, n_rows))], format="csc"
-    )
-    cols = sparse.hstack([x_part, y_part], format="csc")
-    cost = np.concatenate([np.zeros(n_cols), w])
-    row_hi = np.concatenate([np.zeros(n_rows), [float(k)]])
-    integer = np.concatenate([np.ones(n_cols, dtype=bool), np.zeros(n_rows, dtype=bool)])
-    out = run_highs(
-        cost,
-        cols,
-        row_lo=np.full(n_rows + 1, -np.inf),
-        row_hi=row_hi,
-        col_hi=np.ones(n_cols + n_rows),
-        integer=integer,
-        maximize=True,
-        time_limit_s=time_limit_s,
-        mip_rel_gap=mip_rel_gap,
-    )
+    out = _mclp_model(a, w, k, integer=True, time_limit_s=time_limit_s, mip_rel_gap=mip_rel_gap)
     x = out.values[:n_cols] if out.values is not None else np.zeros(n_cols)
     chosen = np.flatnonzero(x > 0.5).astype(np.int64)
     value = float(w[np.asarray(a[:, chosen].sum(axis=1)).ravel() > 0].sum())
@@ -510,6 +491,50 @@ def _set_cover_model(
         col_hi=np.ones(n_cols),
         integer=np.full(n_cols, integer),
         maximize=False,
+        time_limit_s=time_limit_s,
+        mip_rel_gap=mip_rel_gap,
+    )
+
+
+def lp_bound_max_cover(
+    matrix: sparse.csc_array, weight: FloatArray, k: int, *, time_limit_s: float = 60.0
+) -> float:
+    r"""Upper bound on the maximal-covering optimum from its LP relaxation (HiGHS).
+
+    The model of :func:`exact_max_cover` with :math:`0 \le x_j \le 1`; NaN when the LP
+    was not solved in time.
+    """
+    a = sparse.csc_array(matrix)
+    if a.shape[0] == 0 or a.shape[1] == 0 or k == 0:
+        return 0.0
+    w = np.asarray(weight, dtype=np.float64)
+    out = _mclp_model(a, w, k, integer=False, time_limit_s=time_limit_s, mip_rel_gap=0.0)
+    return float(out.objective) if out.status == "optimal" else float("nan")
+
+
+def _mclp_model(
+    a: sparse.csc_array,
+    w: FloatArray,
+    k: int,
+    *,
+    integer: bool,
+    time_limit_s: float,
+    mip_rel_gap: float,
+) -> HighsOutcome:
+    n_rows, n_cols = a.shape
+    # Columns: x_0..x_{n-1}, y_0..y_{m-1}. Rows: y_i - sum_j a_ij x_j <= 0, then sum x <= k.
+    x_part = sparse.vstack([-a, sparse.csr_array(np.ones((1, n_cols)))], format="csc")
+    y_part = sparse.vstack(
+        [sparse.eye_array(n_rows, format="csc"), sparse.csc_array((1, n_rows))], format="csc"
+    )
+    return run_highs(
+        np.concatenate([np.zeros(n_cols), w]),
+        sparse.hstack([x_part, y_part], format="csc"),
+        row_lo=np.full(n_rows + 1, -np.inf),
+        row_hi=np.concatenate([np.zeros(n_rows), [float(k)]]),
+        col_hi=np.ones(n_cols + n_rows),
+        integer=np.concatenate([np.full(n_cols, integer), np.zeros(n_rows, dtype=bool)]),
+        maximize=True,
         time_limit_s=time_limit_s,
         mip_rel_gap=mip_rel_gap,
     )

@@ -30,6 +30,7 @@ from planner.covering import (
     exact_set_cover,
     greedy_max_cover,
     greedy_set_cover,
+    lp_bound_max_cover,
 )
 from planner.milp import _checked_bound
 
@@ -194,6 +195,7 @@ def test_max_cover_against_brute_force(seed: int) -> None:
             assert sol.bound >= best - 1e-9  # the reported bound really bounds the optimum
             assert covered_weight(a, w, sol.chosen) == pytest.approx(sol.objective)
         assert swapped.objective >= plain.objective
+        assert lp_bound_max_cover(m, w, k) >= best - 1e-6
 
 
 @pytest.mark.parametrize("seed", range(3))

@@ -132,6 +132,10 @@ def test_greedy_trap_reported_with_its_gap(problem: SitingProblem) -> None:
     assert greedy.status == "heuristic"
     assert greedy.bound >= 20.0  # the optimum, which greedy did not find, is within its bound
     assert greedy.gap == pytest.approx((greedy.bound - 16.0) / greedy.bound)
+    with_lp = maximal_covering(problem, 2, lp_bound=True)
+    assert with_lp.sites["id"].tolist() == ["C3", "C0"]
+    assert 20.0 <= with_lp.bound <= greedy.bound
+    assert with_lp.detail["greedy_online_bound"] == greedy.bound
 
     assert sorted(exact.sites["id"]) == ["C1", "C5"]
     assert exact.objective == 20.0
