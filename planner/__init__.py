@@ -2,8 +2,9 @@
 
 The pipeline runs one way: :mod:`planner.sources` (data in) → :mod:`planner.network`
 (walk graph) → :mod:`planner.access` (walk distances, isochrones) →
-:mod:`planner.coverage` (who is served, gap zones) → :mod:`planner.maps` and
-:mod:`planner.export` (maps and files). The most used names are re-exported here::
+:mod:`planner.coverage` (who is served, gap zones) → :mod:`planner.siting` (where new
+stations go) → :mod:`planner.maps` and :mod:`planner.export` (maps and files). The most
+used names are re-exported here::
 
     import planner
 
@@ -22,6 +23,14 @@ from planner.config import AnalysisConfig
 from planner.coverage import CoverageResult, analyze_coverage
 from planner.maps import coverage_map
 from planner.network import WalkNetwork, build_walk_network
+from planner.siting import (
+    SitingResult,
+    maximal_covering,
+    relocation,
+    set_covering,
+    siting_problem,
+    suggest_sites,
+)
 from planner.sources import (
     PopulationRule,
     demand_from_csv,
@@ -36,6 +45,7 @@ __all__ = [
     "AnalysisConfig",
     "CoverageResult",
     "PopulationRule",
+    "SitingResult",
     "WalkNetwork",
     "__version__",
     "analyze_coverage",
@@ -45,6 +55,11 @@ __all__ = [
     "demo_extract_path",
     "graph_from_file",
     "homes_from_osm",
+    "maximal_covering",
+    "relocation",
+    "set_covering",
+    "siting_problem",
     "stations_from_csv",
     "stations_from_osm",
+    "suggest_sites",
 ]

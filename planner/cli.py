@@ -187,6 +187,11 @@ def _parser() -> argparse.ArgumentParser:
         "--capacity", type=float, help="people one station can serve (default: unlimited)"
     )
     suggest.add_argument(
+        "--lp-bound",
+        action="store_true",
+        help="greedy: also solve the LP relaxation for a tighter bound on the gap to optimal",
+    )
+    suggest.add_argument(
         "--time-limit-s",
         type=float,
         default=60.0,
@@ -256,6 +261,7 @@ def _suggest(args: argparse.Namespace, config: AnalysisConfig) -> SuggestRun:
         capacity=args.capacity,
         time_limit_s=args.time_limit_s,
         move_within_m=args.move_within_m,
+        lp_bound=args.lp_bound,
         config=config,
         overwrite=args.overwrite,
     )

@@ -9,11 +9,13 @@ The questions a planner asks after seeing the gaps, answered on the walking netw
   gain from moving it to its best nearby candidate;
 * :func:`suggest_sites`: the one call behind the app's "suggest" button.
 
-All start from a :class:`SitingProblem`: the candidate → home and station → home coverage
-relations from the same bounded searches as the coverage analysis
-(:func:`planner.access.reach_matrix`), held as sparse matrices. Solvers live in
-:mod:`planner.covering` (greedy with bounds, exact MILP with HiGHS) and
-:mod:`planner.capacity` (station capacity).
+All start from a :class:`~planner.problem.SitingProblem` (:mod:`planner.problem`): the
+candidate → home and station → home coverage relations from the same bounded searches as
+the coverage analysis (:func:`planner.access.reach_matrix`), held as sparse matrices.
+Solvers live in :mod:`planner.covering` (greedy with bounds, exact MILP with HiGHS) and
+:mod:`planner.capacity` (station capacity); answers are assembled into a
+:class:`~planner.proposals.SitingResult` (:mod:`planner.proposals`); relocation is in
+:mod:`planner.relocation`. The names most used are importable from here.
 """
 
 from __future__ import annotations
@@ -22,18 +24,13 @@ import dataclasses
 import logging
 import math
 import time
-import warnings
-from dataclasses import dataclass
-from typing import Any, Literal
+from typing import Any
 
 import geopandas as gpd
 import numpy as np
 import numpy.typing as npt
-import pandas as pd
 from scipy import sparse
 
-from planner import __version__
-from planner.access import Snapped, reach_matrix, snap_points
 from planner.candidates import DEFAULT_SPACING_M, candidates_from_gaps
 from planner.capacity import (
     CapacityModel,
@@ -52,19 +49,22 @@ from planner.covering import (
     greedy_set_cover,
     lp_bound_max_cover,
 )
-from planner.errors import InputDataError, OffNetworkWarning
+from planner.errors import InputDataError
 from planner.milp import relative_gap
 from planner.network import WalkNetwork
-from planner.sources import validate_points
+from planner.problem import SitingProblem, reached_count, siting_problem
+from planner.proposals import (
+    REASON_NO_SITE,
+    REASON_OFF_NETWORK,
+    Method,
+    SitingResult,
+    assemble_result,
+)
+from planner.relocation import COVERAGE_STATION_COLUMNS, RelocationResult, relocation
 
 logger = logging.getLogger(__name__)
 
-FloatArray = npt.NDArray[np.float64]
-BoolArray = npt.NDArray[np.bool_]
-Method = Literal["greedy", "exact"]
-Model = Literal["maximal_covering", "set_covering"]
-
-#: Columns :func:`planner.coverage.analyze_coverage` adds; dropped when a result is reused.
+#: Columns :func:`planner.coverage.analyze_coverage` adds to homes; dropped when reused.
 _COVERAGE_DEMAND_COLUMNS = (
     "walk_min",
     "nearest_station",
@@ -73,298 +73,20 @@ _COVERAGE_DEMAND_COLUMNS = (
     "status",
     "snap_m",
 )
-_COVERAGE_STATION_COLUMNS = (
-    "snap_m",
-    "on_network",
-    "homes_served",
-    "population_served",
-    "population_only_here",
-)
-#: Why a home is in :attr:`SitingResult.unreachable`.
-REASON_OFF_NETWORK = "off_network"
-REASON_NO_SITE = "no_site_within_limit"
 
-
-# ----------------------------------------------------------------------------- problem
-
-
-@dataclass(frozen=True, eq=False)
-class SitingProblem:
-    """Existing stations, candidate sites and homes, and who can reach whom.
-
-    Build it with :func:`siting_problem`. All tables are in WGS84 and keep their inputs'
-    index and columns.
-
-    Attributes
-    ----------
-    config
-        Settings (walk limit = ``config.walk_limit_m``).
-    stations
-        Existing stations with ``id``, ``snap_m`` and ``on_network``.
-    candidates
-        Candidate sites with ``id``, ``snap_m`` and ``on_network``.
-    demand
-        Homes with ``id``, ``population``, ``snap_m`` and ``on_network``.
-    station_reach
-        Sparse ``(stations, homes)`` walk metres, stored where within the limit.
-    candidate_reach
-        Sparse ``(candidates, homes)`` walk metres, stored where within the limit.
-    station_snap, candidate_snap
-        Where stations and candidates stand on the network.
-    """
-
-    config: AnalysisConfig
-    stations: gpd.GeoDataFrame
-    candidates: gpd.GeoDataFrame
-    demand: gpd.GeoDataFrame
-    station_reach: sparse.csr_array
-    candidate_reach: sparse.csr_array
-    station_snap: Snapped
-    candidate_snap: Snapped
-
-    @property
-    def population(self) -> FloatArray:
-        """People per home, in demand order."""
-        return np.asarray(self.demand["population"].to_numpy(dtype=np.float64), dtype=np.float64)
-
-    @property
-    def covered_before(self) -> BoolArray:
-        """Homes within the limit of an existing station."""
-        return np.asarray(_reached_count(self.station_reach) > 0)
-
-    @property
-    def reachable(self) -> BoolArray:
-        """Homes within the limit of an existing station or of some candidate."""
-        by_candidate = np.asarray(_reached_count(self.candidate_reach) > 0, dtype=bool)
-        return np.asarray(self.covered_before | by_candidate, dtype=bool)
-
-
-def siting_problem(
-    network: WalkNetwork,
-    stations: gpd.GeoDataFrame,
-    demand: gpd.GeoDataFrame,
-    candidates: gpd.GeoDataFrame,
-    *,
-    config: AnalysisConfig | None = None,
-) -> SitingProblem:
-    r"""Snap stations, candidates and homes, and compute the coverage relations.
-
-    Parameters
-    ----------
-    network
-        The walking network.
-    stations
-        Existing stations (points with a CRS; ``id`` optional, the index is used when
-        absent). May be empty.
-    demand
-        Homes with a ``population`` column.
-    candidates
-        Candidate sites (points with a CRS; ``id`` optional, ``C<position>`` when absent).
-    config
-        Settings; :class:`AnalysisConfig` defaults when None.
-
-    Returns
-    -------
-    SitingProblem
-        The inputs are not modified.
-
-    Notes
-    -----
-    Home :math:`i` is covered by site :math:`j` (:math:`a_{ij} = 1`) when the network walk
-    distance :math:`d_{ij} \le v T` (speed :math:`v`, limit :math:`T`), computed exactly as
-    in :func:`planner.coverage.analyze_coverage`: one bounded search per site, homes and
-    sites snapped to their nearest street. Off-network candidates (beyond ``max_snap_m``)
-    cover nobody and are reported with an :class:`OffNetworkWarning`.
-    """
-    cfg = config or AnalysisConfig()
-    stations = validate_points(stations, what="stations")
-    demand = validate_points(demand, what="demand", require=("population",))
-    candidates = validate_points(candidates, what="candidates")
-    if "id" not in stations.columns:
-        stations = stations.assign(id=stations.index.astype(str))
-    if "id" not in demand.columns:
-        demand = demand.assign(id=demand.index.astype(str))
-    if "id" not in candidates.columns:
-        candidates = candidates.assign(id=[f"C{i}" for i in range(len(candidates))])
-    limit = cfg.walk_limit_m
-    s_snap = snap_points(network, stations.geometry, max_snap_m=cfg.max_snap_m)
-    c_snap = snap_points(network, candidates.geometry, max_snap_m=cfg.max_snap_m)
-    d_snap = snap_points(network, demand.geometry, max_snap_m=cfg.max_snap_m)
-    off = ~c_snap.on_network
-    if off.any():
-        shown = ", ".join(map(str, candidates["id"].to_numpy()[off][:20]))
-        msg = (
-            f"{int(off.sum())} candidate sites lie more than {cfg.max_snap_m:g} m from every "
-            f"street and can serve nobody: {shown}{' ...' if off.sum() > 20 else ''}."
-        )
-        warnings.warn(msg, OffNetworkWarning, stacklevel=2)
-    started = time.perf_counter()
-    s_reach = reach_matrix(network, s_snap, d_snap, limit_m=limit)
-    c_reach = reach_matrix(network, c_snap, d_snap, limit_m=limit)
-    logger.info(
-        "Coverage relation: %d candidates x %d homes, %d pairs within %.0f m in %.2f s.",
-        len(candidates),
-        len(demand),
-        c_reach.nnz,
-        limit,
-        time.perf_counter() - started,
-    )
-    return SitingProblem(
-        config=cfg,
-        stations=stations.assign(snap_m=s_snap.snap_m, on_network=s_snap.on_network),
-        candidates=candidates.assign(snap_m=c_snap.snap_m, on_network=c_snap.on_network),
-        demand=demand.assign(snap_m=d_snap.snap_m, on_network=d_snap.on_network),
-        station_reach=s_reach,
-        candidate_reach=c_reach,
-        station_snap=s_snap,
-        candidate_snap=c_snap,
-    )
-
-
-# ------------------------------------------------------------------------------ result
-
-
-@dataclass(frozen=True, eq=False)
-class SitingResult:
-    """Proposed new stations and the coverage before and after them.
-
-    Attributes
-    ----------
-    model
-        ``maximal_covering`` or ``set_covering``.
-    method
-        ``greedy`` or ``exact``.
-    k
-        Sites asked for (maximal covering), None for set covering.
-    capacity
-        People per station, or None when unlimited.
-    config
-        Settings used.
-    sites
-        Proposed sites (candidate columns kept) in a greedy order: ``rank`` (1 first),
-        ``population_added`` (people this site adds after the sites ranked before it;
-        with capacity, people assigned to it), ``population_cumulative``,
-        ``population_within`` (people within its limit, served before or not) and
-        ``population_only_here`` (served by this site and no other station, old or new).
-    demand
-        Homes with ``covered_before``, ``covered_after``, ``new_site`` (id of the nearest
-        proposed site within the limit, if any) and ``walk_min_new_site``; with capacity
-        also ``served_share_before`` / ``served_share_after`` (0..1).
-    unreachable
-        Homes with people that neither an existing station nor any candidate can reach:
-        ``id``, ``population``, ``reason`` (``off_network`` or ``no_site_within_limit``).
-    population_total, population_covered_before, population_covered_after
-        People in all homes, and served before and after (with capacity: assigned).
-    objective
-        Maximal covering: people served after. Set covering: sites proposed.
-    bound
-        Proven bound on the optimum of ``objective``: an upper bound for maximal covering,
-        a lower bound for set covering (NaN when none is known).
-    gap
-        ``|bound - objective| / |bound|``: how far from optimal the answer can be.
-    guarantee
-        A-priori ratio of the method (``1 - 1/e`` for greedy maximal covering, ``H(d)``
-        for greedy set covering), None otherwise.
-    status
-        ``optimal``, ``time_limit``, ``heuristic``, ``infeasible`` or ``solver_error``.
-    solve_s, build_s
-        Seconds spent solving, and building the model from the problem.
-    candidates_total, candidates_on_network, candidates_distinct
-        Candidates given, within reach of the network, and with distinct useful coverage.
-    detail
-        Solver facts (JSON-ready).
-    """
-
-    model: Model
-    method: Method
-    k: int | None
-    capacity: float | None
-    config: AnalysisConfig
-    sites: gpd.GeoDataFrame
-    demand: gpd.GeoDataFrame
-    unreachable: gpd.GeoDataFrame
-    population_total: float
-    population_covered_before: float
-    population_covered_after: float
-    objective: float
-    bound: float
-    gap: float
-    guarantee: float | None
-    status: str
-    solve_s: float
-    build_s: float
-    candidates_total: int
-    candidates_on_network: int
-    candidates_distinct: int
-    detail: dict[str, Any]
-
-    @property
-    def population_added(self) -> float:
-        """People served after minus before."""
-        return self.population_covered_after - self.population_covered_before
-
-    @property
-    def share_before(self) -> float:
-        """Share of people served before (0 without people)."""
-        t = self.population_total
-        return self.population_covered_before / t if t > 0 else 0.0
-
-    @property
-    def share_after(self) -> float:
-        """Share of people served after (0 without people)."""
-        t = self.population_total
-        return self.population_covered_after / t if t > 0 else 0.0
-
-    def summary(self) -> dict[str, Any]:
-        """Headline figures as a JSON-ready dict (the ``siting.json`` contract)."""
-        cfg = self.config
-        sites = self.sites
-        pts = sites.geometry
-        rows = [
-            {
-                "rank": int(r["rank"]),
-                "id": str(r["id"]),
-                "lon": round(float(p.x), 7),
-                "lat": round(float(p.y), 7),
-                "population_added": float(r["population_added"]),
-                "population_within": float(r["population_within"]),
-                "population_only_here": float(r["population_only_here"]),
-            }
-            for (_, r), p in zip(sites.iterrows(), pts, strict=True)
-        ]
-        return {
-            "version": __version__,
-            "model": self.model,
-            "method": self.method,
-            "k": self.k,
-            "capacity": self.capacity,
-            "minutes": cfg.walk_minutes,
-            "speed_kmh": cfg.speed_kmh,
-            "walk_limit_m": round(cfg.walk_limit_m, 3),
-            "max_snap_m": cfg.max_snap_m,
-            "stations_existing": int(self.detail.get("stations_existing", 0)),
-            "sites_proposed": len(sites),
-            "candidates_total": self.candidates_total,
-            "candidates_on_network": self.candidates_on_network,
-            "candidates_distinct": self.candidates_distinct,
-            "population_total": self.population_total,
-            "population_covered_before": self.population_covered_before,
-            "population_covered_after": self.population_covered_after,
-            "population_added": self.population_added,
-            "share_covered_before": self.share_before,
-            "share_covered_after": self.share_after,
-            "objective": self.objective,
-            "bound": _json_float(self.bound),
-            "gap": _json_float(self.gap),
-            "guarantee": self.guarantee,
-            "status": self.status,
-            "solve_s": round(self.solve_s, 4),
-            "build_s": round(self.build_s, 4),
-            "unreachable_homes": len(self.unreachable),
-            "unreachable_population": float(self.unreachable["population"].sum()),
-            "sites": rows,
-            "detail": {k: _json_value(v) for k, v in self.detail.items()},
-        }
+__all__ = [
+    "REASON_NO_SITE",
+    "REASON_OFF_NETWORK",
+    "Method",
+    "RelocationResult",
+    "SitingProblem",
+    "SitingResult",
+    "maximal_covering",
+    "relocation",
+    "set_covering",
+    "siting_problem",
+    "suggest_sites",
+]
 
 
 # ------------------------------------------------------------------------------ models
@@ -481,7 +203,7 @@ def maximal_covering(
         detail.update(solution.detail)
     chosen = reps[solution.chosen]
     base = float(pop[before].sum())
-    return _result(
+    return assemble_result(
         problem,
         model="maximal_covering",
         method=method,
@@ -546,7 +268,7 @@ def set_covering(
         return _capacitated_set(problem, capacity=capacity, time_limit_s=time_limit_s)
     started = time.perf_counter()
     pop = problem.population
-    c_count = _reached_count(problem.candidate_reach)
+    c_count = reached_count(problem.candidate_reach)
     rows = np.flatnonzero(~problem.covered_before & (pop > 0) & (c_count > 0))
     a = sparse.csc_array(problem.candidate_reach[:, rows].T)
     classes = collapse_rows(a, pop[rows])
@@ -569,7 +291,7 @@ def set_covering(
         )
         detail.update(solution.detail)
     chosen = reps[solution.chosen]
-    return _result(
+    return assemble_result(
         problem,
         model="set_covering",
         method=method,
@@ -582,109 +304,6 @@ def set_covering(
         distinct=int(reps.size),
         detail=detail,
     )
-
-
-@dataclass(frozen=True, eq=False)
-class RelocationResult:
-    """Which existing stations add least, and what moving each would gain.
-
-    Attributes
-    ----------
-    stations
-        One row per existing station (input columns kept), fewest unique people first:
-        ``population_served`` (within its limit), ``population_only_here`` (served by no
-        other station: lost if it closed), ``best_site`` (id of the best candidate within
-        ``move_within_m`` walk, or missing), ``move_m`` (walk metres to it),
-        ``population_gain`` (people served after the move minus before; may be negative)
-        and ``population_after_move``.
-    move_within_m
-        How far (walk metres) a station may move.
-    population_covered
-        People served by the existing stations.
-    """
-
-    stations: gpd.GeoDataFrame
-    move_within_m: float
-    population_covered: float
-
-
-def relocation(
-    network: WalkNetwork, problem: SitingProblem, *, move_within_m: float | None = None
-) -> RelocationResult:
-    r"""Per existing station: people only it serves, and the best move to a nearby candidate.
-
-    Parameters
-    ----------
-    network
-        The walking network the problem was built on.
-    problem
-        Stations, candidates, homes and coverage relations.
-    move_within_m
-        Candidates within this walk distance of a station are its possible new sites;
-        half the walk limit when None.
-
-    Returns
-    -------
-    RelocationResult
-        A table per station, fewest people served only there first.
-
-    Notes
-    -----
-    With :math:`c_i` the number of existing stations within the limit of home :math:`i`,
-    closing station :math:`s` loses :math:`L_s = \sum_{i \in N(s)} p_i [c_i = 1]`, and
-    opening candidate :math:`j` in its place gains
-    :math:`G_{sj} = \sum_{i \in N(j)} p_i [c_i - a_{is} = 0]`. The move's net gain is
-    :math:`G_{sj} - L_s`; the best candidate within ``move_within_m`` is reported (one
-    station moved at a time, the others staying where they are).
-    """
-    limit = problem.config.walk_limit_m / 2 if move_within_m is None else float(move_within_m)
-    if not (math.isfinite(limit) and limit > 0):
-        msg = f"move_within_m must be a positive number of metres, got {move_within_m!r}."
-        raise InputDataError(msg)
-    pop = problem.population
-    e = sparse.csr_array(problem.station_reach > 0, dtype=np.float64)
-    c = sparse.csr_array(problem.candidate_reach > 0, dtype=np.float64)
-    count = np.asarray(e.sum(axis=0)).ravel()
-    served = np.asarray(e @ pop).ravel()
-    single_w = np.where(count == 1, pop, 0.0)
-    only = np.asarray(e @ single_w).ravel()
-    base = np.asarray(c @ np.where(count == 0, pop, 0.0)).ravel()  # per candidate
-    # extra[j, s]: people only s serves that j would serve.
-    extra = sparse.csr_array(c @ sparse.csr_array(e.multiply(single_w[None, :])).T)
-    near = reach_matrix(network, problem.station_snap, problem.candidate_snap, limit_m=limit)
-    near_coo = sparse.coo_array(near)
-    s_idx, j_idx = near_coo.row.astype(np.int64), near_coo.col.astype(np.int64)
-    extra_pairs = np.asarray(extra[j_idx, s_idx]).ravel() if s_idx.size else np.empty(0)
-    net = base[j_idx] + extra_pairs - only[s_idx]
-    n_st = len(problem.stations)
-    best_j = np.full(n_st, -1, dtype=np.int64)
-    best_gain = np.full(n_st, np.nan)
-    best_m = np.full(n_st, np.nan)
-    order = np.lexsort((j_idx, -net, s_idx))  # per station: highest gain, lowest index
-    first = np.ones(order.size, dtype=bool)
-    first[1:] = s_idx[order][1:] != s_idx[order][:-1]
-    pick = order[first]
-    best_j[s_idx[pick]] = j_idx[pick]
-    best_gain[s_idx[pick]] = net[pick]
-    best_m[s_idx[pick]] = near_coo.data[pick]
-    covered = float(pop[count > 0].sum())
-    ids = problem.candidates["id"].astype(str).to_numpy()
-    table = problem.stations.drop(
-        columns=[c_ for c_ in _COVERAGE_STATION_COLUMNS if c_ in problem.stations.columns]
-    ).assign(
-        population_served=served,
-        population_only_here=only,
-        best_site=pd.Series(
-            np.where(best_j >= 0, ids[np.maximum(best_j, 0)], None),
-            index=problem.stations.index,
-            dtype="string",
-        ),
-        move_m=best_m,
-        population_gain=best_gain,
-        population_after_move=covered + best_gain,
-    )
-    table = table.sort_values(["population_only_here", "id"], kind="stable")
-    return RelocationResult(stations=table, move_within_m=limit, population_covered=covered)
 
 
 def suggest_sites(
@@ -733,7 +352,7 @@ def suggest_sites(
         columns=[c for c in _COVERAGE_DEMAND_COLUMNS if c in result.demand.columns]
     )
     stations = result.stations.drop(
-        columns=[c for c in _COVERAGE_STATION_COLUMNS if c in result.stations.columns]
+        columns=[c for c in COVERAGE_STATION_COLUMNS if c in result.stations.columns]
     )
     problem = siting_problem(network, stations, demand, cands, config=cfg)
     return maximal_covering(problem, k, method=method, capacity=capacity, time_limit_s=time_limit_s)
@@ -768,7 +387,7 @@ def _capacitated_max(
         "demand_classes": int(model.weight.size),
         **solution.detail,
     }
-    return _result(
+    return assemble_result(
         problem,
         model="maximal_covering",
         method=method,
@@ -808,7 +427,7 @@ def _capacitated_set(
         "demand_classes": int(model.weight.size),
         **solution.detail,
     }
-    return _result(
+    return assemble_result(
         problem,
         model="set_covering",
         method="exact",
@@ -844,125 +463,6 @@ def _capacity_model(
     return model, rows, classes.class_of
 
 
-def _result(
-    problem: SitingProblem,
-    *,
-    model: Model,
-    method: Method,
-    k: int | None,
-    chosen: npt.NDArray[np.int64],
-    solution: Solution,
-    objective: float,
-    bound: float,
-    build_s: float,
-    distinct: int,
-    detail: dict[str, Any],
-    capacity: float | None = None,
-    share: tuple[Any, ...] | None = None,
-) -> SitingResult:
-    """Assemble the result tables from the chosen candidate positions."""
-    pop = problem.population
-    before = problem.covered_before
-    c_reach = sparse.csr_array(problem.candidate_reach)
-    order = _greedy_order(c_reach, pop, before, chosen)
-    chosen = chosen[order]
-    sub = sparse.csr_array(c_reach[chosen]) if chosen.size else sparse.csr_array((0, len(pop)))
-    by_new = sub > 0
-    new_count = np.asarray(by_new.sum(axis=0)).ravel()
-    old_count = _reached_count(problem.station_reach)
-    after = before | (new_count > 0)
-    within = np.asarray(by_new.astype(np.float64) @ pop).ravel()
-    only_w = np.where((new_count == 1) & (old_count == 0), pop, 0.0)
-    only_here = np.asarray(by_new.astype(np.float64) @ only_w).ravel()
-    added = np.zeros(chosen.size)
-    seen = before.copy()
-    for r in range(chosen.size):
-        cols = sub[[r]].indices
-        fresh = cols[~seen[cols]]
-        added[r] = pop[fresh].sum()
-        seen[cols] = True
-    # Nearest proposed site per home.
-    near_site = pd.Series(pd.NA, index=problem.demand.index, dtype="string")
-    near_min = np.full(len(pop), np.nan)
-    if chosen.size:
-        coo = sparse.coo_array(sub)
-        o = np.lexsort((coo.data, coo.col))
-        col, row, dist = coo.col[o], coo.row[o], coo.data[o]
-        first = np.ones(col.size, dtype=bool)
-        first[1:] = col[1:] != col[:-1]
-        ids = problem.candidates["id"].astype(str).to_numpy()[chosen]
-        near_site.iloc[col[first]] = ids[row[first]]
-        near_min[col[first]] = dist[first] / problem.config.metres_per_minute
-    demand_out = problem.demand.assign(
-        covered_before=before, covered_after=after, new_site=near_site, walk_min_new_site=near_min
-    )
-    covered_before_pop = float(pop[before].sum())
-    covered_after_pop = float(pop[after].sum())
-    if share is not None:
-        rows, class_of, before_sol, sol = share
-        share_before = np.zeros(len(pop))
-        share_after = np.zeros(len(pop))
-        cls = class_of
-        ok = cls >= 0
-        share_before[rows[ok]] = before_sol.served_share[cls[ok]]
-        share_after[rows[ok]] = sol.served_share[cls[ok]] if sol.served_share is not None else 0.0
-        demand_out = demand_out.assign(
-            served_share_before=np.clip(share_before, 0.0, 1.0),
-            served_share_after=np.clip(share_after, 0.0, 1.0),
-        )
-        covered_before_pop = float(before_sol.objective)
-        covered_after_pop = float(
-            sol.objective if model == "maximal_covering" else (pop * share_after).sum()
-        )
-        if sol.served_by_site is not None:
-            added = np.asarray(sol.served_by_site)[len(problem.stations) + chosen]
-    sites = problem.candidates.iloc[chosen].assign(
-        rank=np.arange(1, chosen.size + 1),
-        population_added=added,
-        population_cumulative=covered_before_pop + np.cumsum(added),
-        population_within=within,
-        population_only_here=only_here,
-    )
-    unreach = ~problem.reachable & (pop > 0)
-    unreachable = gpd.GeoDataFrame(
-        {
-            "id": problem.demand["id"].to_numpy()[unreach],
-            "population": pop[unreach],
-            "reason": np.where(
-                problem.demand["on_network"].to_numpy()[unreach], REASON_NO_SITE, REASON_OFF_NETWORK
-            ),
-        },
-        geometry=problem.demand.geometry.to_numpy()[unreach],
-        crs=problem.demand.crs,
-        index=problem.demand.index[unreach],
-    )
-    detail = {"stations_existing": len(problem.stations), **detail}
-    return SitingResult(
-        model=model,
-        method=method,
-        k=k,
-        capacity=capacity,
-        config=problem.config,
-        sites=sites,
-        demand=demand_out,
-        unreachable=unreachable,
-        population_total=float(pop.sum()),
-        population_covered_before=covered_before_pop,
-        population_covered_after=covered_after_pop,
-        objective=objective,
-        bound=bound,
-        gap=solution.gap,
-        guarantee=solution.guarantee,
-        status=solution.status,
-        solve_s=solution.seconds,
-        build_s=build_s,
-        candidates_total=len(problem.candidates),
-        candidates_on_network=int(problem.candidates["on_network"].sum()),
-        candidates_distinct=distinct,
-        detail=detail,
-    )
-
-
 def _better(exact: Solution, greedy: Solution, *, maximize: bool) -> Solution:
     """The exact solver's answer, or greedy's when that is better (time limit hit).
 
@@ -983,29 +483,6 @@ def _better(exact: Solution, greedy: Solution, *, maximize: bool) -> Solution:
         gap=relative_gap(greedy.objective, bound),
         detail={**exact.detail, "incumbent": "greedy (better than the solver's best)"},
     )
-
-
-def _greedy_order(
-    reach: sparse.csr_array, pop: FloatArray, before: BoolArray, chosen: npt.NDArray[np.int64]
-) -> npt.NDArray[np.int64]:
-    """Order the chosen sites greedily (most people added first) for ranking."""
-    seen = before.copy()
-    left = list(range(chosen.size))
-    order: list[int] = []
-    rows = [reach[[int(j)]].indices for j in chosen]
-    while left:
-        gains = [float(pop[rows[i]][~seen[rows[i]]].sum()) for i in left]
-        best = left[int(np.argmax(gains))]
-        order.append(best)
-        seen[rows[best]] = True
-        left.remove(best)
-    return np.asarray(order, dtype=np.int64)
-
-
-def _reached_count(reach: sparse.csr_array) -> npt.NDArray[np.int64]:
-    """Per home (column): how many sites (rows) reach it."""
-    csr = sparse.csr_array(reach)
-    return np.bincount(csr.indices, minlength=csr.shape[1]).astype(np.int64)
 
 
 def _first_of_each(class_of: npt.NDArray[np.int64]) -> npt.NDArray[np.int64]:
@@ -1031,17 +508,3 @@ def _check_capacity(capacity: float) -> None:
     if not (isinstance(capacity, int | float) and math.isfinite(capacity) and capacity > 0):
         msg = f"capacity must be a positive number of people per station, got {capacity!r}."
         raise InputDataError(msg)
-
-
-def _json_float(x: float) -> float | None:
-    return float(x) if math.isfinite(x) else None
-
-
-def _json_value(v: Any) -> Any:
-    if isinstance(v, float | np.floating):
-        return _json_float(float(v))
-    if isinstance(v, np.integer):
-        return int(v)
-    if isinstance(v, str | int | bool) or v is None:
-        return v
-    return str(v)

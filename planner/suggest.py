@@ -161,6 +161,7 @@ def run_suggest(
     capacity: float | None = None,
     time_limit_s: float = 60.0,
     move_within_m: float | None = None,
+    lp_bound: bool = False,
     config: AnalysisConfig | None = None,
     overwrite: bool = False,
 ) -> SuggestRun:
@@ -186,6 +187,8 @@ def run_suggest(
         As :func:`planner.siting.maximal_covering`.
     move_within_m
         Relocation radius (walk metres); half the walk limit when None.
+    lp_bound
+        Greedy maximal covering: add the LP-relaxation bound (see ``maximal_covering``).
     config
         Analysis settings.
     overwrite
@@ -238,7 +241,12 @@ def run_suggest(
         result = set_covering(problem, method=method, capacity=capacity, time_limit_s=time_limit_s)
     else:
         result = maximal_covering(
-            problem, k, method=method, capacity=capacity, time_limit_s=time_limit_s
+            problem,
+            k,
+            method=method,
+            capacity=capacity,
+            time_limit_s=time_limit_s,
+            lp_bound=lp_bound,
         )
     reloc = relocation(network, problem, move_within_m=move_within_m)
     written = write_siting_outputs(
