@@ -20,6 +20,7 @@ import numpy as np
 import numpy.typing as npt
 from scipy import sparse
 
+from planner.errors import InputDataError
 from planner.milp import EPS_PEOPLE, HighsOutcome, Status, relative_gap, run_highs
 
 FloatArray = npt.NDArray[np.float64]
@@ -364,7 +365,7 @@ def greedy_set_cover(matrix: sparse.csc_array, *, lower_bound: bool = True) -> S
     n_rows, n_cols = a.shape
     if n_rows and np.diff(sparse.csr_array(a).indptr).min() == 0:
         msg = "greedy_set_cover: a row is covered by no column; drop it first."
-        raise ValueError(msg)
+        raise InputDataError(msg)
     ones = np.ones(n_rows)
     covered = np.zeros(n_rows, dtype=bool)
     indptr, indices = a.indptr, a.indices
