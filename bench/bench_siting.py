@@ -239,8 +239,8 @@ def main(argv: list[str] | None = None) -> int:
         + (", which is optimal)" if opt_known else ")")
     )
     print(
-        f"  greedy's own bound said at most {greedy.gap:.2%} below optimal; a-priori "
-        f"guarantee {greedy.guarantee:.3f}"
+        f"  greedy's online bound: at most {greedy.gap:.2%} below optimal; with the LP bound: "
+        f"{greedy_lp.gap:.3%}; a-priori guarantee {greedy.guarantee:.3f}"
     )
     print(
         f"  exact / greedy time: {t_exact / t_greedy:,.0f}x; model: "
