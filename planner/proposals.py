@@ -50,7 +50,8 @@ class SitingResult:
     sites
         Proposed sites (candidate columns kept) in a greedy order: ``rank`` (1 first),
         ``population_added`` (people this site adds after the sites ranked before it;
-        with capacity, people assigned to it), ``population_cumulative``,
+        with capacity, people assigned to it), ``population_cumulative`` (served with the
+        sites up to this one; NaN with capacity),
         ``population_within`` (people within its limit, served before or not) and
         ``population_only_here`` (served by this site and no other station, old or new).
     demand
@@ -232,10 +233,10 @@ def assemble_result(
         rows, class_of, before_sol, sol = share
         share_before = np.zeros(len(pop))
         share_after = np.zeros(len(pop))
-        cls = class_of
-        ok = cls >= 0
-        share_before[rows[ok]] = before_sol.served_share[cls[ok]]
-        share_after[rows[ok]] = sol.served_share[cls[ok]] if sol.served_share is not None else 0.0
+        ok = class_of >= 0
+        share_before[rows[ok]] = before_sol.served_share[class_of[ok]]
+        if sol.served_share is not None:
+            share_after[rows[ok]] = sol.served_share[class_of[ok]]
         demand_out = demand_out.assign(
             served_share_before=np.clip(share_before, 0.0, 1.0),
             served_share_after=np.clip(share_after, 0.0, 1.0),
@@ -246,10 +247,15 @@ def assemble_result(
         )
         if sol.served_by_site is not None:
             added = np.asarray(sol.served_by_site)[len(problem.stations) + chosen]
+    # With capacity people move between stations: a running total of the sites' loads is
+    # not the people served, so no cumulative figure is given.
+    cumulative = (
+        covered_before_pop + np.cumsum(added) if share is None else np.full(chosen.size, np.nan)
+    )
     sites = problem.candidates.iloc[chosen].assign(
         rank=np.arange(1, chosen.size + 1),
         population_added=added,
-        population_cumulative=covered_before_pop + np.cumsum(added),
+        population_cumulative=cumulative,
         population_within=within,
         population_only_here=only_here,
     )

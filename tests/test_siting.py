@@ -196,6 +196,7 @@ def test_capacity_is_respected(problem: SitingProblem, k: int, served: float) ->
         assert r.population_covered_after == pytest.approx(served)
         assert r.capacity == 8.0
         assert (r.sites["population_added"] <= 8.0 + 1e-6).all()
+        assert r.sites["population_cumulative"].isna().all()  # loads move between stations
         share = r.demand["served_share_after"].to_numpy()
         assert float(share @ problem.population) == pytest.approx(served)
         if method == "exact":
