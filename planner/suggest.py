@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -203,6 +204,12 @@ def run_suggest(
         msg = (
             "Give candidates as a file (--candidates) or as OSM tags (--candidate-tags), not both."
         )
+        raise InputDataError(msg)
+    if capacity is not None and not (math.isfinite(capacity) and capacity > 0):
+        msg = f"capacity must be a positive number of people per station, got {capacity!r}."
+        raise InputDataError(msg)
+    if k is not None and k < 1:
+        msg = f"k must be a whole number of new stations, 1 or more; got {k!r}."
         raise InputDataError(msg)
     paths = siting_paths(out_dir)
     _check_free(paths, overwrite=overwrite)
