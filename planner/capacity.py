@@ -83,24 +83,8 @@ def capacitated_max_cover(
     n_fixed = model.n_fixed
     n_new = n_sites - n_fixed
     w = np.asarray(model.weight, dtype=np.float64)
-    coo = sparse.coo_array(sparse.csr_array(a))
-    r, s = coo.row.astype(np.int64), coo.col.astype(np.int64)
+    mat, r, s = _assignment_matrix(model, cardinality_row=True)
     nz = r.size
-    # Columns: z (one per stored pair), then x for each new site.
-    # Rows: demand (n_rows), capacity (n_sites), cardinality (1).
-    z_rows = np.concatenate([r, n_rows + s])
-    z_cols = np.concatenate([np.arange(nz), np.arange(nz)])
-    z_vals = np.concatenate([np.ones(nz), w[r]])
-    x_rows = np.concatenate([n_rows + n_fixed + np.arange(n_new), np.full(n_new, n_rows + n_sites)])
-    x_cols = np.concatenate([nz + np.arange(n_new), nz + np.arange(n_new)])
-    x_vals = np.concatenate([np.full(n_new, -model.capacity), np.ones(n_new)])
-    mat = sparse.csc_array(
-        (
-            np.concatenate([z_vals, x_vals]),
-            (np.concatenate([z_rows, x_rows]), np.concatenate([z_cols, x_cols])),
-        ),
-        shape=(n_rows + n_sites + 1, nz + n_new),
-    )
     row_hi = np.concatenate(
         [np.ones(n_rows), np.full(n_fixed, model.capacity), np.zeros(n_new), [float(k)]]
     )
@@ -259,21 +243,8 @@ def capacitated_set_cover(
     n_fixed = model.n_fixed
     n_new = n_sites - n_fixed
     w = np.asarray(model.weight, dtype=np.float64)
-    coo = sparse.coo_array(sparse.csr_array(a))
-    r, s = coo.row.astype(np.int64), coo.col.astype(np.int64)
+    mat, r, s = _assignment_matrix(model, cardinality_row=False)
     nz = r.size
-    z_rows = np.concatenate([r, n_rows + s])
-    z_cols = np.concatenate([np.arange(nz), np.arange(nz)])
-    z_vals = np.concatenate([np.ones(nz), w[r]])
-    x_rows = n_rows + n_fixed + np.arange(n_new)
-    x_cols = nz + np.arange(n_new)
-    mat = sparse.csc_array(
-        (
-            np.concatenate([z_vals, np.full(n_new, -model.capacity)]),
-            (np.concatenate([z_rows, x_rows]), np.concatenate([z_cols, x_cols])),
-        ),
-        shape=(n_rows + n_sites, nz + n_new),
-    )
     out = run_highs(
         np.concatenate([np.zeros(nz), np.ones(n_new)]),
         mat,
@@ -304,6 +275,37 @@ def capacitated_set_cover(
         served_share=np.bincount(r, weights=vals[:nz], minlength=n_rows).astype(np.float64),
         served_by_site=served_by,
     )
+
+
+def _assignment_matrix(
+    model: CapacityModel, *, cardinality_row: bool
+) -> tuple[sparse.csc_array, IntArray, IntArray]:
+    """Constraint matrix of the assignment models, and the (row, site) of each z column.
+
+    Columns: one ``z`` per stored (demand row, site) pair, then one ``x`` per new site.
+    Rows: one per demand row (``sum_j z_ij``), one per site (``sum_i w_i z_ij - C x_j``),
+    and with ``cardinality_row`` a last one (``sum_j x_j``).
+    """
+    a = sparse.csc_array(model.matrix)
+    n_rows, n_sites = a.shape
+    n_new = n_sites - model.n_fixed
+    w = np.asarray(model.weight, dtype=np.float64)
+    coo = sparse.coo_array(sparse.csr_array(a))
+    r, s = coo.row.astype(np.int64), coo.col.astype(np.int64)
+    nz = r.size
+    new = np.arange(n_new)
+    rows = [r, n_rows + s, n_rows + model.n_fixed + new]
+    cols = [np.arange(nz), np.arange(nz), nz + new]
+    vals = [np.ones(nz), w[r], np.full(n_new, -model.capacity)]
+    if cardinality_row:
+        rows.append(np.full(n_new, n_rows + n_sites))
+        cols.append(nz + new)
+        vals.append(np.ones(n_new))
+    mat = sparse.csc_array(
+        (np.concatenate(vals), (np.concatenate(rows), np.concatenate(cols))),
+        shape=(n_rows + n_sites + int(cardinality_row), nz + n_new),
+    )
+    return mat, r, s
 
 
 def _fill(left: FloatArray, rows: IntArray, cap: float) -> None:

@@ -160,9 +160,7 @@ def maximal_covering(
     _check_k(k)
     _check_method(method)
     if capacity is not None:
-        return _capacitated_max(
-            problem, k, method=method, capacity=capacity, time_limit_s=time_limit_s
-        )
+        return _capacitated(problem, k, method=method, capacity=capacity, time_limit_s=time_limit_s)
     started = time.perf_counter()
     pop = problem.population
     before = problem.covered_before
@@ -265,7 +263,9 @@ def set_covering(
         if method != "exact":
             msg = "set_covering with a capacity is solved exactly: pass method='exact'."
             raise InputDataError(msg)
-        return _capacitated_set(problem, capacity=capacity, time_limit_s=time_limit_s)
+        return _capacitated(
+            problem, None, method="exact", capacity=capacity, time_limit_s=time_limit_s
+        )
     started = time.perf_counter()
     pop = problem.population
     c_count = reached_count(problem.candidate_reach)
@@ -361,24 +361,29 @@ def suggest_sites(
 # --------------------------------------------------------------------------- internals
 
 
-def _capacitated_max(
-    problem: SitingProblem, k: int, *, method: Method, capacity: float, time_limit_s: float
+def _capacitated(
+    problem: SitingProblem,
+    k: int | None,
+    *,
+    method: Method,
+    capacity: float,
+    time_limit_s: float,
 ) -> SitingResult:
+    """Maximal covering (``k`` given) or set covering (``k`` None) with station capacity."""
     _check_capacity(capacity)
     started = time.perf_counter()
     model, rows, classes = _capacity_model(problem, capacity)
-    before = capacitated_max_cover(
-        CapacityModel(
-            matrix=sparse.csc_array(model.matrix[:, : model.n_fixed]),
-            weight=model.weight,
-            n_fixed=model.n_fixed,
-            capacity=capacity,
-        ),
-        0,
-        integer=False,
+    existing_only = CapacityModel(
+        matrix=sparse.csc_array(model.matrix[:, : model.n_fixed]),
+        weight=model.weight,
+        n_fixed=model.n_fixed,
+        capacity=capacity,
     )
+    before = capacitated_max_cover(existing_only, 0, integer=False)
     build_s = time.perf_counter() - started
-    if method == "exact":
+    if k is None:
+        solution = capacitated_set_cover(model, time_limit_s=time_limit_s)
+    elif method == "exact":
         solution = capacitated_max_cover(model, k, time_limit_s=time_limit_s)
     else:
         solution = greedy_capacitated_max_cover(model, k)
@@ -389,49 +394,9 @@ def _capacitated_max(
     }
     return assemble_result(
         problem,
-        model="maximal_covering",
+        model="maximal_covering" if k is not None else "set_covering",
         method=method,
         k=k,
-        chosen=solution.chosen,
-        solution=solution,
-        objective=solution.objective,
-        bound=solution.bound,
-        build_s=build_s,
-        distinct=len(problem.candidates),
-        detail=detail,
-        capacity=capacity,
-        share=(rows, classes, before, solution),
-    )
-
-
-def _capacitated_set(
-    problem: SitingProblem, *, capacity: float, time_limit_s: float
-) -> SitingResult:
-    _check_capacity(capacity)
-    started = time.perf_counter()
-    model, rows, classes = _capacity_model(problem, capacity)
-    before = capacitated_max_cover(
-        CapacityModel(
-            matrix=sparse.csc_array(model.matrix[:, : model.n_fixed]),
-            weight=model.weight,
-            n_fixed=model.n_fixed,
-            capacity=capacity,
-        ),
-        0,
-        integer=False,
-    )
-    build_s = time.perf_counter() - started
-    solution = capacitated_set_cover(model, time_limit_s=time_limit_s)
-    detail: dict[str, Any] = {
-        "homes_in_model": int(rows.size),
-        "demand_classes": int(model.weight.size),
-        **solution.detail,
-    }
-    return assemble_result(
-        problem,
-        model="set_covering",
-        method="exact",
-        k=None,
         chosen=solution.chosen,
         solution=solution,
         objective=solution.objective,
