@@ -2,10 +2,10 @@
 
 The pipeline runs one way: :mod:`planner.sources` (data in) → :mod:`planner.network`
 (walk graph) → :mod:`planner.access` (walk distances, isochrones) →
-:mod:`planner.coverage` (who is served, gap zones) → :mod:`planner.scenarios` (comparisons)
-→ :mod:`planner.maps`, :mod:`planner.charts`, :mod:`planner.report` and
-:mod:`planner.export` (maps, charts, the HTML report and files). The most used names are
-re-exported here::
+:mod:`planner.coverage` (who is served, gap zones) → :mod:`planner.siting` (where new
+stations go) and :mod:`planner.scenarios` (comparisons) → :mod:`planner.maps`,
+:mod:`planner.charts`, :mod:`planner.report` and :mod:`planner.export` (maps, charts, the
+HTML report and files). The most used names are re-exported here::
 
     import planner
 
@@ -31,6 +31,14 @@ from planner.maps import coverage_map
 from planner.network import WalkNetwork, build_walk_network
 from planner.report import coverage_report
 from planner.scenarios import ScenarioComparison, compare_scenarios
+from planner.siting import (
+    SitingResult,
+    maximal_covering,
+    relocation,
+    set_covering,
+    siting_problem,
+    suggest_sites,
+)
 from planner.sources import (
     PopulationRule,
     demand_from_csv,
@@ -47,6 +55,7 @@ __all__ = [
     "CoverageResult",
     "PopulationRule",
     "ScenarioComparison",
+    "SitingResult",
     "WalkNetwork",
     "__version__",
     "analyze_coverage",
@@ -61,6 +70,11 @@ __all__ = [
     "districts_from_file",
     "graph_from_file",
     "homes_from_osm",
+    "maximal_covering",
+    "relocation",
+    "set_covering",
+    "siting_problem",
     "stations_from_csv",
     "stations_from_osm",
+    "suggest_sites",
 ]

@@ -263,6 +263,85 @@ def station_reach(
             yield cand[within].astype(np.int64), d[within]
 
 
+def reach_matrix(
+    network: WalkNetwork,
+    sites: Snapped,
+    points: Snapped,
+    *,
+    limit_m: float,
+) -> sparse.csr_array:
+    """Walk distance from every site to every point within ``limit_m``, held sparse.
+
+    The batched form of :func:`station_reach`: the same bounded searches (one per site,
+    run in blocks by scipy's compiled Dijkstra) and the same point rule, with the points'
+    distances computed for a whole block of sites at once.
+
+    Parameters
+    ----------
+    network
+        The walking network.
+    sites
+        Snapped sites (stations or candidate sites); off-network sites reach nothing.
+    points
+        Snapped points (homes); off-network points are reached by no site.
+    limit_m
+        Walk limit in metres.
+
+    Returns
+    -------
+    scipy.sparse.csr_array
+        Shape ``(len(sites), len(points))``; entry ``(j, i)`` is the walk distance in metres
+        from site ``j`` to point ``i``, stored only when it is at most ``limit_m``. A
+        distance of zero is stored as :data:`planner.network.ZERO_LENGTH_M` so that every
+        reached pair is a stored entry (the sparsity pattern *is* the coverage relation).
+        Column indices are sorted within each row.
+    """
+    graph, sources = _augmented(network, sites)
+    n, k, m = network.n_nodes, len(sites), len(points)
+    on = np.flatnonzero(points.on_network)
+    e = points.edge[on]
+    h = points.offset_m[on]
+    u, v = network.edge_u[e], network.edge_v[e]
+    rest = network.edge_length_m[e] - h
+    rows: list[IntArray] = []
+    cols: list[IntArray] = []
+    vals: list[FloatArray] = []
+    block = max(1, _BLOCK_BYTES // (8 * (graph.shape[0] + 2 * on.size + 1)))
+    for start in range(0, sources.size, block):
+        stop = min(start + block, sources.size)
+        dmat = np.atleast_2d(
+            csgraph.dijkstra(
+                graph, directed=True, indices=n + np.arange(start, stop), limit=limit_m
+            )
+        )
+        d = np.minimum(dmat[:, u] + h, dmat[:, v] + rest)
+        r, c = np.nonzero(d <= limit_m)
+        rows.append(sources[start + r])
+        cols.append(on[c])
+        vals.append(d[r, c])
+    # Sites on a point's own street also reach it directly along the street.
+    pair_site, pair_pt = _same_street_pairs(sites.edge, points.edge)
+    if pair_site.size:
+        direct = np.abs(sites.offset_m[pair_site] - points.offset_m[pair_pt])
+        near = direct <= limit_m
+        rows.append(pair_site[near])
+        cols.append(pair_pt[near])
+        vals.append(direct[near])
+    if not rows:
+        return sparse.csr_array((k, m), dtype=np.float64)
+    r_all = np.concatenate(rows)
+    c_all = np.concatenate(cols)
+    d_all = np.concatenate(vals)
+    order = np.lexsort((d_all, c_all, r_all))  # per (site, point) the shortest first
+    r_all, c_all, d_all = r_all[order], c_all[order], d_all[order]
+    first = np.ones(r_all.size, dtype=bool)
+    first[1:] = (r_all[1:] != r_all[:-1]) | (c_all[1:] != c_all[:-1])
+    r_all, c_all = r_all[first], c_all[first]
+    d_all = np.maximum(d_all[first], ZERO_LENGTH_M)
+    indptr = np.concatenate([[0], np.cumsum(np.bincount(r_all, minlength=k))])
+    return sparse.csr_array((d_all, c_all, indptr), shape=(k, m))
+
+
 def reached_edge_parts(
     network: WalkNetwork,
     node_dist_m: FloatArray,
@@ -525,3 +604,21 @@ def _substring(line: shapely.LineString, start_m: float, end_m: float, length_m:
     frac_a = start_m / length_m if length_m > 0 else 0.0
     frac_b = end_m / length_m if length_m > 0 else 1.0
     return substring(line, frac_a, frac_b, normalized=True)
+
+
+def _same_street_pairs(site_edge: IntArray, point_edge: IntArray) -> tuple[IntArray, IntArray]:
+    """All (site, point) position pairs on the same street (off-network ones excluded)."""
+    s_on = np.flatnonzero(site_edge >= 0)
+    p_on = np.flatnonzero(point_edge >= 0)
+    if s_on.size == 0 or p_on.size == 0:
+        empty = np.empty(0, dtype=np.int64)
+        return empty, empty
+    order = s_on[np.argsort(site_edge[s_on], kind="stable")]
+    s_edge = site_edge[order]
+    pe = point_edge[p_on]
+    lo = np.searchsorted(s_edge, pe, side="left")
+    counts = np.searchsorted(s_edge, pe, side="right") - lo
+    pair_pt = np.repeat(p_on, counts)
+    first = np.repeat(lo - (np.cumsum(counts) - counts), counts)
+    pair_site = order[first + np.arange(pair_pt.size)]
+    return pair_site.astype(np.int64), pair_pt.astype(np.int64)

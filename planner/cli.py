@@ -16,11 +16,12 @@ from pathlib import Path
 
 from planner import __version__
 from planner.config import AnalysisConfig
-from planner.errors import PdfEngineError, PlannerError
+from planner.errors import InputDataError, PdfEngineError, PlannerError
 from planner.export import check_file_free, is_planner_output, pdf_from_html
 from planner.i18n import LANGUAGES
 from planner.pipeline import Run, make_report, run_analysis, run_demo
 from planner.sources import parse_osm_tags
+from planner.suggest import SuggestRun, relocation_summary, run_suggest
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -57,6 +58,10 @@ def _run(args: argparse.Namespace) -> int:
         config = AnalysisConfig(
             walk_minutes=args.minutes, speed_kmh=args.speed_kmh, max_snap_m=args.max_snap_m
         )
+        if args.command == "suggest":
+            suggested = _suggest(args, config)
+            _print_suggestion(suggested, time.perf_counter() - started)
+            return 0
         # The demo refreshes its own earlier output, its PDF included.
         pdf_overwrite = args.overwrite or (args.command == "demo" and is_planner_output(args.out))
         if args.pdf:
@@ -216,6 +221,77 @@ def _parser() -> argparse.ArgumentParser:
     report.add_argument("--overwrite", action="store_true", help="replace an existing report file")
     report.add_argument("-v", "--verbose", action="store_true", help="log progress")
     _district_args(report)
+
+    suggest = sub.add_parser(
+        "suggest",
+        parents=[common],
+        help="propose sites for new stations (maximal or set covering)",
+        description="Where should the next stations go? With --k N: the N new sites that "
+        "bring the most people within the walk limit (existing stations stay). With "
+        "--cover-all: the fewest new sites that serve every home some site can reach. "
+        "Candidate sites are, by default, street corners inside the gap zones. Writes "
+        "siting.json and siting.gpkg.",
+    )
+    suggest.add_argument(
+        "--network", required=True, help=".osm.pbf, .osm, .osm.bz2, .osm.gz or .graphml file"
+    )
+    suggest.add_argument("--stations", required=True, help="CSV of existing stations with lon, lat")
+    suggest.add_argument(
+        "--demand",
+        help="CSV with lon, lat, population (default: the extract's residential buildings)",
+    )
+    goal = suggest.add_mutually_exclusive_group(required=True)
+    goal.add_argument("--k", type=int, help="number of new stations to place")
+    goal.add_argument(
+        "--cover-all",
+        action="store_true",
+        help="fewest new stations that serve every home some site can reach",
+    )
+    suggest.add_argument(
+        "--method",
+        choices=("greedy", "exact"),
+        default="greedy",
+        help="greedy (fast, with a bound on the gap) or exact (HiGHS MILP); default greedy",
+    )
+    cands = suggest.add_mutually_exclusive_group()
+    cands.add_argument("--candidates", help="CSV of candidate sites with lon, lat")
+    cands.add_argument(
+        "--candidate-tags",
+        help="OSM features of the extract as candidates, e.g. "
+        "'amenity=community_centre,school;office=government'",
+    )
+    suggest.add_argument(
+        "--candidate-spacing-m",
+        type=float,
+        default=50.0,
+        help="default candidates: at most one street corner per this many metres (default 50)",
+    )
+    suggest.add_argument(
+        "--candidate-margin-m",
+        type=float,
+        default=0.0,
+        help="default candidates: widen the gap zones by this many metres (default 0)",
+    )
+    suggest.add_argument(
+        "--capacity", type=float, help="people one station can serve (default: unlimited)"
+    )
+    suggest.add_argument(
+        "--lp-bound",
+        action="store_true",
+        help="greedy: also solve the LP relaxation for a tighter bound on the gap to optimal",
+    )
+    suggest.add_argument(
+        "--time-limit-s",
+        type=float,
+        default=60.0,
+        help="time limit of the exact solver in seconds (default 60)",
+    )
+    suggest.add_argument(
+        "--move-within-m",
+        type=float,
+        help="relocation: how far (walk metres) a station may move (default: half the limit)",
+    )
+    suggest.add_argument("--out", required=True, help="output folder")
     return parser
 
 
@@ -268,6 +344,97 @@ def _print_summary(run: Run, seconds: float) -> None:
         "  " + ", ".join(p.name for p in names),
     ]
     print("\n".join(lines))
+
+
+def _suggest(args: argparse.Namespace, config: AnalysisConfig) -> SuggestRun:
+    if args.k is not None and args.k < 1:
+        msg = f"--k must be 1 or more, got {args.k}."
+        raise InputDataError(msg)
+    return run_suggest(
+        args.network,
+        args.stations,
+        args.out,
+        k=None if args.cover_all else args.k,
+        demand_path=args.demand,
+        candidates_path=args.candidates,
+        candidate_tags=parse_osm_tags(args.candidate_tags) if args.candidate_tags else None,
+        spacing_m=args.candidate_spacing_m,
+        margin_m=args.candidate_margin_m,
+        method=args.method,
+        capacity=args.capacity,
+        time_limit_s=args.time_limit_s,
+        move_within_m=args.move_within_m,
+        lp_bound=args.lp_bound,
+        config=config,
+        overwrite=args.overwrite,
+    )
+
+
+def _print_suggestion(run: SuggestRun, seconds: float) -> None:
+    r = run.result
+    cfg = r.config
+    s = r.summary()
+    goal = (
+        f"{r.k} new stations, most people served"
+        if r.model == "maximal_covering"
+        else "fewest new stations serving every reachable home"
+    )
+    bound_word = "upper" if r.model == "maximal_covering" else "lower"
+    lines = [
+        f"Siting ({goal}; {r.method}"
+        + (f", capacity {r.capacity:,.0f} people" if r.capacity else "")
+        + f") within {cfg.walk_minutes:g} minutes' walk ({cfg.walk_limit_m:,.0f} m):",
+        f"  served before            : {r.population_covered_before:,.0f} of "
+        f"{r.population_total:,.0f} ({r.share_before:.1%})",
+        f"  served after             : {r.population_covered_after:,.0f} "
+        f"({r.share_after:.1%}), +{r.population_added:,.0f} people",
+        f"  sites proposed           : {len(r.sites)} from {r.candidates_total:,} candidates "
+        f"({r.candidates_distinct:,} distinct)",
+        f"  status                   : {r.status}; {bound_word} bound {_fmt(r.bound)}, "
+        f"gap {_pct(r.gap)}"
+        + (f"; a-priori guarantee {r.guarantee:.3f}" if r.guarantee is not None else ""),
+    ]
+    if len(r.unreachable):
+        lines.append(
+            f"  unreachable homes        : {len(r.unreachable)} "
+            f"({s['unreachable_population']:,.0f} people) - no station or candidate within "
+            "the limit, or off the network"
+        )
+    for row in s["sites"][:20]:
+        lines.append(
+            f"    {row['rank']:>3}. {row['id']:<24} ({row['lon']:.5f}, {row['lat']:.5f}) "
+            f"+{row['population_added']:,.0f} people"
+        )
+    if len(s["sites"]) > 20:
+        lines.append(f"    ... {len(s['sites']) - 20} more in {run.paths.summary.name}")
+    least = relocation_summary(run.relocation, rows=3)["stations"]
+    if least:
+        lines.append("  stations serving the fewest people no other station serves:")
+        for st in least:
+            move = (
+                f"; moving it to {st['best_site']} would gain {st['population_gain']:+,.0f}"
+                if st["best_site"] is not None
+                else ""
+            )
+            lines.append(
+                f"    {st['id']}: {st['population_only_here']:,.0f} people only here{move}"
+            )
+    for name, table in run.rejected.items():
+        if len(table):
+            lines.append(f"  rejected {name} rows: {len(table)}")
+    lines += [
+        f"Files written to {run.paths.folder.resolve()}/ in {seconds:.1f} s:",
+        f"  {run.paths.summary.name}, {run.paths.geopackage.name}",
+    ]
+    print("\n".join(lines))
+
+
+def _fmt(x: float) -> str:
+    return "n/a" if x != x else f"{x:,.1f}"
+
+
+def _pct(x: float) -> str:
+    return "n/a" if x != x else f"{x:.2%}"
 
 
 if __name__ == "__main__":

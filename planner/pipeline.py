@@ -11,6 +11,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import geopandas as gpd
 import pandas as pd
 
 from planner.config import AnalysisConfig
@@ -163,15 +164,83 @@ def run_analysis(
         output_paths(out, rejected_names=("stations", "demand"), csv_names=tables),
         overwrite=overwrite,
     )
-    if not str(stations_path).lower().endswith((".csv", ".txt")):
-        msg = f"{stations_path}: stations are read from CSV files (lon, lat columns)."
-        raise UnsupportedFormatError(msg)
-    net_path = Path(network_path)
     districts = (
         districts_from_file(districts_path, name_column=district_name_column)
         if districts_path is not None
         else None
     )
+    inputs = load_inputs(network_path, stations_path, demand_path=demand_path)
+    network = inputs.network
+    result = analyze_coverage(network, inputs.stations, inputs.demand, config=config)
+    names = dict(inputs.names)
+    date = osm_data_date(Path(network_path))
+    if date:
+        names["network_date"] = date
+    if districts_path is not None:
+        names["districts"] = str(districts_path)
+    paths = write_outputs(
+        result,
+        out,
+        inputs=names,
+        rejected=inputs.rejected,
+        streets=network.edges,
+        districts=districts,
+        language=language,
+        overwrite=overwrite,
+    )
+    return Run(network=network, result=result, paths=paths, rejected=inputs.rejected)
+
+
+@dataclass(frozen=True, eq=False)
+class Inputs:
+    """A network, stations and demand loaded from files, with what was rejected.
+
+    Attributes
+    ----------
+    network
+        The compiled walking network.
+    stations, demand
+        Accepted rows as points in WGS84.
+    rejected
+        Rejected rows per input (``stations``, ``demand``).
+    names
+        How each input is described in output summaries.
+    """
+
+    network: WalkNetwork
+    stations: gpd.GeoDataFrame
+    demand: gpd.GeoDataFrame
+    rejected: dict[str, pd.DataFrame]
+    names: dict[str, str]
+
+
+def load_inputs(
+    network_path: str | Path,
+    stations_path: str | Path,
+    *,
+    demand_path: str | Path | None = None,
+) -> Inputs:
+    """Load the network, station table and demand the way ``planner analyze`` does.
+
+    Parameters
+    ----------
+    network_path
+        ``.osm.pbf``, ``.osm``, ``.osm.bz2``, ``.osm.gz`` or ``.graphml`` file.
+    stations_path
+        CSV of stations (``lon``, ``lat``; optional ``id``, ``name``, ``category``).
+    demand_path
+        CSV of demand points (``lon``, ``lat``, ``population``); the extract's
+        residential buildings when None (not possible for ``.graphml``).
+
+    Returns
+    -------
+    Inputs
+        The loaded inputs and rejected rows.
+    """
+    if not str(stations_path).lower().endswith((".csv", ".txt")):
+        msg = f"{stations_path}: stations are read from CSV files (lon, lat columns)."
+        raise UnsupportedFormatError(msg)
+    net_path = Path(network_path)
     network = build_walk_network(graph_from_file(net_path))
     loaded_stations = stations_from_csv(stations_path)
     rejected = {"stations": loaded_stations.rejected}
@@ -189,24 +258,13 @@ def run_analysis(
     else:
         demand = homes_from_osm(net_path)
         demand_name = f"residential buildings of {net_path}"
-    result = analyze_coverage(network, loaded_stations.data, demand, config=config)
-    inputs = {"network": str(net_path), "stations": str(stations_path), "demand": demand_name}
-    date = osm_data_date(net_path)
-    if date:
-        inputs["network_date"] = date
-    if districts_path is not None:
-        inputs["districts"] = str(districts_path)
-    paths = write_outputs(
-        result,
-        out,
-        inputs=inputs,
+    return Inputs(
+        network=network,
+        stations=loaded_stations.data,
+        demand=demand,
         rejected=rejected,
-        streets=network.edges,
-        districts=districts,
-        language=language,
-        overwrite=overwrite,
+        names={"network": str(net_path), "stations": str(stations_path), "demand": demand_name},
     )
-    return Run(network=network, result=result, paths=paths, rejected=rejected)
 
 
 def make_report(

@@ -26,6 +26,7 @@ from planner.access import (
     isochrone_polygons,
     nearest_station_distances,
     point_distances,
+    reach_matrix,
     reached_edge_parts,
     snap_points,
     station_reach,
@@ -575,6 +576,50 @@ def test_station_reach_in_small_blocks(case: Case, monkeypatch: pytest.MonkeyPat
     for (pos_a, d_a), (pos_b, d_b) in zip(whole, blocks, strict=True):
         np.testing.assert_array_equal(pos_a, pos_b)
         np.testing.assert_array_equal(d_a, d_b)
+
+
+def test_reach_matrix_matches_reference_and_station_reach(case: Case) -> None:
+    limit = case.limit_m
+
+    matrix = reach_matrix(case.network, case.stations, case.points, limit_m=limit)
+
+    assert matrix.shape == (len(case.stations), len(case.points))
+    reach = list(station_reach(case.network, case.stations, case.points, limit_m=limit))
+    for j, (pos, dist) in enumerate(reach):
+        row = matrix[[j], :]
+        found = row.indices
+        ref = case.ref.point_m[j]
+        surely = set(np.flatnonzero(ref <= limit - TOL_M).tolist())
+        maybe = set(np.flatnonzero(ref <= limit + TOL_M).tolist())
+        assert surely <= set(found.tolist()) <= maybe, j
+        np.testing.assert_allclose(row.data, np.maximum(ref[found], 1e-9), rtol=0, atol=TOL_M)
+        np.testing.assert_array_equal(np.sort(found), pos)
+        np.testing.assert_allclose(row.data[np.argsort(found)], np.maximum(dist, 1e-9), atol=1e-9)
+    assert matrix.nnz > len(case.stations)
+
+
+def test_reach_matrix_in_small_blocks(case: Case, monkeypatch: pytest.MonkeyPatch) -> None:
+    whole = reach_matrix(case.network, case.stations, case.points, limit_m=case.limit_m)
+    monkeypatch.setattr(planner.access, "_BLOCK_BYTES", 1)  # one site per block
+
+    blocks = reach_matrix(case.network, case.stations, case.points, limit_m=case.limit_m)
+
+    np.testing.assert_array_equal(whole.indptr, blocks.indptr)
+    np.testing.assert_array_equal(whole.indices, blocks.indices)
+    np.testing.assert_array_equal(whole.data, blocks.data)
+
+
+def test_reach_matrix_without_sites_or_points(grid_network: WalkNetwork) -> None:
+    none = snapped([], [])
+    some = snapped([0, -1], [10.0, 0.0])
+
+    assert reach_matrix(grid_network, none, some, limit_m=100.0).shape == (0, 2)
+    empty = reach_matrix(grid_network, some, none, limit_m=100.0)
+    assert empty.shape == (2, 0)
+    assert empty.nnz == 0
+    # The off-network site reaches nothing; the on-network one reaches itself (distance 0).
+    both = reach_matrix(grid_network, some, some, limit_m=100.0)
+    assert both.toarray().tolist() == [[1e-9, 0.0], [0.0, 0.0]]
 
 
 def test_snapping_finds_the_nearest_street(case: Case) -> None:
