@@ -224,43 +224,10 @@ def station_reach(
         For each station in order: positions of the points within the limit and their
         distances. Off-network stations yield empty arrays.
     """
-    graph, sources = _augmented(network, stations)
-    n = network.n_nodes
-    empty = (np.empty(0, dtype=np.int64), np.empty(0, dtype=np.float64))
-    block = max(1, _BLOCK_BYTES // (8 * graph.shape[0]))
-    virtual_of = np.full(len(stations), -1, dtype=np.int64)
-    virtual_of[sources] = n + np.arange(sources.size)
-    at_node, on_edge = _points_by_node_and_edge(network, points)
-    no_station = np.zeros(n, dtype=np.int64)
-    for start in range(0, len(stations), block):
-        chunk = np.arange(start, min(start + block, len(stations)))
-        active = chunk[virtual_of[chunk] >= 0]
-        rows: dict[int, FloatArray] = {}
-        if active.size:
-            dmat = np.atleast_2d(
-                csgraph.dijkstra(graph, directed=True, indices=virtual_of[active], limit=limit_m)
-            )
-            rows = {int(s): dmat[r, :n] for r, s in enumerate(active)}
-        for s in chunk.tolist():
-            node_dist = rows.get(s)
-            if node_dist is None:
-                yield empty
-                continue
-            # Only points on streets with a reached end, or on the station's own street,
-            # can be within the limit.
-            cand = np.union1d(
-                _gather(at_node, np.flatnonzero(np.isfinite(node_dist))),
-                _gather(on_edge, np.array([stations.edge[s]])),
-            )
-            sub = Snapped(
-                index=points.index[cand],
-                edge=points.edge[cand],
-                offset_m=points.offset_m[cand],
-                snap_m=points.snap_m[cand],
-            )
-            d, _ = _point_distances(network, node_dist, no_station, _only(stations, s), sub)
-            within = d <= limit_m
-            yield cand[within].astype(np.int64), d[within]
+    reach = reach_matrix(network, stations, points, limit_m=limit_m)
+    for row in range(reach.shape[0]):
+        span = slice(reach.indptr[row], reach.indptr[row + 1])
+        yield reach.indices[span].astype(np.int64), reach.data[span]
 
 
 def reach_matrix(
@@ -298,15 +265,11 @@ def reach_matrix(
     """
     graph, sources = _augmented(network, sites)
     n, k, m = network.n_nodes, len(sites), len(points)
-    on = np.flatnonzero(points.on_network)
-    e = points.edge[on]
-    h = points.offset_m[on]
-    u, v = network.edge_u[e], network.edge_v[e]
-    rest = network.edge_length_m[e] - h
+    at_node = _points_by_node(network, points)
     rows: list[IntArray] = []
     cols: list[IntArray] = []
     vals: list[FloatArray] = []
-    block = max(1, _BLOCK_BYTES // (8 * (graph.shape[0] + 2 * on.size + 1)))
+    block = max(1, _BLOCK_BYTES // (8 * graph.shape[0]))
     for start in range(0, sources.size, block):
         stop = min(start + block, sources.size)
         dmat = np.atleast_2d(
@@ -314,11 +277,20 @@ def reach_matrix(
                 graph, directed=True, indices=n + np.arange(start, stop), limit=limit_m
             )
         )
-        d = np.minimum(dmat[:, u] + h, dmat[:, v] + rest)
-        r, c = np.nonzero(d <= limit_m)
-        rows.append(sources[start + r])
-        cols.append(on[c])
-        vals.append(d[r, c])
+        for r in range(stop - start):
+            node_dist = dmat[r, :n]
+            # Only points on streets with a reached end can be reached through the network.
+            cand = np.unique(_gather(at_node, np.flatnonzero(np.isfinite(node_dist))))
+            e = points.edge[cand]
+            h = points.offset_m[cand]
+            d = np.minimum(
+                node_dist[network.edge_u[e]] + h,
+                node_dist[network.edge_v[e]] + (network.edge_length_m[e] - h),
+            )
+            near = d <= limit_m
+            rows.append(np.full(int(near.sum()), sources[start + r], dtype=np.int64))
+            cols.append(cand[near])
+            vals.append(d[near])
     # Sites on a point's own street also reach it directly along the street.
     pair_site, pair_pt = _same_street_pairs(sites.edge, points.edge)
     if pair_site.size:
@@ -559,26 +531,22 @@ def _reached(
     return np.flatnonzero(whole_mask).astype(np.int64), pieces
 
 
-def _points_by_node_and_edge(
-    network: WalkNetwork, points: Snapped
-) -> tuple[tuple[IntArray, IntArray], tuple[IntArray, IntArray]]:
-    """Point positions grouped by the nodes at the ends of their street, and by street.
+def _points_by_node(network: WalkNetwork, points: Snapped) -> tuple[IntArray, IntArray]:
+    """On-network point positions grouped by the two nodes at the ends of their street.
 
-    Each grouping is ``(pointers, positions)`` in CSR form: the points of group ``g`` are
-    ``positions[pointers[g]:pointers[g + 1]]``.
+    CSR form ``(pointers, positions)``: the points of node ``x`` are
+    ``positions[pointers[x]:pointers[x + 1]]``.
     """
     on = np.flatnonzero(points.on_network)
     e = points.edge[on]
     ends = np.concatenate([network.edge_u[e], network.edge_v[e]])
     by_node = np.argsort(ends, kind="stable")
     node_ptr = np.searchsorted(ends[by_node], np.arange(network.n_nodes + 1))
-    by_edge = np.argsort(e, kind="stable")
-    edge_ptr = np.searchsorted(e[by_edge], np.arange(len(network.edges) + 1))
-    return (node_ptr, np.concatenate([on, on])[by_node]), (edge_ptr, on[by_edge])
+    return node_ptr, np.concatenate([on, on])[by_node]
 
 
 def _gather(groups: tuple[IntArray, IntArray], keys: IntArray) -> IntArray:
-    """Concatenated members of the groups ``keys`` (see :func:`_points_by_node_and_edge`)."""
+    """Concatenated members of the groups ``keys`` (see :func:`_points_by_node`)."""
     ptr, members = groups
     starts = ptr[keys]
     counts = ptr[keys + 1] - starts
