@@ -10,7 +10,7 @@ rejected row in :attr:`Loaded.rejected`.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
 
@@ -215,7 +215,7 @@ def demand_from_file(
     path: str | Path | TableSpec,
     *,
     population_column: str = "population",
-    onto: gpd.GeoDataFrame | None = None,
+    onto: gpd.GeoDataFrame | Callable[[], gpd.GeoDataFrame] | None = None,
     weight_column: str | None = None,
     layer: str | None = None,
     lon_column: str | None = None,
@@ -235,8 +235,9 @@ def demand_from_file(
         The head-count column (also found as ``pop``, ``人口``, ``人数``; any case).
     onto
         Points to give each area's people to, e.g. homes (:func:`homes_from_osm`) or
-        street-network nodes: see :func:`planner.population.distribute_population`.
-        Without it an area's people stand at a point inside the area.
+        street-network nodes: see :func:`planner.population.distribute_population`; or a
+        function returning them, called only when the file holds areas. Without it an
+        area's people stand at a point inside the area.
     weight_column
         Column of ``onto`` that weights the split (e.g. ``floor_m2``); equal shares when
         None.
@@ -277,7 +278,8 @@ def demand_from_file(
     located = _with_ids(located, table.source, "D")
     if areas:
         if onto is not None:
-            located = distribute_population(located, onto, weight_column=weight_column)
+            targets = onto() if callable(onto) else onto
+            located = distribute_population(located, targets, weight_column=weight_column)
         else:
             located = located.set_geometry(located.representative_point())
     return Loaded(data=located, rejected=rejected, source=table.source)
