@@ -241,6 +241,8 @@ def _read_gis(path: Path, layer: str | None, encoding: str | None) -> RawTable:
         raise InputDataError(msg)
     try:
         gdf = pyogrio.read_dataframe(path, layer=layer, encoding=encoding)
+        if encoding is None and _undeclared_dbf_encoding(path, layer):
+            gdf = _redecode_dbf(path, layer, gdf)
     except Exception as err:
         msg = f"{path}: not a readable GIS file ({type(err).__name__}: {err})."
         raise InputDataError(msg) from err
@@ -256,6 +258,70 @@ def _read_gis(path: Path, layer: str | None, encoding: str | None) -> RawTable:
     geometry.index = frame.index
     crs = pyproj.CRS.from_user_input(gdf.crs) if gdf.crs is not None else None
     return RawTable(frame, geometry, crs, source)
+
+
+def _undeclared_dbf_encoding(path: Path, layer: str | None) -> bool:
+    """True for a shapefile whose attribute encoding is declared nowhere (no .cpg)."""
+    import pyogrio
+
+    info = pyogrio.read_info(path, layer=layer)
+    return bool(info.get("driver") == "ESRI Shapefile" and info.get("encoding") == "ISO-8859-1")
+
+
+def _redecode_dbf(path: Path, layer: str | None, gdf: pd.DataFrame) -> pd.DataFrame:
+    """Decode a shapefile's text as UTF-8, else GB18030, when the bytes say so.
+
+    Without a ``.cpg`` file (or a language byte in the ``.dbf``) GDAL reads text as
+    ISO-8859-1, which turns the UTF-8 or GBK names of Chinese (and most modern)
+    shapefiles into mojibake. The ISO-8859-1 text gives back the exact bytes; they are
+    taken as UTF-8 when every value decodes strictly, else as GB18030 when every value
+    decodes and most Chinese characters are among the 3,755 common ones (GB2312 level 1,
+    where accented Latin letters read as GBK almost never fall); else GDAL's reading
+    stands.
+    """
+    text_cols = [
+        c
+        for c in gdf.columns
+        if c != "geometry"
+        and (pd.api.types.is_string_dtype(gdf[c]) or pd.api.types.is_object_dtype(gdf[c]))
+    ]
+    raw: dict[str, list[bytes | None]] = {}
+    for c in text_cols:
+        values = [v.encode("latin-1") if isinstance(v, str) else None for v in gdf[c]]
+        if any(b is not None and max(b, default=0) > 127 for b in values):
+            raw[c] = values
+    if not raw:
+        return gdf
+    for enc in ("utf-8", "gb18030"):
+        try:
+            decoded = {c: [None if b is None else b.decode(enc) for b in v] for c, v in raw.items()}
+        except UnicodeDecodeError:
+            continue
+        if enc == "gb18030" and not _mostly_common_chinese(decoded):
+            continue
+        logger.info("%s: no .cpg file; attributes read as %s.", path, enc)
+        out = gdf.copy()
+        for c, texts in decoded.items():
+            out[c] = pd.Series(texts, index=gdf.index, dtype=object)
+        return out
+    return gdf
+
+
+def _mostly_common_chinese(decoded: dict[str, list[str | None]]) -> bool:
+    common = rare = 0
+    for values in decoded.values():
+        for v in values:
+            for ch in v or "":
+                if ord(ch) < 128:
+                    continue
+                try:
+                    lead = ch.encode("gb2312")[0]
+                except UnicodeEncodeError:
+                    rare += 1
+                    continue
+                common += 0xB0 <= lead <= 0xD7
+                rare += not 0xB0 <= lead <= 0xD7
+    return common > 0 and common >= rare
 
 
 # --------------------------------------------------------------------------- locating

@@ -123,3 +123,22 @@ def test_locate_areas_repairs_and_rejects(tmp_path: Path) -> None:
     csv.write_text("lon,lat\n1,2\n", "utf-8")
     with pytest.raises(InputDataError, match="a table without geometry cannot give areas"):
         locate_areas(read_table(csv))
+
+
+@pytest.mark.parametrize("encoding", ["UTF-8", "GBK"])
+def test_shapefile_text_without_cpg(tmp_path: Path, encoding: str) -> None:
+    names = ["朝阳区零工驿站", "海淀·就业服务站", "Töölö"]
+    if encoding == "GBK":
+        names[2] = "plain"
+    path = tmp_path / "sites.shp"
+    gpd.GeoDataFrame({"name": names}, geometry=[shapely.Point(116.4, 39.9)] * 3, crs=4326).to_file(
+        path, engine="pyogrio", encoding=encoding
+    )
+    (tmp_path / "sites.cpg").unlink()  # many Chinese shapefiles come without one
+    assert read_table(path).frame["name"].tolist() == names
+    latin = tmp_path / "latin.shp"
+    gpd.GeoDataFrame({"name": ["Töölö"]}, geometry=[shapely.Point(24.9, 60.2)], crs=4326).to_file(
+        latin, engine="pyogrio", encoding="ISO-8859-1"
+    )
+    (tmp_path / "latin.cpg").unlink()
+    assert read_table(latin).frame["name"].tolist() == ["Töölö"]
