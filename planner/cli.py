@@ -217,7 +217,8 @@ def add_input_arguments(parser: argparse.ArgumentParser) -> None:
         "--demand",
         metavar="FILE",
         help="people: points with a population column (communities, grid centroids) or "
-        "areas (population grid); default: the extract's residential buildings",
+        "areas (population grid); default: the residential buildings of the extract or of "
+        "the downloaded area",
     )
     tables.add_argument("--demand-layer", help="layer or Excel sheet of the demand")
     tables.add_argument(
@@ -228,7 +229,7 @@ def add_input_arguments(parser: argparse.ArgumentParser) -> None:
         choices=("auto", "homes", "nodes", "cells"),
         default="auto",
         help="where the people of demand areas go: homes (by floor area), street nodes, or "
-        "a point in each cell (default: homes for an extract, else nodes)",
+        "a point in each cell (default: homes; nodes for a .graphml network)",
     )
     tables.add_argument(
         "--crs", help="CRS of coordinate columns (default EPSG:4326), e.g. EPSG:4547"

@@ -32,8 +32,11 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, Literal
 
+import geopandas as gpd
 import networkx as nx
+import numpy as np
 import osmnx as ox
+import pandas as pd
 import requests
 from osmnx._errors import InsufficientResponseError, ResponseStatusCodeError
 
@@ -42,6 +45,7 @@ from planner.errors import InputDataError, NetworkBuildError, NetworkDownloadErr
 
 logger = logging.getLogger(__name__)
 
+WGS84 = "EPSG:4326"
 #: Environment variable that moves the default cache folder.
 CACHE_ENV = "PLANNER_CACHE_DIR"
 #: osmnx's network type for pedestrians.
@@ -241,6 +245,92 @@ def graph_from_polygon(polygon: Area, *, cache_dir: str | Path | None = None) ->
     return graph_from_query(polygon_query(polygon), cache_dir=cache_dir)
 
 
+#: Building tags kept in the buildings cache (what :func:`homes_from_buildings` reads).
+BUILDING_COLUMNS = ("building", "building:levels", "building:flats", "amenity", "shop", "office")
+
+
+def cached_buildings_path(query: NetworkQuery, *, cache_dir: str | Path | None = None) -> Path:
+    """Where the buildings of ``query``'s area are (or would be) cached."""
+    network = cached_network_path(query, cache_dir=cache_dir)
+    return network.parent.parent / "buildings" / network.with_suffix(".gpkg").name
+
+
+def buildings_from_query(
+    query: NetworkQuery, *, cache_dir: str | Path | None = None, refresh: bool = False
+) -> gpd.GeoDataFrame:
+    """Building outlines (``building=*``) of a queried area, from the cache or osmnx.
+
+    Parameters
+    ----------
+    query, cache_dir, refresh
+        As in :func:`graph_from_query`; cached as GeoPackage under ``buildings/``.
+
+    Returns
+    -------
+    geopandas.GeoDataFrame
+        ``osm_type``, ``id``, the tags of :data:`BUILDING_COLUMNS` and the outline, in
+        WGS84 (no rows when the area has no building), ready for
+        :func:`planner.population.homes_from_buildings`.
+
+    Raises
+    ------
+    NetworkDownloadError
+        As :func:`graph_from_query`.
+    """
+    folder = Path(cache_dir) if cache_dir is not None else default_cache_dir()
+    path = cached_buildings_path(query, cache_dir=folder)
+    if path.exists() and not refresh:
+        logger.info("Loading the cached buildings of %s from %s.", query.describe(), path)
+        cached: gpd.GeoDataFrame = gpd.read_file(path, engine="pyogrio")
+        return cached
+    fetch = _features_fetcher(query, {"building": True})
+    try:
+        raw = _guarded(query, folder, fetch, what="buildings")
+    except InsufficientResponseError:
+        raw = gpd.GeoDataFrame({"building": []}, geometry=[], crs=WGS84)
+    out = _building_table(raw)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_suffix(f".{os.getpid()}.tmp.gpkg")
+    out.to_file(tmp, engine="pyogrio")
+    os.replace(tmp, path)
+    return out
+
+
+def _features_fetcher(
+    query: NetworkQuery, tags: dict[str, bool | str | list[str]]
+) -> Callable[[], gpd.GeoDataFrame]:
+    place, bbox, point, radius_m, polygon = (
+        query.place,
+        query.bbox,
+        query.point,
+        query.radius_m,
+        query.polygon,
+    )
+    if place is not None:
+        return lambda: ox.features_from_place(place, tags)
+    if bbox is not None:
+        return lambda: ox.features_from_bbox(bbox, tags)
+    if point is not None and radius_m is not None:
+        return lambda: ox.features_from_point((point[1], point[0]), tags, radius_m)
+    return lambda: ox.features_from_polygon(polygon, tags)
+
+
+def _building_table(raw: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
+    """A plain table of osmnx features: element type and id as columns, scalar tags only."""
+    if isinstance(raw.index, pd.MultiIndex) and len(raw):
+        osm_type = raw.index.get_level_values(0).astype(str)
+        ids = raw.index.get_level_values(1).astype("int64")
+    else:
+        osm_type, ids = pd.Index([], dtype=object), pd.Index([], dtype="int64")
+    data = {"osm_type": np.asarray(osm_type, dtype=object), "id": np.asarray(ids)}
+    for col in BUILDING_COLUMNS:
+        values = raw[col] if col in raw.columns else pd.Series(None, index=raw.index)
+        data[col] = np.asarray(values.map(lambda v: None if pd.isna(v) else str(v)), dtype=object)
+    polygonal = raw.geom_type.isin(["Polygon", "MultiPolygon"]).to_numpy() if len(raw) else []
+    table = gpd.GeoDataFrame(data, geometry=np.asarray(raw.geometry), crs=WGS84)
+    return table.loc[np.asarray(polygonal, dtype=bool)].reset_index(drop=True)
+
+
 # ------------------------------------------------------------------------------ helpers
 
 
@@ -264,28 +354,43 @@ def _fetcher(query: NetworkQuery) -> Callable[[], nx.MultiDiGraph]:
 
 
 def _download(query: NetworkQuery, folder: Path) -> nx.MultiDiGraph:
-    fetch = _fetcher(query)
+    try:
+        graph: nx.MultiDiGraph = _guarded(query, folder, _fetcher(query), what="walking network")
+    except InsufficientResponseError as err:
+        if query.kind == "place":
+            msg = (
+                f"Nominatim found no place {query.place!r} ({err}). Check the spelling, "
+                "add the country (e.g. 'Kotka, Finland'), or give the area with "
+                "--bbox, --point/--radius-m or --polygon."
+            )
+            raise NetworkDownloadError(msg) from err
+        raise _no_streets(query) from err
+    except ValueError as err:
+        if "no graph nodes" in str(err).lower() or "empty" in str(err).lower():
+            raise _no_streets(query) from err
+        raise
+    if graph.number_of_edges() == 0:
+        raise _no_streets(query)
+    return graph
+
+
+def _guarded(query: NetworkQuery, folder: Path, fetch: Callable[[], Any], *, what: str) -> Any:
+    """Run an osmnx download with our cache folder; turn transport failures into our errors.
+
+    osmnx's ``InsufficientResponseError`` (no such place, no data) is left to the caller.
+    """
     with _LOCK, _osmnx_settings(folder / "osmnx-http") as settings:
         settings.overpass_rate_limit = settings.overpass_rate_limit and _reachable(
             settings.overpass_url
         )
-        logger.info("Downloading the walking network of %s ...", query.describe())
+        logger.info("Downloading the %s of %s ...", what, query.describe())
         try:
-            graph: nx.MultiDiGraph = fetch()
+            return fetch()
         except (requests.exceptions.ConnectionError, requests.exceptions.Timeout) as err:
-            raise _offline(query, folder, err) from err
+            raise _offline(query, folder, err, what) from err
         except requests.exceptions.RequestException as err:
-            msg = f"Downloading the network of {query.describe()} failed: {err}."
+            msg = f"Downloading the {what} of {query.describe()} failed: {err}."
             raise NetworkDownloadError(msg) from err
-        except InsufficientResponseError as err:
-            if query.kind == "place":
-                msg = (
-                    f"Nominatim found no place {query.place!r} ({err}). Check the spelling, "
-                    "add the country (e.g. 'Kotka, Finland'), or give the area with "
-                    "--bbox, --point/--radius-m or --polygon."
-                )
-                raise NetworkDownloadError(msg) from err
-            raise _no_streets(query) from err
         except ResponseStatusCodeError as err:
             msg = (
                 f"The OpenStreetMap server refused the query for {query.describe()} ({err}). "
@@ -300,13 +405,6 @@ def _download(query: NetworkQuery, folder: Path) -> nx.MultiDiGraph:
                 "boundary. Give the area with --point LON,LAT --radius-m, --bbox or --polygon."
             )
             raise NetworkDownloadError(msg) from err
-        except ValueError as err:
-            if "no graph nodes" in str(err).lower() or "empty" in str(err).lower():
-                raise _no_streets(query) from err
-            raise
-    if graph.number_of_edges() == 0:
-        raise _no_streets(query)
-    return graph
 
 
 @contextmanager
@@ -337,9 +435,11 @@ def _reachable(overpass_url: str) -> bool:
     return True
 
 
-def _offline(query: NetworkQuery, folder: Path, err: Exception) -> NetworkDownloadError:
+def _offline(
+    query: NetworkQuery, folder: Path, err: Exception, what: str = "walking network"
+) -> NetworkDownloadError:
     return NetworkDownloadError(
-        f"Could not download the walking network of {query.describe()}: no connection to "
+        f"Could not download the {what} of {query.describe()}: no connection to "
         f"the OpenStreetMap servers ({type(err).__name__}). Offline, use a local file "
         "instead: --network city.osm.pbf (or .osm, .osm.bz2, .osm.gz, or a .graphml saved "
         "by osmnx), e.g. an extract from Geofabrik or BBBike. Areas downloaded before are "

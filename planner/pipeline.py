@@ -21,7 +21,7 @@ import shapely
 from planner.areas import points_outside
 from planner.config import AnalysisConfig
 from planner.coverage import CoverageResult, analyze_coverage
-from planner.errors import InputWarning, UnsupportedFormatError
+from planner.errors import InputDataError, InputWarning, UnsupportedFormatError
 from planner.export import (
     OutputPaths,
     check_free,
@@ -30,7 +30,7 @@ from planner.export import (
     write_outputs,
 )
 from planner.network import WalkNetwork, build_walk_network
-from planner.osm_download import NetworkQuery, graph_from_query
+from planner.osm_download import NetworkQuery, buildings_from_query, graph_from_query
 from planner.sources import (
     DEMO_STATION_TAGS,
     Area,
@@ -42,6 +42,7 @@ from planner.sources import (
     demo_extract_path,
     graph_from_file,
     graph_nodes,
+    homes_from_buildings,
     homes_from_osm,
     stations_from_file,
     stations_from_osm,
@@ -134,7 +135,7 @@ def run_analysis(
         Output folder; existing outputs are kept unless ``overwrite``.
     demand_path
         Demand points or areas (:func:`planner.tables.demand_from_file`). When None,
-        homes are the extract's residential buildings.
+        homes are the residential buildings of the extract or of the downloaded area.
     config
         Analysis settings.
     overwrite
@@ -182,10 +183,10 @@ class InputOptions:
         Polygon file (or polygon in WGS84) limiting the analysis: the network is clipped
         to it.
     demand_onto
-        Where the people of demand *areas* go: ``"homes"`` (the extract's residential
-        buildings, by floor area), ``"nodes"`` (street-network nodes, equal shares),
-        ``"cells"`` (a point inside each area), or ``"auto"`` (homes when the network is
-        an OSM extract, else nodes).
+        Where the people of demand *areas* go: ``"homes"`` (residential buildings of the
+        extract or of the downloaded area, by floor area), ``"nodes"`` (street-network
+        nodes, equal shares), ``"cells"`` (a point inside each area), or ``"auto"`` (homes,
+        except for a GraphML network: nodes).
     population_column
         Head-count column of the demand table.
     rule
@@ -247,8 +248,8 @@ def load_inputs(
     stations_path
         Station table of any format, or a :class:`~planner.tables.TableSpec`.
     demand_path
-        Demand table or areas of any format; the extract's residential buildings when
-        None (not possible for ``.graphml`` or downloaded networks).
+        Demand table or areas of any format; when None, the residential buildings of the
+        extract or of the downloaded area (not possible for ``.graphml``).
     options
         See :class:`InputOptions`.
 
@@ -262,27 +263,36 @@ def load_inputs(
     # The tables first: a bad table should stop the run before a long download.
     loaded_stations = stations_from_file(stations_path)
     area = _study_area(opts.study_area)
-    extract: Path | None = None
+    homes_source: Callable[[], gpd.GeoDataFrame] | None = None
     if isinstance(network_path, NetworkQuery):
-        graph = graph_from_query(
-            network_path, cache_dir=opts.cache_dir, refresh=opts.refresh_download
-        )
+        query = network_path
+        graph = graph_from_query(query, cache_dir=opts.cache_dir, refresh=opts.refresh_download)
         if area is not None:
             graph = clip_graph(graph, area, source=graph.graph["source"])
         net_name = str(graph.graph["source"])
+
+        def homes_source() -> gpd.GeoDataFrame:
+            buildings = buildings_from_query(
+                query, cache_dir=opts.cache_dir, refresh=opts.refresh_download
+            )
+            return homes_from_buildings(buildings, rule=opts.rule)
+
     else:
         net_path = Path(network_path)
         graph = graph_from_file(net_path, study_area=area)
         net_name = str(net_path)
         if not net_path.name.lower().endswith(".graphml"):
-            extract = net_path
+
+            def homes_source() -> gpd.GeoDataFrame:
+                return homes_from_osm(net_path, rule=opts.rule)
+
     network = build_walk_network(graph)
     extent = _extent(network, opts.max_snap_m)
     _report_outside(loaded_stations, extent, "stations")
     rejected = {"stations": loaded_stations.rejected}
     names = {"network": net_name, "stations": loaded_stations.source}
     if demand_path is not None:
-        onto, weight, onto_name = _demand_targets(opts, extract, graph, demand_path)
+        onto, weight, onto_name = _demand_targets(opts, homes_source, graph, demand_path)
         loaded_demand = demand_from_file(
             demand_path,
             population_column=opts.population_column,
@@ -295,17 +305,23 @@ def load_inputs(
         names["demand"] = loaded_demand.source
         if "area_id" in demand.columns and onto_name:
             names["demand"] += f" (areas onto {onto_name})"
-    elif extract is None:
+    elif homes_source is None:
         msg = (
-            f"{net_name}: this network carries no buildings to take homes from; give the "
-            "demand with --demand (population points, or areas such as a population grid)."
+            f"{net_name}: a GraphML network carries no buildings to take homes from; give "
+            "the demand with --demand (population points, or areas such as a population grid)."
         )
         raise UnsupportedFormatError(msg)
     else:
-        demand = homes_from_osm(extract, rule=opts.rule)
+        demand = homes_source()
         if area is not None:
             demand = demand.loc[shapely.contains_xy(area, demand.geometry.x, demand.geometry.y)]
-        names["demand"] = f"residential buildings of {extract}"
+        if len(demand) == 0:
+            msg = (
+                f"{net_name}: no residential building in the area to take homes from; give "
+                "the demand with --demand (population points or a population grid)."
+            )
+            raise InputDataError(msg)
+        names["demand"] = f"residential buildings of {net_name}"
     if area is not None:
         names["study_area"] = str(opts.study_area) if not _is_area(opts.study_area) else "given"
     return Inputs(
@@ -330,7 +346,10 @@ def _study_area(value: str | Path | Area | None) -> Area | None:
 
 
 def _demand_targets(
-    opts: InputOptions, extract: Path | None, graph: nx.MultiDiGraph, demand: object
+    opts: InputOptions,
+    homes: Callable[[], gpd.GeoDataFrame] | None,
+    graph: nx.MultiDiGraph,
+    demand: object,
 ) -> tuple[Callable[[], gpd.GeoDataFrame] | None, str | None, str]:
     """Where the people of demand areas go: homes, street nodes, or nowhere (cells).
 
@@ -338,17 +357,17 @@ def _demand_targets(
     """
     mode = opts.demand_onto
     if mode == "auto":
-        mode = "homes" if extract is not None else "nodes"
+        mode = "homes" if homes is not None else "nodes"
     if mode == "cells":
         return None, None, ""
     if mode == "homes":
-        if extract is None:
+        if homes is None:
             msg = (
-                f"{demand}: --demand-onto homes needs buildings, which only an OSM extract "
-                "(--network FILE.osm.pbf) has; use --demand-onto nodes or cells."
+                f"{demand}: --demand-onto homes needs buildings, which a GraphML network "
+                "does not have; use --demand-onto nodes or cells."
             )
             raise UnsupportedFormatError(msg)
-        return lambda: homes_from_osm(extract, rule=opts.rule), "floor_m2", "homes"
+        return homes, "floor_m2", "homes"
     return lambda: graph_nodes(graph), None, "street nodes"
 
 

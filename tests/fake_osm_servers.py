@@ -48,6 +48,7 @@ class KotkaOSM:
 
     nodes: dict[int, dict[str, Any]] = field(default_factory=dict)
     ways: list[dict[str, Any]] = field(default_factory=list)
+    buildings: list[dict[str, Any]] = field(default_factory=list)
 
 
 @cache
@@ -65,6 +66,9 @@ def kotka_osm() -> KotkaOSM:
             }
         elif isinstance(obj, osmium.osm.Way):
             tags = {t.k: t.v for t in obj.tags}
+            refs = [n.ref for n in obj.nodes]
+            if "building" in tags and all(n.location.valid() for n in obj.nodes):
+                out.buildings.append({"type": "way", "id": obj.id, "nodes": refs, "tags": tags})
             if "highway" not in tags or _excluded(tags, rules):
                 continue
             refs = [n.ref for n in obj.nodes if n.location.valid()]
@@ -74,14 +78,18 @@ def kotka_osm() -> KotkaOSM:
 
 
 def overpass_answer(query: str) -> dict[str, Any]:
-    """The elements Overpass would return for osmnx's network query ``query``."""
+    """The elements Overpass would return for osmnx's query ``query``.
+
+    A query for ``'building'`` features gets the building ways (relations left out), any
+    other query the walkable ways.
+    """
     match = re.search(r'poly:"([^"]+)"', query) or re.search(r"poly:'([^']+)'", query)
     assert match, query
     numbers = [float(v) for v in match.group(1).split()]
     poly = shapely.Polygon(list(zip(numbers[1::2], numbers[0::2], strict=True)))
     osm = kotka_osm()
     ways = []
-    for way in osm.ways:
+    for way in osm.buildings if "'building'" in query else osm.ways:
         xy = np.array([(osm.nodes[n]["lon"], osm.nodes[n]["lat"]) for n in way["nodes"]])
         if shapely.contains_xy(poly, xy[:, 0], xy[:, 1]).any():
             ways.append(way)

@@ -15,6 +15,7 @@ from pathlib import Path
 import geopandas as gpd
 import numpy as np
 import pandas as pd
+import pyrosm
 import pytest
 import shapely
 from fake_osm_servers import FakeServers
@@ -355,12 +356,46 @@ def test_analyze_offline_names_the_local_file_options(offline: FakeServers, tmp_
     assert not (tmp_path / "out").exists()
 
 
-def test_analyze_a_downloaded_area_needs_demand(online: FakeServers, tmp_path: Path) -> None:
-    stations = write(tmp_path / "s.csv", "lon,lat\n26.94,60.52\n")
+def test_analyze_a_downloaded_area_takes_homes_from_its_buildings(
+    online: FakeServers, tmp_path: Path
+) -> None:
+    from planner.osm_download import buildings_from_query, point_query
+    from planner.population import homes_from_buildings
+
+    (x, y), *_ = kotka_points(1)
+    stations = write(tmp_path / "s.csv", f"lon,lat\n{x!r},{y!r}\n")
     argv = ["analyze", "--point", "26.94,60.523", "--radius-m", "400", "--stations", str(stations)]
-    code, _, stderr = run([*argv, "--cache-dir", str(tmp_path / "c"), "--out", str(tmp_path / "o")])
+    argv += ["--cache-dir", str(tmp_path / "c")]
+    code, stdout, stderr = run([*argv, "--out", str(tmp_path / "o")])
+    assert code == 0, stderr
+    assert online.count("POST") == 2  # the streets, then the buildings
+    s = summary(tmp_path / "o")
+    assert s["inputs"]["demand"] == (
+        "residential buildings of OpenStreetMap via osmnx: 400 m around 26.94,60.523"
+    )
+    online.mock.reset()
+    # The buildings were cached too: the same homes without a request.
+    homes = homes_from_buildings(
+        buildings_from_query(point_query((26.94, 60.523), radius_m=400), cache_dir=tmp_path / "c")
+    )
+    assert online.calls == []
+    assert s["demand_points"] == len(homes) > 50
+    assert s["population_total"] == pytest.approx(homes["population"].sum())
+    assert printed_share(stdout)[1] == round(s["population_total"])
+
+
+def test_analyze_a_graphml_network_needs_demand(tmp_path: Path) -> None:
+    import osmnx as ox
+
+    from planner.sources import graph_from_file
+
+    graphml = tmp_path / "kotka.graphml"
+    ox.save_graphml(graph_from_file(pyrosm.get_data("test_pbf")), graphml)
+    stations = write(tmp_path / "s.csv", "lon,lat\n26.94,60.52\n")
+    argv = ["analyze", "--network", str(graphml), "--stations", str(stations)]
+    code, _, stderr = run([*argv, "--out", str(tmp_path / "o")])
     assert code == 1
-    assert "carries no buildings to take homes from; give the demand with --demand" in stderr
+    assert "a GraphML network carries no buildings to take homes from; give the demand" in stderr
 
 
 def test_analyze_with_a_study_area_gis_stations_and_a_population_grid(

@@ -19,6 +19,7 @@ from fake_osm_servers import KOTKA, KOTKA_AREA, FakeServers, kotka_osm
 from planner.errors import InputDataError, NetworkBuildError, NetworkDownloadError, PlannerError
 from planner.osm_download import (
     bbox_query,
+    buildings_from_query,
     cached_network_path,
     default_cache_dir,
     graph_from_bbox,
@@ -29,7 +30,8 @@ from planner.osm_download import (
     place_query,
     point_query,
 )
-from planner.sources import graph_from_file
+from planner.population import homes_from_buildings
+from planner.sources import graph_from_file, homes_from_osm
 
 
 def kotka_bounds(margin: float = 0.01) -> tuple[float, float, float, float]:
@@ -187,3 +189,32 @@ def test_refresh_downloads_again(online: FakeServers, tmp_path: Path) -> None:
     # The refresh goes past our cache; osmnx's HTTP cache answers the repeated query.
     assert online.count("POST") == 1
     assert online.count("/status") >= 2
+
+
+def test_buildings_of_a_downloaded_area_give_the_extracts_homes(
+    online: FakeServers, tmp_path: Path
+) -> None:
+    buildings = buildings_from_query(bbox_query(KOTKA_AREA), cache_dir=tmp_path)
+    assert list(buildings.columns) == [
+        "osm_type", "id", "building", "building:levels", "building:flats", "amenity", "shop",
+        "office", "geometry",
+    ]  # fmt: skip
+    assert buildings.crs == "EPSG:4326"
+    assert (buildings.geom_type.isin(["Polygon", "MultiPolygon"])).all()
+    homes = homes_from_buildings(buildings).set_index("id")
+    ref = homes_from_osm(KOTKA).set_index("id")
+    common = homes.index.intersection(ref.index)
+    # The fake server leaves out multipolygon relations: all else is the same.
+    assert len(common) >= 0.95 * len(homes)
+    assert set(homes.index) <= set(ref.index)
+    assert homes.loc[common, "population"].to_numpy() == pytest.approx(
+        ref.loc[common, "population"].to_numpy(), rel=1e-9
+    )
+    # An area without buildings gives an empty table, cached as well.
+    sea = bbox_query((27.0, 60.2, 27.01, 60.21))
+    assert len(buildings_from_query(sea, cache_dir=tmp_path)) == 0
+    online.mock.reset()
+    again = buildings_from_query(bbox_query(KOTKA_AREA), cache_dir=tmp_path)
+    assert len(buildings_from_query(sea, cache_dir=tmp_path)) == 0
+    assert online.calls == []
+    assert again["id"].tolist() == buildings["id"].tolist()
