@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import logging
 import tempfile
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -280,8 +280,13 @@ def stations_from_osm(
     """
     p = _existing(path)
     with _as_pbf(p) as pbf:
-        osm = _open_pbf(pbf, p)
-        pois = osm.get_pois(custom_filter={k: list(v) for k, v in tags.items()})
+        pois = _read_features(
+            pbf,
+            p,
+            lambda osm: osm.get_pois(custom_filter={k: list(v) for k, v in tags.items()}),
+            {k: list(v) for k, v in tags.items()},
+            ("name",),
+        )
     if pois is None or len(pois) == 0:
         return _empty_points(["id", "name", "category"])
     category = pd.Series(pd.NA, index=pois.index, dtype=object)
@@ -327,8 +332,16 @@ def homes_from_osm(path: str | Path, *, rule: PopulationRule | None = None) -> g
     """
     p = _existing(path)
     with _as_pbf(p) as pbf:
-        osm = _open_pbf(pbf, p)
-        buildings = osm.get_buildings(extra_attributes=["building:flats"])
+        buildings = _read_features(
+            pbf,
+            p,
+            lambda osm: osm.get_buildings(extra_attributes=["building:flats"]),
+            {"building": None},
+            ("building:levels", "building:flats", "amenity", "shop", "office"),
+        )
+    if buildings is not None and len(buildings) and "osm_type" in buildings.columns:
+        # Buildings mapped as single nodes have no footprint (pyrosm leaves them out too).
+        buildings = buildings.loc[buildings.geom_type != "Point"]
     if buildings is None:
         buildings = gpd.GeoDataFrame({"building": []}, geometry=[], crs=WGS84)
     return homes_from_buildings(buildings.set_crs(WGS84, allow_override=True), rule=rule)
@@ -429,14 +442,36 @@ class _as_pbf:  # noqa: N801 (used like a function in a with statement)
             self._tmp.cleanup()
 
 
-def _open_pbf(pbf: Path, shown: Path) -> Any:
-    import pyrosm
-
+def _read_features(
+    pbf: Path,
+    shown: Path,
+    with_pyrosm: Callable[[Any], gpd.GeoDataFrame | None],
+    tags: Mapping[str, Sequence[str] | None],
+    columns: Sequence[str],
+) -> gpd.GeoDataFrame | None:
+    """Features of an extract read with pyrosm, or with pyosmium when pyrosm fails."""
     try:
-        return pyrosm.OSM(str(pbf))
+        import pyrosm
+
+        return with_pyrosm(pyrosm.OSM(str(pbf)))
     except Exception as err:
-        msg = f"{shown}: not a readable OSM PBF file ({type(err).__name__}: {err})."
-        raise NetworkBuildError(msg) from err
+        logger.warning(
+            "%s: pyrosm failed (%s: %s); reading the features with pyosmium instead.",
+            shown,
+            type(err).__name__,
+            err,
+        )
+        from planner.osmium_reader import features_from_osmium
+
+        try:
+            return features_from_osmium(pbf, tags, columns=columns)
+        except Exception as err2:
+            msg = (
+                f"{shown}: not a readable OSM PBF file (pyrosm: {type(err).__name__}: {err}; "
+                f"pyosmium: {type(err2).__name__}: {err2}). Download the extract again; a "
+                "cut-off download is the usual cause."
+            )
+            raise NetworkBuildError(msg) from err2
 
 
 def _as_points(geoms: gpd.GeoSeries) -> gpd.GeoSeries:
