@@ -115,16 +115,16 @@ def districts_from_file(
     path
         GIS file of polygons.
     name_column
-        Column with the district names; found as ``name``/``district``/``名称``/``区``
-        (any case) when None.
+        Column with the district names; found as ``name``/``district``/``名称``/``区``/
+        ``街道`` (any case) when None.
     layer, crs, coord_system
         As in :func:`study_area_from_file`.
 
     Returns
     -------
     geopandas.GeoDataFrame
-        Columns ``district`` (text) and ``geometry`` (WGS84), one row per district, in
-        file order.
+        Columns ``name`` (text) and ``geometry`` (WGS84), one row per district, in file
+        order.
 
     Raises
     ------
@@ -136,11 +136,11 @@ def districts_from_file(
     columns = [str(c) for c in areas.columns if c != "geometry"]
     if name_column is None:
         lower = {c.lower(): c for c in columns}
-        found = [lower[n] for n in ("district", "name", "名称", "区", "街道") if n in lower]
+        found = [lower[n] for n in ("name", "district", "名称", "区", "街道") if n in lower]
         if not found:
             msg = (
-                f"{table.source}: no district-name column (district, name, 名称, 区, 街道); "
-                f"columns found: {columns}. Name it with --district-name-column."
+                f"{table.source}: no district-name column (name, district, 名称, 区, 街道); "
+                f"columns found: {columns}. Name it with --district-name."
             )
             raise InputDataError(msg)
         name_column = found[0]
@@ -161,7 +161,7 @@ def districts_from_file(
         )
         raise InputDataError(msg)
     return gpd.GeoDataFrame(
-        {"district": names.to_numpy()}, geometry=areas.geometry.to_numpy(), crs=WGS84
+        {"name": names.to_numpy()}, geometry=areas.geometry.to_numpy(), crs=WGS84
     )
 
 

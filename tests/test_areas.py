@@ -76,9 +76,10 @@ def test_districts(tmp_path: Path) -> None:
         {"名称": ["西区", "东区"], "code": [1, 2]}, geometry=[WEST, EAST], crs=4326
     )
     districts = districts_from_file(write(gdf, tmp_path / "d.gpkg"))
-    assert districts["district"].tolist() == ["西区", "东区"]
+    assert list(districts.columns) == ["name", "geometry"]
+    assert districts["name"].tolist() == ["西区", "东区"]
     assert districts.crs == "EPSG:4326"
-    assert districts_from_file(tmp_path / "d.gpkg", name_column="code")["district"].tolist() == [
+    assert districts_from_file(tmp_path / "d.gpkg", name_column="code")["name"].tolist() == [
         "1",
         "2",
     ]

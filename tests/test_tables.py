@@ -323,3 +323,29 @@ def test_demand_areas_without_targets_stand_at_a_point_inside(tmp_path: Path) ->
     assert loaded.data["population"].tolist() == [10.0, 0.0, 25.5]
     assert (loaded.data.geom_type == "Point").all()
     assert all(p.within(c) for p, c in zip(loaded.data.geometry, cells, strict=True))
+
+
+def test_nan_and_infinite_coordinates_are_rejected(tmp_path: Path) -> None:
+    path = tmp_path / "nan.csv"
+    path.write_text(
+        "id,lon,lat\na,24.94,60.17\nb,NaN,60.17\nc,24.94,nan\nd,inf,60.1\ne,24.9,-Infinity\n",
+        "utf-8",
+    )
+    loaded = stations_from_file(path)
+    assert loaded.data["id"].tolist() == ["a"]
+    assert loaded.rejected.to_dict("list") == {
+        "row": [2, 3, 4, 5],
+        "column": ["lon", "lat", "lon", "lat"],
+        "value": ["NaN", "nan", "inf", "-Infinity"],
+        "reason": ["not a number"] * 4,
+    }
+    # In an Excel sheet, empty and text cells are rejected the same way.
+    xlsx = tmp_path / "nan.xlsx"
+    pd.DataFrame({"lon": [24.94, None, "east"], "lat": [60.17, 60.1, 60.2]}).to_excel(
+        xlsx, index=False
+    )
+    loaded = stations_from_file(xlsx)
+    assert loaded.rejected[["row", "value"]].to_dict("list") == {
+        "row": [2, 3],
+        "value": ["", "east"],
+    }
