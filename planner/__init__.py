@@ -24,12 +24,16 @@ from planner.maps import coverage_map
 from planner.network import WalkNetwork, build_walk_network
 from planner.sources import (
     PopulationRule,
+    candidates_from_file,
     demand_from_csv,
+    demand_from_file,
     demo_extract_path,
     graph_from_file,
     homes_from_osm,
     stations_from_csv,
+    stations_from_file,
     stations_from_osm,
+    study_area_from_file,
 )
 
 __all__ = [
@@ -40,11 +44,15 @@ __all__ = [
     "__version__",
     "analyze_coverage",
     "build_walk_network",
+    "candidates_from_file",
     "coverage_map",
     "demand_from_csv",
+    "demand_from_file",
     "demo_extract_path",
     "graph_from_file",
     "homes_from_osm",
     "stations_from_csv",
+    "stations_from_file",
     "stations_from_osm",
+    "study_area_from_file",
 ]

@@ -484,3 +484,30 @@ def test_network_sources_are_alternatives(capsys: pytest.CaptureFixture[str]) ->
         main(["analyze", "--network", PBF, "--place", "x", "--stations", "s", "--out", "o"])
     assert info.value.code == 2
     assert "not allowed with argument" in capsys.readouterr().err
+
+
+def test_analyze_the_area_of_a_polygon_file(online: FakeServers, tmp_path: Path) -> None:
+    from fake_osm_servers import KOTKA_AREA
+
+    area = tmp_path / "area.geojson"
+    gpd.GeoDataFrame(geometry=[shapely.box(*KOTKA_AREA)], crs=4326).to_file(area, engine="pyogrio")
+    (x, y), *_ = kotka_points(1, seed=3)
+    stations = write(tmp_path / "s.csv", f"name,lon,lat\nhub,{x!r},{y!r}\n")
+    demand = write(tmp_path / "d.csv", f"lon,lat,population\n{x!r},{y!r},12\n")
+    argv = ["analyze", "--polygon", str(area), "--stations", str(stations)]
+    argv += [
+        "--demand",
+        str(demand),
+        "--cache-dir",
+        str(tmp_path / "c"),
+        "--out",
+        str(tmp_path / "o"),
+    ]
+    code, stdout, stderr = run(argv)
+    assert code == 0, stderr
+    s = summary(tmp_path / "o")
+    assert s["inputs"]["network"] == (
+        "OpenStreetMap via osmnx: polygon within 26.93000,60.51500,26.95500,60.53200"
+    )
+    assert s["population_covered"] == 12.0
+    assert "people within the circle : 12 of 12 (100.0%)" in stdout
