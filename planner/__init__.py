@@ -2,8 +2,10 @@
 
 The pipeline runs one way: :mod:`planner.sources` (data in) → :mod:`planner.network`
 (walk graph) → :mod:`planner.access` (walk distances, isochrones) →
-:mod:`planner.coverage` (who is served, gap zones) → :mod:`planner.maps` and
-:mod:`planner.export` (maps and files). The most used names are re-exported here::
+:mod:`planner.coverage` (who is served, gap zones) → :mod:`planner.scenarios` (comparisons)
+→ :mod:`planner.maps`, :mod:`planner.charts`, :mod:`planner.report` and
+:mod:`planner.export` (maps, charts, the HTML report and files). The most used names are
+re-exported here::
 
     import planner
 
@@ -19,15 +21,23 @@ from __future__ import annotations
 __version__ = "0.1.0"
 
 from planner.config import AnalysisConfig
-from planner.coverage import CoverageResult, analyze_coverage
+from planner.coverage import (
+    CoverageResult,
+    analyze_coverage,
+    coverage_by_district,
+    coverage_curve,
+)
 from planner.maps import coverage_map
 from planner.network import WalkNetwork, build_walk_network
+from planner.report import coverage_report
+from planner.scenarios import ScenarioComparison, compare_scenarios
 from planner.sources import (
     PopulationRule,
     candidates_from_file,
     demand_from_csv,
     demand_from_file,
     demo_extract_path,
+    districts_from_file,
     graph_from_file,
     homes_from_osm,
     stations_from_csv,
@@ -40,15 +50,21 @@ __all__ = [
     "AnalysisConfig",
     "CoverageResult",
     "PopulationRule",
+    "ScenarioComparison",
     "WalkNetwork",
     "__version__",
     "analyze_coverage",
     "build_walk_network",
     "candidates_from_file",
+    "compare_scenarios",
+    "coverage_by_district",
+    "coverage_curve",
     "coverage_map",
+    "coverage_report",
     "demand_from_csv",
     "demand_from_file",
     "demo_extract_path",
+    "districts_from_file",
     "graph_from_file",
     "homes_from_osm",
     "stations_from_csv",

@@ -227,30 +227,40 @@ def station_reach(
     graph, sources = _augmented(network, stations)
     n = network.n_nodes
     empty = (np.empty(0, dtype=np.int64), np.empty(0, dtype=np.float64))
-    block = max(1, _BLOCK_BYTES // (8 * (graph.shape[0] + len(points) + 1)))
-    pos_of_station = {int(s): i for i, s in enumerate(sources)}
+    block = max(1, _BLOCK_BYTES // (8 * graph.shape[0]))
+    virtual_of = np.full(len(stations), -1, dtype=np.int64)
+    virtual_of[sources] = n + np.arange(sources.size)
+    at_node, on_edge = _points_by_node_and_edge(network, points)
+    no_station = np.zeros(n, dtype=np.int64)
     for start in range(0, len(stations), block):
         chunk = np.arange(start, min(start + block, len(stations)))
-        active = np.array([s for s in chunk if s in pos_of_station], dtype=np.int64)
-        dists: dict[int, FloatArray] = {}
+        active = chunk[virtual_of[chunk] >= 0]
+        rows: dict[int, FloatArray] = {}
         if active.size:
-            virtual = n + np.array([pos_of_station[int(s)] for s in active])
             dmat = np.atleast_2d(
-                csgraph.dijkstra(graph, directed=True, indices=virtual, limit=limit_m)
+                csgraph.dijkstra(graph, directed=True, indices=virtual_of[active], limit=limit_m)
             )
-            for row, s in enumerate(active):
-                only = _only(stations, int(s))
-                d, _ = _point_distances(
-                    network, dmat[row, :n], np.zeros(n, dtype=np.int64), only, points
-                )
-                dists[int(s)] = d
-        for s in chunk:
-            found = dists.get(int(s))
-            if found is None:
+            rows = {int(s): dmat[r, :n] for r, s in enumerate(active)}
+        for s in chunk.tolist():
+            node_dist = rows.get(s)
+            if node_dist is None:
                 yield empty
                 continue
-            within = np.flatnonzero(found <= limit_m)
-            yield within.astype(np.int64), found[within]
+            # Only points on streets with a reached end, or on the station's own street,
+            # can be within the limit.
+            cand = np.union1d(
+                _gather(at_node, np.flatnonzero(np.isfinite(node_dist))),
+                _gather(on_edge, np.array([stations.edge[s]])),
+            )
+            sub = Snapped(
+                index=points.index[cand],
+                edge=points.edge[cand],
+                offset_m=points.offset_m[cand],
+                snap_m=points.snap_m[cand],
+            )
+            d, _ = _point_distances(network, node_dist, no_station, _only(stations, s), sub)
+            within = d <= limit_m
+            yield cand[within].astype(np.int64), d[within]
 
 
 def reached_edge_parts(
@@ -331,8 +341,10 @@ def isochrone_polygons(
         whole, pieces = _reached(network, node_dist_m, stations, limit_m=limit)
         new_whole = whole[~done[whole]]
         lines = np.array([*geoms[new_whole], *(g for e, g in pieces if not done[e])], dtype=object)
-        buffered = shapely.buffer(lines, buffer_m, quad_segs=3)
-        poly = shapely.union_all(np.append(buffered, previous))
+        # Union the band's new streets on their own, then merge with the previous band:
+        # cheaper than feeding the large previous polygon into the many-piece union.
+        ring = shapely.union_all(shapely.buffer(lines, buffer_m, quad_segs=3))
+        poly = shapely.union(previous, ring)
         out.append(poly)
         previous = poly
         done[whole] = True
@@ -466,6 +478,33 @@ def _reached(
             continue
         pieces.extend((e, _substring(geoms[e], a, b, ln)) for a, b in merged)
     return np.flatnonzero(whole_mask).astype(np.int64), pieces
+
+
+def _points_by_node_and_edge(
+    network: WalkNetwork, points: Snapped
+) -> tuple[tuple[IntArray, IntArray], tuple[IntArray, IntArray]]:
+    """Point positions grouped by the nodes at the ends of their street, and by street.
+
+    Each grouping is ``(pointers, positions)`` in CSR form: the points of group ``g`` are
+    ``positions[pointers[g]:pointers[g + 1]]``.
+    """
+    on = np.flatnonzero(points.on_network)
+    e = points.edge[on]
+    ends = np.concatenate([network.edge_u[e], network.edge_v[e]])
+    by_node = np.argsort(ends, kind="stable")
+    node_ptr = np.searchsorted(ends[by_node], np.arange(network.n_nodes + 1))
+    by_edge = np.argsort(e, kind="stable")
+    edge_ptr = np.searchsorted(e[by_edge], np.arange(len(network.edges) + 1))
+    return (node_ptr, np.concatenate([on, on])[by_node]), (edge_ptr, on[by_edge])
+
+
+def _gather(groups: tuple[IntArray, IntArray], keys: IntArray) -> IntArray:
+    """Concatenated members of the groups ``keys`` (see :func:`_points_by_node_and_edge`)."""
+    ptr, members = groups
+    starts = ptr[keys]
+    counts = ptr[keys + 1] - starts
+    offsets = np.repeat(starts - (np.cumsum(counts) - counts), counts)
+    return members[offsets + np.arange(int(counts.sum()))]
 
 
 def _merge_spans(spans: list[tuple[float, float]], length: float) -> list[tuple[float, float]]:

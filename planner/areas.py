@@ -123,16 +123,28 @@ def districts_from_file(
     Returns
     -------
     geopandas.GeoDataFrame
-        Columns ``name`` (text) and ``geometry`` (WGS84), one row per district, in file
-        order.
+        Columns ``name`` (text; ``""`` where the file has none) and ``geometry`` (WGS84),
+        one row per district, in file order.
 
     Raises
     ------
     InputDataError
-        For rows without a polygon or a name, or duplicated names (all named).
+        For a row that is not a polygon (named with its row, counted from 1), a missing
+        name column, or duplicated names (every one named with its rows).
     """
     table = read_table(path, layer=layer)
-    areas, rejected = locate_areas(table, crs=crs, coord_system=coord_system)
+    if table.geometry is not None:
+        kinds = table.geometry.geom_type
+        bad = table.geometry.isna() | ~kinds.isin(["Polygon", "MultiPolygon"])
+        if bad.any():
+            row = int(table.geometry.index[bad.to_numpy()][0])
+            kind = "missing geometry" if pd.isna(kinds.loc[row]) else f"a {kinds.loc[row]}"
+            msg = (
+                f"{table.source}: row {row} is {kind}, not a polygon; districts must be "
+                "polygons or multipolygons."
+            )
+            raise InputDataError(msg)
+    areas, _ = locate_areas(table, crs=crs, coord_system=coord_system)
     columns = [str(c) for c in areas.columns if c != "geometry"]
     if name_column is None:
         lower = {c.lower(): c for c in columns}
@@ -145,23 +157,22 @@ def districts_from_file(
             raise InputDataError(msg)
         name_column = found[0]
     elif name_column not in columns:
-        msg = f"{table.source}: no column {name_column!r}; columns found: {columns}."
-        raise InputDataError(msg)
-    names = areas[name_column].astype(str).str.strip()
-    blank = areas[name_column].isna() | names.eq("") | names.str.lower().eq("nan")
-    problems = [f"row {r.row}: {r.reason} ({r.value})" for r in rejected.itertuples()]
-    problems += [f"row {row}: no name in column {name_column!r}" for row in areas.index[blank]]
-    dup = names[~blank].duplicated(keep=False)
-    for name, rows in names[~blank][dup].groupby(names[~blank][dup]).groups.items():
-        problems.append(f"name {name!r} on rows {list(rows)}")
-    if problems:
         msg = (
-            f"{table.source}: districts need one polygon and a unique name per row; "
-            f"{len(problems)} problem(s): {'; '.join(problems[:10])}."
+            f"{table.source}: no column {name_column!r}; columns found: {columns}. Name the "
+            "district-name column with --district-name."
         )
         raise InputDataError(msg)
+    names = areas[name_column].map(lambda v: "" if pd.isna(v) else str(v).strip())
+    filled = names[names != ""]
+    dup = filled[filled.duplicated(keep=False)]
+    if len(dup):
+        detail = "; ".join(
+            f"{name!r} on rows {list(rows)}" for name, rows in dup.groupby(dup).groups.items()
+        )
+        msg = f"{table.source}: district names must be unique (column {name_column!r}): {detail}."
+        raise InputDataError(msg)
     return gpd.GeoDataFrame(
-        {"name": names.to_numpy()}, geometry=areas.geometry.to_numpy(), crs=WGS84
+        {"name": names.to_numpy(dtype=object)}, geometry=areas.geometry.to_numpy(), crs=WGS84
     )
 
 

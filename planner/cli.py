@@ -17,7 +17,9 @@ from pathlib import Path
 from planner import __version__
 from planner.config import AnalysisConfig
 from planner.coords import parse_coord_system
-from planner.errors import InputDataError, PlannerError
+from planner.errors import InputDataError, PdfEngineError, PlannerError
+from planner.export import check_file_free, is_planner_output, pdf_from_html
+from planner.i18n import LANGUAGES
 from planner.osm_download import (
     NetworkQuery,
     bbox_query,
@@ -25,7 +27,7 @@ from planner.osm_download import (
     point_query,
     polygon_query,
 )
-from planner.pipeline import InputOptions, Run, run_analysis, run_demo
+from planner.pipeline import InputOptions, Run, make_report, run_analysis, run_demo
 from planner.sources import PopulationRule, TableSpec, parse_osm_tags, study_area_from_file
 
 
@@ -56,14 +58,26 @@ def _show_warning(
 
 
 def _run(args: argparse.Namespace) -> int:
+    started = time.perf_counter()
     try:
+        if args.command == "report":
+            return _report(args, started)
         config = AnalysisConfig(
             walk_minutes=args.minutes, speed_kmh=args.speed_kmh, max_snap_m=args.max_snap_m
         )
-        started = time.perf_counter()
+        # The demo refreshes its own earlier output, its PDF included.
+        pdf_overwrite = args.overwrite or (args.command == "demo" and is_planner_output(args.out))
+        if args.pdf:
+            check_file_free(Path(args.out) / "report.pdf", overwrite=pdf_overwrite)
         if args.command == "demo":
             tags = parse_osm_tags(args.station_tags) if args.station_tags else None
-            run = run_demo(args.out, config=config, station_tags=tags, overwrite=args.overwrite)
+            run = run_demo(
+                args.out,
+                config=config,
+                station_tags=tags,
+                language=args.lang,
+                overwrite=args.overwrite,
+            )
         else:
             network, stations, demand, options = input_specs(args)
             run = run_analysis(
@@ -71,15 +85,53 @@ def _run(args: argparse.Namespace) -> int:
                 stations,
                 args.out,
                 demand_path=demand,
+                districts_path=args.districts,
+                district_name_column=args.district_name,
                 config=config,
+                language=args.lang,
                 overwrite=args.overwrite,
                 options=options,
             )
+        _print_summary(run, time.perf_counter() - started)
+        if args.pdf and run.paths.report is not None:
+            _pdf(run.paths.report, run.paths.folder / "report.pdf", overwrite=pdf_overwrite)
     except PlannerError as err:
         print(f"planner: error: {err}", file=sys.stderr)
         return 1
-    _print_summary(run, time.perf_counter() - started)
     return 0
+
+
+def _report(args: argparse.Namespace, started: float) -> int:
+    out = Path(args.out) if args.out else Path(args.results) / "report.html"
+    pdf_path = out.with_suffix(".pdf")
+    if args.pdf:
+        check_file_free(pdf_path, overwrite=args.overwrite)
+    path = make_report(
+        args.results,
+        out=out,
+        language=args.lang,
+        compare_dir=args.compare,
+        districts_path=args.districts,
+        district_name_column=args.district_name,
+        title=args.title,
+        overwrite=args.overwrite,
+    )
+    seconds = time.perf_counter() - started
+    size_mb = path.stat().st_size / 1e6
+    print(f"Report written to {path.resolve()} ({size_mb:.1f} MB) in {seconds:.1f} s")
+    if args.pdf:
+        _pdf(path, pdf_path, overwrite=args.overwrite)
+    return 0
+
+
+def _pdf(html_path: Path, pdf_path: Path, *, overwrite: bool) -> None:
+    """Print the report to PDF; without a PDF engine, say so and carry on (exit code 0)."""
+    try:
+        written = pdf_from_html(html_path, pdf_path, overwrite=overwrite)
+    except PdfEngineError as err:
+        print(f"planner: note: PDF not written: {err}", file=sys.stderr)
+        return
+    print(f"PDF written to {written}")
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -105,6 +157,14 @@ def _parser() -> argparse.ArgumentParser:
         "--overwrite", action="store_true", help="replace files already in the output folder"
     )
     common.add_argument("-v", "--verbose", action="store_true", help="log progress")
+    common.add_argument(
+        "--lang", choices=LANGUAGES, default="en", help="language of the report and map (en, zh)"
+    )
+    common.add_argument(
+        "--pdf",
+        action="store_true",
+        help="also print report.html to report.pdf (needs Chromium or Chrome installed)",
+    )
 
     demo = sub.add_parser(
         "demo",
@@ -133,7 +193,46 @@ def _parser() -> argparse.ArgumentParser:
     )
     add_input_arguments(analyze)
     analyze.add_argument("--out", required=True, help="output folder")
+    _district_args(analyze)
+
+    report = sub.add_parser(
+        "report",
+        help="write the coverage report of an analyze/demo output folder",
+        description="Write the self-contained HTML coverage report (map, charts, tables, "
+        "methods) of a folder written by 'planner analyze' or 'planner demo', optionally "
+        "in Chinese, with districts, compared with another folder, and as PDF.",
+    )
+    report.add_argument("results", help="output folder of planner analyze or planner demo")
+    report.add_argument("--out", help="report file to write (default RESULTS/report.html)")
+    report.add_argument(
+        "--lang", choices=LANGUAGES, default="en", help="language of the report (en, zh)"
+    )
+    report.add_argument(
+        "--compare",
+        metavar="BASELINE_DIR",
+        help="another output folder to compare with: the 'before' scenario",
+    )
+    report.add_argument("--title", help="title of the report")
+    report.add_argument(
+        "--pdf",
+        action="store_true",
+        help="also print the report to PDF (needs Chromium or Chrome installed)",
+    )
+    report.add_argument("--overwrite", action="store_true", help="replace an existing report file")
+    report.add_argument("-v", "--verbose", action="store_true", help="log progress")
+    _district_args(report)
     return parser
+
+
+def _district_args(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--districts",
+        help="district polygons (GeoJSON, GeoPackage, Shapefile) for per-district figures",
+    )
+    parser.add_argument(
+        "--district-name",
+        help="column of the district names (default: name, district, 名称 or 区)",
+    )
 
 
 def _print_summary(run: Run, seconds: float) -> None:
@@ -168,9 +267,12 @@ def _print_summary(run: Run, seconds: float) -> None:
                 lines.append(
                     f"    row {rec.row}, column {rec.column!r}: {rec.reason} ({rec.value!r})"
                 )
+    names = [run.paths.summary, run.paths.geopackage, *run.paths.csv, run.paths.map]
+    if run.paths.report is not None:
+        names.append(run.paths.report)
     lines += [
         f"Files written to {run.paths.folder.resolve()}/ in {seconds:.1f} s:",
-        f"  {run.paths.summary.name}, {run.paths.geopackage.name}, {run.paths.map.name}",
+        "  " + ", ".join(p.name for p in names),
     ]
     print("\n".join(lines))
 

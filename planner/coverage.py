@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import logging
 import warnings
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -27,7 +28,7 @@ from planner.access import (
     station_reach,
 )
 from planner.config import AnalysisConfig
-from planner.errors import OffNetworkWarning
+from planner.errors import InputDataError, OffNetworkWarning
 from planner.network import WalkNetwork
 from planner.sources import WGS84, validate_points
 
@@ -104,12 +105,19 @@ class CoverageResult:
             f"{b:g}": float(pop[np.nan_to_num(walk, nan=np.inf) <= b + 1e-9].sum())
             for b in self.config.bands
         }
+        homes_by_band = {
+            f"{b:g}": int((np.nan_to_num(walk, nan=np.inf) <= b + 1e-9).sum())
+            for b in self.config.bands
+        }
         return {
             "version": __version__,
             "minutes": self.config.walk_minutes,
             "speed_kmh": self.config.speed_kmh,
             "walk_limit_m": round(self.config.walk_limit_m, 3),
             "max_snap_m": self.config.max_snap_m,
+            "band_minutes": list(self.config.bands),
+            "gap_link_m": self.config.gap_link_m,
+            "isochrone_buffer_m": self.config.isochrone_buffer_m,
             "stations": len(self.stations),
             "stations_off_network": int((~self.stations["on_network"]).sum()),
             "demand_points": len(d),
@@ -121,6 +129,7 @@ class CoverageResult:
             "population_uncovered": self.population_total - self.population_covered,
             "share_covered": self.share_covered,
             "population_within_minutes": by_band,
+            "demand_points_within_minutes": homes_by_band,
             "walk_min_median": _weighted_quantile(walk, pop, 0.5),
             "walk_min_p90": _weighted_quantile(walk, pop, 0.9),
             "gap_zones": len(self.gaps),
@@ -247,6 +256,155 @@ def analyze_coverage(
         gaps=gaps,
         network_facts=facts,
     )
+
+
+def coverage_by_district(
+    result: CoverageResult, districts: gpd.GeoDataFrame, *, name_column: str = "name"
+) -> gpd.GeoDataFrame:
+    """Population, homes and coverage share per district polygon.
+
+    Parameters
+    ----------
+    result
+        A coverage analysis.
+    districts
+        Polygons with a CRS and a name column; the index is kept.
+    name_column
+        Column holding the district names.
+
+    Returns
+    -------
+    geopandas.GeoDataFrame
+        One row per district, same index and order as ``districts``, in WGS84:
+        ``district`` (the name), ``homes``, ``homes_covered``, ``population``,
+        ``population_covered``, ``population_uncovered``, ``share_covered`` (NaN when the
+        district has no population) and the district polygon. Named
+        ``coverage_by_district``.
+
+    Raises
+    ------
+    InputDataError
+        When the table has no CRS, no ``name_column`` or a geometry that is not a polygon.
+
+    Notes
+    -----
+    Each demand point is assigned by a spatial join to the first district (in table order)
+    whose polygon contains it or has it on its boundary, so a home on a shared border is
+    counted once. Homes outside every polygon are in no row: the rows' population can add
+    up to less than the study area's.
+    """
+    if districts.crs is None:
+        msg = "districts: the table has no CRS; set one (e.g. districts.set_crs(4326))."
+        raise InputDataError(msg)
+    if name_column not in districts.columns:
+        msg = (
+            f"districts: no column {name_column!r} with the district names (columns: "
+            f"{', '.join(map(str, districts.columns))}). Pass name_column=..."
+        )
+        raise InputDataError(msg)
+    kinds = districts.geometry.geom_type
+    bad = ~kinds.isin(["Polygon", "MultiPolygon"]) | districts.geometry.is_empty
+    if bad.any():
+        first = districts.index[bad.to_numpy()][0]
+        msg = (
+            f"districts: row {first} has a {kinds.loc[first]} geometry; districts must be "
+            "polygons or multipolygons."
+        )
+        raise InputDataError(msg)
+    polys = districts.geometry.to_crs(WGS84)
+    pts = result.demand.geometry.to_numpy()
+    pt_idx, poly_idx = shapely.STRtree(polys.to_numpy()).query(pts, predicate="intersects")
+    first_poly = np.full(len(pts), len(polys), dtype=np.int64)
+    np.minimum.at(first_poly, pt_idx, poly_idx)
+    inside = first_poly < len(polys)
+    pop = result.demand["population"].to_numpy(dtype=float)
+    cov = result.demand["covered"].to_numpy(dtype=bool)
+    n = len(polys) + 1
+    homes = np.bincount(first_poly, minlength=n)[:-1]
+    homes_cov = np.bincount(first_poly[cov], minlength=n)[:-1]
+    population = np.bincount(first_poly, weights=pop, minlength=n)[:-1]
+    covered = np.bincount(first_poly[cov & inside], weights=pop[cov & inside], minlength=n)[:-1]
+    with np.errstate(invalid="ignore", divide="ignore"):
+        share = np.where(population > 0, covered / population, np.nan)
+    out = gpd.GeoDataFrame(
+        {
+            "district": districts[name_column].astype(str).to_numpy(),
+            "homes": homes.astype(np.int64),
+            "homes_covered": homes_cov.astype(np.int64),
+            "population": population,
+            "population_covered": covered,
+            "population_uncovered": population - covered,
+            "share_covered": share,
+        },
+        index=districts.index,
+        geometry=polys.to_numpy(),
+        crs=WGS84,
+    )
+    out.attrs["name"] = "coverage_by_district"
+    return out
+
+
+def coverage_curve(
+    result: CoverageResult,
+    *,
+    minutes: Sequence[float],
+    speeds_kmh: Sequence[float] | None = None,
+) -> pd.DataFrame:
+    r"""Share of population covered for every pair of walk limit and walking speed.
+
+    Parameters
+    ----------
+    result
+        A coverage analysis (its walk distances are used; its own limit is not).
+    minutes
+        Walk limits in minutes.
+    speeds_kmh
+        Walking speeds in km/h; the result's own speed when None.
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per (speed, minutes), speeds outer: ``speed_kmh``, ``minutes``,
+        ``walk_limit_m``, ``population_covered``, ``share_covered``; named
+        ``coverage_curve``.
+
+    Notes
+    -----
+    :func:`analyze_coverage` searches the whole network, so each home's walk distance to
+    its nearest station :math:`d_i` does not depend on the limit. Coverage at limit
+    :math:`T` and speed :math:`v` is therefore
+    :math:`\sum_i p_i [d_i \le vT] / \sum_i p_i` from one analysis, the same figure as a
+    new :func:`analyze_coverage` run with that limit and speed would give.
+    """
+    cfg = result.config
+    speeds = [cfg.speed_kmh] if speeds_kmh is None else [float(v) for v in speeds_kmh]
+    limits = [float(m) for m in minutes]
+    for name, values in (("minutes", limits), ("speeds_kmh", speeds)):
+        if not values or any(not (np.isfinite(v) and v > 0) for v in values):
+            msg = f"coverage_curve: {name} must be positive numbers, got {values!r}."
+            raise InputDataError(msg)
+    dist = np.nan_to_num(
+        result.demand["walk_min"].to_numpy(dtype=float) * cfg.metres_per_minute, nan=np.inf
+    )
+    pop = result.demand["population"].to_numpy(dtype=float)
+    total = pop.sum()
+    rows = []
+    for speed in speeds:
+        for m in limits:
+            limit_m = m * speed * 1000.0 / 60.0
+            covered = float(pop[dist <= limit_m + 1e-6].sum())
+            rows.append(
+                {
+                    "speed_kmh": speed,
+                    "minutes": m,
+                    "walk_limit_m": limit_m,
+                    "population_covered": covered,
+                    "share_covered": covered / total if total > 0 else 0.0,
+                }
+            )
+    table = pd.DataFrame(rows)
+    table.attrs["name"] = "coverage_curve"
+    return table
 
 
 def _warn_off_network(

@@ -59,3 +59,7 @@ class InputWarning(PlannerWarning):
 
 class IslandWarning(PlannerWarning):
     """The street network has disconnected parts that were left out of the analysis."""
+
+
+class PdfEngineError(PlannerError, RuntimeError):
+    """No PDF engine (headless Chromium or Chrome) is installed, or it failed."""

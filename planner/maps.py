@@ -23,6 +23,7 @@ from branca.element import MacroElement
 from jinja2 import Template
 
 from planner.coverage import CoverageResult
+from planner.i18n import Language, check_language, text
 
 OSM_ATTRIBUTION = "&copy; OpenStreetMap contributors"
 OSM_TILES = "https://tile.openstreetmap.org/{z}/{x}/{y}.png"
@@ -34,6 +35,7 @@ UNCOVERED_COLOUR = "#d7301f"
 STATION_COLOUR = "#542788"
 GAP_COLOUR = "#b2182b"
 STREET_COLOUR = "#9e9e9e"
+SITE_COLOUR = "#e08214"
 
 
 def leaflet_assets() -> tuple[list[tuple[str, str]], list[tuple[str, str]]]:
@@ -59,6 +61,8 @@ def coverage_map(
     streets: gpd.GeoDataFrame | None = None,
     tiles: bool = True,
     station_isochrones: bool = False,
+    suggested_sites: gpd.GeoDataFrame | None = None,
+    language: Language = "en",
 ) -> folium.Map:
     """A Folium map of stations, walk-time bands, homes and gap zones.
 
@@ -73,12 +77,19 @@ def coverage_map(
         reachable; everything else renders offline).
     station_isochrones
         Also add each station's own nested bands as a layer (hidden by default).
+    suggested_sites
+        Points of proposed new stations (e.g. from siting), drawn as their own layer with
+        their ``id``/``name`` and any ``population_*`` columns in the tooltip; None draws
+        none.
+    language
+        Language of the legend, layer names and tooltips: ``"en"`` or ``"zh"``.
 
     Returns
     -------
     folium.Map
         A map with no external script or stylesheet (only tiles are fetched online).
     """
+    lang = check_language(language)
     bounds = _bounds(result)
     fmap = folium.Map(tiles=None, control_scale=True, prefer_canvas=True)
     fmap.default_js, fmap.default_css = leaflet_assets()
@@ -89,14 +100,16 @@ def coverage_map(
     else:
         _Attribution(OSM_ATTRIBUTION).add_to(fmap)
     if streets is not None and len(streets):
-        _streets_layer(streets).add_to(fmap)
-    _bands_layer(result).add_to(fmap)
+        _streets_layer(streets, lang).add_to(fmap)
+    _bands_layer(result, lang).add_to(fmap)
     if station_isochrones and len(result.isochrones):
-        _station_bands_layer(result).add_to(fmap)
-    _gaps_layer(result).add_to(fmap)
-    _homes_layer(result).add_to(fmap)
-    _stations_layer(result).add_to(fmap)
-    _Legend(result.config.bands).add_to(fmap)
+        _station_bands_layer(result, lang).add_to(fmap)
+    _gaps_layer(result, lang).add_to(fmap)
+    _homes_layer(result, lang).add_to(fmap)
+    _stations_layer(result, lang).add_to(fmap)
+    if suggested_sites is not None and len(suggested_sites):
+        _sites_layer(suggested_sites, lang).add_to(fmap)
+    _Legend(result.config.bands, lang, sites=suggested_sites is not None).add_to(fmap)
     folium.LayerControl(collapsed=False).add_to(fmap)
     fmap.fit_bounds(bounds)
     return fmap
@@ -121,27 +134,31 @@ class _Legend(MacroElement):
         {% endmacro %}"""
     )
 
-    def __init__(self, bands: tuple[float, ...]) -> None:
+    def __init__(self, bands: tuple[float, ...], language: Language, *, sites: bool) -> None:
         super().__init__()  # type: ignore[no-untyped-call]
         self._name = "Legend"
         swatch = (
             '<span style="display:inline-block;width:14px;height:10px;margin-right:4px;{}"></span>'
         )
-        rows = ["<b>Walk time to nearest station</b>"]
+        rows = [f"<b>{html.escape(text('map_legend_title', language))}</b>"]
         for i, band in enumerate(bands):
             colour = BAND_COLOURS[min(i, len(BAND_COLOURS) - 1)]
             low = 0.0 if i == 0 else bands[i - 1]
-            rows.append(swatch.format(f"background:{colour}") + f"{low:g}-{band:g} min")
+            label = text("map_band_range", language, low=f"{low:g}", high=f"{band:g}")
+            rows.append(swatch.format(f"background:{colour}") + html.escape(label))
         dot = (
             '<span style="display:inline-block;width:9px;height:9px;border-radius:50%;'
             'margin:0 6px 0 2px;background:{}"></span>'
         )
         rows += [
-            dot.format(STATION_COLOUR) + "station",
-            dot.format(COVERED_COLOUR) + "home within the limit",
-            dot.format(UNCOVERED_COLOUR) + "home beyond the limit",
-            swatch.format(f"border:2px dashed {GAP_COLOUR}") + "gap zone",
+            dot.format(STATION_COLOUR) + html.escape(text("map_station", language)),
+            dot.format(COVERED_COLOUR) + html.escape(text("map_home_in", language)),
+            dot.format(UNCOVERED_COLOUR) + html.escape(text("map_home_out", language)),
+            swatch.format(f"border:2px dashed {GAP_COLOUR}")
+            + html.escape(text("map_gap", language)),
         ]
+        if sites:
+            rows.append(dot.format(SITE_COLOUR) + html.escape(text("map_site", language)))
         self.html = "<br>".join(rows)
 
 
@@ -169,10 +186,10 @@ def _bounds(result: CoverageResult) -> list[list[float]]:
     ]
 
 
-def _streets_layer(streets: gpd.GeoDataFrame) -> folium.FeatureGroup:
+def _streets_layer(streets: gpd.GeoDataFrame, lang: Language) -> folium.FeatureGroup:
     lines = streets[["geometry"]].to_crs(4326)
     lines = lines.set_geometry(lines.geometry.simplify(0.00002))
-    group = folium.FeatureGroup(name="Streets (walk network)", show=True)
+    group = folium.FeatureGroup(name=text("map_layer_streets", lang), show=True)
     folium.GeoJson(
         _geojson(lines),
         style_function=lambda _: {"color": STREET_COLOUR, "weight": 1, "opacity": 0.8},
@@ -181,8 +198,8 @@ def _streets_layer(streets: gpd.GeoDataFrame) -> folium.FeatureGroup:
     return group
 
 
-def _bands_layer(result: CoverageResult) -> folium.FeatureGroup:
-    group = folium.FeatureGroup(name="Walk time to nearest station", show=True)
+def _bands_layer(result: CoverageResult, lang: Language) -> folium.FeatureGroup:
+    group = folium.FeatureGroup(name=text("map_layer_bands", lang), show=True)
     areas = result.coverage_area.sort_values("band_min", ascending=False)
     n = len(areas)
     for i, (_, row) in enumerate(areas.iterrows()):
@@ -197,13 +214,13 @@ def _bands_layer(result: CoverageResult) -> folium.FeatureGroup:
                 "fillColor": c,
                 "fillOpacity": 0.35,
             },
-            tooltip=f"within {row['band_min']:g} min of a station",
+            tooltip=html.escape(text("map_within_band", lang, minutes=f"{row['band_min']:g}")),
         ).add_to(group)
     return group
 
 
-def _station_bands_layer(result: CoverageResult) -> folium.FeatureGroup:
-    group = folium.FeatureGroup(name="Isochrones per station", show=False)
+def _station_bands_layer(result: CoverageResult, lang: Language) -> folium.FeatureGroup:
+    group = folium.FeatureGroup(name=text("map_layer_isochrones", lang), show=False)
     iso = result.isochrones.sort_values("band_min", ascending=False)
     folium.GeoJson(
         _geojson(_escaped(iso[["station_id", "band_min", "geometry"]])),
@@ -213,13 +230,16 @@ def _station_bands_layer(result: CoverageResult) -> folium.FeatureGroup:
             "fill": False,
             "dashArray": "4 4",
         },
-        tooltip=folium.GeoJsonTooltip(["station_id", "band_min"], aliases=["station", "minutes"]),
+        tooltip=folium.GeoJsonTooltip(
+            ["station_id", "band_min"],
+            aliases=[text("map_station", lang), text("map_minutes", lang)],
+        ),
     ).add_to(group)
     return group
 
 
-def _gaps_layer(result: CoverageResult) -> folium.FeatureGroup:
-    group = folium.FeatureGroup(name="Gap zones (not served)", show=True)
+def _gaps_layer(result: CoverageResult, lang: Language) -> folium.FeatureGroup:
+    group = folium.FeatureGroup(name=text("map_layer_gaps", lang), show=True)
     if len(result.gaps):
         gaps = result.gaps.copy()
         gaps["population"] = gaps["population"].round(0)
@@ -237,14 +257,19 @@ def _gaps_layer(result: CoverageResult) -> folium.FeatureGroup:
             },
             tooltip=folium.GeoJsonTooltip(
                 ["gap_id", "homes", "population", "walk_min_nearest"],
-                aliases=["gap zone", "homes", "people", "minutes to nearest station"],
+                aliases=[
+                    text("map_gap", lang),
+                    text("map_homes", lang),
+                    text("map_people", lang),
+                    text("map_minutes_nearest", lang),
+                ],
             ),
         ).add_to(group)
     return group
 
 
-def _homes_layer(result: CoverageResult) -> folium.FeatureGroup:
-    group = folium.FeatureGroup(name="Homes (blue served, red not)", show=True)
+def _homes_layer(result: CoverageResult, lang: Language) -> folium.FeatureGroup:
+    group = folium.FeatureGroup(name=text("map_layer_homes", lang), show=True)
     d = result.demand
     for covered, colour in ((True, COVERED_COLOUR), (False, UNCOVERED_COLOUR)):
         part = d.loc[d["covered"].to_numpy() == covered]
@@ -269,8 +294,8 @@ def _homes_layer(result: CoverageResult) -> folium.FeatureGroup:
     return group
 
 
-def _stations_layer(result: CoverageResult) -> folium.FeatureGroup:
-    group = folium.FeatureGroup(name="Stations", show=True)
+def _stations_layer(result: CoverageResult, lang: Language) -> folium.FeatureGroup:
+    group = folium.FeatureGroup(name=text("map_layer_stations", lang), show=True)
     st = result.stations
     minutes = f"{result.config.walk_minutes:g}"
     table = gpd.GeoDataFrame(
@@ -282,7 +307,9 @@ def _stations_layer(result: CoverageResult) -> folium.FeatureGroup:
             "only_here": st["population_only_here"].round(0),
             "homes": st["homes_served"],
             "on_network": np.where(
-                st["on_network"], "yes", f"no (over {result.config.max_snap_m:g} m from a street)"
+                st["on_network"],
+                text("yes", lang),
+                text("no_snap", lang, m=f"{result.config.max_snap_m:g}"),
             ),
         },
         geometry=st.geometry,
@@ -290,13 +317,13 @@ def _stations_layer(result: CoverageResult) -> folium.FeatureGroup:
     )
     fields = ["name", "id", "category", "served", "only_here", "homes", "on_network"]
     aliases = [
-        "name",
-        "id",
-        "category",
-        f"people within {minutes} min",
-        "served by no other station",
-        f"homes within {minutes} min",
-        "on the network",
+        text("c_name", lang),
+        text("c_id", lang),
+        text("c_category", lang),
+        text("map_people_within", lang, minutes=minutes),
+        text("map_only_here", lang),
+        text("map_homes_within", lang, minutes=minutes),
+        text("map_on_network", lang),
     ]
     folium.GeoJson(
         _geojson(_escaped(table)),
@@ -310,6 +337,24 @@ def _stations_layer(result: CoverageResult) -> folium.FeatureGroup:
         ),
         popup=folium.GeoJsonPopup(fields, aliases=aliases, max_width=340),
         tooltip=folium.GeoJsonTooltip(["name", "id"]),
+    ).add_to(group)
+    return group
+
+
+def _sites_layer(sites: gpd.GeoDataFrame, lang: Language) -> folium.FeatureGroup:
+    group = folium.FeatureGroup(name=text("map_layer_sites", lang), show=True)
+    pts = sites.to_crs(4326)
+    fields = [c for c in pts.columns if c in ("id", "name") or str(c).startswith("population")]
+    table = pts[[*fields, pts.geometry.name]].copy()
+    for col in fields:
+        if pd.api.types.is_float_dtype(table[col]):
+            table[col] = table[col].round(0)
+    folium.GeoJson(
+        _geojson(_escaped(table)),
+        marker=folium.CircleMarker(
+            radius=8, color="black", weight=2, fill=True, fill_color=SITE_COLOUR, fill_opacity=1.0
+        ),
+        tooltip=folium.GeoJsonTooltip(fields) if fields else None,
     ).add_to(group)
     return group
 

@@ -23,14 +23,20 @@ from planner.config import AnalysisConfig
 from planner.coverage import CoverageResult, analyze_coverage
 from planner.errors import InputDataError, InputWarning, UnsupportedFormatError
 from planner.export import (
+    CSV_TABLES,
     OutputPaths,
+    check_file_free,
     check_free,
     is_planner_output,
     output_paths,
+    read_outputs,
     write_outputs,
+    write_report,
 )
+from planner.i18n import Language
 from planner.network import WalkNetwork, build_walk_network
 from planner.osm_download import NetworkQuery, buildings_from_query, graph_from_query
+from planner.report import coverage_report
 from planner.sources import (
     DEMO_STATION_TAGS,
     Area,
@@ -40,10 +46,12 @@ from planner.sources import (
     clip_graph,
     demand_from_file,
     demo_extract_path,
+    districts_from_file,
     graph_from_file,
     graph_nodes,
     homes_from_buildings,
     homes_from_osm,
+    osm_data_date,
     stations_from_file,
     stations_from_osm,
     study_area_from_file,
@@ -75,6 +83,7 @@ def run_demo(
     *,
     config: AnalysisConfig | None = None,
     station_tags: Mapping[str, Sequence[str]] | None = None,
+    language: Language = "en",
     overwrite: bool = False,
 ) -> Run:
     """Analyse the bundled Helsinki extract and write the results (no internet needed).
@@ -88,6 +97,8 @@ def run_demo(
         Analysis settings; the 15-minute, 4.5 km/h defaults when None.
     station_tags
         OSM tags of the stations; :data:`DEMO_STATION_TAGS` (community centres) when None.
+    language
+        Language of ``report.html`` and ``map.html``: ``"en"`` or ``"zh"``.
     overwrite
         Replace existing output files whoever wrote them.
 
@@ -106,7 +117,17 @@ def run_demo(
     result = analyze_coverage(network, stations, homes, config=config)
     inputs = dict(DEMO_DESCRIPTION)
     inputs["stations"] = f"OSM {_describe_tags(tags)} in the same extract"
-    paths = write_outputs(result, out_dir, inputs=inputs, streets=network.edges, overwrite=refresh)
+    date = osm_data_date(path)
+    if date:
+        inputs["network_date"] = date
+    paths = write_outputs(
+        result,
+        out_dir,
+        inputs=inputs,
+        streets=network.edges,
+        language=language,
+        overwrite=refresh,
+    )
     return Run(network=network, result=result, paths=paths)
 
 
@@ -116,7 +137,10 @@ def run_analysis(
     out_dir: str | Path,
     *,
     demand_path: str | Path | TableSpec | None = None,
+    districts_path: str | Path | None = None,
+    district_name_column: str | None = None,
     config: AnalysisConfig | None = None,
+    language: Language = "en",
     overwrite: bool = False,
     options: InputOptions | None = None,
 ) -> Run:
@@ -136,8 +160,14 @@ def run_analysis(
     demand_path
         Demand points or areas (:func:`planner.tables.demand_from_file`). When None,
         homes are the residential buildings of the extract or of the downloaded area.
+    districts_path
+        District polygons (GeoJSON, GeoPackage, Shapefile) for per-district figures.
+    district_name_column
+        Column of the district names; found by name when None.
     config
         Analysis settings.
+    language
+        Language of ``report.html`` and ``map.html``: ``"en"`` or ``"zh"``.
     overwrite
         Replace existing output files.
     options
@@ -149,7 +179,16 @@ def run_analysis(
         The network, result, written paths and rejected input rows.
     """
     out = Path(out_dir)
-    check_free(output_paths(out, rejected_names=("stations", "demand")), overwrite=overwrite)
+    tables = (*CSV_TABLES, "districts") if districts_path is not None else CSV_TABLES
+    check_free(
+        output_paths(out, rejected_names=("stations", "demand"), csv_names=tables),
+        overwrite=overwrite,
+    )
+    districts = (
+        districts_from_file(districts_path, name_column=district_name_column)
+        if districts_path is not None
+        else None
+    )
     cfg = config or AnalysisConfig()
     inputs = load_inputs(
         network_path,
@@ -158,12 +197,21 @@ def run_analysis(
         options=replace(options or InputOptions(), max_snap_m=cfg.max_snap_m),
     )
     result = analyze_coverage(inputs.network, inputs.stations, inputs.demand, config=cfg)
+    names = dict(inputs.names)
+    if not isinstance(network_path, NetworkQuery):
+        date = osm_data_date(network_path)
+        if date:
+            names["network_date"] = date
+    if districts_path is not None:
+        names["districts"] = str(districts_path)
     paths = write_outputs(
         result,
         out,
-        inputs=inputs.names,
+        inputs=names,
         rejected=inputs.rejected,
         streets=inputs.network.edges,
+        districts=districts,
+        language=language,
         overwrite=overwrite,
     )
     return Run(network=inputs.network, result=result, paths=paths, rejected=inputs.rejected)
@@ -399,6 +447,71 @@ def _report_outside(loaded: Loaded, extent: Area, what: str) -> None:
         InputWarning,
         stacklevel=3,
     )
+
+
+def make_report(
+    results_dir: str | Path,
+    *,
+    out: str | Path | None = None,
+    language: Language = "en",
+    compare_dir: str | Path | None = None,
+    districts_path: str | Path | None = None,
+    district_name_column: str | None = None,
+    title: str | None = None,
+    overwrite: bool = False,
+) -> Path:
+    """Write the coverage report of an output folder (from ``analyze`` or ``demo``).
+
+    Parameters
+    ----------
+    results_dir
+        Folder written by :func:`run_analysis` or :func:`run_demo`.
+    out
+        The HTML file to write; ``<results_dir>/report.html`` when None.
+    language
+        ``"en"`` or ``"zh"``.
+    compare_dir
+        Another output folder, the baseline ("before") of a scenario comparison.
+    districts_path
+        District polygons (GeoJSON, GeoPackage, Shapefile) for per-district figures.
+    district_name_column
+        Column of the district names; found by name when None.
+    title
+        Title of the report.
+    overwrite
+        Replace an existing report file.
+
+    Returns
+    -------
+    Path
+        The report written. Its figures are those of the folder's ``summary.json``.
+
+    Notes
+    -----
+    The folder holds no street network, so the report's map has no street base layer
+    (OpenStreetMap tiles show the streets when online); the reports that ``analyze`` and
+    ``demo`` write themselves have it.
+    """
+    target = check_file_free(
+        Path(out) if out is not None else Path(results_dir) / "report.html", overwrite=overwrite
+    )
+    saved = read_outputs(results_dir)
+    baseline = read_outputs(compare_dir) if compare_dir is not None else None
+    districts = (
+        districts_from_file(districts_path, name_column=district_name_column)
+        if districts_path is not None
+        else None
+    )
+    page = coverage_report(
+        saved.result,
+        summary=saved.summary,
+        language=language,
+        title=title,
+        districts=districts,
+        baseline=baseline.result if baseline is not None else None,
+        baseline_summary=baseline.summary if baseline is not None else None,
+    )
+    return write_report(page, target, overwrite=overwrite)
 
 
 def _describe_tags(tags: Mapping[str, Sequence[str]]) -> str:

@@ -79,6 +79,7 @@ __all__ = [
     "graph_nodes",
     "homes_from_buildings",
     "homes_from_osm",
+    "osm_data_date",
     "parse_osm_tags",
     "stations_from_csv",
     "stations_from_file",
@@ -345,6 +346,39 @@ def homes_from_osm(path: str | Path, *, rule: PopulationRule | None = None) -> g
     if buildings is None:
         buildings = gpd.GeoDataFrame({"building": []}, geometry=[], crs=WGS84)
     return homes_from_buildings(buildings.set_crs(WGS84, allow_override=True), rule=rule)
+
+
+def osm_data_date(path: str | Path) -> str | None:
+    """The date of an OSM extract's data, from its file header, when the header states it.
+
+    Parameters
+    ----------
+    path
+        An OSM extract (``.osm.pbf``, ``.osm``, ``.osm.bz2``, ``.osm.gz``); other files
+        (``.graphml``) give None.
+
+    Returns
+    -------
+    str or None
+        The header's ``osmosis_replication_timestamp`` (or ``timestamp``) as written
+        there, e.g. ``2024-05-01T20:21:02Z``; None when the header has neither or the file
+        cannot be read. Only the header is read, not the data.
+    """
+    import osmium
+
+    p = Path(path)
+    if not p.name.lower().endswith(_PBF_SUFFIXES + _XML_SUFFIXES) or not p.exists():
+        return None
+    try:
+        reader = osmium.io.Reader(str(p), osmium.osm.osm_entity_bits.NOTHING)
+        try:
+            header = reader.header()
+            stamp = header.get("osmosis_replication_timestamp") or header.get("timestamp")
+        finally:
+            reader.close()
+    except Exception:  # a date is optional: an unreadable header gives none
+        return None
+    return str(stamp) if stamp else None
 
 
 # ----------------------------------------------------------------------------- checks

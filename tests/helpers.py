@@ -14,6 +14,8 @@ With ``speed_kmh=6`` one minute is exactly 100 m, so walk minutes are metres / 1
 
 from __future__ import annotations
 
+from html.parser import HTMLParser
+
 import geopandas as gpd
 import networkx as nx
 import shapely
@@ -92,3 +94,68 @@ def grid_homes(crs: str = UTM) -> gpd.GeoDataFrame:
         crs,
         population=[v[1] for v in GRID_HOMES.values()],
     )
+
+
+class _DataParser(HTMLParser):
+    """Collects the ``<data>`` elements of a report page: attributes and visible text."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.items: list[dict[str, str]] = []
+        self._open: dict[str, str] | None = None
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        if tag == "data":
+            self._open = {k: v or "" for k, v in attrs}
+            self._open["text"] = ""
+
+    def handle_data(self, data: str) -> None:
+        if self._open is not None:
+            self._open["text"] += data
+
+    def handle_endtag(self, tag: str) -> None:
+        if tag == "data" and self._open is not None:
+            self.items.append(self._open)
+            self._open = None
+
+
+def report_numbers(page: str) -> list[dict[str, str]]:
+    """Every ``<data>`` element of a report page as a dict of its attributes plus ``text``."""
+    parser = _DataParser()
+    parser.feed(page)
+    return parser.items
+
+
+def summary_value(summary: dict, key: str) -> object:
+    """A value of ``summary.json`` by the report's ``data-key`` path (``a/b`` for nested)."""
+    value: object = summary
+    for part in key.split("/"):
+        value = value[int(part)] if isinstance(value, list) else value[part]  # type: ignore[index]
+    return value
+
+
+def check_report_numbers(page: str, summary: dict, *, source: str | None = None) -> int:
+    """Assert every number of ``source`` in the page equals ``summary`` and reads as formatted.
+
+    Returns how many numbers were checked.
+    """
+    import math
+
+    from planner.report import FORMATS, MISSING
+
+    checked = 0
+    for item in report_numbers(page):
+        if item.get("data-source") != source or "data-key" not in item:
+            continue
+        expected = summary_value(summary, item["data-key"])
+        if item["value"] == "":
+            assert expected is None, item
+        else:
+            value = float(item["value"])
+            assert isinstance(expected, int | float), item
+            assert math.isclose(value, float(expected), rel_tol=1e-12, abs_tol=1e-9), item
+            assert item["text"] == FORMATS[item["data-format"]](value), item
+        if item["value"] == "" and item["text"] != MISSING:
+            assert item["text"], item
+        checked += 1
+    return checked

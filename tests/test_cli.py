@@ -19,9 +19,12 @@ import pyrosm
 import pytest
 import shapely
 from fake_osm_servers import FakeServers
+from helpers import check_report_numbers
 
 from planner import __version__
 from planner.cli import main
+from planner.export import find_pdf_engine
+from planner.report import report_data
 from planner.sources import demo_extract_path, stations_from_osm
 
 SHARE_LINE = re.compile(r"people within the circle : ([\d,]+) of ([\d,]+) \(([\d.]+)%\)")
@@ -73,7 +76,15 @@ def station_rows() -> list[tuple[str, float, float]]:
 def test_demo_prints_the_share_and_writes_the_files(demo: tuple[int, str, Path]) -> None:
     code, stdout, out = demo
     assert code == 0
-    assert sorted(p.name for p in out.iterdir()) == ["coverage.gpkg", "map.html", "summary.json"]
+    assert sorted(p.name for p in out.iterdir()) == [
+        "coverage.gpkg",
+        "demand.csv",
+        "gaps.csv",
+        "map.html",
+        "report.html",
+        "stations.csv",
+        "summary.json",
+    ]
     s = summary(out)
     covered, total, share = printed_share(stdout)
     assert share == f"{100 * s['share_covered']:.1f}"
@@ -285,6 +296,125 @@ def test_console_script_version() -> None:
     )
     assert done.returncode == 0, done.stderr
     assert done.stdout.strip() == f"planner {__version__}"
+
+
+# ------------------------------------------------------------------------------- report
+
+
+def test_demo_report_holds_the_figures_of_its_summary(demo: tuple[int, str, Path]) -> None:
+    out = demo[2]
+    page = (out / "report.html").read_text("utf-8")
+    assert check_report_numbers(page, summary(out)) >= 30
+    assert report_data(page)["summary"] == summary(out)
+    assert "Streets (walk network)" in page  # analyze/demo reports draw the streets
+
+
+def test_report_from_a_folder_in_chinese(demo: tuple[int, str, Path], tmp_path: Path) -> None:
+    out = demo[2]
+    before = (out / "report.html").read_bytes()
+    code, stdout, stderr = run(["report", str(out)])
+    assert code == 1
+    assert "report.html already exists" in stderr
+    assert "--overwrite" in stderr
+    assert (out / "report.html").read_bytes() == before
+
+    target = tmp_path / "报告.html"
+    argv = ["report", str(out), "--lang", "zh", "--out", str(target), "--title", "<b>试点</b>"]
+    code, stdout, stderr = run(argv)
+    assert (code, stderr) == (0, "")
+    assert f"Report written to {target.resolve()}" in stdout
+    page = target.read_text("utf-8")
+    assert '<html lang="zh-CN">' in page
+    assert "<title>&lt;b&gt;试点&lt;/b&gt;</title>" in page
+    assert check_report_numbers(page, summary(out)) >= 30
+
+
+def test_report_compares_two_folders(demo: tuple[int, str, Path], tmp_path: Path) -> None:
+    more = tmp_path / "more"
+    tags = "amenity=community_centre,library,social_facility"
+    assert run(["demo", "--out", str(more), "--station-tags", tags])[0] == 0
+    target = tmp_path / "compare.html"
+    code, _, stderr = run(["report", str(more), "--compare", str(demo[2]), "--out", str(target)])
+    assert (code, stderr) == (0, "")
+    page = target.read_text("utf-8")
+    cmp = report_data(page)["comparison"]
+    assert cmp["station_changes"] == {"added": 9, "moved": 0, "removed": 0, "unchanged": 3}
+    gained = summary(more)["population_covered"] - summary(demo[2])["population_covered"]
+    assert cmp["population_gained"] == pytest.approx(gained)
+    assert cmp["newly_covered"] == pytest.approx(gained)
+    assert check_report_numbers(page, summary(demo[2]), source="baseline") >= 7
+    assert check_report_numbers(page, summary(more)) >= 30
+
+
+def test_report_pdf_is_skipped_with_a_note_without_an_engine(
+    demo: tuple[int, str, Path], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr("planner.export.find_pdf_engine", lambda: None)
+    target = tmp_path / "r.html"
+    code, stdout, stderr = run(["report", str(demo[2]), "--out", str(target), "--pdf"])
+    assert code == 0
+    assert "Report written to" in stdout
+    assert stderr.startswith("planner: note: PDF not written: No PDF engine found")
+    assert "install Chromium" in stderr
+    assert target.exists()
+    assert not (tmp_path / "r.pdf").exists()
+
+
+def test_report_pdf_with_chromium(demo: tuple[int, str, Path], tmp_path: Path) -> None:
+    if find_pdf_engine() is None:
+        pytest.skip("no PDF engine (chromium) installed")
+    target = tmp_path / "r.html"
+    code, stdout, stderr = run(["report", str(demo[2]), "--out", str(target), "--pdf"])
+    assert (code, stderr) == (0, "")
+    assert f"PDF written to {tmp_path.resolve() / 'r.pdf'}" in stdout
+    assert (tmp_path / "r.pdf").read_bytes().startswith(b"%PDF-")
+
+
+def test_report_of_a_folder_without_results_exits_1(tmp_path: Path) -> None:
+    code, stdout, stderr = run(["report", str(tmp_path)])
+    assert code == 1
+    assert stdout == ""
+    assert "no summary.json written by the planner" in stderr
+
+
+def test_analyze_with_districts(
+    tmp_path: Path, station_rows: list[tuple[str, float, float]]
+) -> None:
+    stations = write(
+        tmp_path / "stations.csv",
+        "id,lon,lat\n" + "".join(f"{i},{x!r},{y!r}\n" for i, x, y in station_rows),
+    )
+    west = [[24.90, 60.15], [24.944, 60.15], [24.944, 60.19], [24.90, 60.19], [24.90, 60.15]]
+    east = [[24.944, 60.15], [24.99, 60.15], [24.99, 60.19], [24.944, 60.19], [24.944, 60.15]]
+    features = [
+        {
+            "type": "Feature",
+            "properties": {"名称": n},
+            "geometry": {"type": "Polygon", "coordinates": [r]},
+        }
+        for n, r in (("西区", west), ("East <b>", east))
+    ]
+    districts = write(
+        tmp_path / "districts.geojson",
+        json.dumps({"type": "FeatureCollection", "features": features}, ensure_ascii=False),
+    )
+    out = tmp_path / "out"
+    argv = ["analyze", "--network", PBF, "--stations", str(stations), "--out", str(out)]
+    code, stdout, stderr = run([*argv, "--districts", str(districts)])
+    assert code == 0, stderr
+    assert "districts.csv" in stdout
+    table = pd.read_csv(out / "districts.csv", encoding="utf-8-sig")
+    assert table["district"].tolist() == ["西区", "East <b>"]
+    s = summary(out)
+    assert table["population"].sum() == pytest.approx(s["population_total"])
+    assert table["population_covered"].sum() == pytest.approx(s["population_covered"])
+    assert s["inputs"]["districts"] == str(districts)
+    page = (out / "report.html").read_text("utf-8")
+    assert "East &lt;b&gt;" in page
+    assert [d["district"] for d in report_data(page)["districts"]] == ["西区", "East <b>"]
+    code, _, stderr = run([*argv, "--districts", str(stations), "--overwrite"])
+    assert code == 1
+    assert "stations.csv" in stderr
 
 
 # ------------------------------------------------------------------ inputs of analyze

