@@ -41,13 +41,17 @@ from planner.siting import (
 )
 from planner.sources import (
     PopulationRule,
+    candidates_from_file,
     demand_from_csv,
+    demand_from_file,
     demo_extract_path,
     districts_from_file,
     graph_from_file,
     homes_from_osm,
     stations_from_csv,
+    stations_from_file,
     stations_from_osm,
+    study_area_from_file,
 )
 
 __all__ = [
@@ -60,12 +64,14 @@ __all__ = [
     "__version__",
     "analyze_coverage",
     "build_walk_network",
+    "candidates_from_file",
     "compare_scenarios",
     "coverage_by_district",
     "coverage_curve",
     "coverage_map",
     "coverage_report",
     "demand_from_csv",
+    "demand_from_file",
     "demo_extract_path",
     "districts_from_file",
     "graph_from_file",
@@ -75,6 +81,8 @@ __all__ = [
     "set_covering",
     "siting_problem",
     "stations_from_csv",
+    "stations_from_file",
     "stations_from_osm",
+    "study_area_from_file",
     "suggest_sites",
 ]

@@ -16,11 +16,19 @@ from pathlib import Path
 
 from planner import __version__
 from planner.config import AnalysisConfig
+from planner.coords import parse_coord_system
 from planner.errors import InputDataError, PdfEngineError, PlannerError
 from planner.export import check_file_free, is_planner_output, pdf_from_html
 from planner.i18n import LANGUAGES
-from planner.pipeline import Run, make_report, run_analysis, run_demo
-from planner.sources import parse_osm_tags
+from planner.osm_download import (
+    NetworkQuery,
+    bbox_query,
+    place_query,
+    point_query,
+    polygon_query,
+)
+from planner.pipeline import InputOptions, Run, make_report, run_analysis, run_demo
+from planner.sources import PopulationRule, TableSpec, parse_osm_tags, study_area_from_file
 from planner.suggest import SuggestRun, relocation_summary, run_suggest
 
 
@@ -76,16 +84,18 @@ def _run(args: argparse.Namespace) -> int:
                 overwrite=args.overwrite,
             )
         else:
+            network, stations, demand, options = input_specs(args)
             run = run_analysis(
-                args.network,
-                args.stations,
+                network,
+                stations,
                 args.out,
-                demand_path=args.demand,
+                demand_path=demand,
                 districts_path=args.districts,
                 district_name_column=args.district_name,
                 config=config,
                 language=args.lang,
                 overwrite=args.overwrite,
+                options=options,
             )
         _print_summary(run, time.perf_counter() - started)
         if args.pdf and run.paths.report is not None:
@@ -179,19 +189,14 @@ def _parser() -> argparse.ArgumentParser:
     analyze = sub.add_parser(
         "analyze",
         parents=[common],
-        help="analyse a local extract with your stations (and demand)",
-        description="Coverage of stations on the walking network of a local extract.",
+        help="analyse your stations (and demand) on a local or downloaded street network",
+        description="Coverage of stations on a walking network: a local OSM extract or "
+        "GraphML file, or an area downloaded from OpenStreetMap (cached: a second run of the "
+        "same area needs no connection). Tables may be CSV, Excel, GeoJSON, GeoPackage, "
+        "Shapefile (also zipped) or FlatGeobuf; --crs, --coord-system, --lon-column and "
+        "--lat-column apply to both the station and the demand table.",
     )
-    analyze.add_argument(
-        "--network", required=True, help=".osm.pbf, .osm, .osm.bz2, .osm.gz or .graphml file"
-    )
-    analyze.add_argument(
-        "--stations", required=True, help="CSV with lon, lat (optional id, name, category)"
-    )
-    analyze.add_argument(
-        "--demand",
-        help="CSV with lon, lat, population (default: the extract's residential buildings)",
-    )
+    add_input_arguments(analyze)
     analyze.add_argument("--out", required=True, help="output folder")
     _district_args(analyze)
 
@@ -331,8 +336,10 @@ def _print_summary(run: Run, seconds: float) -> None:
     ]
     for name, table in run.rejected.items():
         if len(table):
-            lines.append(f"  rejected {name} rows    : {len(table)} (see rejected_{name}.csv)")
-            for rec in table.head(20).itertuples(index=False):
+            lines.append(
+                f"  rejected {name} rows    : {table['row'].nunique()} (see rejected_{name}.csv)"
+            )
+            for rec in table.itertuples(index=False):
                 lines.append(
                     f"    row {rec.row}, column {rec.column!r}: {rec.reason} ({rec.value!r})"
                 )
@@ -435,6 +442,139 @@ def _fmt(x: float) -> str:
 
 def _pct(x: float) -> str:
     return "n/a" if x != x else f"{x:.2%}"
+
+
+def add_input_arguments(parser: argparse.ArgumentParser) -> None:
+    """Add the options that say where the network, stations and demand come from."""
+    net = parser.add_argument_group("street network (one of)")
+    source = net.add_mutually_exclusive_group(required=True)
+    source.add_argument(
+        "--network", metavar="FILE", help=".osm.pbf, .osm, .osm.bz2, .osm.gz or .graphml file"
+    )
+    source.add_argument(
+        "--place", metavar="NAME", help="download the area of a place, e.g. 'Kotka, Finland'"
+    )
+    source.add_argument(
+        "--bbox", metavar="W,S,E,N", help="download a bounding box in WGS84 degrees"
+    )
+    source.add_argument(
+        "--point", metavar="LON,LAT", help="download the square around a point (--radius-m)"
+    )
+    source.add_argument(
+        "--polygon", metavar="FILE", help="download the area of a polygon file (GeoJSON, GPKG, ...)"
+    )
+    net.add_argument(
+        "--radius-m", type=float, default=1500.0, help="half-side for --point (default 1500)"
+    )
+    net.add_argument(
+        "--study-area", metavar="FILE", help="polygon file: analyse only the streets inside it"
+    )
+    net.add_argument("--cache-dir", help="cache of downloaded networks (default: user cache)")
+    net.add_argument(
+        "--refresh-download", action="store_true", help="download again even when cached"
+    )
+    tables = parser.add_argument_group("stations and demand")
+    tables.add_argument(
+        "--stations",
+        required=True,
+        metavar="FILE",
+        help="stations: CSV/Excel with lon, lat (or 经度, 纬度) or a GIS file of points; "
+        "optional id, name, category, capacity",
+    )
+    tables.add_argument("--stations-layer", help="layer or Excel sheet of the stations")
+    tables.add_argument(
+        "--demand",
+        metavar="FILE",
+        help="people: points with a population column (communities, grid centroids) or "
+        "areas (population grid); default: the residential buildings of the extract or of "
+        "the downloaded area",
+    )
+    tables.add_argument("--demand-layer", help="layer or Excel sheet of the demand")
+    tables.add_argument(
+        "--population-column", default="population", help="head-count column of --demand"
+    )
+    tables.add_argument(
+        "--demand-onto",
+        choices=("auto", "homes", "nodes", "cells"),
+        default="auto",
+        help="where the people of demand areas go: homes (by floor area), street nodes, or "
+        "a point in each cell (default: homes; nodes for a .graphml network)",
+    )
+    tables.add_argument(
+        "--crs", help="CRS of coordinate columns (default EPSG:4326), e.g. EPSG:4547"
+    )
+    tables.add_argument(
+        "--coord-system",
+        default="wgs84",
+        help="wgs84, gcj02 (AMap/Gaode, Tencent) or bd09 (Baidu) for lon/lat from web maps",
+    )
+    tables.add_argument("--lon-column", help="longitude (or x) column, when not found by name")
+    tables.add_argument("--lat-column", help="latitude (or y) column, when not found by name")
+    tables.add_argument("--encoding", help="text encoding of CSV files, when not detected")
+    homes = parser.add_argument_group("homes from buildings")
+    homes.add_argument(
+        "--floor-m2-per-person",
+        type=float,
+        default=40.0,
+        help="residential floor area per resident (default 40)",
+    )
+    homes.add_argument(
+        "--people-per-dwelling",
+        type=float,
+        help="household size for buildings tagged with building:flats (default: unused)",
+    )
+
+
+def input_specs(
+    args: argparse.Namespace,
+) -> tuple[Path | NetworkQuery, TableSpec, TableSpec | None, InputOptions]:
+    """The network, station and demand sources and options given on the command line."""
+    network: Path | NetworkQuery
+    if args.network:
+        network = Path(args.network)
+    elif args.place:
+        network = place_query(args.place)
+    elif args.bbox:
+        network = bbox_query(_numbers(args.bbox, 4, "--bbox", "W,S,E,N"))  # type: ignore[arg-type]
+    elif args.point:
+        lon, lat = _numbers(args.point, 2, "--point", "LON,LAT")
+        network = point_query((lon, lat), radius_m=args.radius_m)
+    else:
+        network = polygon_query(study_area_from_file(args.polygon))
+    common = {
+        "lon_column": args.lon_column,
+        "lat_column": args.lat_column,
+        "crs": args.crs,
+        "coord_system": parse_coord_system(args.coord_system),
+        "encoding": args.encoding,
+    }
+    stations = TableSpec(Path(args.stations), layer=args.stations_layer, **common)
+    demand = (
+        TableSpec(Path(args.demand), layer=args.demand_layer, **common) if args.demand else None
+    )
+    options = InputOptions(
+        study_area=args.study_area,
+        demand_onto=args.demand_onto,
+        population_column=args.population_column,
+        rule=PopulationRule(
+            floor_m2_per_person=args.floor_m2_per_person,
+            people_per_dwelling=args.people_per_dwelling,
+        ),
+        cache_dir=args.cache_dir,
+        refresh_download=args.refresh_download,
+    )
+    return network, stations, demand, options
+
+
+def _numbers(text: str, count: int, option: str, form: str) -> tuple[float, ...]:
+    try:
+        values = tuple(float(v) for v in text.replace(" ", "").split(","))
+    except ValueError:
+        values = ()
+    if len(values) != count:
+        msg = f"{option} {text!r}: expected {form} (numbers separated by commas)."
+        raise InputDataError(msg)
+    return values
 
 
 if __name__ == "__main__":

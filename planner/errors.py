@@ -29,6 +29,14 @@ class NetworkBuildError(PlannerError, ValueError):
     """A walking network cannot be built from the given source (no walkable streets, ...)."""
 
 
+class CRSError(InputDataError):
+    """A coordinate reference system is unknown, missing or unsuitable (e.g. not metric)."""
+
+
+class NetworkDownloadError(PlannerError, ConnectionError):
+    """A street network could not be downloaded (no connection, server error, no result)."""
+
+
 class OutputExistsError(PlannerError, FileExistsError):
     """Writing would overwrite a user's file and overwriting was not asked for."""
 
@@ -39,6 +47,14 @@ class PlannerWarning(UserWarning):
 
 class OffNetworkWarning(PlannerWarning):
     """Some points lie farther from every street than the maximum snap distance."""
+
+
+class InputWarning(PlannerWarning):
+    """Input data was used, with a correction or a doubt the user should know about.
+
+    E.g. longitude and latitude columns that look swapped, points far outside the street
+    network, a population grid cell without any home to give its people to.
+    """
 
 
 class IslandWarning(PlannerWarning):

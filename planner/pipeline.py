@@ -7,16 +7,21 @@ command line and for scripts; each stage stays usable on its own.
 from __future__ import annotations
 
 import logging
-from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+import warnings
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field, replace
 from pathlib import Path
+from typing import Literal
 
 import geopandas as gpd
+import networkx as nx
 import pandas as pd
+import shapely
 
+from planner.areas import points_outside
 from planner.config import AnalysisConfig
 from planner.coverage import CoverageResult, analyze_coverage
-from planner.errors import UnsupportedFormatError
+from planner.errors import InputDataError, InputWarning, UnsupportedFormatError
 from planner.export import (
     CSV_TABLES,
     OutputPaths,
@@ -30,17 +35,26 @@ from planner.export import (
 )
 from planner.i18n import Language
 from planner.network import WalkNetwork, build_walk_network
+from planner.osm_download import NetworkQuery, buildings_from_query, graph_from_query
 from planner.report import coverage_report
 from planner.sources import (
     DEMO_STATION_TAGS,
-    demand_from_csv,
+    Area,
+    Loaded,
+    PopulationRule,
+    TableSpec,
+    clip_graph,
+    demand_from_file,
     demo_extract_path,
     districts_from_file,
     graph_from_file,
+    graph_nodes,
+    homes_from_buildings,
     homes_from_osm,
     osm_data_date,
-    stations_from_csv,
+    stations_from_file,
     stations_from_osm,
+    study_area_from_file,
 )
 
 logger = logging.getLogger(__name__)
@@ -118,30 +132,34 @@ def run_demo(
 
 
 def run_analysis(
-    network_path: str | Path,
-    stations_path: str | Path,
+    network_path: str | Path | NetworkQuery,
+    stations_path: str | Path | TableSpec,
     out_dir: str | Path,
     *,
-    demand_path: str | Path | None = None,
+    demand_path: str | Path | TableSpec | None = None,
     districts_path: str | Path | None = None,
     district_name_column: str | None = None,
     config: AnalysisConfig | None = None,
     language: Language = "en",
     overwrite: bool = False,
+    options: InputOptions | None = None,
 ) -> Run:
-    """Analyse coverage for a local extract, a station table and optional demand table.
+    """Analyse coverage for a street network, a station table and optional demand.
 
     Parameters
     ----------
     network_path
-        ``.osm.pbf``, ``.osm``, ``.osm.bz2``, ``.osm.gz`` or ``.graphml`` file.
+        A local ``.osm.pbf``, ``.osm``, ``.osm.bz2``, ``.osm.gz`` or ``.graphml`` file, or
+        a :class:`~planner.osm_download.NetworkQuery` (place, bbox, point, polygon) to
+        download through osmnx (cached).
     stations_path
-        CSV of stations (``lon``, ``lat``; optional ``id``, ``name``, ``category``).
+        Stations in any table format (:func:`planner.tables.stations_from_file`), or a
+        :class:`~planner.tables.TableSpec` saying how to read them.
     out_dir
         Output folder; existing outputs are kept unless ``overwrite``.
     demand_path
-        CSV of demand points (``lon``, ``lat``, ``population``). When None, homes are taken
-        from the extract's residential buildings (not possible for ``.graphml``).
+        Demand points or areas (:func:`planner.tables.demand_from_file`). When None,
+        homes are the residential buildings of the extract or of the downloaded area.
     districts_path
         District polygons (GeoJSON, GeoPackage, Shapefile) for per-district figures.
     district_name_column
@@ -152,6 +170,8 @@ def run_analysis(
         Language of ``report.html`` and ``map.html``: ``"en"`` or ``"zh"``.
     overwrite
         Replace existing output files.
+    options
+        Study area, how areas' people are placed, population rule, download cache.
 
     Returns
     -------
@@ -169,13 +189,19 @@ def run_analysis(
         if districts_path is not None
         else None
     )
-    inputs = load_inputs(network_path, stations_path, demand_path=demand_path)
-    network = inputs.network
-    result = analyze_coverage(network, inputs.stations, inputs.demand, config=config)
+    cfg = config or AnalysisConfig()
+    inputs = load_inputs(
+        network_path,
+        stations_path,
+        demand_path=demand_path,
+        options=replace(options or InputOptions(), max_snap_m=cfg.max_snap_m),
+    )
+    result = analyze_coverage(inputs.network, inputs.stations, inputs.demand, config=cfg)
     names = dict(inputs.names)
-    date = osm_data_date(Path(network_path))
-    if date:
-        names["network_date"] = date
+    if not isinstance(network_path, NetworkQuery):
+        date = osm_data_date(network_path)
+        if date:
+            names["network_date"] = date
     if districts_path is not None:
         names["districts"] = str(districts_path)
     paths = write_outputs(
@@ -183,12 +209,52 @@ def run_analysis(
         out,
         inputs=names,
         rejected=inputs.rejected,
-        streets=network.edges,
+        streets=inputs.network.edges,
         districts=districts,
         language=language,
         overwrite=overwrite,
     )
-    return Run(network=network, result=result, paths=paths, rejected=inputs.rejected)
+    return Run(network=inputs.network, result=result, paths=paths, rejected=inputs.rejected)
+
+
+#: How the people of demand areas (grid cells, compounds) are placed.
+DemandOnto = Literal["auto", "homes", "nodes", "cells"]
+
+
+@dataclass(frozen=True, slots=True)
+class InputOptions:
+    """How :func:`load_inputs` reads what is not in the tables themselves.
+
+    Parameters
+    ----------
+    study_area
+        Polygon file (or polygon in WGS84) limiting the analysis: the network is clipped
+        to it.
+    demand_onto
+        Where the people of demand *areas* go: ``"homes"`` (residential buildings of the
+        extract or of the downloaded area, by floor area), ``"nodes"`` (street-network
+        nodes, equal shares), ``"cells"`` (a point inside each area), or ``"auto"`` (homes,
+        except for a GraphML network: nodes).
+    population_column
+        Head-count column of the demand table.
+    rule
+        Population estimate for homes from buildings.
+    cache_dir
+        Cache folder of downloaded networks (:func:`planner.osm_download.default_cache_dir`
+        when None).
+    refresh_download
+        Download a queried network again even when it is cached.
+    max_snap_m
+        Points farther than this from the network's extent are reported.
+    """
+
+    study_area: str | Path | Area | None = None
+    demand_onto: DemandOnto = "auto"
+    population_column: str = "population"
+    rule: PopulationRule | None = None
+    cache_dir: str | Path | None = None
+    refresh_download: bool = False
+    max_snap_m: float = 300.0
 
 
 @dataclass(frozen=True, eq=False)
@@ -215,55 +281,171 @@ class Inputs:
 
 
 def load_inputs(
-    network_path: str | Path,
-    stations_path: str | Path,
+    network_path: str | Path | NetworkQuery,
+    stations_path: str | Path | TableSpec,
     *,
-    demand_path: str | Path | None = None,
+    demand_path: str | Path | TableSpec | None = None,
+    options: InputOptions | None = None,
 ) -> Inputs:
     """Load the network, station table and demand the way ``planner analyze`` does.
 
     Parameters
     ----------
     network_path
-        ``.osm.pbf``, ``.osm``, ``.osm.bz2``, ``.osm.gz`` or ``.graphml`` file.
+        Local network file or a download query (see :func:`run_analysis`).
     stations_path
-        CSV of stations (``lon``, ``lat``; optional ``id``, ``name``, ``category``).
+        Station table of any format, or a :class:`~planner.tables.TableSpec`.
     demand_path
-        CSV of demand points (``lon``, ``lat``, ``population``); the extract's
-        residential buildings when None (not possible for ``.graphml``).
+        Demand table or areas of any format; when None, the residential buildings of the
+        extract or of the downloaded area (not possible for ``.graphml``).
+    options
+        See :class:`InputOptions`.
 
     Returns
     -------
     Inputs
-        The loaded inputs and rejected rows.
+        The loaded inputs and rejected rows. Points outside the network's extent are
+        reported with an :class:`~planner.errors.InputWarning` naming their rows.
     """
-    if not str(stations_path).lower().endswith((".csv", ".txt")):
-        msg = f"{stations_path}: stations are read from CSV files (lon, lat columns)."
-        raise UnsupportedFormatError(msg)
-    net_path = Path(network_path)
-    network = build_walk_network(graph_from_file(net_path))
-    loaded_stations = stations_from_csv(stations_path)
+    opts = options or InputOptions()
+    # The tables first: a bad table should stop the run before a long download.
+    loaded_stations = stations_from_file(stations_path)
+    area = _study_area(opts.study_area)
+    homes_source: Callable[[], gpd.GeoDataFrame] | None = None
+    if isinstance(network_path, NetworkQuery):
+        query = network_path
+        graph = graph_from_query(query, cache_dir=opts.cache_dir, refresh=opts.refresh_download)
+        if area is not None:
+            graph = clip_graph(graph, area, source=graph.graph["source"])
+        net_name = str(graph.graph["source"])
+
+        def homes_source() -> gpd.GeoDataFrame:
+            buildings = buildings_from_query(
+                query, cache_dir=opts.cache_dir, refresh=opts.refresh_download
+            )
+            return homes_from_buildings(buildings, rule=opts.rule)
+
+    else:
+        net_path = Path(network_path)
+        graph = graph_from_file(net_path, study_area=area)
+        net_name = str(net_path)
+        if not net_path.name.lower().endswith(".graphml"):
+
+            def homes_source() -> gpd.GeoDataFrame:
+                return homes_from_osm(net_path, rule=opts.rule)
+
+    network = build_walk_network(graph)
+    extent = _extent(network, opts.max_snap_m)
+    _report_outside(loaded_stations, extent, "stations")
     rejected = {"stations": loaded_stations.rejected}
+    names = {"network": net_name, "stations": loaded_stations.source}
     if demand_path is not None:
-        loaded_demand = demand_from_csv(demand_path)
+        onto, weight, onto_name = _demand_targets(opts, homes_source, graph, demand_path)
+        loaded_demand = demand_from_file(
+            demand_path,
+            population_column=opts.population_column,
+            onto=onto,
+            weight_column=weight,
+        )
+        _report_outside(loaded_demand, extent, "demand")
         demand = loaded_demand.data
         rejected["demand"] = loaded_demand.rejected
-        demand_name = str(demand_path)
-    elif net_path.name.lower().endswith(".graphml"):
+        names["demand"] = loaded_demand.source
+        if "area_id" in demand.columns and onto_name:
+            names["demand"] += f" (areas onto {onto_name})"
+    elif homes_source is None:
         msg = (
-            f"{net_path}: a GraphML network carries no buildings to take homes from; give a "
-            "demand CSV with --demand (lon, lat, population)."
+            f"{net_name}: a GraphML network carries no buildings to take homes from; give "
+            "the demand with --demand (population points, or areas such as a population grid)."
         )
         raise UnsupportedFormatError(msg)
     else:
-        demand = homes_from_osm(net_path)
-        demand_name = f"residential buildings of {net_path}"
+        demand = homes_source()
+        if area is not None:
+            demand = demand.loc[shapely.contains_xy(area, demand.geometry.x, demand.geometry.y)]
+        if len(demand) == 0:
+            msg = (
+                f"{net_name}: no residential building in the area to take homes from; give "
+                "the demand with --demand (population points or a population grid)."
+            )
+            raise InputDataError(msg)
+        names["demand"] = f"residential buildings of {net_name}"
+    if area is not None:
+        names["study_area"] = str(opts.study_area) if not _is_area(opts.study_area) else "given"
     return Inputs(
         network=network,
         stations=loaded_stations.data,
         demand=demand,
         rejected=rejected,
-        names={"network": str(net_path), "stations": str(stations_path), "demand": demand_name},
+        names=names,
+    )
+
+
+def _is_area(value: object) -> bool:
+    return isinstance(value, shapely.Polygon | shapely.MultiPolygon)
+
+
+def _study_area(value: str | Path | Area | None) -> Area | None:
+    if value is None:
+        return None
+    if isinstance(value, shapely.Polygon | shapely.MultiPolygon):
+        return value
+    return study_area_from_file(value)
+
+
+def _demand_targets(
+    opts: InputOptions,
+    homes: Callable[[], gpd.GeoDataFrame] | None,
+    graph: nx.MultiDiGraph,
+    demand: object,
+) -> tuple[Callable[[], gpd.GeoDataFrame] | None, str | None, str]:
+    """Where the people of demand areas go: homes, street nodes, or nowhere (cells).
+
+    The targets are built only if the demand file turns out to hold areas.
+    """
+    mode = opts.demand_onto
+    if mode == "auto":
+        mode = "homes" if homes is not None else "nodes"
+    if mode == "cells":
+        return None, None, ""
+    if mode == "homes":
+        if homes is None:
+            msg = (
+                f"{demand}: --demand-onto homes needs buildings, which a GraphML network "
+                "does not have; use --demand-onto nodes or cells."
+            )
+            raise UnsupportedFormatError(msg)
+        return homes, "floor_m2", "homes"
+    return lambda: graph_nodes(graph), None, "street nodes"
+
+
+def _extent(network: WalkNetwork, margin_m: float) -> Area:
+    """The network's convex hull widened by ``margin_m``, in WGS84."""
+    hull = shapely.convex_hull(shapely.multipoints(network.node_xy)).buffer(margin_m)
+    out: Area = gpd.GeoSeries([hull], crs=network.crs).to_crs(4326).iloc[0]
+    return out
+
+
+def _report_outside(loaded: Loaded, extent: Area, what: str) -> None:
+    """Warn, naming rows, about points outside the network; say so if they look swapped."""
+    outside = points_outside(loaded.data, extent)
+    if len(outside) == 0:
+        return
+    pts = loaded.data.geometry.loc[outside]
+    swapped = shapely.contains_xy(extent, pts.y.to_numpy(), pts.x.to_numpy())
+    rows = list(outside[:20])
+    more = f" and {len(outside) - 20} more" if len(outside) > 20 else ""
+    hint = (
+        " Their longitude and latitude look swapped: name the columns with "
+        "--lon-column/--lat-column."
+        if swapped.mean() > 0.5
+        else " Check their coordinates and coordinate system (--crs, --coord-system)."
+    )
+    warnings.warn(
+        f"{loaded.source}: {len(outside)} of {len(loaded.data)} {what} rows lie outside the "
+        f"street network's area (rows {rows}{more}); they will be reported off-network.{hint}",
+        InputWarning,
+        stacklevel=3,
     )
 
 

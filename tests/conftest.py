@@ -3,14 +3,25 @@
 from __future__ import annotations
 
 import os
+import re
 import shutil
+import socket
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import networkx as nx
 import numpy as np
 import pytest
+import responses
 import shapely
+from fake_osm_servers import (
+    NOMINATIM,
+    OVERPASS,
+    STATUS_TEXT,
+    FakeServers,
+    nominatim_callback,
+    overpass_callback,
+)
 
 from planner.network import WalkNetwork, build_walk_network
 
@@ -172,3 +183,48 @@ def page() -> Iterator[object]:
         )
         yield context.new_page()
         browser.close()
+
+
+# ------------------------------------------------------------------ fake OSM servers
+
+
+@pytest.fixture
+def no_sockets(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Fail any real network connection; DNS answers 127.0.0.1 without asking anyone.
+
+    osmnx resolves the Overpass host and then replaces ``socket.getaddrinfo`` for the
+    whole process; the original is put back after the test.
+    """
+
+    def refuse(*args: object, **kwargs: object) -> None:
+        msg = f"test tried to open a real network connection: {args!r}"
+        raise AssertionError(msg)
+
+    monkeypatch.setattr(socket.socket, "connect", refuse)
+    monkeypatch.setattr(socket, "create_connection", refuse)
+    monkeypatch.setattr(socket, "gethostbyname", lambda host: "127.0.0.1")
+    monkeypatch.setattr(socket, "getaddrinfo", socket.getaddrinfo)
+
+
+@pytest.fixture
+def online(no_sockets: None) -> Iterator[FakeServers]:
+    """Fake Nominatim and Overpass answering from the Kotka extract."""
+    with responses.RequestsMock(assert_all_requests_are_fired=False) as mock:
+        mock.add(responses.GET, f"{OVERPASS}/status", body=STATUS_TEXT, status=200)
+        mock.add_callback(responses.POST, f"{OVERPASS}/interpreter", overpass_callback)
+        mock.add_callback(
+            responses.GET, re.compile(re.escape(NOMINATIM) + r"/search.*"), nominatim_callback
+        )
+        yield FakeServers(mock)
+
+
+@pytest.fixture
+def offline(no_sockets: None, monkeypatch: pytest.MonkeyPatch) -> Iterator[FakeServers]:
+    """No server answers: every request fails as without a connection (DNS fails too)."""
+
+    def no_dns(host: str) -> str:
+        raise socket.gaierror(socket.EAI_NONAME, "Name or service not known")
+
+    monkeypatch.setattr(socket, "gethostbyname", no_dns)
+    with responses.RequestsMock(assert_all_requests_are_fired=False) as mock:
+        yield FakeServers(mock)

@@ -12,8 +12,13 @@ import sys
 import warnings
 from pathlib import Path
 
+import geopandas as gpd
+import numpy as np
 import pandas as pd
+import pyrosm
 import pytest
+import shapely
+from fake_osm_servers import FakeServers
 from helpers import check_report_numbers
 
 from planner import __version__
@@ -229,8 +234,8 @@ def test_analyze_with_a_demand_csv(
             "missing.osm.pbf: no such file",
         ),
         (
-            lambda d: ["--network", PBF, "--stations", str(d / "stations.xlsx")],
-            "stations.xlsx: stations are read from CSV files",
+            lambda d: ["--network", PBF, "--stations", str(d / "stations.docx")],
+            "stations.docx: unsupported file type for a table of points. Use one of .csv,",
         ),
         (
             lambda d: ["--network", str(d / "streets.shp"), "--stations", str(d / "s.csv")],
@@ -247,6 +252,7 @@ def test_bad_input_exits_1_naming_the_problem(
 ) -> None:
     write(tmp_path / "s.csv", "lon,lat\n24.94,60.17\n")
     write(tmp_path / "streets.shp", "not a shapefile")
+    write(tmp_path / "stations.docx", "not a table")
     args = make_args(tmp_path)  # type: ignore[operator]
     code, stdout, stderr = run(["analyze", *args, "--out", str(tmp_path / "out")])
     assert code == 1
@@ -409,3 +415,229 @@ def test_analyze_with_districts(
     code, _, stderr = run([*argv, "--districts", str(stations), "--overwrite"])
     assert code == 1
     assert "stations.csv" in stderr
+
+
+# ------------------------------------------------------------------ inputs of analyze
+
+
+def kotka_points(n: int, *, seed: int = 0) -> list[tuple[float, float]]:
+    """``n`` street-node positions in the Kotka test area (lon, lat)."""
+    from fake_osm_servers import KOTKA_AREA, kotka_osm
+
+    west, south, east, north = KOTKA_AREA
+    nodes = [
+        (d["lon"], d["lat"])
+        for d in kotka_osm().nodes.values()
+        if west + 0.003 < d["lon"] < east - 0.003 and south + 0.002 < d["lat"] < north - 0.002
+    ]
+    rng = np.random.default_rng(seed)
+    return [nodes[i] for i in sorted(rng.choice(len(nodes), size=n, replace=False))]
+
+
+def test_analyze_a_downloaded_area_twice_the_second_time_offline(
+    online: FakeServers, tmp_path: Path
+) -> None:
+    from fake_osm_servers import KOTKA_AREA
+
+    stations = tmp_path / "stations.xlsx"
+    pd.DataFrame(
+        [{"站点编号": f"K{i}", "经度": x, "纬度": y} for i, (x, y) in enumerate(kotka_points(2))]
+    ).to_excel(stations, index=False)
+    homes = tmp_path / "homes.geojson"
+    pts = kotka_points(30, seed=1)
+    gpd.GeoDataFrame(
+        {"人口": np.arange(1, 31, dtype=float)},
+        geometry=gpd.points_from_xy(*zip(*pts, strict=True)),
+        crs=4326,
+    ).to_file(homes, engine="pyogrio")
+    bbox = ",".join(str(v) for v in KOTKA_AREA)
+    argv = ["analyze", "--bbox", bbox, "--stations", str(stations), "--demand", str(homes)]
+    argv += ["--cache-dir", str(tmp_path / "cache")]
+    code, _, stderr = run([*argv, "--out", str(tmp_path / "first")])
+    assert code == 0, stderr
+    assert online.count("POST") == 1
+    first = summary(tmp_path / "first")
+    assert first["stations"] == 2
+    assert first["demand_points"] == 30
+    assert first["population_total"] == 465.0
+    assert first["inputs"]["network"].startswith("OpenStreetMap via osmnx: bbox 26.93,60.515")
+    online.mock.reset()  # the second run must not ask any server
+    code, stdout, stderr = run([*argv, "--out", str(tmp_path / "second")])
+    assert printed_share(stdout)[2] == f"{100 * first['share_covered']:.1f}"
+    assert code == 0, stderr
+    assert online.calls == []
+    second = summary(tmp_path / "second")
+    for key in ("population_covered", "share_covered", "walk_min_median", "network"):
+        assert second[key] == first[key], key
+
+
+def test_analyze_offline_names_the_local_file_options(offline: FakeServers, tmp_path: Path) -> None:
+    stations = write(tmp_path / "s.csv", "lon,lat\n26.94,60.52\n")
+    demand = write(tmp_path / "d.csv", "lon,lat,population\n26.94,60.52,5\n")
+    argv = ["analyze", "--place", "Kotka test area", "--stations", str(stations)]
+    argv += ["--demand", str(demand), "--cache-dir", str(tmp_path / "c"), "--out", str(tmp_path)]
+    code, stdout, stderr = run([*argv[:-1], str(tmp_path / "out")])
+    assert code == 1
+    assert stdout == ""
+    assert "planner: error: Could not download the walking network of place 'Kotka test area'" in (
+        stderr
+    )
+    assert "--network city.osm.pbf" in stderr
+    assert not (tmp_path / "out").exists()
+
+
+def test_analyze_a_downloaded_area_takes_homes_from_its_buildings(
+    online: FakeServers, tmp_path: Path
+) -> None:
+    from planner.osm_download import buildings_from_query, point_query
+    from planner.population import homes_from_buildings
+
+    (x, y), *_ = kotka_points(1)
+    stations = write(tmp_path / "s.csv", f"lon,lat\n{x!r},{y!r}\n")
+    argv = ["analyze", "--point", "26.94,60.523", "--radius-m", "400", "--stations", str(stations)]
+    argv += ["--cache-dir", str(tmp_path / "c")]
+    code, stdout, stderr = run([*argv, "--out", str(tmp_path / "o")])
+    assert code == 0, stderr
+    assert online.count("POST") == 2  # the streets, then the buildings
+    s = summary(tmp_path / "o")
+    assert s["inputs"]["demand"] == (
+        "residential buildings of OpenStreetMap via osmnx: 400 m around 26.94,60.523"
+    )
+    online.mock.reset()
+    # The buildings were cached too: the same homes without a request.
+    homes = homes_from_buildings(
+        buildings_from_query(point_query((26.94, 60.523), radius_m=400), cache_dir=tmp_path / "c")
+    )
+    assert online.calls == []
+    assert s["demand_points"] == len(homes) > 50
+    assert s["population_total"] == pytest.approx(homes["population"].sum())
+    assert printed_share(stdout)[1] == round(s["population_total"])
+
+
+def test_analyze_a_graphml_network_needs_demand(tmp_path: Path) -> None:
+    import osmnx as ox
+
+    from planner.sources import graph_from_file
+
+    graphml = tmp_path / "kotka.graphml"
+    ox.save_graphml(graph_from_file(pyrosm.get_data("test_pbf")), graphml)
+    stations = write(tmp_path / "s.csv", "lon,lat\n26.94,60.52\n")
+    argv = ["analyze", "--network", str(graphml), "--stations", str(stations)]
+    code, _, stderr = run([*argv, "--out", str(tmp_path / "o")])
+    assert code == 1
+    assert "a GraphML network carries no buildings to take homes from; give the demand" in stderr
+
+
+def test_analyze_with_a_study_area_gis_stations_and_a_population_grid(
+    tmp_path: Path, station_rows: list[tuple[str, float, float]]
+) -> None:
+    west = gpd.GeoDataFrame(geometry=[shapely.box(24.935, 60.160, 24.9475, 60.18)], crs=4326)
+    west.to_file(tmp_path / "west.geojson", engine="pyogrio")
+    stations = tmp_path / "stations.gpkg"
+    s = gpd.GeoDataFrame(
+        {"id": [r[0] for r in station_rows], "capacity": [10, 20, 30]},
+        geometry=gpd.points_from_xy([r[1] for r in station_rows], [r[2] for r in station_rows]),
+        crs=4326,
+    )
+    s.to_file(stations, layer="existing", engine="pyogrio")
+    s.head(1).to_file(stations, layer="other", engine="pyogrio")
+    cells = [
+        shapely.box(x, y, x + 0.004, y + 0.002)
+        for x in np.arange(24.935, 24.9475, 0.004)
+        for y in np.arange(60.160, 60.18, 0.002)
+    ]
+    grid = gpd.GeoDataFrame({"pop": [50.0] * len(cells)}, geometry=cells, crs=4326).to_crs(3067)
+    grid.to_file(tmp_path / "grid.shp", engine="pyogrio")
+    out = tmp_path / "out"
+    argv = ["analyze", "--network", PBF, "--study-area", str(tmp_path / "west.geojson")]
+    argv += ["--stations", str(stations), "--stations-layer", "existing"]
+    argv += ["--demand", str(tmp_path / "grid.shp"), "--population-column", "pop"]
+    code, stdout, stderr = run([*argv, "--out", str(out)])
+    assert code == 0, stderr
+    sm = summary(out)
+    assert printed_share(stdout)[1] == round(sm["population_total"])
+    # Every person of the grid is placed (cells without homes at a point inside them).
+    assert sm["population_total"] == pytest.approx(50.0 * len(cells))
+    assert sm["inputs"]["demand"].endswith("grid.shp (areas onto homes)")
+    assert sm["inputs"]["study_area"] == str(tmp_path / "west.geojson")
+    assert sm["network"]["nodes"] < 2459
+    assert "hold no home or street node" in stderr
+    # Station columns are carried through: capacity is in the stations layer.
+    layer = gpd.read_file(out / "coverage.gpkg", layer="stations")
+    assert layer["capacity"].tolist() == [10, 20, 30]
+
+
+def test_analyze_prints_every_rejected_row_and_warns_about_swapped_points(
+    tmp_path: Path, station_rows: list[tuple[str, float, float]]
+) -> None:
+    lines = ["id,lon,lat"]
+    lines += [f"{i},{x!r},{y!r}" for i, x, y in station_rows]
+    lines += [f"bad{k},x{k},60.17" for k in range(25)]
+    lines += ["swapped,60.1702,24.9431"]  # valid degrees both ways: only the network can tell
+    stations = write(tmp_path / "stations.csv", "\n".join(lines) + "\n")
+    out = tmp_path / "out"
+    code, stdout, stderr = run(
+        ["analyze", "--network", PBF, "--stations", str(stations), "--out", str(out)]
+    )
+    assert code == 0, stderr
+    assert "rejected stations rows    : 25 (see rejected_stations.csv)" in stdout
+    for k in range(25):
+        assert f"row {4 + k}, column 'lon': not a number ('x{k}')" in stdout
+    warned = [line for line in stderr.splitlines() if "InputWarning" in line]
+    assert len(warned) == 1
+    assert "1 of 4 stations rows lie outside the street network's area (rows [29])" in warned[0]
+    assert "look swapped" in warned[0]
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["--bbox", "1,2,3"], "--bbox '1,2,3': expected W,S,E,N"),
+        (["--bbox", "27,60,26,61"], "west < east"),
+        (["--point", "26.9"], "--point '26.9': expected LON,LAT"),
+        (["--network", PBF, "--coord-system", "utm"], "Unknown coordinate system 'utm'"),
+        (["--network", PBF, "--crs", "EPSG:0"], "unknown coordinate reference system 'EPSG:0'"),
+    ],
+)
+def test_bad_input_options_exit_1(tmp_path: Path, args: list[str], message: str) -> None:
+    stations = write(tmp_path / "s.csv", "lon,lat\n24.94,60.17\n")
+    code, stdout, stderr = run(
+        ["analyze", *args, "--stations", str(stations), "--out", str(tmp_path / "o")]
+    )
+    assert code == 1
+    assert stdout == ""
+    assert message in stderr
+
+
+def test_network_sources_are_alternatives(capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit) as info:
+        main(["analyze", "--network", PBF, "--place", "x", "--stations", "s", "--out", "o"])
+    assert info.value.code == 2
+    assert "not allowed with argument" in capsys.readouterr().err
+
+
+def test_analyze_the_area_of_a_polygon_file(online: FakeServers, tmp_path: Path) -> None:
+    from fake_osm_servers import KOTKA_AREA
+
+    area = tmp_path / "area.geojson"
+    gpd.GeoDataFrame(geometry=[shapely.box(*KOTKA_AREA)], crs=4326).to_file(area, engine="pyogrio")
+    (x, y), *_ = kotka_points(1, seed=3)
+    stations = write(tmp_path / "s.csv", f"name,lon,lat\nhub,{x!r},{y!r}\n")
+    demand = write(tmp_path / "d.csv", f"lon,lat,population\n{x!r},{y!r},12\n")
+    argv = ["analyze", "--polygon", str(area), "--stations", str(stations)]
+    argv += [
+        "--demand",
+        str(demand),
+        "--cache-dir",
+        str(tmp_path / "c"),
+        "--out",
+        str(tmp_path / "o"),
+    ]
+    code, stdout, stderr = run(argv)
+    assert code == 0, stderr
+    s = summary(tmp_path / "o")
+    assert s["inputs"]["network"] == (
+        "OpenStreetMap via osmnx: polygon within 26.93000,60.51500,26.95500,60.53200"
+    )
+    assert s["population_covered"] == 12.0
+    assert "people within the circle : 12 of 12 (100.0%)" in stdout
