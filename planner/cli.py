@@ -116,6 +116,7 @@ def _report(args: argparse.Namespace, started: float) -> int:
         out=out,
         language=args.lang,
         compare_dir=args.compare,
+        siting_dir=args.siting,
         districts_path=args.districts,
         district_name_column=args.district_name,
         title=args.title,
@@ -216,6 +217,11 @@ def _parser() -> argparse.ArgumentParser:
         "--compare",
         metavar="BASELINE_DIR",
         help="another output folder to compare with: the 'before' scenario",
+    )
+    report.add_argument(
+        "--siting",
+        metavar="SUGGEST_DIR",
+        help="output folder of 'planner suggest': show its proposed sites in the report",
     )
     report.add_argument("--title", help="title of the report")
     report.add_argument(

@@ -455,6 +455,7 @@ def make_report(
     out: str | Path | None = None,
     language: Language = "en",
     compare_dir: str | Path | None = None,
+    siting_dir: str | Path | None = None,
     districts_path: str | Path | None = None,
     district_name_column: str | None = None,
     title: str | None = None,
@@ -472,6 +473,9 @@ def make_report(
         ``"en"`` or ``"zh"``.
     compare_dir
         Another output folder, the baseline ("before") of a scenario comparison.
+    siting_dir
+        Output folder of ``planner suggest`` for the same inputs: its proposed sites are
+        shown on the map, listed, and matched to the gap zones.
     districts_path
         District polygons (GeoJSON, GeoPackage, Shapefile) for per-district figures.
     district_name_column
@@ -497,6 +501,11 @@ def make_report(
     )
     saved = read_outputs(results_dir)
     baseline = read_outputs(compare_dir) if compare_dir is not None else None
+    sites = None
+    if siting_dir is not None:
+        from planner.suggest import read_proposed_sites  # suggest builds on this module
+
+        sites = read_proposed_sites(siting_dir)
     districts = (
         districts_from_file(districts_path, name_column=district_name_column)
         if districts_path is not None
@@ -510,6 +519,7 @@ def make_report(
         districts=districts,
         baseline=baseline.result if baseline is not None else None,
         baseline_summary=baseline.summary if baseline is not None else None,
+        suggested_sites=sites,
     )
     return write_report(page, target, overwrite=overwrite)
 

@@ -128,6 +128,26 @@ def write_siting_outputs(
     return paths
 
 
+def read_proposed_sites(folder: str | Path) -> gpd.GeoDataFrame:
+    """The ``proposed_sites`` layer of a folder written by :func:`write_siting_outputs`.
+
+    Raises
+    ------
+    InputDataError
+        When the folder holds no ``siting.gpkg`` written by ``planner suggest``.
+    """
+    path = siting_paths(folder).geopackage
+    if not path.is_file():
+        msg = f"{path}: not found; give the output folder of 'planner suggest'."
+        raise InputDataError(msg)
+    try:
+        sites: gpd.GeoDataFrame = gpd.read_file(path, layer="proposed_sites")
+    except Exception as err:  # pyogrio raises its own errors for missing layers
+        msg = f"{path}: no readable 'proposed_sites' layer ({err})."
+        raise InputDataError(msg) from err
+    return sites
+
+
 def relocation_summary(reloc: RelocationResult, *, rows: int = 10) -> dict[str, Any]:
     """The relocation table's first rows (fewest unique people first) as JSON-ready data."""
     table = reloc.stations.head(rows)

@@ -76,3 +76,13 @@ def test_researcher_sweep(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> No
     assert needed[3.6] >= needed[4.5] >= needed[5.4]  # slower walkers need more minutes
     images = [o for c in nb.cells for o in c.get("outputs", []) if "image/png" in o.get("data", {})]
     assert images, "the coverage curve is drawn"
+
+
+def test_siting_walkthrough(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    nb = execute("siting_walkthrough.ipynb", tmp_path, monkeypatch)
+    share_k1 = float(result_text(tagged(nb, "k1_share")))
+    assert 0.818 < share_k1 <= 1.0  # one new station adds people to the demo's 81.8%
+    assert int(result_text(tagged(nb, "cover_sites"))) >= 1
+    assert float(result_text(tagged(nb, "after_share"))) == pytest.approx(share_k1, abs=1e-3)
+    report = tmp_path / "siting-report.html"
+    assert report.stat().st_size > 100_000

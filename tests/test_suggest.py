@@ -10,6 +10,7 @@ import pyogrio
 import pytest
 from test_cli import PBF, run
 
+from planner.report import report_data
 from planner.suggest import SITING_LAYERS
 
 STATIONS = str(Path(__file__).resolve().parent.parent / "data" / "helsinki_stations_example.csv")
@@ -111,3 +112,24 @@ def test_suggest_needs_k_or_cover_all(capsys: pytest.CaptureFixture[str]) -> Non
     with pytest.raises(SystemExit) as exc:
         run([*BASE, "--out", "x"])
     assert exc.value.code == 2
+
+
+def test_report_shows_the_proposed_sites(suggested: tuple[int, str, Path], tmp_path: Path) -> None:
+    code, _, out = suggested
+    assert code == 0
+    results = tmp_path / "results"
+    argv = ["analyze", "--network", PBF, "--stations", STATIONS, "--minutes", "5"]
+    assert run([*argv, "--out", str(results)])[0] == 0
+    page_path = tmp_path / "with-sites.html"
+    code, _, stderr = run(["report", str(results), "--siting", str(out), "--out", str(page_path)])
+    assert code == 0, stderr
+    sites = gpd.read_file(out / "siting.gpkg", layer="proposed_sites")
+    data = report_data(page_path.read_text("utf-8"))
+    listed = [row["id"] for row in data["suggested_sites"]]
+    assert listed == sites["id"].astype(str).tolist()
+    # A folder that is not a suggest output is refused with a message naming it.
+    code, _, stderr = run(
+        ["report", str(results), "--siting", str(results), "--out", str(tmp_path / "x.html")]
+    )
+    assert code == 1
+    assert "siting.gpkg" in stderr
