@@ -112,10 +112,15 @@ def save(ws: Workspace, message: str | None = None) -> None:
 
 
 def flash() -> None:
-    """Show the message left by the last action, once."""
+    """Show the message left by the last action, once.
+
+    Always takes one place on the page, message or not, so that the elements below keep
+    their position and the browser keeps the map (and its zoom) instead of redrawing it.
+    """
+    slot = st.container()
     message = st.session_state.pop(FLASH, None)
     if message:
-        st.success(md_escape(message))
+        slot.success(md_escape(message))
 
 
 def error(message: str) -> None:

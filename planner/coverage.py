@@ -190,7 +190,8 @@ def analyze_coverage(
         served[s] = pop[pos].sum()
         homes_served[s] = pos.size
     only = (within_count == 1) & covered
-    only_here = np.bincount(nearest[only], weights=pop[only], minlength=len(stations))
+    # float even when no home is served by one station only (bincount then gives ints)
+    only_here = np.bincount(nearest[only], weights=pop[only], minlength=len(stations)).astype(float)
 
     demand_out = demand_layer(
         demand, d_snap, dist_m, nearest, within_count, station_ids, config=cfg
