@@ -14,7 +14,6 @@ import planner.plan as plan_module
 from planner.config import AnalysisConfig
 from planner.coverage import CoverageResult, analyze_coverage
 from planner.errors import InputDataError, OffNetworkWarning
-from planner.network import WalkNetwork, build_walk_network
 from planner.plan import (
     Plan,
     add_station,
@@ -27,8 +26,8 @@ from planner.plan import (
     update_station,
     with_config,
 )
-from planner.study_area import StudyArea, study_area
-from tests.helpers import SPEED_KMH, grid_homes, grid_stations, grid_streets, points
+from planner.study_area import StudyArea
+from tests.helpers import SPEED_KMH, grid_stations, points
 
 STATION_LAYER_COLUMNS = ["id", "homes_served", "population_served", "population_only_here"]
 DEMAND_LAYER_COLUMNS = [
@@ -39,24 +38,6 @@ DEMAND_LAYER_COLUMNS = [
     "status",
     "snap_m",
 ]
-
-
-@pytest.fixture(scope="module")
-def helsinki_area(helsinki_network: WalkNetwork) -> StudyArea:
-    from planner.sources import demo_extract_path, homes_from_osm, stations_from_osm
-
-    path = demo_extract_path()
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", DeprecationWarning)
-        warnings.simplefilter("ignore", FutureWarning)
-        homes, stations = homes_from_osm(path), stations_from_osm(path)
-    return study_area(helsinki_network, homes, name="Helsinki", stations=stations)
-
-
-@pytest.fixture(scope="module")
-def grid_area() -> StudyArea:
-    network = build_walk_network(grid_streets(), crs="EPSG:32635")
-    return study_area(network, grid_homes(), name="grid", stations=grid_stations())
 
 
 def full(plan: Plan) -> CoverageResult:
