@@ -28,6 +28,7 @@ from planner.access import (
 )
 from planner.config import AnalysisConfig
 from planner.errors import OffNetworkWarning
+from planner.gaps import cluster_unserved, gap_table
 from planner.network import WalkNetwork
 from planner.sources import WGS84, validate_points
 
@@ -382,60 +383,9 @@ def _station_isochrones(
 def _gap_zones(
     network: WalkNetwork, demand: gpd.GeoDataFrame, cfg: AnalysisConfig
 ) -> gpd.GeoDataFrame:
-    columns = [
-        "gap_id",
-        "homes",
-        "population",
-        "walk_min_nearest",
-        "walk_min_median",
-        "nearest_station",
-        "homes_off_network",
-    ]
-    unserved = demand.loc[~demand["covered"].to_numpy()]
-    if len(unserved) == 0:
-        return gpd.GeoDataFrame({c: [] for c in columns}, geometry=[], crs=WGS84)
-    pts = unserved.geometry.to_crs(network.crs).to_numpy()
-    zones = shapely.get_parts(
-        shapely.union_all(shapely.buffer(pts, cfg.gap_link_m / 2.0, quad_segs=4))
-    )
-    pt_idx, zone_idx = shapely.STRtree(zones).query(pts, predicate="within")
-    zone_of = np.full(len(pts), -1, dtype=np.int64)
-    zone_of[pt_idx] = zone_idx
-    table = pd.DataFrame(
-        {
-            "zone": zone_of,
-            "population": unserved["population"].to_numpy(dtype=float),
-            "walk_min": unserved["walk_min"].to_numpy(dtype=float),
-            "nearest_station": unserved["nearest_station"].to_numpy(dtype=object),
-            "off": (unserved["status"] == STATUS_OFF_NETWORK).to_numpy(),
-        }
-    )
-    rows = []
-    for z, g in table.groupby("zone"):
-        reach = g["walk_min"].dropna()
-        nearest = (
-            g["nearest_station"].to_numpy()[int(np.argmin(g["walk_min"].fillna(np.inf)))]
-            if len(reach)
-            else None
-        )
-        rows.append(
-            {
-                "zone": int(str(z)),
-                "homes": len(g),
-                "population": float(g["population"].sum()),
-                "walk_min_nearest": float(reach.min()) if len(reach) else np.nan,
-                "walk_min_median": float(reach.median()) if len(reach) else np.nan,
-                "nearest_station": nearest,
-                "homes_off_network": int(g["off"].sum()),
-            }
-        )
-    summary = pd.DataFrame(rows).sort_values(["population", "homes"], ascending=False)
-    summary.insert(0, "gap_id", np.arange(1, len(summary) + 1))
-    geoms = zones[summary["zone"].to_numpy()]
-    out = gpd.GeoDataFrame(
-        summary.drop(columns="zone").reset_index(drop=True), geometry=list(geoms), crs=network.crs
-    )
-    return out.to_crs(WGS84)
+    xy = shapely.get_coordinates(demand.geometry.to_crs(network.crs).to_numpy())
+    clusters = cluster_unserved(xy, ~demand["covered"].to_numpy(dtype=bool), link_m=cfg.gap_link_m)
+    return gap_table(clusters, demand, network.crs)
 
 
 def _weighted_quantile(values: np.ndarray, weights: np.ndarray, q: float) -> float | None:

@@ -46,14 +46,9 @@ from planner.access import (
     station_search,
 )
 from planner.config import AnalysisConfig
-from planner.coverage import (
-    CoverageResult,
-    demand_layer,
-    gap_zones,
-    network_facts,
-    station_layer,
-)
+from planner.coverage import CoverageResult, demand_layer, network_facts, station_layer
 from planner.errors import InputDataError
+from planner.gaps import GapClusters, cluster_unserved, gap_table, update_clusters
 from planner.network import WalkNetwork
 from planner.sources import WGS84
 from planner.study_area import StudyArea, normalise_stations
@@ -65,6 +60,9 @@ IntArray = npt.NDArray[np.int64]
 NEW_ID_PREFIX = "new-"
 #: Columns of :func:`station_table` (and of the app's editable table).
 TABLE_COLUMNS = ("id", "name", "category", "lon", "lat")
+#: Up to this many stations, the coverage bands are the union of the stations' own bands
+#: (kept per station, so an edit builds one station's); above, one pass over the streets.
+UNION_MAX_STATIONS = 20
 #: A move shorter than this (degrees, about 1 cm) is no move.
 _SAME_PLACE_DEG = 1e-7
 
@@ -139,6 +137,9 @@ class Plan:
     home_dist_m, home_nearest
         Per home, walk distance to the nearest station (``inf`` when none) and that
         station's position (``-1`` when none).
+    parent_gaps
+        The gap zones of the plan this one was edited from, when they had been built:
+        this plan's zones are then updated from them instead of built from scratch.
     """
 
     area: StudyArea
@@ -151,6 +152,7 @@ class Plan:
     node_dist: NodeDistances
     home_dist_m: FloatArray
     home_nearest: IntArray
+    parent_gaps: GapClusters | None = None
 
     # ----------------------------------------------------------------- figures
 
@@ -235,9 +237,20 @@ class Plan:
         )
 
     @cached_property
+    def gap_clusters(self) -> GapClusters:
+        """Which gap zone each unserved home is in (updated from the parent plan's)."""
+        unserved = ~self.covered
+        link = self.config.gap_link_m
+        if self.parent_gaps is None:
+            return cluster_unserved(self.area.demand_xy, unserved, link_m=link)
+        return update_clusters(
+            self.parent_gaps, self.area.demand_xy, self.area.demand_tree, unserved, link_m=link
+        )
+
+    @cached_property
     def gaps(self) -> gpd.GeoDataFrame:
         """Gap zones from the unserved homes, as :attr:`CoverageResult.gaps`."""
-        return gap_zones(self.area.network, self.demand_out, config=self.config)
+        return gap_table(self.gap_clusters, self.demand_out, self.area.network.crs)
 
     @cached_property
     def isochrones(self) -> gpd.GeoDataFrame:
@@ -263,12 +276,14 @@ class Plan:
     def coverage_area(self) -> gpd.GeoDataFrame:
         """Per band, the area within that time of any station.
 
-        The union of the stations' own bands when those are built (the same area as the
-        one-pass polygon of :func:`analyze_coverage`), else the one pass itself.
+        Up to :data:`UNION_MAX_STATIONS` stations, the union of the stations' own bands
+        (built once per station and shared between plans: an edit builds one station's);
+        above, one pass over the streets from the multi-source search, as
+        :func:`analyze_coverage` does. Both give the same area.
         """
         cfg = self.config
         limits = tuple(b * cfg.metres_per_minute for b in cfg.bands)
-        if self.polygons_per_station:
+        if len(self.stations) <= UNION_MAX_STATIONS:
             polys = [
                 shapely.union_all([cell.polygons[i] for cell in self.bands])
                 if self.bands
@@ -421,6 +436,7 @@ def add_station(
         (*plan.reach, new),
         (*plan.bands, _bands(plan.area.network, plan.config, one)),
         within,
+        parent=plan,
     )
 
 
@@ -476,7 +492,7 @@ def move_station(plan: Plan, station_id: str, lon: float, lat: float) -> Plan:
     within[new.homes] += 1
     reach = (*plan.reach[:k], new, *plan.reach[k + 1 :])
     bands = (*plan.bands[:k], _bands(plan.area.network, plan.config, one), *plan.bands[k + 1 :])
-    return _derive(plan.area, plan.config, table, snapped, reach, bands, within)
+    return _derive(plan.area, plan.config, table, snapped, reach, bands, within, parent=plan)
 
 
 def remove_station(plan: Plan, station_id: str) -> Plan:
@@ -494,7 +510,7 @@ def remove_station(plan: Plan, station_id: str) -> Plan:
     within[plan.reach[k].homes] -= 1
     reach = (*plan.reach[:k], *plan.reach[k + 1 :])
     bands = (*plan.bands[:k], *plan.bands[k + 1 :])
-    return _derive(plan.area, plan.config, table, snapped, reach, bands, within)
+    return _derive(plan.area, plan.config, table, snapped, reach, bands, within, parent=plan)
 
 
 def update_station(
@@ -507,7 +523,7 @@ def update_station(
         table.loc[k, "name"] = str(name)
     if category is not None:
         table.loc[k, "category"] = str(category)
-    return replace(plan, stations=table)
+    return replace(plan, stations=table, parent_gaps=_gaps_of(plan))
 
 
 def station_table(plan: Plan) -> pd.DataFrame:
@@ -603,6 +619,8 @@ def _derive(
     reach: tuple[Reach, ...],
     bands: tuple[StationBands, ...],
     within_count: IntArray,
+    *,
+    parent: Plan | None = None,
 ) -> Plan:
     """Finish a plan: the one multi-source search for every home's nearest station."""
     node_dist = nearest_station_distances(area.network, snapped)
@@ -619,7 +637,14 @@ def _derive(
         node_dist=node_dist,
         home_dist_m=_ro(dist),
         home_nearest=_ro(nearest),
+        parent_gaps=None if parent is None else _gaps_of(parent),
     )
+
+
+def _gaps_of(plan: Plan) -> GapClusters | None:
+    """The plan's gap zones if built, else those it would be updated from."""
+    built: GapClusters | None = plan.__dict__.get("gap_clusters")
+    return built if built is not None else plan.parent_gaps
 
 
 def _search(area: StudyArea, config: AnalysisConfig, one: Snapped) -> Reach:

@@ -55,6 +55,9 @@ PLAIN_BACKGROUND = "#f4f3ef"
 MAX_STREETS = 40_000
 #: Serve the street network as a file (see :func:`write_streets_file`) up to this many.
 MAX_STREETS_FILE = 250_000
+#: Draw walk-time bands as polygons on networks up to this many street segments (and up
+#: to ``max_isochrone_stations`` stations); beyond, colour the reached streets by band.
+MAX_POLYGON_STREETS = 20_000
 #: Leaflet pane of the street network, drawn under every plan layer.
 STREETS_PANE = "planner-streets"
 #: Draw at most this many homes of each kind (served / not served).
@@ -251,7 +254,7 @@ def layer_control() -> folium.LayerControl:
 def _bands_layer(plan: Plan, lang: Language) -> folium.FeatureGroup:
     group = folium.FeatureGroup(name=tr("map_bands", lang), show=True)
     bands = plan.config.bands
-    if plan.polygons_per_station:
+    if plan.polygons_per_station and len(plan.area.network.edges) <= MAX_POLYGON_STREETS:
         areas = plan.coverage_area
         for i in reversed(range(len(areas))):
             colour = BAND_COLOURS[min(i, len(BAND_COLOURS) - 1)]

@@ -22,7 +22,9 @@ from pathlib import Path
 
 import geopandas as gpd
 import numpy as np
+import numpy.typing as npt
 import pandas as pd
+import shapely
 
 from planner.access import PointIndex, Snapped, index_points, snap_points
 from planner.errors import InputDataError, NetworkBuildError
@@ -92,6 +94,20 @@ class StudyArea:
         """``(min lon, min lat, max lon, max lat)`` of the streets."""
         minx, miny, maxx, maxy = self.network.edges.to_crs(WGS84).total_bounds
         return float(minx), float(miny), float(maxx), float(maxy)
+
+    @cached_property
+    def demand_xy(self) -> npt.NDArray[np.float64]:
+        """Demand point coordinates in the network's metric CRS, shape ``(n, 2)``."""
+        xy: npt.NDArray[np.float64] = shapely.get_coordinates(
+            self.demand.geometry.to_crs(self.network.crs).to_numpy()
+        )
+        xy.setflags(write=False)
+        return xy
+
+    @cached_property
+    def demand_tree(self) -> shapely.STRtree:
+        """Spatial index over the demand points (metric CRS), for gap-zone updates."""
+        return shapely.STRtree(shapely.points(self.demand_xy))
 
     @cached_property
     def key(self) -> str:

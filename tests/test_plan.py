@@ -134,7 +134,10 @@ def test_random_edits_on_helsinki_equal_full_analysis(helsinki_area: StudyArea, 
     assert_same_as_full(end)
 
 
-def test_many_stations_use_the_one_pass_area(helsinki_area: StudyArea) -> None:
+def test_many_stations_use_the_one_pass_area(
+    helsinki_area: StudyArea, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(plan_module, "UNION_MAX_STATIONS", 2)
     config = AnalysisConfig(walk_minutes=5.0, max_isochrone_stations=2)
     plan = build_plan(helsinki_area, config=config)
     plan = add_station(plan, 24.944, 60.172)
