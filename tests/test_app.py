@@ -328,3 +328,27 @@ def test_two_sessions_do_not_see_each_others_edits() -> None:
     assert (area.network.node_xy == node_xy).all()
     assert area.demand.equals(homes)
     assert not area.network.node_xy.flags.writeable
+
+
+def test_study_area_from_an_uploaded_extract_starts_with_no_station() -> None:
+    import pyrosm
+
+    data = Path(pyrosm.get_data("test_pbf")).read_bytes()
+    at = fresh("study_area")
+    at.radio(key="area_source").set_value("extract").run()
+    at.file_uploader(key="extract_upload").set_value(
+        ("kotka.osm.pbf", data, "application/octet-stream")
+    )
+    at.run()
+    at.button(key="build_area").click().run()
+    assert not at.exception, at.exception
+    assert workspace(at).plan.area.name == "kotka.osm.pbf"
+    m = metrics(at)
+    assert m["Stations"] == "0"
+    assert m["People within the circle"] == "0.0%"
+    assert int(m["Homes"].replace(",", "")) > 100
+    at.switch_page("app_pages/stations.py").run()
+    assert not at.exception, at.exception
+    assert len(list(at.get("component_instance"))) == 1
+    at.switch_page("app_pages/coverage.py").run()
+    assert not at.exception, at.exception
