@@ -410,6 +410,122 @@ def single_station_distances(
     return nearest_station_distances(network, only, limit_m=limit_m).dist_m
 
 
+@dataclass(frozen=True, eq=False)
+class PointIndex:
+    """Snapped points grouped for repeated reach queries (build once with :func:`index_points`).
+
+    Attributes
+    ----------
+    points
+        The snapped points.
+    by_node
+        ``(pointers, positions)``: the points on streets ending at node ``g`` are
+        ``positions[pointers[g]:pointers[g + 1]]``.
+    by_edge
+        ``(pointers, positions)``: the points on street ``e``, in the same form.
+    """
+
+    points: Snapped
+    by_node: tuple[IntArray, IntArray]
+    by_edge: tuple[IntArray, IntArray]
+
+
+@dataclass(frozen=True, eq=False)
+class StationSearch:
+    """One station's bounded search: node distances and the points within the limit.
+
+    Attributes
+    ----------
+    node_dist_m
+        Walk distance in metres from the station to every node, ``inf`` beyond the limit.
+    points
+        Positions (in the indexed points) of the points within the limit, ascending.
+    dist_m
+        Their walk distances in metres.
+    """
+
+    node_dist_m: FloatArray
+    points: IntArray
+    dist_m: FloatArray
+
+
+def index_points(network: WalkNetwork, points: Snapped) -> PointIndex:
+    """Group snapped points by street and street-end node for :func:`station_search`.
+
+    Parameters
+    ----------
+    network
+        The walking network the points were snapped to.
+    points
+        Snapped points (homes).
+
+    Returns
+    -------
+    PointIndex
+        The grouping; read-only, shareable between searches and sessions.
+    """
+    by_node, by_edge = _points_by_node(network, points), _points_by_edge(network, points)
+    for arr in (*by_node, *by_edge):
+        arr.setflags(write=False)
+    return PointIndex(points=points, by_node=by_node, by_edge=by_edge)
+
+
+def station_search(
+    network: WalkNetwork, station: Snapped, index: PointIndex, *, limit_m: float
+) -> StationSearch:
+    """Bounded search from one station: node distances and the points within ``limit_m``.
+
+    The single-station form of :func:`station_reach` (same search, same point rule), which
+    also returns the node distances so that the station's isochrones can be cut from them.
+
+    Parameters
+    ----------
+    network
+        The walking network.
+    station
+        Exactly one snapped station. An off-network station reaches nothing.
+    index
+        The points to test, from :func:`index_points`.
+    limit_m
+        Walk limit in metres.
+
+    Returns
+    -------
+    StationSearch
+        Node distances and the points within the limit with their distances.
+    """
+    if len(station) != 1:
+        msg = f"station_search takes exactly one station, got {len(station)}."
+        raise InputDataError(msg)
+    n = network.n_nodes
+    if not station.on_network[0]:
+        return StationSearch(
+            node_dist_m=np.full(n, np.inf),
+            points=np.empty(0, dtype=np.int64),
+            dist_m=np.empty(0, dtype=np.float64),
+        )
+    graph, _ = _augmented(network, station)
+    node_dist = np.asarray(
+        csgraph.dijkstra(graph, directed=True, indices=n, limit=limit_m)[:n], dtype=np.float64
+    )
+    points = index.points
+    cand = np.union1d(
+        _gather(index.by_node, np.flatnonzero(np.isfinite(node_dist))),
+        _gather(index.by_edge, station.edge[:1]),
+    )
+    sub = Snapped(
+        index=points.index[cand],
+        edge=points.edge[cand],
+        offset_m=points.offset_m[cand],
+        snap_m=points.snap_m[cand],
+    )
+    d, _ = _point_distances(network, node_dist, np.zeros(n, dtype=np.int64), station, sub)
+    within = d <= limit_m
+    return StationSearch(
+        node_dist_m=node_dist, points=cand[within].astype(np.int64), dist_m=d[within]
+    )
+
+
 # --------------------------------------------------------------------------- internals
 
 
@@ -543,6 +659,15 @@ def _points_by_node(network: WalkNetwork, points: Snapped) -> tuple[IntArray, In
     by_node = np.argsort(ends, kind="stable")
     node_ptr = np.searchsorted(ends[by_node], np.arange(network.n_nodes + 1))
     return node_ptr, np.concatenate([on, on])[by_node]
+
+
+def _points_by_edge(network: WalkNetwork, points: Snapped) -> tuple[IntArray, IntArray]:
+    """On-network point positions grouped by street (CSR form as :func:`_points_by_node`)."""
+    on = np.flatnonzero(points.on_network)
+    e = points.edge[on]
+    by_edge = np.argsort(e, kind="stable")
+    edge_ptr = np.searchsorted(e[by_edge], np.arange(len(network.edges) + 1))
+    return edge_ptr, on[by_edge]
 
 
 def _gather(groups: tuple[IntArray, IntArray], keys: IntArray) -> IntArray:

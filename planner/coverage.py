@@ -29,6 +29,7 @@ from planner.access import (
 )
 from planner.config import AnalysisConfig
 from planner.errors import InputDataError, OffNetworkWarning
+from planner.gaps import cluster_unserved, gap_table
 from planner.network import WalkNetwork
 from planner.sources import WGS84, validate_points
 
@@ -199,34 +200,13 @@ def analyze_coverage(
         served[s] = pop[pos].sum()
         homes_served[s] = pos.size
     only = (within_count == 1) & covered
-    only_here = np.bincount(nearest[only], weights=pop[only], minlength=len(stations))
+    # float even when no home is served by one station only (bincount then gives ints)
+    only_here = np.bincount(nearest[only], weights=pop[only], minlength=len(stations)).astype(float)
 
-    status = np.where(
-        ~d_snap.on_network,
-        STATUS_OFF_NETWORK,
-        np.where(
-            covered,
-            STATUS_COVERED,
-            np.where(np.isfinite(dist_m), STATUS_BEYOND, STATUS_UNREACHABLE),
-        ),
+    demand_out = demand_layer(
+        demand, d_snap, dist_m, nearest, within_count, station_ids, config=cfg
     )
-    demand_out = demand.assign(
-        walk_min=np.where(np.isfinite(dist_m), dist_m / mpm, np.nan),
-        nearest_station=pd.Series(
-            station_ids[np.maximum(nearest, 0)], index=demand.index, dtype="string"
-        ).where(nearest >= 0),
-        covered=covered,
-        stations_within=within_count,
-        status=status,
-        snap_m=d_snap.snap_m,
-    )
-    stations_out = stations.assign(
-        snap_m=s_snap.snap_m,
-        on_network=s_snap.on_network,
-        homes_served=homes_served,
-        population_served=served,
-        population_only_here=only_here,
-    )
+    stations_out = station_layer(stations, s_snap, homes_served, served, only_here)
 
     limits = tuple(b * mpm for b in cfg.bands)
     area_polys = isochrone_polygons(
@@ -237,16 +217,7 @@ def analyze_coverage(
     ).to_crs(WGS84)
     isochrones = _station_isochrones(network, s_snap, station_ids, cfg)
     gaps = _gap_zones(network, demand_out, cfg)
-
-    facts = {
-        "nodes": network.n_nodes,
-        "street_segments": len(network.edges),
-        "street_km": round(network.street_m / 1000.0, 3),
-        "crs": network.crs.to_string(),
-        "components": network.islands.components,
-        "island_nodes_left_out": network.islands.nodes_dropped,
-        "island_street_km_left_out": round(network.islands.street_m_dropped / 1000.0, 3),
-    }
+    facts = network_facts(network)
     return CoverageResult(
         config=cfg,
         stations=stations_out,
@@ -256,6 +227,117 @@ def analyze_coverage(
         gaps=gaps,
         network_facts=facts,
     )
+
+
+def demand_layer(
+    demand: gpd.GeoDataFrame,
+    snapped: Snapped,
+    dist_m: np.ndarray,
+    nearest: np.ndarray,
+    within_count: np.ndarray,
+    station_ids: np.ndarray,
+    *,
+    config: AnalysisConfig,
+) -> gpd.GeoDataFrame:
+    """The demand layer of a :class:`CoverageResult` from per-point search results.
+
+    A building block shared by :func:`analyze_coverage` and :mod:`planner.plan`.
+
+    Parameters
+    ----------
+    demand
+        Validated demand points (WGS84) with ``population``.
+    snapped
+        The demand points snapped to the network.
+    dist_m, nearest
+        Walk distance to the nearest station (``inf`` when none) and that station's
+        position (``-1`` when none), per point.
+    within_count
+        Number of stations within the walk limit, per point.
+    station_ids
+        Station ids by position.
+    config
+        The analysis settings.
+
+    Returns
+    -------
+    geopandas.GeoDataFrame
+        As :attr:`CoverageResult.demand`.
+    """
+    covered = dist_m <= config.walk_limit_m
+    status = np.where(
+        ~snapped.on_network,
+        STATUS_OFF_NETWORK,
+        np.where(
+            covered,
+            STATUS_COVERED,
+            np.where(np.isfinite(dist_m), STATUS_BEYOND, STATUS_UNREACHABLE),
+        ),
+    )
+    ids = station_ids if len(station_ids) else np.array([""], dtype=object)
+    return demand.assign(
+        walk_min=np.where(np.isfinite(dist_m), dist_m / config.metres_per_minute, np.nan),
+        nearest_station=pd.Series(
+            ids[np.maximum(nearest, 0)], index=demand.index, dtype="string"
+        ).where(nearest >= 0),
+        covered=covered,
+        stations_within=within_count,
+        status=status,
+        snap_m=snapped.snap_m,
+    )
+
+
+def station_layer(
+    stations: gpd.GeoDataFrame,
+    snapped: Snapped,
+    homes_served: np.ndarray,
+    population_served: np.ndarray,
+    population_only_here: np.ndarray,
+) -> gpd.GeoDataFrame:
+    """The station layer of a :class:`CoverageResult` (input columns plus figures)."""
+    return stations.assign(
+        snap_m=snapped.snap_m,
+        on_network=snapped.on_network,
+        homes_served=homes_served,
+        population_served=population_served,
+        population_only_here=population_only_here,
+    )
+
+
+def network_facts(network: WalkNetwork) -> dict[str, Any]:
+    """Size of the network analysed and what was left out (:attr:`CoverageResult.network_facts`)."""
+    return {
+        "nodes": network.n_nodes,
+        "street_segments": len(network.edges),
+        "street_km": round(network.street_m / 1000.0, 3),
+        "crs": network.crs.to_string(),
+        "components": network.islands.components,
+        "island_nodes_left_out": network.islands.nodes_dropped,
+        "island_street_km_left_out": round(network.islands.street_m_dropped / 1000.0, 3),
+    }
+
+
+def gap_zones(
+    network: WalkNetwork, demand: gpd.GeoDataFrame, *, config: AnalysisConfig
+) -> gpd.GeoDataFrame:
+    """Gap zones: clusters of unserved demand points, largest population first.
+
+    Parameters
+    ----------
+    network
+        The walking network (its CRS is used to measure distances between homes).
+    demand
+        A demand layer as in :attr:`CoverageResult.demand` (``covered``, ``population``,
+        ``walk_min``, ``nearest_station``, ``status`` columns).
+    config
+        Gives ``gap_link_m``: unserved homes closer than this form one zone.
+
+    Returns
+    -------
+    geopandas.GeoDataFrame
+        As :attr:`CoverageResult.gaps`.
+    """
+    return _gap_zones(network, demand, config)
 
 
 def coverage_by_district(
@@ -459,60 +541,9 @@ def _station_isochrones(
 def _gap_zones(
     network: WalkNetwork, demand: gpd.GeoDataFrame, cfg: AnalysisConfig
 ) -> gpd.GeoDataFrame:
-    columns = [
-        "gap_id",
-        "homes",
-        "population",
-        "walk_min_nearest",
-        "walk_min_median",
-        "nearest_station",
-        "homes_off_network",
-    ]
-    unserved = demand.loc[~demand["covered"].to_numpy()]
-    if len(unserved) == 0:
-        return gpd.GeoDataFrame({c: [] for c in columns}, geometry=[], crs=WGS84)
-    pts = unserved.geometry.to_crs(network.crs).to_numpy()
-    zones = shapely.get_parts(
-        shapely.union_all(shapely.buffer(pts, cfg.gap_link_m / 2.0, quad_segs=4))
-    )
-    pt_idx, zone_idx = shapely.STRtree(zones).query(pts, predicate="within")
-    zone_of = np.full(len(pts), -1, dtype=np.int64)
-    zone_of[pt_idx] = zone_idx
-    table = pd.DataFrame(
-        {
-            "zone": zone_of,
-            "population": unserved["population"].to_numpy(dtype=float),
-            "walk_min": unserved["walk_min"].to_numpy(dtype=float),
-            "nearest_station": unserved["nearest_station"].to_numpy(dtype=object),
-            "off": (unserved["status"] == STATUS_OFF_NETWORK).to_numpy(),
-        }
-    )
-    rows = []
-    for z, g in table.groupby("zone"):
-        reach = g["walk_min"].dropna()
-        nearest = (
-            g["nearest_station"].to_numpy()[int(np.argmin(g["walk_min"].fillna(np.inf)))]
-            if len(reach)
-            else None
-        )
-        rows.append(
-            {
-                "zone": int(str(z)),
-                "homes": len(g),
-                "population": float(g["population"].sum()),
-                "walk_min_nearest": float(reach.min()) if len(reach) else np.nan,
-                "walk_min_median": float(reach.median()) if len(reach) else np.nan,
-                "nearest_station": nearest,
-                "homes_off_network": int(g["off"].sum()),
-            }
-        )
-    summary = pd.DataFrame(rows).sort_values(["population", "homes"], ascending=False)
-    summary.insert(0, "gap_id", np.arange(1, len(summary) + 1))
-    geoms = zones[summary["zone"].to_numpy()]
-    out = gpd.GeoDataFrame(
-        summary.drop(columns="zone").reset_index(drop=True), geometry=list(geoms), crs=network.crs
-    )
-    return out.to_crs(WGS84)
+    xy = shapely.get_coordinates(demand.geometry.to_crs(network.crs).to_numpy())
+    clusters = cluster_unserved(xy, ~demand["covered"].to_numpy(dtype=bool), link_m=cfg.gap_link_m)
+    return gap_table(clusters, demand, network.crs)
 
 
 def _weighted_quantile(values: np.ndarray, weights: np.ndarray, q: float) -> float | None:

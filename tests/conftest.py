@@ -24,6 +24,7 @@ from fake_osm_servers import (
 )
 
 from planner.network import WalkNetwork, build_walk_network
+from planner.study_area import StudyArea
 
 #: Metric CRS of the synthetic graphs (UTM 35N, around Helsinki).
 CRS = "EPSG:32635"
@@ -228,3 +229,29 @@ def offline(no_sockets: None, monkeypatch: pytest.MonkeyPatch) -> Iterator[FakeS
     monkeypatch.setattr(socket, "gethostbyname", no_dns)
     with responses.RequestsMock(assert_all_requests_are_fired=False) as mock:
         yield FakeServers(mock)
+
+
+@pytest.fixture(scope="session")
+def helsinki_area(helsinki_network: WalkNetwork) -> StudyArea:
+    """The demo study area (Helsinki homes and community centres), built once; read-only."""
+    import warnings
+
+    from planner.sources import demo_extract_path, homes_from_osm, stations_from_osm
+    from planner.study_area import study_area
+
+    path = demo_extract_path()
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", DeprecationWarning)
+        warnings.simplefilter("ignore", FutureWarning)
+        homes, stations = homes_from_osm(path), stations_from_osm(path)
+    return study_area(helsinki_network, homes, name="Helsinki", stations=stations)
+
+
+@pytest.fixture(scope="session")
+def grid_area() -> StudyArea:
+    """The 3x3 grid of ``tests/helpers.py`` with homes H1..H7 and stations A, B."""
+    from planner.study_area import study_area
+    from tests.helpers import grid_homes, grid_stations, grid_streets
+
+    network = build_walk_network(grid_streets(), crs="EPSG:32635")
+    return study_area(network, grid_homes(), name="grid", stations=grid_stations())

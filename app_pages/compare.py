@@ -1,0 +1,167 @@
+"""Compare and report page: named scenarios side by side, save and load, downloads.
+
+REPORT SLOT. The report branch provides ``planner.report``; its HTML report of the current
+plan goes in the download area below, where marked (``ws.plan.result`` is the
+``CoverageResult`` to pass, ``ws.proposed_sites`` the suggested sites).
+"""
+
+from __future__ import annotations
+
+import re
+
+import streamlit as st
+
+from app_pages import ui
+from planner.errors import PlannerError
+from planner.uploads import SCENARIO_LIMIT_MB, check_size
+from planner.views import csv_bytes, geopackage_bytes, summary_bytes
+from planner.workspace import (
+    compare_plans,
+    drop_scenario,
+    edit,
+    keep_scenario,
+    open_scenario,
+    plan_from_saved,
+    read_scenario,
+    scenario_json,
+)
+
+CURRENT = "\u0000current"  # option value of the current plan (never a scenario name)
+
+ws = ui.workspace()
+plan = ws.plan
+st.header(ui.t("page_compare"))
+ui.flash()
+ui.metrics(plan)
+
+# ---------------------------------------------------------------- keep scenarios
+st.subheader(ui.t("scenarios"))
+c1, c2 = st.columns([3, 1], vertical_alignment="bottom")
+name = c1.text_input(ui.t("scenario_name"), value=ui.t("proposal"), key="scenario_name")
+if c2.button(ui.t("keep_scenario"), key="keep_scenario"):
+    try:
+        ui.save(keep_scenario(ws, name), ui.t("kept", name=name.strip()))
+    except PlannerError as err:
+        ui.error(str(err))
+    else:
+        st.rerun()
+
+options = [CURRENT, *ws.scenario_names]
+
+
+def _label(option: str) -> str:
+    return ui.t("current_plan") if option == CURRENT else option
+
+
+c1, c2 = st.columns(2)
+base_name = c1.selectbox(
+    ui.t("compare_base"),
+    options,
+    index=min(1, len(options) - 1),
+    format_func=_label,
+    key="cmp_base",
+)
+other_name = c2.selectbox(
+    ui.t("compare_other"), options, index=0, format_func=_label, key="cmp_other"
+)
+base = plan if base_name == CURRENT else ws.scenario(base_name)
+other = plan if other_name == CURRENT else ws.scenario(other_name)
+cmp = compare_plans(base, other)
+counts = cmp.counts()
+m = st.columns(4)
+m[0].metric(ui.t("people_gained"), f"{cmp.population_gained:+,.0f}")
+m[1].metric(ui.t("stations_added"), f"{counts['added']}")
+m[2].metric(ui.t("stations_moved"), f"{counts['moved']}")
+m[3].metric(ui.t("stations_removed"), f"{counts['removed']}")
+if cmp.settings_differ:
+    st.warning(ui.t("settings_differ", names=", ".join(cmp.settings_differ)))
+figures = cmp.figures.rename(index=lambda k: ui.t(f"fig_{k}")).rename(
+    columns={"base": _label(base_name), "other": _label(other_name), "change": ui.t("change")}
+)
+st.dataframe(figures, key="cmp_figures")
+if len(cmp.stations):
+    changes = cmp.stations.assign(change=cmp.stations["change"].map(lambda c: ui.t(f"change_{c}")))
+    st.dataframe(changes, hide_index=True, key="cmp_stations")
+
+c1, c2 = st.columns(2)
+if ws.scenario_names:
+    pick = c1.selectbox(ui.t("scenario_pick"), ws.scenario_names, key="scenario_pick")
+    if c1.button(ui.t("open_scenario"), key="open_scenario"):
+        ui.save(open_scenario(ws, pick), ui.t("opened", name=pick))
+        st.rerun()
+    if c2.button(ui.t("drop_scenario"), key="drop_scenario"):
+        ui.save(drop_scenario(ws, pick))
+        st.rerun()
+
+# ---------------------------------------------------------------- save and load
+st.subheader(ui.t("save_load"))
+c1, c2 = st.columns(2)
+slug = re.sub(r"[^\w.-]+", "_", name.strip() or "scenario", flags=re.UNICODE)
+c1.download_button(
+    ui.t("save_scenario"),
+    data=scenario_json(plan, name.strip() or "scenario"),
+    file_name=f"{slug}.scenario.json",
+    mime="application/json",
+    key="save_scenario",
+)
+upload = c2.file_uploader(
+    ui.t("load_scenario"), type=["json"], key="scenario_upload", max_upload_size=SCENARIO_LIMIT_MB
+)
+if upload is not None and c2.button(ui.t("load"), key="load_scenario"):
+    try:
+        check_size(upload.name, upload.size, limit_mb=SCENARIO_LIMIT_MB, what="scenario")
+        saved = read_scenario(upload.getvalue(), source=upload.name)
+        loaded = plan_from_saved(plan.area, saved)
+    except PlannerError as err:
+        ui.error(str(err))  # the plan is left as it was
+    else:
+        if saved.area_name and saved.area_name != plan.area.name:
+            st.session_state["area_mismatch"] = ui.t("other_area", area=saved.area_name)
+        st.session_state["pending_settings"] = {
+            "walk_minutes": saved.config.walk_minutes,
+            "speed_kmh": saved.config.speed_kmh,
+        }
+        ui.save(
+            keep_scenario(edit(ws, loaded), saved.name), ui.t("scenario_loaded", name=saved.name)
+        )
+        st.rerun()
+mismatch = st.session_state.pop("area_mismatch", None)
+if mismatch:
+    st.warning(mismatch)
+
+# ---------------------------------------------------------------- downloads
+st.subheader(ui.t("downloads"))
+st.caption(ui.t("downloads_help"))
+result_plan = plan
+d = st.columns(4)
+d[0].download_button(
+    "coverage.gpkg",
+    data=lambda: geopackage_bytes(result_plan.result),
+    file_name="coverage.gpkg",
+    mime="application/geopackage+sqlite3",
+    key="dl_gpkg",
+)
+d[1].download_button(
+    "stations.csv",
+    data=lambda: csv_bytes(result_plan.stations_out),
+    file_name="stations.csv",
+    mime="text/csv",
+    key="dl_stations",
+)
+d[2].download_button(
+    "homes.csv",
+    data=lambda: csv_bytes(result_plan.demand_out),
+    file_name="homes.csv",
+    mime="text/csv",
+    key="dl_homes",
+)
+d[3].download_button(
+    "summary.json",
+    data=lambda: summary_bytes(result_plan.result, inputs=dict(result_plan.area.description)),
+    file_name="summary.json",
+    mime="application/json",
+    key="dl_summary",
+)
+# --- REPORT SLOT: the HTML coverage report (planner.report) goes here.
+st.button(ui.t("report_download"), disabled=True, key="dl_report", help=ui.t("report_pending"))
+st.caption(ui.t("report_pending"))

@@ -1,0 +1,239 @@
+"""What every page shares: cached study areas, the session's workspace, sidebar, map.
+
+Process-wide (``st.cache_resource``): study areas and the Leaflet files, read-only.
+Per browser session (``st.session_state``): the :class:`~planner.workspace.Workspace`
+(current plan, undo history, scenarios), messages waiting to be shown, widget values.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import streamlit as st
+from streamlit_folium import st_folium
+
+from planner.app_text import LANGUAGES, Language, md_escape, tr
+from planner.config import AnalysisConfig
+from planner.plan import Plan
+from planner.plan_map import (
+    base_map,
+    install_leaflet,
+    layer_control,
+    leaflet_links,
+    plan_layers,
+    write_streets_file,
+)
+from planner.study_area import StudyArea, demo_study_area
+from planner.views import headline
+from planner.workspace import ClickMode, Workspace, handle_click, set_config, workspace_for_area
+
+APP_DIR = Path(__file__).resolve().parent.parent
+PAGES_DIR = Path(__file__).resolve().parent
+WS = "workspace"
+FLASH = "flash"
+
+
+# ------------------------------------------------------------------ shared, read-only
+
+
+@st.cache_resource(show_spinner="Building the demo city's walking network ...")
+def demo_area() -> StudyArea:
+    """The bundled Helsinki study area, built once per process and shared by all sessions."""
+    return demo_study_area()
+
+
+@st.cache_resource(show_spinner=False)
+def static_url() -> str | None:
+    """URL path of the app's ``static/`` folder, with Leaflet copied into it.
+
+    Leaflet comes from the installed package; None when static serving is off or the
+    folder is read-only (maps then embed Leaflet as ``data:`` URIs).
+    """
+    if not st.get_option("server.enableStaticServing"):
+        return None
+    if install_leaflet(APP_DIR / "static") is None:
+        return None
+    prefix = str(st.get_option("server.baseUrlPath") or "").strip("/")
+    return ("/" + prefix if prefix else "") + "/app/static"
+
+
+@st.cache_resource(show_spinner=False, max_entries=8)
+def streets_url(area_key: str, _area: StudyArea) -> str | None:
+    """URL of the area's street network file in ``static/`` (written once per area)."""
+    base = static_url()
+    if base is None:
+        return None
+    path = write_streets_file(_area, APP_DIR / "static" / "areas")
+    return None if path is None else f"{base}/areas/{path.name}"
+
+
+# ------------------------------------------------------------------ per session
+
+
+def lang() -> Language:
+    """The interface language chosen in the sidebar."""
+    value = st.session_state.get("lang", "en")
+    return value if value in LANGUAGES else "en"
+
+
+def t(key: str, **values: object) -> str:
+    """Interface text in the chosen language."""
+    return tr(key, lang(), **values)
+
+
+def config() -> AnalysisConfig:
+    """Settings from the sidebar."""
+    return AnalysisConfig(
+        walk_minutes=float(st.session_state.get("minutes", 15)),
+        speed_kmh=float(st.session_state.get("speed_kmh", 4.5)),
+    )
+
+
+def workspace() -> Workspace:
+    """The session's workspace under the sidebar's settings.
+
+    Made on the demo city the first time.
+    """
+    ws: Workspace | None = st.session_state.get(WS)
+    if ws is None:
+        ws = workspace_for_area(demo_area(), config=config())
+    ws = set_config(ws, config())
+    st.session_state[WS] = ws
+    return ws
+
+
+def save(ws: Workspace, message: str | None = None) -> None:
+    """Store the session's new workspace (and a message to show once)."""
+    st.session_state[WS] = ws
+    if message:
+        st.session_state[FLASH] = message
+
+
+def flash() -> None:
+    """Show the message left by the last action, once.
+
+    Always takes one place on the page, message or not, so that the elements below keep
+    their position and the browser keeps the map (and its zoom) instead of redrawing it.
+    """
+    slot = st.container()
+    message = st.session_state.pop(FLASH, None)
+    if message:
+        slot.success(md_escape(message))
+
+
+def error(message: str) -> None:
+    """Show an error whose text may hold file names or user data (shown literally)."""
+    st.error(md_escape(message))
+
+
+def apply_pending_settings() -> None:
+    """Move settings waiting from a loaded scenario into the sidebar widgets."""
+    pending = st.session_state.pop("pending_settings", None)
+    if pending:
+        st.session_state["minutes"] = round(pending["walk_minutes"])
+        st.session_state["speed_kmh"] = round(float(pending["speed_kmh"]), 1)
+
+
+# ------------------------------------------------------------------ layout
+
+
+def pages() -> list[Any]:
+    """The app's pages, titled in the chosen language."""
+    return [
+        st.Page(str(PAGES_DIR / "study_area.py"), title=t("page_area"), url_path="study_area"),
+        st.Page(
+            str(PAGES_DIR / "stations.py"),
+            title=t("page_stations"),
+            url_path="stations",
+            default=True,
+        ),
+        st.Page(str(PAGES_DIR / "coverage.py"), title=t("page_coverage"), url_path="coverage"),
+        st.Page(str(PAGES_DIR / "new_sites.py"), title=t("page_sites"), url_path="new_sites"),
+        st.Page(str(PAGES_DIR / "compare.py"), title=t("page_compare"), url_path="compare"),
+    ]
+
+
+def sidebar() -> None:
+    """Language, walk limit, walking speed, background tiles, undo."""
+    apply_pending_settings()
+    with st.sidebar:
+        st.radio(
+            "Language / 语言",
+            LANGUAGES,
+            format_func=lambda code: {"en": "English", "zh": "中文"}[code],
+            horizontal=True,
+            key="lang",
+        )
+        st.slider(t("minutes"), 1, 30, 15, key="minutes")
+        st.slider(t("speed"), 2.0, 6.0, 4.5, 0.1, key="speed_kmh")
+        st.toggle(t("tiles"), value=True, key="tiles", help=t("tiles_help"))
+        ws = workspace()
+        st.caption(t("area_now", name=md_escape(ws.plan.area.name)))
+        if st.button(t("undo"), disabled=not ws.can_undo, key="undo", width="stretch"):
+            from planner.workspace import undo
+
+            save(undo(ws), t("undone"))
+            st.rerun()
+        st.caption(t("osm_credit"))
+
+
+def metrics(plan: Plan) -> None:
+    """The headline figures of a plan in one row."""
+    h = headline(plan)
+    cols = st.columns(4)
+    cols[0].metric(t("m_share"), f"{h.share_covered:.1%}")
+    cols[1].metric(t("m_unserved"), f"{h.population_uncovered:,.0f}")
+    cols[2].metric(t("m_stations"), f"{h.stations}")
+    cols[3].metric(t("m_gaps"), f"{h.gap_zones}")
+
+
+def plan_map(
+    ws: Workspace,
+    *,
+    key: str,
+    click_mode: ClickMode | None = None,
+    selected: str | None = None,
+    height: int = 560,
+) -> None:
+    """The map of the session's plan; with ``click_mode``, a click edits the plan."""
+    plan = ws.plan
+    fmap = base_map(
+        plan.area,
+        bands=plan.config.bands,
+        language=lang(),
+        links=leaflet_links(None if (base := static_url()) is None else f"{base}/leaflet"),
+        tiles=bool(st.session_state.get("tiles", True)),
+        streets_url=streets_url(plan.area.key, plan.area),
+    )
+    layers = plan_layers(plan, language=lang(), selected=selected, proposed=ws.proposed_sites)
+    on_click: Callable[[], None] | None = None
+    if click_mode is not None:
+        on_click = _click_handler(key, click_mode, selected)
+    st_folium(
+        fmap,
+        key=key,
+        height=height,
+        use_container_width=True,
+        feature_group_to_add=layers.groups,
+        layer_control=layer_control(),
+        returned_objects=["last_clicked"] if click_mode else [],
+        on_change=on_click,
+    )
+    if layers.homes_shown < layers.homes_total:
+        st.caption(t("homes_thinned", shown=layers.homes_shown, total=layers.homes_total))
+
+
+def _click_handler(key: str, mode: ClickMode, selected: str | None) -> Callable[[], None]:
+    def on_click() -> None:
+        value = st.session_state.get(key) or {}
+        ws: Workspace = st.session_state[WS]
+        new, sid = handle_click(ws, value.get("last_clicked"), mode=mode, selected=selected)
+        if sid is not None:
+            done = "added" if mode == "add" else "moved"
+            save(new, t(done, id=sid))
+            if mode == "add":
+                st.session_state["selected_station"] = sid
+
+    return on_click

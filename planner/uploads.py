@@ -1,0 +1,112 @@
+"""Files people upload in the app: size limits, then the library's own loaders.
+
+Each function checks the size first (a clear message past the limit), writes the bytes to
+a private temporary file under the upload's own name, and calls the loader for that kind
+of file. A loader's error (naming the file, row and column) reaches the caller unchanged,
+so the app can show it and leave the current plan as it was.
+"""
+
+from __future__ import annotations
+
+import tempfile
+from pathlib import Path
+
+import geopandas as gpd
+import pandas as pd
+
+from planner.errors import InputDataError, UnsupportedFormatError
+from planner.plan import Plan
+from planner.sources import WGS84, Loaded, demand_from_csv, stations_from_csv
+from planner.study_area import StudyArea, study_area_from_extract
+
+#: Size limits in megabytes.
+STATION_LIMIT_MB = 5
+DEMAND_LIMIT_MB = 50
+EXTRACT_LIMIT_MB = 200
+SCENARIO_LIMIT_MB = 5
+
+#: Station table formats read now (issue 3 adds Excel, GeoJSON, GeoPackage, Shapefile).
+STATION_SUFFIXES = (".csv", ".txt")
+EXTRACT_SUFFIXES = (".osm.pbf", ".pbf", ".osm", ".osm.bz2", ".osm.gz", ".graphml")
+
+
+def check_size(filename: str, size_bytes: int, *, limit_mb: float, what: str) -> None:
+    """Raise :class:`InputDataError` when a file is larger than ``limit_mb`` megabytes."""
+    if size_bytes > limit_mb * 1_000_000:
+        msg = (
+            f"{filename} is {size_bytes / 1_000_000:.1f} MB; {what} files are limited to "
+            f"{limit_mb:g} MB. Use a smaller file (for example, cut the area or drop unused "
+            "columns)."
+        )
+        raise InputDataError(msg)
+
+
+def stations_from_upload(
+    filename: str, data: bytes, *, limit_mb: float = STATION_LIMIT_MB
+) -> Loaded:
+    """Stations from an uploaded table (CSV now), with the rows the loader rejected."""
+    check_size(filename, len(data), limit_mb=limit_mb, what="station")
+    name = _safe_name(filename)
+    if not name.lower().endswith(STATION_SUFFIXES):
+        msg = (
+            f"{filename}: station tables are read from CSV files (lon, lat columns) for now; "
+            "save the table as CSV (UTF-8)."
+        )
+        raise UnsupportedFormatError(msg)
+    with tempfile.TemporaryDirectory(prefix="planner-upload-") as tmp:
+        path = Path(tmp) / name
+        path.write_bytes(data)
+        loaded = stations_from_csv(path)
+    return Loaded(data=loaded.data, rejected=loaded.rejected, source=filename)
+
+
+def demand_from_upload(filename: str, data: bytes, *, limit_mb: float = DEMAND_LIMIT_MB) -> Loaded:
+    """Demand points (lon, lat, population) from an uploaded CSV."""
+    check_size(filename, len(data), limit_mb=limit_mb, what="demand")
+    name = _safe_name(filename)
+    if not name.lower().endswith(STATION_SUFFIXES):
+        msg = f"{filename}: demand tables are read from CSV files (lon, lat, population)."
+        raise UnsupportedFormatError(msg)
+    with tempfile.TemporaryDirectory(prefix="planner-upload-") as tmp:
+        path = Path(tmp) / name
+        path.write_bytes(data)
+        loaded = demand_from_csv(path)
+    return Loaded(data=loaded.data, rejected=loaded.rejected, source=filename)
+
+
+def area_from_upload(
+    filename: str,
+    data: bytes,
+    *,
+    demand: gpd.GeoDataFrame | None = None,
+    max_snap_m: float = 300.0,
+    limit_mb: float = EXTRACT_LIMIT_MB,
+) -> StudyArea:
+    """A study area from an uploaded OSM extract or GraphML file."""
+    check_size(filename, len(data), limit_mb=limit_mb, what="street network")
+    name = _safe_name(filename)
+    if not name.lower().endswith(EXTRACT_SUFFIXES):
+        msg = f"{filename}: street networks are read from {', '.join(EXTRACT_SUFFIXES)} files."
+        raise UnsupportedFormatError(msg)
+    with tempfile.TemporaryDirectory(prefix="planner-upload-") as tmp:
+        path = Path(tmp) / name
+        path.write_bytes(data)
+        return study_area_from_extract(path, demand=demand, name=filename, max_snap_m=max_snap_m)
+
+
+def merge_stations(plan: Plan, new: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
+    """The plan's stations followed by ``new`` ones; ids must not repeat."""
+    taken = set(plan.stations["id"].astype(str))
+    clash = sorted(taken & set(new["id"].astype(str))) if "id" in new.columns else []
+    if clash:
+        shown = ", ".join(clash[:10]) + (" ..." if len(clash) > 10 else "")
+        msg = f"Stations with ids {shown} are already in the plan; give the new ones other ids."
+        raise InputDataError(msg)
+    both = pd.concat([plan.stations, new.to_crs(WGS84)], ignore_index=True)
+    return gpd.GeoDataFrame(both, geometry="geometry", crs=WGS84)
+
+
+def _safe_name(filename: str) -> str:
+    """The file's own name without any folder part (never write outside the temp folder)."""
+    name = Path(filename.replace("\\", "/")).name
+    return name or "upload"
