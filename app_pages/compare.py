@@ -1,8 +1,7 @@
 """Compare and report page: named scenarios side by side, save and load, downloads.
 
-REPORT SLOT. The report branch provides ``planner.report``; its HTML report of the current
-plan goes in the download area below, where marked (``ws.plan.result`` is the
-``CoverageResult`` to pass, ``ws.proposed_sites`` the suggested sites).
+The HTML coverage report, like the other downloads, is built only when its button is
+clicked (a deferred download), from the plan, language and proposed sites of this run.
 """
 
 from __future__ import annotations
@@ -14,7 +13,7 @@ import streamlit as st
 from app_pages import ui
 from planner.errors import PlannerError
 from planner.uploads import SCENARIO_LIMIT_MB, check_size
-from planner.views import csv_bytes, geopackage_bytes, summary_bytes
+from planner.views import csv_bytes, geopackage_bytes, report_bytes, summary_bytes
 from planner.workspace import (
     compare_plans,
     drop_scenario,
@@ -162,6 +161,16 @@ d[3].download_button(
     mime="application/json",
     key="dl_summary",
 )
-# --- REPORT SLOT: the HTML coverage report (planner.report) goes here.
-st.button(ui.t("report_download"), disabled=True, key="dl_report", help=ui.t("report_pending"))
-st.caption(ui.t("report_pending"))
+report_language = ui.lang()
+report_sites = ws.proposed_sites
+report_tiles = bool(st.session_state.get("tiles", True))
+st.download_button(
+    ui.t("report_download"),
+    data=lambda: report_bytes(
+        result_plan, language=report_language, suggested_sites=report_sites, tiles=report_tiles
+    ),
+    file_name="report.html",
+    mime="text/html",
+    key="dl_report",
+    help=ui.t("report_help"),
+)

@@ -1,36 +1,112 @@
-"""New sites page: where the siting step's suggestions will be asked for and accepted.
+"""New sites page: suggest the best sites for new stations, then accept some into the plan.
 
-SITING SLOT. The siting branch provides ``planner.siting.suggest_sites``. Wire it in where
-marked below: build the candidates and call it with ``ws.plan``, then
-``ui.save(propose_sites(ws, sites))``. Everything after that (the proposals on the map, the
-table, accepting some into the plan as one undoable edit) already works on
-``Workspace.proposed_sites``.
+"Suggest" runs :func:`planner.siting.suggest_sites` on the current plan (candidates: street
+nodes in its gap zones; greedy or exact maximal covering) and holds the sites with
+:func:`~planner.workspace.propose_sites`; the solver's figures are kept beside them for the
+plan revision they were computed on. Accepting sites adds them as one undoable edit.
 """
 
 from __future__ import annotations
+
+import math
 
 import pandas as pd
 import streamlit as st
 
 from app_pages import ui
+from planner.errors import PlannerError
+from planner.siting import suggest_sites
 from planner.workspace import accept_sites, propose_sites
 
+FIGURES = "siting_figures"  # session key: the last suggestion's figures and its revision
+#: Time limit of the exact solver, seconds (greedy takes well under one on a city).
+EXACT_TIME_LIMIT_S = 30.0
+#: Columns of a proposal shown in the table, in this order (when present).
+SHOWN = ("rank", "id", "population_added", "population_within", "population_only_here")
+
 ws = ui.workspace()
+plan = ws.plan
 st.header(ui.t("page_sites"))
 ui.flash()
-ui.metrics(ws.plan)
+ui.metrics(plan)
 
-st.info(ui.t("siting_pending"))
-count = st.number_input(ui.t("how_many_sites"), min_value=1, max_value=50, value=3, key="n_sites")
-# --- SITING SLOT: replace `disabled=True` and add the call to suggest_sites(...) here.
-st.button(ui.t("suggest", n=int(count)), disabled=True, key="suggest_sites")
+st.caption(ui.t("siting_help", seconds=f"{EXACT_TIME_LIMIT_S:g}"))
+c1, c2 = st.columns(2)
+count = c1.number_input(ui.t("how_many_sites"), min_value=1, max_value=20, value=3, key="n_sites")
+method = c2.radio(
+    ui.t("siting_method"),
+    ["greedy", "exact"],
+    format_func={v: ui.t(f"method_{v}") for v in ("greedy", "exact")}.__getitem__,
+    horizontal=True,
+    key="siting_method",
+)
+if st.button(ui.t("suggest", n=int(count)), key="suggest_sites", type="primary"):
+    try:
+        with st.spinner(ui.t("suggesting")):
+            found = suggest_sites(
+                plan.area.network,
+                plan.result,
+                k=int(count),
+                method="exact" if method == "exact" else "greedy",
+                time_limit_s=EXACT_TIME_LIMIT_S,
+            )
+    except PlannerError as err:
+        ui.error(str(err))  # the plan and any earlier proposal stay as they were
+    else:
+        n = len(found.sites)
+        st.session_state[FIGURES] = {
+            "revision": ws.revision,
+            "added": found.population_added,
+            "before": found.share_before,
+            "after": found.share_after,
+            "bound": found.bound,
+            "gap": found.gap,
+            "status": found.status,
+            "unreachable": float(found.unreachable["population"].sum()),
+        }
+        ui.save(
+            propose_sites(ws, found.sites if n else None),
+            ui.t("suggested", n=n) if n else ui.t("no_site_helps"),
+        )
+        st.rerun()
 
 proposed = ws.proposed_sites
+figures = st.session_state.get(FIGURES)
+if proposed is not None and figures and figures["revision"] == ws.revision:
+    m = st.columns(4)
+    m[0].metric(ui.t("sites_people_added"), f"{figures['added']:+,.0f}")
+    m[1].metric(ui.t("sites_share"), f"{figures['before']:.1%} → {figures['after']:.1%}")
+    gap = figures["gap"]
+    m[2].metric(ui.t("sites_gap"), "-" if not math.isfinite(gap) else f"{gap:.2%}")
+    m[3].metric(ui.t("sites_status"), ui.t(f"status_{figures['status']}"))
+    if math.isfinite(figures["bound"]):
+        st.caption(ui.t("sites_bound", bound=f"{figures['bound']:,.0f}"))
+    if figures["unreachable"] > 0:
+        st.caption(ui.t("sites_unreachable", people=f"{figures['unreachable']:,.0f}"))
+
 if proposed is None or not len(proposed):
     st.caption(ui.t("no_proposals"))
 else:
     table = pd.DataFrame(proposed.drop(columns=proposed.geometry.name))
-    st.dataframe(table, hide_index=True, key="proposed_table")
+    shown = [c for c in SHOWN if c in table.columns]
+    if "population_added" in shown:  # a siting result: its figures, not its bookkeeping
+        table = table[shown]
+    minutes = f"{plan.config.walk_minutes:g}"
+    st.dataframe(
+        table,
+        hide_index=True,
+        key="proposed_table",
+        column_config={
+            "rank": st.column_config.NumberColumn(ui.t("sites_rank")),
+            "population_added": st.column_config.NumberColumn(
+                ui.t("sites_people_added"), format="%.0f"
+            ),
+            "population_within": st.column_config.NumberColumn(
+                ui.t("people_within", minutes=minutes), format="%.0f"
+            ),
+            "population_only_here": st.column_config.NumberColumn(ui.t("only_here"), format="%.0f"),
+        },
+    )
     ids = table["id"].astype(str).tolist() if "id" in table.columns else []
     chosen = st.multiselect(ui.t("accept_which"), ids, default=ids, key="accept_ids")
     c1, c2 = st.columns(2)

@@ -7,7 +7,12 @@ import streamlit as st
 from app_pages import ui
 from planner.errors import PlannerError
 from planner.plan import add_station, apply_station_table, build_plan, remove_station, station_table
-from planner.uploads import STATION_LIMIT_MB, merge_stations, stations_from_upload
+from planner.uploads import (
+    STATION_LIMIT_MB,
+    STATION_SUFFIXES,
+    merge_stations,
+    stations_from_upload,
+)
 from planner.workspace import ClickMode, edit
 
 ws = ui.workspace()
@@ -19,7 +24,7 @@ ui.metrics(plan)
 with st.expander(ui.t("upload_stations"), expanded=False):
     upload = st.file_uploader(
         ui.t("stations_file"),
-        type=["csv", "txt"],
+        type=[suffix.lstrip(".") for suffix in STATION_SUFFIXES],
         key="stations_upload",
         max_upload_size=STATION_LIMIT_MB,
         help=ui.t("stations_file_help", mb=STATION_LIMIT_MB),
@@ -27,7 +32,7 @@ with st.expander(ui.t("upload_stations"), expanded=False):
     how = st.radio(
         ui.t("upload_how"),
         ["replace", "append"],
-        format_func=lambda v: ui.t(f"upload_{v}"),
+        format_func={v: ui.t(f"upload_{v}") for v in ("replace", "append")}.__getitem__,
         horizontal=True,
         key="upload_how",
     )
@@ -57,7 +62,7 @@ with right:
     mode: ClickMode = st.radio(
         ui.t("click_mode"),
         ["add", "move", "inspect"],
-        format_func=lambda v: ui.t(f"click_{v}"),
+        format_func={v: ui.t(f"click_{v}") for v in ("add", "move", "inspect")}.__getitem__,
         key="click_mode",
     )
     selected = st.selectbox(

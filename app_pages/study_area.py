@@ -51,7 +51,7 @@ st.caption(ui.t("switch_resets"))
 source = st.radio(
     ui.t("area_source"),
     ["demo", "extract", "place"],
-    format_func=lambda v: ui.t(f"source_{v}"),
+    format_func={v: ui.t(f"source_{v}") for v in ("demo", "extract", "place")}.__getitem__,
     horizontal=True,
     key="area_source",
 )

@@ -96,12 +96,16 @@ TEXTS: dict[str, tuple[str, str]] = {
     # --- stations page
     "upload_stations": ("Load stations from a file", "从文件加载服务站"),
     "stations_file": (
-        "Station table (CSV: lon, lat; optional id, name, category)",
-        "服务站表（CSV：lon、lat；可选 id、name、category）",
+        "Station file (CSV, Excel, GeoJSON, GeoPackage, zipped Shapefile; optional id, "
+        "name, category)",
+        "服务站文件（CSV、Excel、GeoJSON、GeoPackage、Shapefile 压缩包；可选 id、name、category）",
     ),
     "stations_file_help": (
-        "Up to {mb} MB, UTF-8 or GBK. Coordinates in WGS84 degrees.",
-        "不超过 {mb} MB，UTF-8 或 GBK 编码。坐标为 WGS84 经纬度。",
+        "Up to {mb} MB. Tables (CSV in UTF-8 or GBK, Excel) need lon and lat columns in "
+        "WGS84 degrees; GIS files carry their points and CRS. Zip a shapefile with its .dbf, "
+        ".shx and .prj.",
+        "不超过 {mb} MB。表格（UTF-8 或 GBK 编码的 CSV、Excel）需要 WGS84 经纬度 lon、lat 列；"
+        "GIS 文件自带点位和坐标系。Shapefile 请与 .dbf、.shx、.prj 一起打包为 zip。",
     ),
     "upload_how": ("The file's stations", "文件中的服务站"),
     "upload_replace": ("replace the plan's stations", "替换当前方案的服务站"),
@@ -166,12 +170,45 @@ TEXTS: dict[str, tuple[str, str]] = {
     "yes": ("yes", "是"),
     "off_network": ("no (too far from every street)", "否（距街道过远）"),
     # --- new sites page
-    "siting_pending": (
-        "Suggesting the best sites for new stations arrives with the siting module (not "
-        "in this version yet). Proposals will appear here, on the map in orange, to accept "
-        "into the plan.",
-        "新站最佳选址功能将随选址模块提供（本版本尚未包含）。建议站点将显示在此处（地图上为橙色），可选择加入方案。",
+    "siting_help": (
+        "Suggests sites for new stations among the street nodes in the gap zones, so that "
+        "the most people not served now come within the limit (existing stations stay). "
+        "Greedy is fast and reports how far from the best it can be; exact solves the "
+        "integer program (HiGHS, at most {seconds} s). Proposals appear below and on the "
+        "map in orange, to accept into the plan.",
+        "在覆盖缺口区内的街道节点中为新站选址，使尚未覆盖的人口尽可能多地进入步行上限内（现有服务站保留）。"
+        "贪心算法速度快，并给出与最优解的最大差距；"
+        "精确求解使用整数规划（HiGHS，最长 {seconds} 秒）。"
+        "建议站址显示在下方及地图上（橙色），可选择加入方案。",
     ),
+    "siting_method": ("Method", "求解方法"),
+    "method_greedy": ("greedy (fast)", "贪心算法（快速）"),
+    "method_exact": ("exact (integer program)", "精确求解（整数规划）"),
+    "suggesting": ("Looking for the best sites ...", "正在寻找最佳站址……"),
+    "suggested": ("{n} sites proposed.", "已建议 {n} 个站址。"),
+    "no_site_helps": (
+        "No site was proposed: no candidate site would bring anyone more within the limit.",
+        "未建议站址：没有候选站址能让更多人进入步行上限内。",
+    ),
+    "sites_people_added": ("People added", "新增覆盖人口"),
+    "sites_share": ("Share served: before → after", "覆盖占比：之前 → 之后"),
+    "sites_gap": ("Gap to the best possible", "与最优解的差距"),
+    "sites_status": ("Solver status", "求解状态"),
+    "status_optimal": ("optimal", "最优"),
+    "status_heuristic": ("heuristic", "启发式"),
+    "status_time_limit": ("time limit reached", "达到时间上限"),
+    "status_infeasible": ("infeasible", "无可行解"),
+    "status_solver_error": ("solver error", "求解器错误"),
+    "sites_bound": (
+        "Bound: no choice of these many sites serves more than {bound} people in all.",
+        "上界：无论如何选择同样数量的站址，总覆盖人口都不超过 {bound}。",
+    ),
+    "sites_unreachable": (
+        "{people} people live where neither a station nor any candidate site can reach "
+        "them within the limit.",
+        "有 {people} 人居住在任何服务站或候选站址都无法在步行上限内到达的地方。",
+    ),
+    "sites_rank": ("Rank", "排序"),
     "how_many_sites": ("How many new stations", "新增服务站数量"),
     "suggest": ("Suggest {n} new stations", "建议 {n} 个新站址"),
     "no_proposals": ("No proposed sites.", "暂无建议站址。"),
@@ -230,9 +267,12 @@ TEXTS: dict[str, tuple[str, str]] = {
         "summary.json，与命令行输出一致。",
     ),
     "report_download": ("Coverage report (HTML)", "覆盖报告（HTML）"),
-    "report_pending": (
-        "The HTML coverage report arrives with the report module (not in this version yet).",
-        "HTML 覆盖报告将随报告模块提供（本版本尚未包含）。",
+    "report_help": (
+        "One self-contained HTML page in the interface language: the figures, the map with "
+        "the streets, per-station and gap tables, and the proposed sites when there are "
+        "any. Built when clicked (a second or two).",
+        "一个独立的 HTML 页面（界面语言）：各项指标、含街道的地图、服务站与缺口区表格，"
+        "以及建议站址（如有）。点击时生成（约一两秒）。",
     ),
     # --- map
     "map_streets": ("Streets (walk network)", "街道（步行网络）"),

@@ -14,10 +14,11 @@ from pathlib import Path
 import geopandas as gpd
 import pandas as pd
 
-from planner.errors import InputDataError, UnsupportedFormatError
+from planner.errors import InputDataError, PlannerError, UnsupportedFormatError
 from planner.plan import Plan
-from planner.sources import WGS84, Loaded, demand_from_csv, stations_from_csv
+from planner.sources import WGS84, Loaded, demand_from_csv, stations_from_file
 from planner.study_area import StudyArea, study_area_from_extract
+from planner.tableio import TABLE_SUFFIXES
 
 #: Size limits in megabytes.
 STATION_LIMIT_MB = 5
@@ -25,8 +26,11 @@ DEMAND_LIMIT_MB = 50
 EXTRACT_LIMIT_MB = 200
 SCENARIO_LIMIT_MB = 5
 
-#: Station table formats read now (issue 3 adds Excel, GeoJSON, GeoPackage, Shapefile).
-STATION_SUFFIXES = (".csv", ".txt")
+#: Station file formats: every table :func:`planner.sources.stations_from_file` reads, but
+#: a bare ``.shp`` (its ``.dbf``/``.shx``/``.prj`` cannot come along: upload a zip).
+STATION_SUFFIXES = tuple(s for s in TABLE_SUFFIXES if s != ".shp")
+#: Demand tables (homes) are read from CSV.
+DEMAND_SUFFIXES = (".csv", ".txt")
 EXTRACT_SUFFIXES = (".osm.pbf", ".pbf", ".osm", ".osm.bz2", ".osm.gz", ".graphml")
 
 
@@ -44,19 +48,31 @@ def check_size(filename: str, size_bytes: int, *, limit_mb: float, what: str) ->
 def stations_from_upload(
     filename: str, data: bytes, *, limit_mb: float = STATION_LIMIT_MB
 ) -> Loaded:
-    """Stations from an uploaded table (CSV now), with the rows the loader rejected."""
+    """Stations from an uploaded file, with the rows the loader rejected.
+
+    Any format :func:`planner.sources.stations_from_file` reads: CSV/TXT/TSV, Excel
+    (``.xlsx``, ``.xlsm``), GeoJSON, GeoPackage, FlatGeobuf, a zipped Shapefile. The
+    loader's messages name the upload (``filename``), not the temporary file.
+    """
     check_size(filename, len(data), limit_mb=limit_mb, what="station")
     name = _safe_name(filename)
     if not name.lower().endswith(STATION_SUFFIXES):
         msg = (
-            f"{filename}: station tables are read from CSV files (lon, lat columns) for now; "
-            "save the table as CSV (UTF-8)."
+            f"{filename}: station files are read from {', '.join(STATION_SUFFIXES)} files "
+            "(a shapefile zipped with its .dbf, .shx and .prj)."
         )
         raise UnsupportedFormatError(msg)
     with tempfile.TemporaryDirectory(prefix="planner-upload-") as tmp:
         path = Path(tmp) / name
         path.write_bytes(data)
-        loaded = stations_from_csv(path)
+        try:
+            loaded = stations_from_file(path)
+        except PlannerError as err:
+            text = str(err)
+            if str(path) not in text:
+                raise
+            # The same kind of error, naming the upload instead of the temporary file.
+            raise type(err)(text.replace(str(path), filename)) from err
     return Loaded(data=loaded.data, rejected=loaded.rejected, source=filename)
 
 
@@ -64,7 +80,7 @@ def demand_from_upload(filename: str, data: bytes, *, limit_mb: float = DEMAND_L
     """Demand points (lon, lat, population) from an uploaded CSV."""
     check_size(filename, len(data), limit_mb=limit_mb, what="demand")
     name = _safe_name(filename)
-    if not name.lower().endswith(STATION_SUFFIXES):
+    if not name.lower().endswith(DEMAND_SUFFIXES):
         msg = f"{filename}: demand tables are read from CSV files (lon, lat, population)."
         raise UnsupportedFormatError(msg)
     with tempfile.TemporaryDirectory(prefix="planner-upload-") as tmp:

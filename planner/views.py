@@ -19,7 +19,9 @@ import pandas as pd
 
 from planner.coverage import STATUS_OFF_NETWORK, STATUS_UNREACHABLE, CoverageResult
 from planner.export import LAYERS, summary_dict
+from planner.i18n import Language
 from planner.plan import Plan
+from planner.report import coverage_report
 
 
 @dataclass(frozen=True, slots=True)
@@ -168,6 +170,30 @@ def summary_bytes(result: CoverageResult, *, inputs: Mapping[str, str] | None = 
     """``summary.json`` of the result (the documented contract), UTF-8."""
     text = json.dumps(summary_dict(result, inputs=inputs), indent=2, ensure_ascii=False)
     return (text + "\n").encode("utf-8")
+
+
+def report_bytes(
+    plan: Plan,
+    *,
+    language: Language = "en",
+    suggested_sites: gpd.GeoDataFrame | None = None,
+    tiles: bool = True,
+) -> bytes:
+    """The HTML coverage report of a plan (:func:`planner.report.coverage_report`), UTF-8.
+
+    Its figures are those of the plan's ``summary.json`` (same inputs as
+    :func:`summary_bytes`); the area's streets are drawn under the map, and
+    ``suggested_sites`` (e.g. the workspace's proposed sites) are added when given.
+    """
+    html = coverage_report(
+        plan.result,
+        summary=summary_dict(plan.result, inputs=dict(plan.area.description)),
+        language=language,
+        streets=plan.area.network.edges,
+        suggested_sites=suggested_sites,
+        tiles=tiles,
+    )
+    return html.encode("utf-8")
 
 
 def _plain_text(gdf: gpd.GeoDataFrame) -> gpd.GeoDataFrame:

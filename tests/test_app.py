@@ -6,16 +6,22 @@ internet links, escaped text); ``tests/test_app_browser.py`` clicks the real map
 
 from __future__ import annotations
 
+import io
 import json
+import re
+from collections.abc import Callable
 from pathlib import Path
 
 import geopandas as gpd
 import pandas as pd
 import pytest
 import shapely
+from streamlit.runtime.media_file_manager import MediaFileManager
 from streamlit.testing.v1 import AppTest
 
 import planner.study_area as study_area_module
+from planner.app_text import tr
+from planner.siting import suggest_sites
 from planner.workspace import Workspace, propose_sites
 
 APP = str(Path(__file__).resolve().parent.parent / "app.py")
@@ -172,6 +178,33 @@ def test_uploaded_stations_show_rejected_rows_and_stay_text() -> None:
     assert "<b>lib</b>" not in script
 
 
+def test_stations_from_an_excel_file_with_a_rejected_row() -> None:
+    at = fresh()
+    accepted = list(at.get("file_uploader")[0].proto.type)
+    for suffix in (".csv", ".xlsx", ".geojson", ".gpkg", ".zip"):
+        assert suffix in accepted
+    table = pd.DataFrame(
+        {
+            "id": ["X1", "X2", "X3"],
+            "name": ["North", "West", "Broken"],
+            "lon": [24.9475, 24.9400, "far"],
+            "lat": [60.1765, 60.1700, 60.17],
+        }
+    )
+    buf = io.BytesIO()
+    table.to_excel(buf, index=False)
+    at.file_uploader(key="stations_upload").set_value(("mine.xlsx", buf.getvalue(), "x"))
+    at.run()
+    at.button(key="load_stations").click().run()
+    assert not at.exception
+    assert list(workspace(at).plan.stations["id"]) == ["X1", "X2"]
+    assert metrics(at)["Stations"] == "2"
+    assert share(at) > 0.95
+    rejected = frame_with(at, "reason")
+    assert list(rejected["row"]) == [3]
+    assert list(rejected["column"]) == ["lon"]
+
+
 def test_a_bad_or_oversized_file_leaves_the_plan_as_it_was() -> None:
     at = fresh()
     before = metrics(at)
@@ -220,11 +253,89 @@ def test_coverage_page_figures_chart_and_tables() -> None:
     assert any("Median" in c.value for c in at.caption)
 
 
-def test_new_sites_page_waits_for_siting_and_accepts_proposals() -> None:
+def test_new_sites_page_suggests_sites_and_accepts_them() -> None:
     at = fresh("new_sites")
-    assert at.button(key="suggest_sites").disabled
-    assert any("siting module" in i.value for i in at.info)
     assert any("No proposed sites" in c.value for c in at.caption)
+    plan = workspace(at).plan
+    expected = suggest_sites(plan.area.network, plan.result, k=2, method="greedy")
+    assert len(expected.sites) == 2  # the demo's two gaps need two sites
+
+    at.number_input(key="n_sites").set_value(2)
+    at.radio(key="siting_method").set_value("greedy").run()
+    assert at.button(key="suggest_sites").proto.label == "Suggest 2 new stations"
+    at.button(key="suggest_sites").click().run()
+    assert not at.exception
+    assert "2 sites proposed." in [s.value.replace("\\", "") for s in at.success]
+    table = frame_with(at, "population_added")
+    assert list(table.columns) == [
+        "rank",
+        "id",
+        "population_added",
+        "population_within",
+        "population_only_here",
+    ]
+    assert list(table["id"]) == list(expected.sites["id"])
+    assert list(table["population_added"]) == pytest.approx(
+        list(expected.sites["population_added"])
+    )
+    m = metrics(at)
+    assert m["People added"] == f"{expected.population_added:+,.0f}" == "+6,304"
+    assert m["Share served: before → after"] == "81.8% → 100.0%"
+    assert m["Gap to the best possible"] == f"{expected.gap:.2%}" == "0.00%"
+    assert m["Solver status"] == "heuristic"
+    assert any(f"{expected.bound:,.0f} people" in c.value for c in at.caption)
+    assert metrics(at)["Stations"] == "3"  # proposed, not yet in the plan
+
+    # Accept the first site: one edit; the second stays proposed.
+    first, second = (str(i) for i in expected.sites["id"])
+    at.multiselect(key="accept_ids").set_value([first]).run()
+    at.button(key="accept_sites").click().run()
+    assert not at.exception
+    assert metrics(at)["Stations"] == "4"
+    added = expected.sites["population_added"].iloc[0]
+    assert workspace(at).plan.population_covered == pytest.approx(
+        plan.population_covered + added, abs=1
+    )
+    assert list(workspace(at).proposed_sites["id"]) == [second]
+    assert "Solver status" not in metrics(at)  # the figures were for the plan before
+    at.multiselect(key="accept_ids").set_value([second]).run()
+    at.button(key="accept_sites").click().run()
+    assert metrics(at)["Stations"] == "5"
+    assert metrics(at)["People within the circle"] == "100.0%"
+    assert workspace(at).proposed_sites is None
+    at.sidebar.button(key="undo").click().run()
+    assert metrics(at)["Stations"] == "4"
+
+    # Back at the start, the exact method: optimal, the same people added.
+    at.sidebar.button(key="undo").click().run()
+    assert metrics(at)["Stations"] == "3"
+    at.radio(key="siting_method").set_value("exact").run()
+    at.button(key="suggest_sites").click().run()
+    assert metrics(at)["Solver status"] == "optimal"
+    assert metrics(at)["Share served: before → after"] == "81.8% → 100.0%"
+    exact = frame_with(at, "population_added")
+    assert exact["population_added"].sum() == pytest.approx(expected.population_added, abs=1)
+
+
+def test_new_sites_page_with_everyone_served_and_in_chinese() -> None:
+    # The language is set before the first run: AppTest keeps a radio's format function
+    # from the run before, so a language switch followed by more runs confuses it.
+    at = AppTest.from_file(APP, default_timeout=120)
+    at.session_state["lang"] = "zh"
+    at.run()
+    at.switch_page("app_pages/new_sites.py").run()
+    assert at.button(key="suggest_sites").proto.label == "建议 3 个新站址"
+    at.sidebar.slider(key="minutes").set_value(30).run()
+    assert metrics(at)["生活圈内人口占比"] == "100.0%"
+    at.button(key="suggest_sites").click().run()
+    assert not at.exception
+    assert any("未建议站址" in s.value for s in at.success)
+    assert workspace(at).proposed_sites is None
+    assert any("暂无建议站址" in c.value for c in at.caption)
+
+
+def test_new_sites_page_accepts_proposals_held_in_the_workspace() -> None:
+    at = fresh("new_sites")
     sites = gpd.GeoDataFrame(
         {"id": ["p1", "p2"], "name": ["North", "West"], "population_gain": [5000.0, 10.0]},
         geometry=[shapely.Point(24.9475, 60.1765), shapely.Point(24.937, 60.17)],
@@ -267,7 +378,6 @@ def test_compare_page_scenarios_files_and_downloads() -> None:
     downloads = {b.proto.label for b in at.get("download_button")}
     assert {"coverage.gpkg", "stations.csv", "homes.csv", "summary.json"} <= downloads
     assert "Save the current plan to a file" in downloads
-    assert at.button(key="dl_report").disabled
 
     # Save the current plan to a file, go back to the baseline, load the file again.
     from planner.workspace import scenario_json
@@ -287,6 +397,55 @@ def test_compare_page_scenarios_files_and_downloads() -> None:
     at.button(key="load_scenario").click().run()
     assert any("not a scenario file" in e.value.replace("\\", "") for e in at.error)
     assert metrics(at)["Stations"] == "4"
+
+
+Deferred = dict[str, tuple[Callable[[], bytes], str | None, str | None]]
+
+
+@pytest.fixture
+def deferred(monkeypatch: pytest.MonkeyPatch) -> Deferred:
+    """The download buttons' deferred files (what a click would build), by file name."""
+    seen: Deferred = {}
+    add = MediaFileManager.add_deferred
+
+    def record(self, data_callable, mimetype, coordinates, file_name=None, **kw):  # type: ignore[no-untyped-def]
+        seen[str(file_name)] = (data_callable, mimetype, file_name)
+        return add(self, data_callable, mimetype, coordinates, file_name=file_name, **kw)
+
+    monkeypatch.setattr(MediaFileManager, "add_deferred", record)
+    return seen
+
+
+def report_figure(html: str, key: str) -> float:
+    """A figure the report states, read from its ``<data data-key=...>`` element."""
+    found = re.search(rf'<data value="([^"]+)"[^>]*data-key="{key}"', html)
+    assert found, key
+    return float(found.group(1))
+
+
+def test_compare_page_html_report_of_the_current_plan(deferred: Deferred) -> None:
+    at = fresh("compare")
+    button = at.get("download_button")
+    report = next(b for b in button if b.proto.label == "Coverage report (HTML)")
+    assert not report.proto.disabled
+    assert report.proto.deferred_file_id  # built only when clicked
+    build, mime, file_name = deferred["report.html"]
+    assert (mime, file_name) == ("text/html", "report.html")
+    html = build().decode("utf-8")
+    plan = workspace(at).plan
+    assert '<html lang="en">' in html
+    assert report_figure(html, "share_covered") == pytest.approx(plan.share_covered)
+    assert "Luckan" in html  # a station of the plan
+
+    # Proposed sites and the Chinese interface reach the report of the next run.
+    sites = suggest_sites(plan.area.network, plan.result, k=2).sites
+    at.session_state["workspace"] = propose_sites(workspace(at), sites)
+    at.sidebar.radio(key="lang").set_value("zh").run()
+    assert not at.exception
+    assert any(b.proto.label == tr("report_download", "zh") for b in at.get("download_button"))
+    html = deferred["report.html"][0]().decode("utf-8")
+    assert '<html lang="zh' in html
+    assert all(str(i) in html for i in sites["id"])
 
 
 def test_study_area_page_offline_place_and_demo(monkeypatch: pytest.MonkeyPatch) -> None:

@@ -2,12 +2,20 @@
 
 from __future__ import annotations
 
+import io
+import zipfile
+from pathlib import Path
+
+import geopandas as gpd
+import pandas as pd
 import pytest
+import shapely
 
 from planner.errors import InputDataError, UnsupportedFormatError
 from planner.plan import build_plan
 from planner.study_area import StudyArea
 from planner.uploads import (
+    STATION_SUFFIXES,
     area_from_upload,
     check_size,
     demand_from_upload,
@@ -34,11 +42,81 @@ def test_size_limit_has_a_clear_message() -> None:
     check_size("ok.csv", 10, limit_mb=1, what="station")
 
 
+def _stations() -> gpd.GeoDataFrame:
+    return gpd.GeoDataFrame(
+        {"id": ["X1", "X2"], "name": ["Library", "Hall"], "category": ["lib", "hall"]},
+        geometry=[shapely.Point(24.9475, 60.1765), shapely.Point(24.94, 60.17)],
+        crs="EPSG:4326",
+    )
+
+
+def _file_bytes(tmp: Path, fmt: str) -> tuple[str, bytes]:
+    """The two stations written as a colleague would save them, as (file name, bytes)."""
+    s = _stations()
+    if fmt == "xlsx":
+        table = pd.DataFrame(
+            {
+                "id": ["X1", "X2", "X3"],
+                "name": ["Library", "Hall", "Broken"],
+                "category": ["lib", "hall", "lib"],
+                "lon": [24.9475, 24.94, "east"],  # row 3 is rejected
+                "lat": [60.1765, 60.17, 60.17],
+            }
+        )
+        buf = io.BytesIO()
+        table.to_excel(buf, index=False, sheet_name="stations")
+        return "stations.xlsx", buf.getvalue()
+    if fmt == "zip":
+        folder = tmp / "shp"
+        folder.mkdir()
+        s.to_file(folder / "stations.shp", engine="pyogrio")
+        buf = io.BytesIO()
+        with zipfile.ZipFile(buf, "w") as z:
+            for f in sorted(folder.iterdir()):
+                z.write(f, f.name)
+        return "stations.zip", buf.getvalue()
+    path = tmp / f"stations.{fmt}"
+    if fmt == "gpkg":
+        s.to_crs(3067).to_file(path, layer="stations", engine="pyogrio")  # metric CRS
+    else:
+        s.to_file(path, driver="GeoJSON", engine="pyogrio")
+    return path.name, path.read_bytes()
+
+
+@pytest.mark.parametrize("fmt", ["xlsx", "geojson", "gpkg", "zip"])
+def test_station_files_of_every_format(tmp_path: Path, fmt: str) -> None:
+    filename, data = _file_bytes(tmp_path, fmt)
+    loaded = stations_from_upload(filename, data)
+    assert list(loaded.data["id"]) == ["X1", "X2"]
+    assert list(loaded.data["name"]) == ["Library", "Hall"]
+    assert loaded.data.crs == "EPSG:4326"
+    assert loaded.data.geometry.x.tolist() == pytest.approx([24.9475, 24.94], abs=1e-7)
+    assert loaded.data.geometry.y.tolist() == pytest.approx([60.1765, 60.17], abs=1e-7)
+    assert loaded.source == filename
+    if fmt == "xlsx":
+        assert list(loaded.rejected["row"]) == [3]
+        assert list(loaded.rejected["column"]) == ["lon"]
+    else:
+        assert loaded.rejected.empty
+
+
+def test_accepted_station_suffixes() -> None:
+    for suffix in (".csv", ".txt", ".tsv", ".xlsx", ".geojson", ".json", ".gpkg", ".zip"):
+        assert suffix in STATION_SUFFIXES
+    assert ".shp" not in STATION_SUFFIXES  # its side files cannot come along: zip them
+
+
 def test_wrong_format_and_bad_content() -> None:
-    with pytest.raises(UnsupportedFormatError, match="CSV"):
-        stations_from_upload("stations.xlsx", b"PK\x03\x04")
-    with pytest.raises(InputDataError, match="no coordinate column"):
+    with pytest.raises(UnsupportedFormatError, match=r"stations\.shp: .*zipped"):
+        stations_from_upload("stations.shp", b"\x00\x00\x27\x0a")
+    with pytest.raises(UnsupportedFormatError, match=r"stations\.xls: station files are read"):
+        stations_from_upload("stations.xls", b"\xd0\xcf\x11\xe0")
+    with pytest.raises(InputDataError, match=r"^s\.xlsx: not a readable Excel file"):
+        stations_from_upload("s.xlsx", b"PK\x03\x04")
+    # The loader's message names the upload, not the temporary file it was written to.
+    with pytest.raises(InputDataError, match=r"^s\.csv: no coordinate column") as err:
         stations_from_upload("s.csv", b"a,b\n1,2\n")
+    assert "planner-upload-" not in str(err.value)
     with pytest.raises(UnsupportedFormatError, match="street networks are read from"):
         area_from_upload("city.shp", b"x")
     with pytest.raises(InputDataError, match="population"):
