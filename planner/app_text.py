@@ -8,10 +8,10 @@ names) are passed in as values, never written into the templates, and shown esca
 from __future__ import annotations
 
 import re
-from typing import Literal, get_args
 
-Language = Literal["en", "zh"]
-LANGUAGES: tuple[Language, ...] = get_args(Language)
+from planner.i18n import LANGUAGES, Language
+
+__all__ = ["LANGUAGES", "TEXTS", "Language", "md_escape", "tr"]
 
 #: key -> (English, Chinese)
 TEXTS: dict[str, tuple[str, str]] = {
@@ -284,12 +284,6 @@ TEXTS: dict[str, tuple[str, str]] = {
     "gap": ("Gap zone", "缺口区"),
     "home": ("Home", "住宅"),
     "minutes_nearest": ("Minutes to nearest station", "到最近服务站的分钟数"),
-    "legend_title": ("Walk time to nearest station", "到最近服务站的步行时间"),
-    "legend_band": ("{low}-{high} min", "{low}-{high} 分钟"),
-    "legend_station": ("station", "服务站"),
-    "legend_home_in": ("home within the limit", "上限内住宅"),
-    "legend_home_out": ("home beyond the limit", "超出上限的住宅"),
-    "legend_gap": ("gap zone", "缺口区"),
 }
 
 

@@ -109,14 +109,17 @@ def coverage_map(
     _stations_layer(result, lang).add_to(fmap)
     if suggested_sites is not None and len(suggested_sites):
         _sites_layer(suggested_sites, lang).add_to(fmap)
-    _Legend(result.config.bands, lang, sites=suggested_sites is not None).add_to(fmap)
+    Legend(result.config.bands, lang, sites=suggested_sites is not None).add_to(fmap)
     folium.LayerControl(collapsed=False).add_to(fmap)
     fmap.fit_bounds(bounds)
     return fmap
 
 
-class _Legend(MacroElement):
-    """A Leaflet control listing the band colours and symbols (plain Leaflet, no jQuery)."""
+class Legend(MacroElement):
+    """A Leaflet control listing the band colours and symbols (plain Leaflet, no jQuery).
+
+    Shared by :func:`coverage_map` and the app's map (:mod:`planner.plan_map`).
+    """
 
     _template = Template(
         """{% macro script(this, kwargs) %}
@@ -191,7 +194,7 @@ def _streets_layer(streets: gpd.GeoDataFrame, lang: Language) -> folium.FeatureG
     lines = lines.set_geometry(lines.geometry.simplify(0.00002))
     group = folium.FeatureGroup(name=text("map_layer_streets", lang), show=True)
     folium.GeoJson(
-        _geojson(lines),
+        to_geojson(lines),
         style_function=lambda _: {"color": STREET_COLOUR, "weight": 1, "opacity": 0.8},
         interactive=False,
     ).add_to(group)
@@ -205,7 +208,7 @@ def _bands_layer(result: CoverageResult, lang: Language) -> folium.FeatureGroup:
     for i, (_, row) in enumerate(areas.iterrows()):
         colour = BAND_COLOURS[min(n - 1 - i, len(BAND_COLOURS) - 1)]
         folium.GeoJson(
-            _geojson(
+            to_geojson(
                 gpd.GeoDataFrame({"band_min": [row["band_min"]]}, geometry=[row.geometry], crs=4326)
             ),
             style_function=lambda _, c=colour: {
@@ -223,7 +226,7 @@ def _station_bands_layer(result: CoverageResult, lang: Language) -> folium.Featu
     group = folium.FeatureGroup(name=text("map_layer_isochrones", lang), show=False)
     iso = result.isochrones.sort_values("band_min", ascending=False)
     folium.GeoJson(
-        _geojson(_escaped(iso[["station_id", "band_min", "geometry"]])),
+        to_geojson(escape_text_columns(iso[["station_id", "band_min", "geometry"]])),
         style_function=lambda _: {
             "color": STATION_COLOUR,
             "weight": 1,
@@ -245,8 +248,10 @@ def _gaps_layer(result: CoverageResult, lang: Language) -> folium.FeatureGroup:
         gaps["population"] = gaps["population"].round(0)
         gaps["walk_min_nearest"] = gaps["walk_min_nearest"].round(1)
         folium.GeoJson(
-            _geojson(
-                _escaped(gaps[["gap_id", "homes", "population", "walk_min_nearest", "geometry"]])
+            to_geojson(
+                escape_text_columns(
+                    gaps[["gap_id", "homes", "population", "walk_min_nearest", "geometry"]]
+                )
             ),
             style_function=lambda _: {
                 "color": GAP_COLOUR,
@@ -286,7 +291,7 @@ def _homes_layer(result: CoverageResult, lang: Language) -> folium.FeatureGroup:
             crs=4326,
         )
         folium.GeoJson(
-            _geojson(_escaped(pts)),
+            to_geojson(escape_text_columns(pts)),
             marker=folium.CircleMarker(radius=3, weight=0, fill=True, fill_opacity=0.85),
             style_function=lambda _, c=colour: {"fillColor": c, "color": c},
             tooltip=folium.GeoJsonTooltip(["id", "people", "minutes", "status"]),
@@ -326,7 +331,7 @@ def _stations_layer(result: CoverageResult, lang: Language) -> folium.FeatureGro
         text("map_on_network", lang),
     ]
     folium.GeoJson(
-        _geojson(_escaped(table)),
+        to_geojson(escape_text_columns(table)),
         marker=folium.CircleMarker(
             radius=7,
             color="white",
@@ -350,7 +355,7 @@ def _sites_layer(sites: gpd.GeoDataFrame, lang: Language) -> folium.FeatureGroup
         if pd.api.types.is_float_dtype(table[col]):
             table[col] = table[col].round(0)
     folium.GeoJson(
-        _geojson(_escaped(table)),
+        to_geojson(escape_text_columns(table)),
         marker=folium.CircleMarker(
             radius=8, color="black", weight=2, fill=True, fill_color=SITE_COLOUR, fill_opacity=1.0
         ),
@@ -359,7 +364,7 @@ def _sites_layer(sites: gpd.GeoDataFrame, lang: Language) -> folium.FeatureGroup
     return group
 
 
-def _escaped(gdf: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
+def escape_text_columns(gdf: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
     """Copy with every text column HTML-escaped (tooltips insert values as HTML)."""
     out = gdf.copy()
     for col in out.columns:
@@ -368,6 +373,7 @@ def _escaped(gdf: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
     return out
 
 
-def _geojson(gdf: gpd.GeoDataFrame) -> dict[str, Any]:
+def to_geojson(gdf: gpd.GeoDataFrame) -> dict[str, Any]:
+    """The table as a GeoJSON FeatureCollection in WGS84 (for ``folium.GeoJson``)."""
     data: dict[str, Any] = gdf.to_crs(4326).__geo_interface__
     return data

@@ -16,7 +16,6 @@ Every text that came from a user file is HTML-escaped before it reaches a popup 
 
 from __future__ import annotations
 
-import html
 import importlib.resources
 import json
 import shutil
@@ -27,7 +26,6 @@ from typing import Any
 import folium
 import geopandas as gpd
 import numpy as np
-import pandas as pd
 from branca.element import MacroElement
 from jinja2 import Template
 
@@ -41,7 +39,10 @@ from planner.maps import (
     STATION_COLOUR,
     STREET_COLOUR,
     UNCOVERED_COLOUR,
+    Legend,
+    escape_text_columns,
     leaflet_assets,
+    to_geojson,
 )
 from planner.plan import Plan
 from planner.sources import WGS84
@@ -184,7 +185,7 @@ def base_map(
         _Streets(url=streets_url).add_to(fmap)
     elif 0 < n_streets <= MAX_STREETS:
         _Streets(data=streets_geojson(area)).add_to(fmap)
-    _Legend(bands, language).add_to(fmap)
+    Legend(bands, language, sites=False).add_to(fmap)
     minx, miny, maxx, maxy = area.bounds_wgs84
     fmap.fit_bounds([[miny, minx], [maxy, maxx]])
     return fmap
@@ -259,7 +260,7 @@ def _bands_layer(plan: Plan, lang: Language) -> folium.FeatureGroup:
         for i in reversed(range(len(areas))):
             colour = BAND_COLOURS[min(i, len(BAND_COLOURS) - 1)]
             folium.GeoJson(
-                _geojson(areas.iloc[[i]][["band_min", "geometry"]]),
+                to_geojson(areas.iloc[[i]][["band_min", "geometry"]]),
                 style_function=lambda _, c=colour: {
                     "color": c,
                     "weight": 1,
@@ -279,7 +280,7 @@ def _bands_layer(plan: Plan, lang: Language) -> folium.FeatureGroup:
         lines = net.edges.iloc[reached][["geometry"]].assign(band=band_of[reached]).to_crs(WGS84)
         colours = dict(enumerate(BAND_COLOURS))
         folium.GeoJson(
-            _geojson(lines),
+            to_geojson(lines),
             style_function=lambda f: {
                 "color": colours.get(f["properties"]["band"], BAND_COLOURS[-1]),
                 "weight": 3,
@@ -298,7 +299,7 @@ def _gaps_layer(plan: Plan, lang: Language) -> folium.FeatureGroup:
         table["population"] = table["population"].round(0)
         table["walk_min_nearest"] = table["walk_min_nearest"].round(1)
         folium.GeoJson(
-            _geojson(_escaped(table)),
+            to_geojson(escape_text_columns(table)),
             style_function=lambda _: {
                 "color": GAP_COLOUR,
                 "weight": 2,
@@ -335,7 +336,7 @@ def _homes_layer(plan: Plan, lang: Language, max_homes: int) -> tuple[folium.Fea
             crs=WGS84,
         )
         folium.GeoJson(
-            _geojson(_escaped(pts)),
+            to_geojson(escape_text_columns(pts)),
             marker=folium.CircleMarker(radius=3, weight=0, fill=True, fill_opacity=0.85),
             style_function=lambda _, c=colour: {"fillColor": c, "color": c},
             tooltip=folium.GeoJsonTooltip(
@@ -379,12 +380,12 @@ def _stations_layer(plan: Plan, lang: Language, selected: str | None) -> folium.
     if selected is not None and selected in set(table["id"]):
         ring = table.loc[table["id"] == selected]
         folium.GeoJson(
-            _geojson(ring[["geometry"]]),
+            to_geojson(ring[["geometry"]]),
             marker=folium.CircleMarker(radius=13, color=SELECTED_COLOUR, weight=4, fill=False),
             interactive=False,
         ).add_to(group)
     folium.GeoJson(
-        _geojson(_escaped(table)),
+        to_geojson(escape_text_columns(table)),
         marker=folium.CircleMarker(
             radius=7,
             color="white",
@@ -403,9 +404,9 @@ def _sites_layer(sites: gpd.GeoDataFrame, lang: Language) -> folium.FeatureGroup
     group = folium.FeatureGroup(name=tr("map_sites", lang), show=True)
     pts = sites.to_crs(WGS84)
     keep = [c for c in pts.columns if c == "id" or c == "name" or str(c).startswith("population")]
-    table = _escaped(pts[[*keep, pts.geometry.name]])
+    table = escape_text_columns(pts[[*keep, pts.geometry.name]])
     folium.GeoJson(
-        _geojson(table),
+        to_geojson(table),
         marker=folium.CircleMarker(
             radius=7, color="white", weight=2, fill=True, fill_color=SITE_COLOUR, fill_opacity=1.0
         ),
@@ -415,50 +416,6 @@ def _sites_layer(sites: gpd.GeoDataFrame, lang: Language) -> folium.FeatureGroup
 
 
 # ---------------------------------------------------------------------- helpers
-
-
-class _Legend(MacroElement):
-    """A Leaflet control listing the band colours and symbols (plain Leaflet, no jQuery)."""
-
-    _template = Template(
-        """{% macro script(this, kwargs) %}
-        (function () {
-            var legend = L.control({position: "bottomright"});
-            legend.onAdd = function () {
-                var div = L.DomUtil.create("div", "planner-legend");
-                div.style.cssText = "background:white;padding:6px 8px;font:12px sans-serif;"
-                    + "border-radius:4px;box-shadow:0 1px 4px rgba(0,0,0,.3);line-height:18px";
-                div.innerHTML = {{ this.html|tojson }};
-                return div;
-            };
-            legend.addTo({{ this._parent.get_name() }});
-        })();
-        {% endmacro %}"""
-    )
-
-    def __init__(self, bands: tuple[float, ...], lang: Language) -> None:
-        super().__init__()  # type: ignore[no-untyped-call]
-        self._name = "Legend"
-        swatch = (
-            '<span style="display:inline-block;width:14px;height:10px;margin-right:4px;{}"></span>'
-        )
-        dot = (
-            '<span style="display:inline-block;width:9px;height:9px;border-radius:50%;'
-            'margin:0 6px 0 2px;background:{}"></span>'
-        )
-        rows = [f"<b>{html.escape(tr('legend_title', lang))}</b>"]
-        for i, band in enumerate(bands):
-            colour = BAND_COLOURS[min(i, len(BAND_COLOURS) - 1)]
-            low = 0.0 if i == 0 else bands[i - 1]
-            label = tr("legend_band", lang, low=f"{low:g}", high=f"{band:g}")
-            rows.append(swatch.format(f"background:{colour}") + html.escape(label))
-        rows += [
-            dot.format(STATION_COLOUR) + html.escape(tr("legend_station", lang)),
-            dot.format(COVERED_COLOUR) + html.escape(tr("legend_home_in", lang)),
-            dot.format(UNCOVERED_COLOUR) + html.escape(tr("legend_home_out", lang)),
-            swatch.format(f"border:2px dashed {GAP_COLOUR}") + html.escape(tr("legend_gap", lang)),
-        ]
-        self.html = "<br>".join(rows)
 
 
 class _Streets(MacroElement):
@@ -544,17 +501,3 @@ class _PlainBackground(MacroElement):
         self._name = "PlainBackground"
         self.background = background
         self.attribution = OSM_ATTRIBUTION
-
-
-def _escaped(gdf: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
-    """Copy with every text column HTML-escaped (popups and tooltips insert HTML)."""
-    out = gdf.copy()
-    for col in out.columns:
-        if col != out.geometry.name and not pd.api.types.is_numeric_dtype(out[col]):
-            out[col] = out[col].map(lambda v: html.escape(str(v)) if pd.notna(v) else "")
-    return out
-
-
-def _geojson(gdf: gpd.GeoDataFrame) -> dict[str, Any]:
-    data: dict[str, Any] = gdf.to_crs(WGS84).__geo_interface__
-    return data

@@ -47,7 +47,9 @@ def _missing(reason: str) -> None:
 
 
 @contextmanager
-def offline_page(requests: list[str] | None = None) -> Iterator[Any]:
+def offline_page(
+    requests: list[str] | None = None, *, viewport: tuple[int, int] = (1400, 1000)
+) -> Iterator[Any]:
     """A Chromium page whose requests to anything but this machine are aborted."""
     from playwright.sync_api import sync_playwright
 
@@ -63,7 +65,7 @@ def offline_page(requests: list[str] | None = None) -> Iterator[Any]:
     with sync_playwright() as pw:
         browser = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
         try:
-            context = browser.new_context(viewport={"width": 1400, "height": 1000})
+            context = browser.new_context(viewport={"width": viewport[0], "height": viewport[1]})
             context.route("**/*", route)
             yield context.new_page()
         finally:

@@ -2,18 +2,16 @@
 
 from __future__ import annotations
 
-import os
 import re
-import shutil
 import socket
 from collections.abc import Callable, Iterator
-from pathlib import Path
 
 import networkx as nx
 import numpy as np
 import pytest
 import responses
 import shapely
+from browser import offline_page, require_browser
 from fake_osm_servers import (
     NOMINATIM,
     OVERPASS,
@@ -141,49 +139,13 @@ def helsinki_network(helsinki_graph: nx.MultiDiGraph) -> WalkNetwork:
 
 # ----------------------------------------------------------------------------- browser
 
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
-
-
-def _browser_available() -> bool:
-    try:
-        import playwright.sync_api  # noqa: F401
-    except ImportError:
-        return False
-    return shutil.which("chromium") is not None or Path(CHROMIUM).exists()
-
 
 @pytest.fixture(scope="module")
 def page() -> Iterator[object]:
-    """A headless Debian Chromium page (via Playwright) that aborts every http(s) request."""
-    if not _browser_available():
-        if os.environ.get("CI"):
-            pytest.fail("CI must have Debian chromium and playwright (see .ci/run)")
-        pytest.skip("Debian chromium or playwright not installed")
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as pw:
-        browser = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        context = browser.new_context(viewport={"width": 1200, "height": 800})
-        context.route(
-            "**/*",
-            lambda route: (
-                route.abort()
-                if route.request.url.startswith(("http:", "https:"))
-                else route.continue_()
-            ),
-        )
-        yield context.new_page()
-        browser.close()
+    """A headless Debian Chromium page (via Playwright) that aborts off-machine requests."""
+    require_browser()
+    with offline_page(viewport=(1200, 800)) as browser_page:
+        yield browser_page
 
 
 # ------------------------------------------------------------------ fake OSM servers
