@@ -332,14 +332,7 @@ def _stations_layer(result: CoverageResult, lang: Language) -> folium.FeatureGro
     ]
     folium.GeoJson(
         to_geojson(escape_text_columns(table)),
-        marker=folium.CircleMarker(
-            radius=7,
-            color="white",
-            weight=2,
-            fill=True,
-            fill_color=STATION_COLOUR,
-            fill_opacity=1.0,
-        ),
+        marker=station_marker(),
         popup=folium.GeoJsonPopup(fields, aliases=aliases, max_width=340),
         tooltip=folium.GeoJsonTooltip(["name", "id"]),
     ).add_to(group)
@@ -362,6 +355,13 @@ def _sites_layer(sites: gpd.GeoDataFrame, lang: Language) -> folium.FeatureGroup
         tooltip=folium.GeoJsonTooltip(fields) if fields else None,
     ).add_to(group)
     return group
+
+
+def station_marker() -> folium.CircleMarker:
+    """The symbol of a station on every map: a filled purple dot with a white ring."""
+    return folium.CircleMarker(
+        radius=7, color="white", weight=2, fill=True, fill_color=STATION_COLOUR, fill_opacity=1.0
+    )
 
 
 def escape_text_columns(gdf: gpd.GeoDataFrame) -> gpd.GeoDataFrame:

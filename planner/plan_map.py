@@ -36,12 +36,12 @@ from planner.maps import (
     GAP_COLOUR,
     OSM_ATTRIBUTION,
     OSM_TILES,
-    STATION_COLOUR,
     STREET_COLOUR,
     UNCOVERED_COLOUR,
     Legend,
     escape_text_columns,
     leaflet_assets,
+    station_marker,
     to_geojson,
 )
 from planner.plan import Plan
@@ -386,14 +386,7 @@ def _stations_layer(plan: Plan, lang: Language, selected: str | None) -> folium.
         ).add_to(group)
     folium.GeoJson(
         to_geojson(escape_text_columns(table)),
-        marker=folium.CircleMarker(
-            radius=7,
-            color="white",
-            weight=2,
-            fill=True,
-            fill_color=STATION_COLOUR,
-            fill_opacity=1.0,
-        ),
+        marker=station_marker(),
         popup=folium.GeoJsonPopup(fields, aliases=aliases, max_width=340),
         tooltip=folium.GeoJsonTooltip(["name", "id"], aliases=[tr("name", lang), tr("id", lang)]),
     ).add_to(group)
