@@ -292,6 +292,7 @@ TEXTS: dict[str, tuple[str, str]] = {
     "map_layer_isochrones": ("Isochrones per station", "各服务站等时圈"),
     "map_layer_gaps": ("Gap zones (not served)", "覆盖缺口区（未覆盖）"),
     "map_layer_homes": ("Homes (blue served, red not)", "住宅（蓝色已覆盖，红色未覆盖）"),
+    "map_sampled": ("({shown} of {total} shown)", "（显示 {shown} / {total}）"),
     "map_layer_stations": ("Stations", "服务站"),
     "map_layer_sites": ("Suggested sites", "建议站点"),
     "map_band_range": ("{low}-{high} min", "{low}-{high} 分钟"),

@@ -11,7 +11,9 @@ package, either copied into the app's static folder (:func:`install_leaflet`, se
 Streamlit's static file serving) or embedded as ``data:`` URIs; markers are Leaflet circle
 markers (no icon fonts). Online tiles load when reachable; when they fail the map drops
 them and shows a plain background under the street network drawn from our own data.
-Every text that came from a user file is HTML-escaped before it reaches a popup or tooltip.
+Every text that came from a user file reaches the map through :func:`planner.maps.to_geojson`
+(HTML-escaped, braces as character references: folium renders scripts as Jinja templates
+after the data is inside them, see :mod:`planner.maps`), and element ids are deterministic.
 """
 
 from __future__ import annotations
@@ -39,8 +41,10 @@ from planner.maps import (
     STREET_COLOUR,
     UNCOVERED_COLOUR,
     Legend,
-    escape_text_columns,
+    even_sample,
     leaflet_assets,
+    map_text,
+    stable_ids,
     station_marker,
     to_geojson,
 )
@@ -188,6 +192,7 @@ def base_map(
     Legend(bands, language, sites=False).add_to(fmap)
     minx, miny, maxx, maxy = area.bounds_wgs84
     fmap.fit_bounds([[miny, minx], [maxy, maxx]])
+    stable_ids(fmap.get_root(), prefix="base-map")
     return fmap
 
 
@@ -241,12 +246,16 @@ def plan_layers(
     groups += [homes, _stations_layer(plan, language, selected)]
     if proposed is not None and len(proposed):
         groups.append(_sites_layer(proposed, language))
+    for i, group in enumerate(groups):
+        stable_ids(group, prefix=f"plan-layer-{i}")
     return PlanLayers(groups=groups, homes_shown=shown, homes_total=len(plan.area.demand))
 
 
 def layer_control() -> folium.LayerControl:
     """The layer switcher for :func:`plan_layers` (st_folium's ``layer_control``)."""
-    return folium.LayerControl(collapsed=True)
+    control = folium.LayerControl(collapsed=True)
+    stable_ids(control, prefix="layer-control")
+    return control
 
 
 # ---------------------------------------------------------------------- layers
@@ -299,7 +308,7 @@ def _gaps_layer(plan: Plan, lang: Language) -> folium.FeatureGroup:
         table["population"] = table["population"].round(0)
         table["walk_min_nearest"] = table["walk_min_nearest"].round(1)
         folium.GeoJson(
-            to_geojson(escape_text_columns(table)),
+            to_geojson(table),
             style_function=lambda _: {
                 "color": GAP_COLOUR,
                 "weight": 2,
@@ -321,8 +330,7 @@ def _homes_layer(plan: Plan, lang: Language, max_homes: int) -> tuple[folium.Fea
     shown = 0
     for covered, colour in ((True, COVERED_COLOUR), (False, UNCOVERED_COLOUR)):
         part = d.loc[d["covered"].to_numpy() == covered]
-        if len(part) > max_homes:
-            part = part.iloc[np.linspace(0, len(part) - 1, max_homes).astype(int)]
+        part = even_sample(part, max_homes)
         if not len(part):
             continue
         shown += len(part)
@@ -336,7 +344,7 @@ def _homes_layer(plan: Plan, lang: Language, max_homes: int) -> tuple[folium.Fea
             crs=WGS84,
         )
         folium.GeoJson(
-            to_geojson(escape_text_columns(pts)),
+            to_geojson(pts),
             marker=folium.CircleMarker(radius=3, weight=0, fill=True, fill_opacity=0.85),
             style_function=lambda _, c=colour: {"fillColor": c, "color": c},
             tooltip=folium.GeoJsonTooltip(
@@ -385,7 +393,7 @@ def _stations_layer(plan: Plan, lang: Language, selected: str | None) -> folium.
             interactive=False,
         ).add_to(group)
     folium.GeoJson(
-        to_geojson(escape_text_columns(table)),
+        to_geojson(table),
         marker=station_marker(),
         popup=folium.GeoJsonPopup(fields, aliases=aliases, max_width=340),
         tooltip=folium.GeoJsonTooltip(["name", "id"], aliases=[tr("name", lang), tr("id", lang)]),
@@ -397,13 +405,12 @@ def _sites_layer(sites: gpd.GeoDataFrame, lang: Language) -> folium.FeatureGroup
     group = folium.FeatureGroup(name=tr("map_sites", lang), show=True)
     pts = sites.to_crs(WGS84)
     keep = [c for c in pts.columns if c == "id" or c == "name" or str(c).startswith("population")]
-    table = escape_text_columns(pts[[*keep, pts.geometry.name]])
     folium.GeoJson(
-        to_geojson(table),
+        to_geojson(pts[[*keep, pts.geometry.name]]),
         marker=folium.CircleMarker(
             radius=7, color="white", weight=2, fill=True, fill_color=SITE_COLOUR, fill_opacity=1.0
         ),
-        tooltip=folium.GeoJsonTooltip(keep) if keep else None,
+        tooltip=folium.GeoJsonTooltip([map_text(c) for c in keep]) if keep else None,
     ).add_to(group)
     return group
 

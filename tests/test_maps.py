@@ -2,16 +2,23 @@
 
 from __future__ import annotations
 
+import dataclasses
 import re
 import warnings
 from pathlib import Path
 
+import geopandas as gpd
 import numpy as np
 import pytest
+import shapely
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from jinja2.utils import htmlsafe_json_dumps
 
 from planner.config import AnalysisConfig
 from planner.coverage import CoverageResult, analyze_coverage
-from planner.maps import coverage_map, leaflet_assets
+from planner.errors import InputDataError
+from planner.maps import coverage_map, leaflet_assets, map_text
 from planner.network import WalkNetwork, build_walk_network
 from planner.sources import demo_extract_path, graph_from_file, homes_from_osm, stations_from_osm
 
@@ -150,3 +157,96 @@ def test_map_renders_offline_in_chromium(page: object, map_file: Path) -> None:
     page.wait_for_timeout(400)  # popup fade-in
     page.screenshot(path=str(ARTIFACTS / "map_offline_popup.png"))
     assert dialogs == []
+
+
+# ------------------------------------------------------------ text is data, never code
+
+
+def _payloads(marker: Path) -> list[str]:
+    """Template payloads: evaluation, a shell command (creates ``marker``), syntax breakers."""
+    return [
+        "{{ 7*7 }}",
+        "{{ lipsum.__globals__.os.popen('touch " + str(marker) + "').read() }}",
+        "Community room {#12}",
+        "Discount {% 50",
+        "{% raw %}x{% endraw %}",
+        "}}{{",
+        "{0} {name!r} %s %(x)s",
+        '";alert(1);//',
+        "</script><script>alert(1)</script>",
+    ]
+
+
+def _page_shows(value: str, page: str) -> bool:
+    """True when the page's script holds ``value`` as map_text shows it (JSON-encoded)."""
+    return htmlsafe_json_dumps(map_text(value))[1:-1] in page
+
+
+def test_text_from_files_is_never_evaluated(
+    demo: tuple[WalkNetwork, CoverageResult], tmp_path: Path
+) -> None:
+    _, result = demo
+    marker = tmp_path / "evaluated"
+    payloads = _payloads(marker)
+    st = result.stations
+    n = len(st)
+    evil_stations = st.assign(
+        id=[payloads[i % len(payloads)] + f"-{i}" for i in range(n)],
+        name=[payloads[(i + 1) % len(payloads)] for i in range(n)],
+        category=[payloads[(i + 2) % len(payloads)] for i in range(n)],
+    )
+    homes = result.demand.assign(
+        id=[payloads[i % len(payloads)] + f"-{i}" for i in range(len(result.demand))]
+    )
+    evil = dataclasses.replace(result, stations=evil_stations, demand=homes)
+    sites = gpd.GeoDataFrame(
+        {"id": [payloads[0]], "name": [payloads[1]], "population_{{ 6*7 }}": [3.0]},
+        geometry=[shapely.Point(24.94, 60.17)],
+        crs=4326,
+    )
+    page = coverage_map(evil, station_isochrones=True, suggested_sites=sites).get_root().render()
+    assert not marker.exists(), "a shell command in a station name ran"
+    for value in payloads:
+        assert _page_shows(value, page), value
+    assert '"49"' not in page.replace('"id": "49"', "")  # feature ids are numbers as text
+    assert "42" not in re.findall(r'"population_[^"]*"', page)[0]
+    assert _page_shows("population_{{ 6*7 }}", page)
+
+
+def test_same_result_gives_byte_identical_map(demo: tuple[WalkNetwork, CoverageResult]) -> None:
+    network, result = demo
+    first = coverage_map(result, streets=network.edges).get_root().render()
+    second = coverage_map(result, streets=network.edges).get_root().render()
+    assert first == second
+    assert re.search(r"map_[0-9a-f]{32}", first)
+
+
+def test_homes_past_the_cap_are_sampled_and_the_layer_says_so(
+    demo: tuple[WalkNetwork, CoverageResult],
+) -> None:
+    _, result = demo
+    fmap = coverage_map(result, max_homes=10)
+    names = [c.layer_name for c in fmap._children.values() if hasattr(c, "layer_name")]
+    total = len(result.demand)
+    assert f"Homes (blue served, red not) (20 of {total:,} shown)" in names
+    page = fmap.get_root().render()
+    assert page.count('"status": "covered"') == 10
+    assert page.count('"status": "not covered"') + page.count('"status": "unreachable"') <= 10
+    with pytest.raises(InputDataError, match="max_homes"):
+        coverage_map(result, max_homes=0)
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(names=st.lists(st.text(min_size=0, max_size=30), min_size=3, max_size=3))
+def test_any_unicode_name_renders_as_itself(
+    demo: tuple[WalkNetwork, CoverageResult], names: list[str]
+) -> None:
+    _, result = demo
+    stations = result.stations.iloc[:3].assign(
+        name=names, id=[f"{n}#{i}" for i, n in enumerate(names)]
+    )
+    small = dataclasses.replace(result, stations=stations)
+    page = coverage_map(small, tiles=False).get_root().render()
+    for i, value in enumerate(names):
+        assert _page_shows(value, page)
+        assert _page_shows(f"{value}#{i}", page)

@@ -10,13 +10,16 @@ import folium
 import geopandas as gpd
 import pytest
 import shapely
+from jinja2.utils import htmlsafe_json_dumps
 
 from planner.config import AnalysisConfig
+from planner.maps import map_text
 from planner.plan import Plan, add_station, build_plan
 from planner.plan_map import (
     STREETS_PANE,
     base_map,
     install_leaflet,
+    layer_control,
     leaflet_links,
     plan_layers,
     streets_geojson,
@@ -38,7 +41,7 @@ def _page_html(plan: Plan, **kwargs: object) -> str:
     fmap = base_map(plan.area, bands=plan.config.bands, **kwargs)  # type: ignore[arg-type]
     for group in plan_layers(plan, selected="new-1").groups:
         group.add_to(fmap)
-    folium.LayerControl().add_to(fmap)
+    layer_control().add_to(fmap)
     html: str = fmap.get_root().render()
     return html
 
@@ -162,3 +165,38 @@ def test_map_renders_offline_with_escaped_popup(evil_plan: Plan, tmp_path: Path)
         page.wait_for_timeout(300)
         page.screenshot(path=str(artifacts() / "plan_map_popup.png"))
     assert dialogs == []
+
+
+def test_text_from_files_is_never_evaluated_in_the_app_map(
+    helsinki_area: StudyArea, tmp_path: Path
+) -> None:
+    marker = tmp_path / "evaluated"
+    shell = "{{ lipsum.__globals__.os.popen('touch " + str(marker) + "').read() }}"
+    plan = build_plan(helsinki_area)
+    plan = add_station(plan, 24.9475, 60.1765, name="{{ 7*7 }}", category="{% 50", station_id=shell)
+    plan = add_station(plan, 24.9400, 60.1700, name="Room {#12}", category="}}{{")
+    sites = gpd.GeoDataFrame(
+        {"id": ["{{ 6*7 }}"], "population_{#x": [1.0]},
+        geometry=[shapely.Point(24.94, 60.17)],
+        crs=4326,
+    )
+    fmap = base_map(plan.area, bands=plan.config.bands)
+    layers = plan_layers(plan, selected=shell, proposed=sites)
+    for group in layers.groups:
+        group.add_to(fmap)
+    page = fmap.get_root().render()
+    assert not marker.exists(), "a shell command in a station id ran"
+    for value in ("{{ 7*7 }}", "{% 50", shell, "Room {#12}", "}}{{", "{{ 6*7 }}", "population_{#x"):
+        assert htmlsafe_json_dumps(map_text(value))[1:-1] in page, value
+    # streamlit-folium renders each layer's script once, as the app does: same text.
+    script = "".join(g._template.module.script(g) for g in layers.groups)
+    assert "{{" not in script
+    assert "{%" not in script
+    assert "{#" not in script
+
+
+def test_app_map_ids_are_stable_across_reruns(evil_plan: Plan) -> None:
+    assert _page_html(evil_plan) == _page_html(evil_plan)
+    first = [g.get_name() for g in plan_layers(evil_plan).groups]
+    assert first == [g.get_name() for g in plan_layers(evil_plan).groups]
+    assert len(set(first)) == len(first)
