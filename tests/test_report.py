@@ -4,6 +4,7 @@ Chromium offline (map and charts visible) and printed to PDF."""
 
 from __future__ import annotations
 
+import dataclasses
 import html
 import json
 import os
@@ -27,11 +28,15 @@ from helpers import (
     report_numbers,
     xy,
 )
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from jinja2.utils import htmlsafe_json_dumps
 
 from planner.config import AnalysisConfig
 from planner.coverage import CoverageResult, analyze_coverage, coverage_by_district
 from planner.errors import InputDataError
 from planner.export import find_pdf_engine, pdf_from_html, summary_dict, write_outputs
+from planner.maps import map_text
 from planner.network import WalkNetwork, build_walk_network
 from planner.report import coverage_report, report_data
 from planner.sources import demo_extract_path, graph_from_file, homes_from_osm, stations_from_osm
@@ -437,3 +442,28 @@ def test_demo_report_prints_to_pdf(demo_run: Path, tmp_path: Path) -> None:
     assert 4 <= pages <= 12  # key figures, map, charts, tables, methods
     ARTIFACTS.mkdir(exist_ok=True)
     (ARTIFACTS / "report.pdf").write_bytes(data)
+
+
+@settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    names=st.lists(st.text(max_size=40), min_size=2, max_size=2),
+    category=st.text(max_size=20),
+    title=st.text(max_size=40),
+)
+def test_any_text_in_the_report_is_shown_as_itself(
+    result: CoverageResult, names: list[str], category: str, title: str
+) -> None:
+    """Random unicode (braces, quotes, markup, control characters) never runs or breaks."""
+    stations = result.stations.assign(name=names, category=[category, category])
+    page = coverage_report(dataclasses.replace(result, stations=stations), title=title)
+    shown = visible_text(page)
+    doc = map_document(page)
+    for name in names:
+        if name.isprintable():
+            assert " ".join(name.split()) in shown
+        assert htmlsafe_json_dumps(map_text(name))[1:-1] in doc
+    rows = report_data(page)["stations"]
+    assert len(rows) == len(stations)
+    for name in names:
+        if name.strip():
+            assert name in {row["name"] for row in rows}
