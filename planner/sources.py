@@ -241,16 +241,29 @@ def _read_walk_graph(pbf: Path, shown: Path) -> nx.MultiDiGraph:
     try:
         graph = _walk_graph_pyrosm(pbf, shown)
         reader = "pyrosm"
-    except _NoStreetsError as err:
+    except NetworkBuildError:
+        raise
+    except Exception as err:
+        if not isinstance(err, _NoStreetsError):
+            logger.warning(
+                "%s: pyrosm failed (%s: %s); reading the file with pyosmium instead.",
+                shown,
+                type(err).__name__,
+                err,
+            )
         from planner.osmium_reader import has_osm_data, walk_graph_from_osmium
 
+        pyrosm_said = (
+            "" if isinstance(err, _NoStreetsError) else f"pyrosm: {type(err).__name__}: {err}; "
+        )
         try:
             fallback = walk_graph_from_osmium(pbf)
             empty = fallback is None and not has_osm_data(pbf)
         except Exception as err2:
             msg = (
-                f"{shown}: not a readable OSM PBF file (pyosmium: {type(err2).__name__}: "
-                f"{err2}). Download the extract again; a cut-off download is the usual cause."
+                f"{shown}: not a readable OSM PBF file ({pyrosm_said}"
+                f"pyosmium: {type(err2).__name__}: {err2}). Download the extract again; a "
+                "cut-off download is the usual cause."
             )
             raise NetworkBuildError(msg) from err2
         if empty:
@@ -260,29 +273,6 @@ def _read_walk_graph(pbf: Path, shown: Path) -> nx.MultiDiGraph:
                 "download is the usual cause."
             )
             raise NetworkBuildError(msg) from err
-        if fallback is None:
-            raise _no_streets(shown) from err
-        graph, reader = fallback, "pyosmium"
-    except NetworkBuildError:
-        raise
-    except Exception as err:
-        logger.warning(
-            "%s: pyrosm failed (%s: %s); reading the file with pyosmium instead.",
-            shown,
-            type(err).__name__,
-            err,
-        )
-        from planner.osmium_reader import walk_graph_from_osmium
-
-        try:
-            fallback = walk_graph_from_osmium(pbf)
-        except Exception as err2:
-            msg = (
-                f"{shown}: not a readable OSM PBF file (pyrosm: {type(err).__name__}: {err}; "
-                f"pyosmium: {type(err2).__name__}: {err2}). Download the extract again; a "
-                "cut-off download is the usual cause."
-            )
-            raise NetworkBuildError(msg) from err2
         if fallback is None:
             raise _no_streets(shown) from err
         graph, reader = fallback, "pyosmium"

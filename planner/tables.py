@@ -259,17 +259,15 @@ def _bad_amounts(
 ) -> tuple[pd.DataFrame, np.ndarray]:
     """Rejections of a head-count-like column: not a number, negative, or past ``limit``.
 
-    Returns the rejection rows and the mask of rejected rows (only where ``given``).
+    Returns the rejection rows and the mask of rejected rows (only where ``given``). The
+    upper limit keeps sums finite: ``1e308`` people would overflow a total to infinity.
     """
     v = value.to_numpy(dtype=float)
-    not_number = given & np.isnan(v)
-    non_finite = given & np.isinf(v)
-    negative = given & np.isfinite(v) & (v < 0)
+    # Not a number, infinite or negative: one reason, as the loaders always gave it.
+    invalid = given & ~(np.isfinite(v) & (v >= 0))
     too_large = given & np.isfinite(v) & (v > limit)
     parts = [
-        _bad_rows(gdf, not_number, col, f"{col} must be a number of 0 or more"),
-        _bad_rows(gdf, non_finite, col, f"{col} must be a finite number, not infinite"),
-        _bad_rows(gdf, negative, col, f"{col} must be a number of 0 or more"),
+        _bad_rows(gdf, invalid, col, f"{col} must be a number of 0 or more"),
         _bad_rows(
             gdf,
             too_large,
@@ -278,7 +276,7 @@ def _bad_amounts(
             f"a typing error? {how_to_raise(limit_name, limit)}",
         ),
     ]
-    return rejected_table(parts), not_number | non_finite | negative | too_large
+    return rejected_table(parts), invalid | too_large
 
 
 def demand_from_file(
