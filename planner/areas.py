@@ -21,6 +21,7 @@ from shapely.geometry.base import BaseGeometry
 
 from planner.coords import WGS84, CoordSystem
 from planner.errors import InputDataError, NetworkBuildError
+from planner.limits import InputLimits, describe_rows
 from planner.tableio import locate_areas, read_table
 
 #: A study area: one polygon or several, in WGS84.
@@ -33,6 +34,7 @@ def study_area_from_file(
     layer: str | None = None,
     crs: str | None = None,
     coord_system: CoordSystem | str = "wgs84",
+    limits: InputLimits | None = None,
 ) -> Area:
     """The study area: the union of the polygons of a GIS file, in WGS84.
 
@@ -46,6 +48,9 @@ def study_area_from_file(
         CRS of a file that declares none.
     coord_system
         ``"gcj02"``/``"bd09"`` for an outline traced on a Chinese web map.
+    limits
+        File size, rows and columns allowed; :class:`~planner.limits.InputLimits`
+        defaults when None.
 
     Raises
     ------
@@ -53,7 +58,7 @@ def study_area_from_file(
         When the file holds no polygon, or holds other geometries too (every row that is
         not an area is named).
     """
-    table = read_table(path, layer=layer)
+    table = read_table(path, layer=layer, limits=limits)
     areas, rejected = locate_areas(table, crs=crs, coord_system=coord_system)
     if len(rejected):
         rows = "; ".join(
@@ -107,6 +112,7 @@ def districts_from_file(
     layer: str | None = None,
     crs: str | None = None,
     coord_system: CoordSystem | str = "wgs84",
+    limits: InputLimits | None = None,
 ) -> gpd.GeoDataFrame:
     """Named districts (polygons) for per-district tables.
 
@@ -117,7 +123,7 @@ def districts_from_file(
     name_column
         Column with the district names; found as ``name``/``district``/``名称``/``区``/
         ``街道`` (any case) when None.
-    layer, crs, coord_system
+    layer, crs, coord_system, limits
         As in :func:`study_area_from_file`.
 
     Returns
@@ -132,7 +138,7 @@ def districts_from_file(
         For a row that is not a polygon (named with its row, counted from 1), a missing
         name column, or duplicated names (every one named with its rows).
     """
-    table = read_table(path, layer=layer)
+    table = read_table(path, layer=layer, limits=limits)
     if table.geometry is not None:
         kinds = table.geometry.geom_type
         bad = table.geometry.isna() | ~kinds.isin(["Polygon", "MultiPolygon"])
@@ -166,9 +172,10 @@ def districts_from_file(
     filled = names[names != ""]
     dup = filled[filled.duplicated(keep=False)]
     if len(dup):
-        detail = "; ".join(
-            f"{name!r} on rows {list(rows)}" for name, rows in dup.groupby(dup).groups.items()
-        )
+        groups = list(dup.groupby(dup).groups.items())
+        detail = "; ".join(f"{name!r} on {describe_rows(list(rows))}" for name, rows in groups[:10])
+        if len(groups) > 10:
+            detail += f" (and {len(groups) - 10:,} more names)"
         msg = f"{table.source}: district names must be unique (column {name_column!r}): {detail}."
         raise InputDataError(msg)
     return gpd.GeoDataFrame(

@@ -14,12 +14,15 @@ import warnings
 from collections.abc import Sequence
 from pathlib import Path
 
+import pandas as pd
+
 from planner import __version__
 from planner.config import AnalysisConfig
 from planner.coords import parse_coord_system
 from planner.errors import InputDataError, PdfEngineError, PlannerError
 from planner.export import check_file_free, is_planner_output, pdf_from_html
 from planner.i18n import LANGUAGES
+from planner.limits import DEFAULT_LIMITS, ROWS_SHOWN, limit_names, parse_limits
 from planner.osm_download import (
     NetworkQuery,
     bbox_query,
@@ -345,10 +348,7 @@ def _print_summary(run: Run, seconds: float) -> None:
             lines.append(
                 f"  rejected {name} rows    : {table['row'].nunique()} (see rejected_{name}.csv)"
             )
-            for rec in table.itertuples(index=False):
-                lines.append(
-                    f"    row {rec.row}, column {rec.column!r}: {rec.reason} ({rec.value!r})"
-                )
+            lines.extend(_rejected_lines(table, f"rejected_{name}.csv"))
     names = [run.paths.summary, run.paths.geopackage, *run.paths.csv, run.paths.map]
     if run.paths.report is not None:
         names.append(run.paths.report)
@@ -357,6 +357,19 @@ def _print_summary(run: Run, seconds: float) -> None:
         "  " + ", ".join(p.name for p in names),
     ]
     print("\n".join(lines))
+
+
+def _rejected_lines(table: pd.DataFrame, where: str) -> list[str]:
+    """One line per rejected row problem, at most :data:`ROWS_SHOWN`, then the count."""
+    lines = []
+    for rec in table.head(ROWS_SHOWN).itertuples(index=False):
+        column = f", column {rec.column!r}" if rec.column else ""
+        value = str(rec.value)
+        value = value if len(value) <= 80 else value[:80] + "..."
+        lines.append(f"    row {rec.row}{column}: {rec.reason} ({value!r})")
+    if len(table) > ROWS_SHOWN:
+        lines.append(f"    ... and {len(table) - ROWS_SHOWN:,} more problems in {where}")
+    return lines
 
 
 def _suggest(args: argparse.Namespace, config: AnalysisConfig) -> SuggestRun:
@@ -517,6 +530,25 @@ def add_input_arguments(parser: argparse.ArgumentParser) -> None:
     tables.add_argument("--lon-column", help="longitude (or x) column, when not found by name")
     tables.add_argument("--lat-column", help="latitude (or y) column, when not found by name")
     tables.add_argument("--encoding", help="text encoding of CSV files, when not detected")
+    tables.add_argument(
+        "--decimal",
+        choices=(".", ","),
+        default=".",
+        help="decimal mark of numbers in CSV files: '.' (default) or ',' for European files "
+        "(their fields are then separated by ';')",
+    )
+    limits = parser.add_argument_group("input limits")
+    defaults = ", ".join(f"{n}={_limit_text(getattr(DEFAULT_LIMITS, n))}" for n in limit_names())
+    limits.add_argument(
+        "--limit",
+        action="append",
+        default=[],
+        metavar="NAME=VALUE",
+        help="raise (or lower) an input limit; repeat for several. Inputs past a limit are "
+        f"refused before work starts. Limits and defaults: {defaults}. Sizes are in MB "
+        "(decompressed: content of .zip/.gz/.bz2 files; compression ratio: content / "
+        "compressed size); per_point/per_station in people",
+    )
     homes = parser.add_argument_group("homes from buildings")
     homes.add_argument(
         "--floor-m2-per-person",
@@ -535,6 +567,7 @@ def input_specs(
     args: argparse.Namespace,
 ) -> tuple[Path | NetworkQuery, TableSpec, TableSpec | None, InputOptions]:
     """The network, station and demand sources and options given on the command line."""
+    limits = parse_limits(args.limit)
     network: Path | NetworkQuery
     if args.network:
         network = Path(args.network)
@@ -546,13 +579,14 @@ def input_specs(
         lon, lat = _numbers(args.point, 2, "--point", "LON,LAT")
         network = point_query((lon, lat), radius_m=args.radius_m)
     else:
-        network = polygon_query(study_area_from_file(args.polygon))
+        network = polygon_query(study_area_from_file(args.polygon, limits=limits))
     common = {
         "lon_column": args.lon_column,
         "lat_column": args.lat_column,
         "crs": args.crs,
         "coord_system": parse_coord_system(args.coord_system),
         "encoding": args.encoding,
+        "decimal": args.decimal,
     }
     stations = TableSpec(Path(args.stations), layer=args.stations_layer, **common)
     demand = (
@@ -568,8 +602,13 @@ def input_specs(
         ),
         cache_dir=args.cache_dir,
         refresh_download=args.refresh_download,
+        limits=limits,
     )
     return network, stations, demand, options
+
+
+def _limit_text(value: float) -> str:
+    return f"{int(value)}" if float(value).is_integer() else f"{value:g}"
 
 
 def _numbers(text: str, count: int, option: str, form: str) -> tuple[float, ...]:

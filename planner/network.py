@@ -154,16 +154,17 @@ def build_walk_network(
     NetworkBuildError
         If the graph has no walkable street or lacks ``x``/``y``/``length`` attributes.
     """
+    where = _where(graph)
     if graph.number_of_edges() == 0:
         msg = (
-            "The street network has no walkable streets. Check that the extract covers the "
+            f"{where}has no walkable streets. Check that the extract covers the "
             "study area and contains highway=* ways open to pedestrians."
         )
-        raise NetworkBuildError(msg)
+        raise NetworkBuildError(msg[0].upper() + msg[1:])
     if "crs" not in graph.graph:
-        msg = "The street graph has no graph['crs']; set it (e.g. 'EPSG:4326') before building."
-        raise NetworkBuildError(msg)
-    _check_attributes(graph)
+        msg = f"{where}has no graph['crs']; set it (e.g. 'EPSG:4326') before building."
+        raise NetworkBuildError(msg[0].upper() + msg[1:])
+    _check_attributes(graph, where)
 
     projected = ox.projection.project_graph(graph, to_crs=crs)
     two_way = _with_reverse_edges(projected)
@@ -212,17 +213,28 @@ def build_walk_network(
     )
 
 
-def _check_attributes(graph: nx.MultiDiGraph) -> None:
+def _where(graph: nx.MultiDiGraph) -> str:
+    """``"<file>: the street network "`` when the graph says where it came from."""
+    source = graph.graph.get("source")
+    return f"{source}: the street network " if source else "the street network "
+
+
+def _check_attributes(graph: nx.MultiDiGraph, where: str) -> None:
+    prefix = where[0].upper() + where[1:]
     for node, data in graph.nodes(data=True):
         if "x" not in data or "y" not in data:
-            msg = f"Street graph node {node!r} has no 'x'/'y' coordinates."
+            msg = f"{prefix}node {node!r} has no 'x'/'y' coordinates."
             raise NetworkBuildError(msg)
         break
     for u, v, data in graph.edges(data=True):
         length = data.get("length")
-        if length is None or not np.isfinite(float(length)) or float(length) < 0:
+        try:
+            value = float(length) if length is not None else np.nan
+        except (TypeError, ValueError):
+            value = np.nan
+        if not np.isfinite(value) or value < 0:
             msg = (
-                f"Street graph edge ({u!r}, {v!r}) has no valid 'length' in metres "
+                f"{prefix}edge ({u!r}, {v!r}) has no valid 'length' in metres "
                 f"(got {length!r}). Load the network with planner.graph_from_file or osmnx."
             )
             raise NetworkBuildError(msg)

@@ -124,6 +124,24 @@ def walk_frames_from_osmium(path: Path) -> tuple[gpd.GeoDataFrame, gpd.GeoDataFr
     return nodes, edges
 
 
+def has_osm_data(path: Path) -> bool:
+    """Whether an extract holds any node, way or relation (not just a header).
+
+    A PBF download cut off after its first blob holds a valid header and nothing else;
+    it is a broken file, not an area without streets.
+
+    Raises
+    ------
+    RuntimeError
+        From pyosmium, for a file it cannot read.
+    """
+    import osmium
+
+    for _ in osmium.FileProcessor(str(path)):
+        return True
+    return False
+
+
 def walk_graph_from_osmium(path: Path) -> nx.MultiDiGraph | None:
     """The walking graph of an extract read with pyosmium; None when it has no walkable way.
 

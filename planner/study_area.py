@@ -28,6 +28,7 @@ import shapely
 
 from planner.access import PointIndex, Snapped, index_points, snap_points
 from planner.errors import InputDataError, NetworkBuildError
+from planner.limits import DEFAULT_LIMITS, InputLimits, check_count
 from planner.network import WalkNetwork, build_walk_network
 from planner.pipeline import DEMO_DESCRIPTION
 from planner.sources import (
@@ -240,6 +241,7 @@ def study_area_from_extract(
     demand: gpd.GeoDataFrame | None = None,
     name: str | None = None,
     max_snap_m: float = 300.0,
+    limits: InputLimits | None = None,
 ) -> StudyArea:
     """A study area from a local OSM extract or GraphML file.
 
@@ -254,6 +256,9 @@ def study_area_from_extract(
         Name of the area; the file name when None.
     max_snap_m
         Snap distance for homes and stations.
+    limits
+        File size, decompressed size and home limits; :class:`~planner.limits.InputLimits`
+        defaults when None.
 
     Returns
     -------
@@ -261,7 +266,8 @@ def study_area_from_extract(
         The area, starting with no station.
     """
     p = Path(path)
-    network = build_walk_network(graph_from_file(p))
+    lim = limits or DEFAULT_LIMITS
+    network = build_walk_network(graph_from_file(p, limits=lim))
     if demand is None:
         if p.name.lower().endswith(".graphml"):
             msg = (
@@ -276,6 +282,7 @@ def study_area_from_extract(
     if len(demand) == 0:
         msg = f"{p.name}: no homes found (no residential buildings); give a demand table."
         raise InputDataError(msg)
+    check_count(p.name, len(demand), limit=lim.max_homes, what="homes", name="max_homes")
     return study_area(
         network,
         demand,

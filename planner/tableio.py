@@ -15,10 +15,11 @@ from __future__ import annotations
 
 import csv
 import difflib
+import io
 import logging
 import warnings
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import geopandas as gpd
@@ -42,6 +43,13 @@ from planner.errors import (
     InputWarning,
     UnsupportedFormatError,
 )
+from planner.limits import (
+    DEFAULT_LIMITS,
+    InputLimits,
+    check_compressed,
+    check_count,
+    check_file_size,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -55,6 +63,23 @@ LON_NAMES = ("lon", "lng", "long", "longitude", "x", "经度")
 LAT_NAMES = ("lat", "latitude", "y", "纬度")
 ENCODINGS = ("utf-8-sig", "gb18030")
 REJECTED_COLUMNS = ["row", "column", "value", "reason"]
+#: Decimal marks a text table may use (``","`` for European files, with ``;`` between fields).
+DECIMAL_MARKS = (".", ",")
+#: How much of a rejected line is kept in the rejection table (characters).
+LINE_SHOWN = 200
+_UTF8_BOM = b"\xef\xbb\xbf"
+
+
+def empty_rejected() -> pd.DataFrame:
+    """A rejection table without rows: ``row``, ``column``, ``value``, ``reason``."""
+    return pd.DataFrame(
+        {
+            "row": pd.Series(dtype=np.int64),
+            "column": pd.Series(dtype=object),
+            "value": pd.Series(dtype=object),
+            "reason": pd.Series(dtype=object),
+        }
+    )
 
 
 @dataclass(frozen=True, eq=False)
@@ -72,12 +97,20 @@ class RawTable:
         The CRS the file declares (None when it declares none or has no geometry).
     source
         The path, with ``:layer`` when a layer or sheet was chosen.
+    rejected
+        Rows that could not be read at all (a text row with more or fewer fields than
+        the header), in the form of :func:`rejected_table`; they are not in ``frame``, whose
+        index skips their numbers.
+    decimal
+        The decimal mark of numbers in text cells (``"."`` or ``","``).
     """
 
     frame: pd.DataFrame
     geometry: gpd.GeoSeries | None
     crs: pyproj.CRS | None
     source: str
+    rejected: pd.DataFrame = field(default_factory=empty_rejected)
+    decimal: str = "."
 
 
 def existing_file(path: str | Path) -> Path:
@@ -93,7 +126,12 @@ def existing_file(path: str | Path) -> Path:
 
 
 def read_table(
-    path: str | Path, *, layer: str | None = None, encoding: str | None = None
+    path: str | Path,
+    *,
+    layer: str | None = None,
+    encoding: str | None = None,
+    decimal: str = ".",
+    limits: InputLimits | None = None,
 ) -> RawTable:
     """Read a table of any supported format.
 
@@ -104,27 +142,45 @@ def read_table(
     layer
         Layer, zipped member or sheet to read; required when there is more than one.
     encoding
-        Text encoding; by default UTF-8 (with or without BOM), then GB18030/GBK.
+        Text encoding; by default UTF-8 (a byte-order mark is dropped), then GB18030/GBK
+        when the bytes are not UTF-8 and read as Chinese text.
+    decimal
+        Decimal mark of numbers in a text file: ``"."`` or ``","`` (European files, whose
+        fields are then separated by ``;``).
+    limits
+        File size, decompressed size, rows and columns allowed; :class:`InputLimits`
+        defaults when None.
 
     Returns
     -------
     RawTable
-        The rows, numbered from 1.
+        The rows, numbered from 1; text rows with more or fewer fields than the header are
+        in :attr:`RawTable.rejected`, by row, never re-aligned.
 
     Raises
     ------
     UnsupportedFormatError, InputDataError, InputFileNotFoundError
-        For an unknown file type, an empty or unreadable file, or a missing layer.
+        For an unknown file type, an empty or unreadable file, a missing layer, duplicated
+        column names, an undetectable text encoding, or a file past a limit
+        (:class:`~planner.limits.InputLimitError`).
     """
+    lim = limits or DEFAULT_LIMITS
+    if decimal not in DECIMAL_MARKS:
+        msg = f"decimal mark {decimal!r}: use '.' or ','."
+        raise InputDataError(msg)
     p = existing_file(path)
     name = p.name.lower()
+    check_file_size(p, p.stat().st_size, limit_mb=lim.max_file_mb, what="table")
     if name.endswith(TEXT_SUFFIXES):
-        return RawTable(_read_text(p, encoding), None, None, str(p))
+        frame, rejected = _read_text(p, encoding, decimal, lim)
+        return RawTable(frame, None, None, str(p), rejected=rejected, decimal=decimal)
     if name.endswith(EXCEL_SUFFIXES):
-        frame, sheet = _read_excel(p, layer)
-        return RawTable(frame, None, None, f"{p}:{sheet}" if sheet else str(p))
+        frame, sheet = _read_excel(p, layer, lim)
+        source = f"{p}:{sheet}" if sheet else str(p)
+        return RawTable(frame, None, None, source, decimal=decimal)
     if name.endswith(GIS_SUFFIXES):
-        return _read_gis(p, layer, encoding)
+        check_compressed(p, lim)
+        return _read_gis(p, layer, encoding, lim)
     if name.endswith(".xls"):
         msg = f"{p}: old Excel 97-2003 (.xls) files are not read. Save the sheet as .xlsx or CSV."
         raise UnsupportedFormatError(msg)
@@ -135,64 +191,251 @@ def read_table(
     raise UnsupportedFormatError(msg)
 
 
-def _numbered(frame: pd.DataFrame, source: object) -> pd.DataFrame:
+def _numbered(frame: pd.DataFrame, source: object, limits: InputLimits) -> pd.DataFrame:
     if len(frame) == 0:
         msg = f"{source}: the file has a header but no data rows."
         raise InputDataError(msg)
     frame.index = pd.RangeIndex(1, len(frame) + 1, name="row")
-    frame.columns = [str(c).strip() for c in frame.columns]
+    frame.columns = clean_header(list(frame.columns), source)
+    check_count(
+        source, len(frame.columns), limit=limits.max_columns, what="columns", name="max_columns"
+    )
+    check_count(source, len(frame), limit=limits.max_rows, what="rows", name="max_rows")
     return frame
 
 
-def _read_text(path: Path, encoding: str | None) -> pd.DataFrame:
+def clean_header(names: Sequence[object], source: object) -> list[str]:
+    """Column names trimmed, a byte-order mark dropped, empty ones named ``unnamed_<n>``.
+
+    Raises
+    ------
+    InputDataError
+        When two names are equal once trimmed (``"lon, lon,lat"``), naming every one.
+    """
+    out = []
+    for i, name in enumerate(names, start=1):
+        text = "" if name is None or (isinstance(name, float) and np.isnan(name)) else str(name)
+        text = text.replace("\ufeff", "").strip()
+        out.append(text or f"unnamed_{i}")
+    seen: dict[str, list[int]] = {}
+    for i, name in enumerate(out, start=1):
+        seen.setdefault(name, []).append(i)
+    dups = {k: v for k, v in seen.items() if len(v) > 1}
+    if dups:
+        detail = "; ".join(
+            f"{k!r} in columns {', '.join(map(str, v))}" for k, v in list(dups.items())[:20]
+        )
+        more = f" (and {len(dups) - 20} more)" if len(dups) > 20 else ""
+        msg = (
+            f"{source}: duplicated column names once spaces are trimmed: {detail}{more}. "
+            "Give every column its own name in the header row."
+        )
+        raise InputDataError(msg)
+    return out
+
+
+def _read_text(
+    path: Path, encoding: str | None, decimal: str, limits: InputLimits
+) -> tuple[pd.DataFrame, pd.DataFrame]:
     raw = path.read_bytes()
-    if not raw.strip():
+    if not raw.strip() or raw.strip() == _UTF8_BOM:
         msg = f"{path}: the file is empty. Give a CSV with a header row and one row per point."
         raise InputDataError(msg)
-    last: Exception | None = None
-    for enc in (encoding,) if encoding else ENCODINGS:
+    text = _decode(raw, path, encoding)
+    del raw
+    sep = _delimiter(text, path)
+    if decimal == "," and sep == ",":
+        msg = (
+            f"{path}: --decimal , needs another field delimiter than ',' (the header is "
+            "separated by commas). Save the file with ';' between fields, or drop --decimal."
+        )
+        raise InputDataError(msg)
+    return _parse_rows(text, path, sep, decimal, limits)
+
+
+def _decode(raw: bytes, path: Path, encoding: str | None) -> str:
+    """The text of a file: the encoding given, else UTF-8, else GB18030 if it reads as Chinese.
+
+    A UTF-8 byte-order mark is dropped but does not force UTF-8: spreadsheets save GBK
+    text behind one too. Bytes that are neither UTF-8 nor Chinese GB18030 text are refused
+    with a message asking for ``--encoding``, never read as mojibake.
+    """
+    if encoding:
         try:
-            text = raw.decode(enc)
-        except UnicodeDecodeError as err:
-            last = err
-            continue
+            return raw.decode(encoding).lstrip("\ufeff")
         except LookupError as err:
-            msg = f"{path}: unknown text encoding {enc!r}; e.g. utf-8, gb18030."
+            msg = f"{path}: unknown text encoding {encoding!r}; e.g. utf-8, gb18030."
             raise InputDataError(msg) from err
-        try:
-            frame = pd.read_csv(
-                path,
-                encoding=enc,
-                sep=_delimiter(text, path),
-                dtype=str,
-                keep_default_na=False,
-                skipinitialspace=False,
+        except UnicodeDecodeError as err:
+            msg = (
+                f"{path}: the bytes are not valid {encoding} text (byte {err.start}: "
+                f"{err.reason}). Give the right encoding with --encoding, or save as UTF-8."
             )
-        except pd.errors.EmptyDataError as err:
-            msg = f"{path}: the file is empty. Give a CSV with a header row and one row per point."
             raise InputDataError(msg) from err
-        except pd.errors.ParserError as err:
-            msg = f"{path}: not a readable CSV file ({err})."
-            raise InputDataError(msg) from err
-        return _numbered(frame, path)
-    tried = encoding or ", ".join(ENCODINGS)
-    msg = f"{path}: text encoding not recognised (tried {tried}). Save as UTF-8."
-    raise InputDataError(msg) from last
+    bom = raw.startswith(_UTF8_BOM)
+    body = raw[len(_UTF8_BOM) :] if bom else raw
+    try:
+        return body.decode("utf-8")
+    except UnicodeDecodeError as err:
+        utf8_error = err
+    tried = ", ".join(ENCODINGS)
+    try:
+        text = body.decode("gb18030")
+    except UnicodeDecodeError as err:
+        msg = (
+            f"{path}: text encoding not recognised (tried {tried}). Save as UTF-8, or "
+            "give the encoding with --encoding (e.g. --encoding latin-1)."
+        )
+        raise InputDataError(msg) from err
+    if not _mostly_common_chinese({"text": [text[:200_000]]}):
+        msg = (
+            f"{path}: text encoding is ambiguous: not UTF-8 (byte {utf8_error.start}), and "
+            "read as GB18030/GBK it is not Chinese text. Give the encoding with --encoding "
+            "(e.g. --encoding latin-1, cp1252, big5), or save the file as UTF-8."
+        )
+        raise InputDataError(msg) from utf8_error
+    if bom:
+        warnings.warn(
+            f"{path}: the file starts with a UTF-8 byte-order mark but is not UTF-8 (byte "
+            f"{utf8_error.start + len(_UTF8_BOM)}); read as GB18030/GBK Chinese text. Check "
+            "the names, or give the encoding with --encoding.",
+            InputWarning,
+            stacklevel=5,
+        )
+    else:
+        logger.info("%s: not UTF-8; read as GB18030/GBK.", path)
+    return text
+
+
+def _is_blank(fields: list[str]) -> bool:
+    return not fields or (len(fields) == 1 and not fields[0].strip())
+
+
+def _parse_rows(
+    text: str, path: Path, sep: str, decimal: str, limits: InputLimits
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Rows of a delimited text, each kept only when it has one field per header column.
+
+    Blank lines are skipped (they are not rows). A row with fewer or more fields than
+    the header is rejected with its row number and the reason; trailing empty fields
+    beyond the header (a trailing delimiter) and missing trailing fields of unnamed
+    columns are tolerated because they carry no data.
+    """
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=sep)
+    try:
+        header: list[str] = []
+        for fields in reader:
+            if not _is_blank(fields):
+                header = fields
+                break
+        width = len(header)
+        check_count(path, width, limit=limits.max_columns, what="columns", name="max_columns")
+        names = clean_header(header, path)
+        tail = 0
+        while tail < width and not header[width - 1 - tail].replace("\ufeff", "").strip():
+            tail += 1
+        columns: list[list[str]] = [[] for _ in range(width)]
+        appends = [c.append for c in columns]
+        index: list[int] = []
+        bad: list[tuple[int, str, str]] = []
+        row = 0
+        max_rows = limits.max_rows
+        for fields in reader:
+            if _is_blank(fields):
+                continue
+            row += 1
+            if row > max_rows:
+                check_count(path, row, limit=max_rows, what="rows", name="max_rows")
+            n = len(fields)
+            if n != width:
+                if n > width and not any(f.strip() for f in fields[width:]):
+                    fields = fields[:width]
+                elif n < width and width - n <= tail:
+                    fields = fields + [""] * (width - n)
+                else:
+                    line = sep.join(fields)
+                    if len(line) > LINE_SHOWN:
+                        line = line[:LINE_SHOWN] + "..."
+                    bad.append((row, line, _field_count_reason(n, width, sep, decimal)))
+                    continue
+            for append, value in zip(appends, fields, strict=True):
+                append(value)
+            index.append(row)
+    except csv.Error as err:
+        msg = (
+            f"{path}: line {reader.line_num}: not readable as CSV ({err}); an unclosed "
+            'quote (") is the usual cause. Close or remove it.'
+        )
+        raise InputDataError(msg) from err
+    if row == 0:
+        msg = f"{path}: the file has a header but no data rows."
+        raise InputDataError(msg)
+    frame = pd.DataFrame(
+        {name: pd.Series(col, dtype=object) for name, col in zip(names, columns, strict=True)},
+        columns=names,
+    )
+    frame.index = pd.Index(np.asarray(index, dtype=np.int64), name="row")
+    rejected = pd.DataFrame(
+        {
+            "row": np.asarray([b[0] for b in bad], dtype=np.int64),
+            "column": "",
+            "value": [b[1] for b in bad],
+            "reason": [b[2] for b in bad],
+        },
+        columns=REJECTED_COLUMNS,
+    )
+    if bad:
+        logger.warning("%s: %d row(s) with the wrong number of fields.", path, len(bad))
+    return frame, rejected_table([rejected])
+
+
+def _field_count_reason(n: int, width: int, sep: str, decimal: str) -> str:
+    shown = {",": "','", ";": "';'", "\t": "a tab", "|": "'|'"}.get(sep, repr(sep))
+    base = f"{n} field{'s' if n != 1 else ''}, header has {width}"
+    if n > width and sep == "," and decimal == ".":
+        return (
+            f"{base}: a decimal comma? Quote values that hold commas, or save the file with "
+            "';' between fields and use --decimal ,"
+        )
+    if n > width:
+        return f"{base}: a value holding the delimiter {shown}? Quote it."
+    return f"{base}: a missing value or delimiter? Every row needs one field per column."
 
 
 def _delimiter(text: str, path: Path) -> str:
     if path.name.lower().endswith(".tsv"):
         return "\t"
-    header = text.lstrip("\ufeff").splitlines()[0] if text.strip() else ""
+    header = next((line for line in text.splitlines() if line.strip()), "")
     try:
         return csv.Sniffer().sniff(header, delimiters=",;\t|").delimiter
     except csv.Error:
         return ","
 
 
-def _read_excel(path: Path, sheet: str | None) -> tuple[pd.DataFrame, str | None]:
+def numbers_from_text(values: pd.Series, *, decimal: str = ".") -> pd.Series:
+    """Cells as floats (NaN where not a number), read with the given decimal mark.
+
+    Parameters
+    ----------
+    values
+        Text (or numeric) cells; surrounding spaces are ignored.
+    decimal
+        ``"."`` or ``","``; with ``","``, ``"24,93"`` is 24.93 (``"24.93"`` is too).
+    """
+    if pd.api.types.is_numeric_dtype(values) and not pd.api.types.is_bool_dtype(values):
+        return values.astype(float)
+    text = values.astype(str).str.strip()
+    if decimal == ",":
+        text = text.str.replace(",", ".", regex=False)
+    return pd.to_numeric(text, errors="coerce").astype(float)
+
+
+def _read_excel(
+    path: Path, sheet: str | None, limits: InputLimits
+) -> tuple[pd.DataFrame, str | None]:
+    _check_excel_shape(path, limits)
     try:
-        sheets = pd.read_excel(path, sheet_name=None, dtype=str, keep_default_na=False)
+        sheets = pd.read_excel(path, sheet_name=None, dtype=str, keep_default_na=False, header=None)
     except ImportError as err:  # pragma: no cover - openpyxl is a dependency
         msg = f"{path}: reading Excel files needs openpyxl (pip install openpyxl)."
         raise UnsupportedFormatError(msg) from err
@@ -204,7 +447,7 @@ def _read_excel(path: Path, sheet: str | None) -> tuple[pd.DataFrame, str | None
         if sheet not in sheets:
             msg = f"{path}: no sheet {sheet!r}; sheets: {list(sheets)}."
             raise InputDataError(msg)
-        return _numbered(sheets[sheet], f"{path}:{sheet}"), sheet
+        return _with_header(sheets[sheet], f"{path}:{sheet}", limits), sheet
     if not filled:
         msg = (
             f"{path}: the workbook is empty. Give a sheet with a header row and one row per point."
@@ -217,10 +460,46 @@ def _read_excel(path: Path, sheet: str | None) -> tuple[pd.DataFrame, str | None
         )
         raise InputDataError(msg)
     name, frame = next(iter(filled.items()))
-    return _numbered(frame, path), (name if len(sheets) > 1 else None)
+    return _with_header(frame, path, limits), (name if len(sheets) > 1 else None)
 
 
-def _read_gis(path: Path, layer: str | None, encoding: str | None) -> RawTable:
+def _with_header(cells: pd.DataFrame, source: object, limits: InputLimits) -> pd.DataFrame:
+    """A sheet read without a header: its first row becomes the (checked) column names."""
+    if len(cells) == 0:
+        msg = f"{source}: the sheet is empty. Give a header row and one row per point."
+        raise InputDataError(msg)
+    header = list(cells.iloc[0])
+    frame = cells.iloc[1:].reset_index(drop=True)
+    frame.columns = pd.RangeIndex(len(header))
+    frame.columns = clean_header(header, source)
+    return _numbered(frame, source, limits)
+
+
+def _check_excel_shape(path: Path, limits: InputLimits) -> None:
+    """Refuse a workbook whose declared size passes the row or column limit, unread."""
+    try:
+        import openpyxl  # type: ignore[import-untyped]
+
+        book = openpyxl.load_workbook(path, read_only=True)
+    except Exception:  # unreadable: pandas says why, with the file name
+        return
+    try:
+        for ws in book.worksheets:
+            where = f"{path}:{ws.title}"
+            check_count(
+                where,
+                int(ws.max_column or 0),
+                limit=limits.max_columns,
+                what="columns",
+                name="max_columns",
+            )
+            rows = max(int(ws.max_row or 0) - 1, 0)
+            check_count(where, rows, limit=limits.max_rows, what="rows", name="max_rows")
+    finally:
+        book.close()
+
+
+def _read_gis(path: Path, layer: str | None, encoding: str | None, limits: InputLimits) -> RawTable:
     import pyogrio
 
     try:
@@ -239,6 +518,8 @@ def _read_gis(path: Path, layer: str | None, encoding: str | None) -> RawTable:
     if layer is not None and layer not in names:
         msg = f"{path}: no layer {layer!r}; layers: {names}."
         raise InputDataError(msg)
+    source = f"{path}:{layer}" if layer is not None else str(path)
+    _check_gis_shape(path, layer, source, limits)
     try:
         gdf = pyogrio.read_dataframe(path, layer=layer, encoding=encoding)
         if encoding is None and _undeclared_dbf_encoding(path, layer):
@@ -246,18 +527,32 @@ def _read_gis(path: Path, layer: str | None, encoding: str | None) -> RawTable:
     except Exception as err:
         msg = f"{path}: not a readable GIS file ({type(err).__name__}: {err})."
         raise InputDataError(msg) from err
-    source = f"{path}:{layer}" if layer is not None else str(path)
     if len(gdf) == 0:
         msg = f"{source}: the layer has no features."
         raise InputDataError(msg)
     if not isinstance(gdf, gpd.GeoDataFrame):
-        frame = _numbered(pd.DataFrame(gdf), source)
+        frame = _numbered(pd.DataFrame(gdf), source, limits)
         return RawTable(frame, None, None, source)
     geometry = gdf.geometry.copy()
-    frame = _numbered(pd.DataFrame(gdf.drop(columns=gdf.geometry.name)), source)
+    frame = _numbered(pd.DataFrame(gdf.drop(columns=gdf.geometry.name)), source, limits)
     geometry.index = frame.index
     crs = pyproj.CRS.from_user_input(gdf.crs) if gdf.crs is not None else None
     return RawTable(frame, geometry, crs, source)
+
+
+def _check_gis_shape(path: Path, layer: str | None, source: str, limits: InputLimits) -> None:
+    """Refuse a layer whose declared fields or features pass the limits, before reading it."""
+    import pyogrio
+
+    try:
+        info = pyogrio.read_info(path, layer=layer)
+    except Exception as err:
+        msg = f"{path}: not a readable GIS file ({type(err).__name__}: {err})."
+        raise InputDataError(msg) from err
+    n_fields = len(info.get("fields", ()))
+    check_count(source, n_fields, limit=limits.max_columns, what="columns", name="max_columns")
+    features = int(info.get("features", -1) or -1)
+    check_count(source, features, limit=limits.max_rows, what="rows", name="max_rows")
 
 
 def _undeclared_dbf_encoding(path: Path, layer: str | None) -> bool:
@@ -370,14 +665,7 @@ def rejected_table(parts: Sequence[pd.DataFrame]) -> pd.DataFrame:
     """Concatenate rejection tables, sorted by row then column."""
     parts = [p for p in parts if len(p)]
     if not parts:
-        return pd.DataFrame(
-            {
-                "row": pd.Series(dtype=np.int64),
-                "column": pd.Series(dtype=object),
-                "value": pd.Series(dtype=object),
-                "reason": pd.Series(dtype=object),
-            }
-        )
+        return empty_rejected()
     out = pd.concat(parts, ignore_index=True).astype({"column": object, "value": object})
     return out.sort_values(["row", "column"], kind="stable").reset_index(drop=True)
 
@@ -426,6 +714,7 @@ def locate_points(
     else:
         gdf, rejected = _points_from_geometry(table, given_crs, system)
         where = "the geometry column"
+    rejected = rejected_table([table.rejected, rejected])
     if len(gdf) == 0:
         first = rejected.iloc[0]
         msg = (
@@ -451,8 +740,8 @@ def _points_from_columns(
     lat_col = find_column(frame, LAT_NAMES, lat_column, source)
     raw_x = frame[lon_col].astype(str).str.strip()
     raw_y = frame[lat_col].astype(str).str.strip()
-    x = pd.to_numeric(raw_x, errors="coerce").to_numpy(dtype=float)
-    y = pd.to_numeric(raw_y, errors="coerce").to_numpy(dtype=float)
+    x = numbers_from_text(raw_x, decimal=table.decimal).to_numpy(dtype=float)
+    y = numbers_from_text(raw_y, decimal=table.decimal).to_numpy(dtype=float)
     geographic = bool(crs.is_geographic)
     if geographic and lon_column is None and lat_column is None and _looks_swapped(x, y):
         warnings.warn(
@@ -654,14 +943,15 @@ def locate_areas(
     parts.append(_problems(fixed.index[empty], "geometry", values, "the outline encloses no area"))
     keep = fixed.index[~empty]
     gdf = gpd.GeoDataFrame(table.frame.loc[keep], geometry=fixed.loc[keep], crs=WGS84)
+    rejected = rejected_table([table.rejected, *parts])
     if len(gdf) == 0:
-        first = rejected_table(parts).iloc[0]
+        first = rejected.iloc[0]
         msg = (
-            f"{table.source}: no usable area ({len(table.frame)} rows), e.g. row "
-            f"{first['row']}: {first['reason']} ({first['value']!r})."
+            f"{table.source}: no usable area ({rejected['row'].nunique()} rows rejected), "
+            f"e.g. row {first['row']}: {first['reason']} ({first['value']!r})."
         )
         raise InputDataError(msg)
-    return gdf, rejected_table(parts)
+    return gdf, rejected
 
 
 def _polygonal_part(geom: shapely.Geometry | None) -> shapely.Geometry | None:

@@ -20,11 +20,14 @@ import pandas as pd
 
 from planner.coords import CoordSystem, parse_coord_system
 from planner.errors import InputDataError
+from planner.limits import DEFAULT_LIMITS, InputLimits, check_count, describe_rows, how_to_raise
 from planner.population import distribute_population
 from planner.tableio import (
+    DECIMAL_MARKS,
     RawTable,
     locate_areas,
     locate_points,
+    numbers_from_text,
     read_table,
     rejected_table,
 )
@@ -83,6 +86,9 @@ class TableSpec:
         (AMap/Gaode/Tencent, Baidu); converted to WGS84.
     encoding
         Text encoding of a CSV or of a shapefile's attributes, when not detected.
+    decimal
+        Decimal mark of numbers in a CSV: ``"."`` or ``","`` (European files, with ``;``
+        between fields).
     """
 
     path: Path
@@ -92,10 +98,14 @@ class TableSpec:
     crs: str | None = None
     coord_system: CoordSystem = "wgs84"
     encoding: str | None = None
+    decimal: str = "."
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "path", Path(self.path))
         object.__setattr__(self, "coord_system", parse_coord_system(self.coord_system))
+        if self.decimal not in DECIMAL_MARKS:
+            msg = f"{self.path}: decimal mark {self.decimal!r}; use '.' or ','."
+            raise InputDataError(msg)
 
 
 def _spec(path: str | Path | TableSpec, **options: object) -> TableSpec:
@@ -105,8 +115,10 @@ def _spec(path: str | Path | TableSpec, **options: object) -> TableSpec:
     return TableSpec(Path(path), **given)  # type: ignore[arg-type]
 
 
-def _read(spec: TableSpec) -> RawTable:
-    return read_table(spec.path, layer=spec.layer, encoding=spec.encoding)
+def _read(spec: TableSpec, limits: InputLimits) -> RawTable:
+    return read_table(
+        spec.path, layer=spec.layer, encoding=spec.encoding, decimal=spec.decimal, limits=limits
+    )
 
 
 def _points(spec: TableSpec, table: RawTable) -> tuple[gpd.GeoDataFrame, pd.DataFrame]:
@@ -128,6 +140,8 @@ def stations_from_file(
     crs: str | None = None,
     coord_system: CoordSystem | str | None = None,
     encoding: str | None = None,
+    decimal: str | None = None,
+    limits: InputLimits | None = None,
 ) -> Loaded:
     """Stations from a table or GIS file.
 
@@ -135,8 +149,11 @@ def stations_from_file(
     ----------
     path
         The file (any of :data:`planner.tableio.TABLE_SUFFIXES`) or a :class:`TableSpec`.
-    layer, lon_column, lat_column, crs, coord_system, encoding
+    layer, lon_column, lat_column, crs, coord_system, encoding, decimal
         How to read it; see :class:`TableSpec`.
+    limits
+        Size, row, column and station limits; :class:`~planner.limits.InputLimits`
+        defaults when None.
 
     Returns
     -------
@@ -159,8 +176,9 @@ def stations_from_file(
         crs=crs,
         coord_system=coord_system,
         encoding=encoding,
+        decimal=decimal,
     )
-    return _sites(spec, prefix="S", what="station")
+    return _sites(spec, prefix="S", what="station", limits=limits or DEFAULT_LIMITS)
 
 
 def candidates_from_file(
@@ -172,10 +190,12 @@ def candidates_from_file(
     crs: str | None = None,
     coord_system: CoordSystem | str | None = None,
     encoding: str | None = None,
+    decimal: str | None = None,
+    limits: InputLimits | None = None,
 ) -> Loaded:
     """Candidate sites for new stations, read like :func:`stations_from_file`.
 
-    Ids default to ``C<row>``.
+    Ids default to ``C<row>``; the station limit does not apply (candidates may be many).
     """
     spec = _spec(
         path,
@@ -185,23 +205,39 @@ def candidates_from_file(
         crs=crs,
         coord_system=coord_system,
         encoding=encoding,
+        decimal=decimal,
     )
-    return _sites(spec, prefix="C", what="candidate site")
+    return _sites(spec, prefix="C", what="candidate site", limits=limits or DEFAULT_LIMITS)
 
 
-def _sites(spec: TableSpec, *, prefix: str, what: str) -> Loaded:
-    table = _canonical(_read(spec), ("id", "name", "category", "capacity"))
+def _sites(spec: TableSpec, *, prefix: str, what: str, limits: InputLimits) -> Loaded:
+    raw = _read(spec, limits)
+    if what == "station":
+        check_count(
+            raw.source,
+            len(raw.frame),
+            limit=limits.max_stations,
+            what="stations",
+            name="max_stations",
+        )
+    table = _canonical(raw, ("id", "name", "category", "capacity"))
     points, rejected = _points(spec, table)
     if "capacity" in points.columns:
-        raw = points["capacity"]
-        text = raw.astype(str).str.strip()
-        empty = raw.isna() | text.eq("") | text.str.lower().isin(["nan", "none"])
-        value = pd.to_numeric(text.where(~empty), errors="coerce").astype(float)
-        bad = ~empty & ~(np.isfinite(value) & (value >= 0))
-        extra = _bad_rows(points, bad, "capacity", "capacity must be a number of 0 or more")
+        text = points["capacity"].astype(str).str.strip()
+        empty = points["capacity"].isna() | text.eq("") | text.str.lower().isin(["nan", "none"])
+        value = numbers_from_text(text.where(~empty, ""), decimal=table.decimal)
+        extra, bad = _bad_amounts(
+            points,
+            value,
+            ~empty.to_numpy(),
+            "capacity",
+            limit=limits.max_capacity_per_station,
+            limit_name="max_capacity_per_station",
+            unit="people",
+        )
         rejected = rejected_table([rejected, extra])
         points = points.loc[~bad].copy()
-        points["capacity"] = value.loc[~bad]
+        points["capacity"] = value.loc[~bad].where(~empty.loc[~bad])
     _require_rows(points, rejected, table.source, what)
     points = _with_ids(points, table.source, prefix)
     for col in ("name", "category"):
@@ -209,6 +245,38 @@ def _sites(spec: TableSpec, *, prefix: str, what: str) -> Loaded:
     front = [c for c in ("id", "name", "category") if c in points.columns]
     points = points[front + [c for c in points.columns if c not in front]]
     return Loaded(data=points, rejected=rejected, source=table.source)
+
+
+def _bad_amounts(
+    gdf: gpd.GeoDataFrame,
+    value: pd.Series,
+    given: np.ndarray,
+    col: str,
+    *,
+    limit: float,
+    limit_name: str,
+    unit: str,
+) -> tuple[pd.DataFrame, np.ndarray]:
+    """Rejections of a head-count-like column: not a number, negative, or past ``limit``.
+
+    Returns the rejection rows and the mask of rejected rows (only where ``given``). The
+    upper limit keeps sums finite: ``1e308`` people would overflow a total to infinity.
+    """
+    v = value.to_numpy(dtype=float)
+    # Not a number, infinite or negative: one reason, as the loaders always gave it.
+    invalid = given & ~(np.isfinite(v) & (v >= 0))
+    too_large = given & np.isfinite(v) & (v > limit)
+    parts = [
+        _bad_rows(gdf, invalid, col, f"{col} must be a number of 0 or more"),
+        _bad_rows(
+            gdf,
+            too_large,
+            col,
+            f"{col} above {limit:,.0f} {unit} for one point (the limit); a wrong unit or "
+            f"a typing error? {how_to_raise(limit_name, limit)}",
+        ),
+    ]
+    return rejected_table(parts), invalid | too_large
 
 
 def demand_from_file(
@@ -223,6 +291,8 @@ def demand_from_file(
     crs: str | None = None,
     coord_system: CoordSystem | str | None = None,
     encoding: str | None = None,
+    decimal: str | None = None,
+    limits: InputLimits | None = None,
 ) -> Loaded:
     """Demand (who must be served) from population points or areas with head counts.
 
@@ -241,15 +311,19 @@ def demand_from_file(
     weight_column
         Column of ``onto`` that weights the split (e.g. ``floor_m2``); equal shares when
         None.
-    layer, lon_column, lat_column, crs, coord_system, encoding
+    layer, lon_column, lat_column, crs, coord_system, encoding, decimal
         How to read the file; see :class:`TableSpec`.
+    limits
+        Size, row, column and home limits and the largest head count of one point;
+        :class:`~planner.limits.InputLimits` defaults when None.
 
     Returns
     -------
     Loaded
         Points with ``id`` (``D<row>`` when the file has none; ``<area id>/<target id>``
         for distributed areas) and a float ``population``; rows with a missing,
-        negative or non-numeric head count are rejected.
+        negative, non-numeric, infinite or implausibly large head count (above
+        ``limits.max_population_per_point``) are rejected.
     """
     spec = _spec(
         path,
@@ -259,8 +333,17 @@ def demand_from_file(
         crs=crs,
         coord_system=coord_system,
         encoding=encoding,
+        decimal=decimal,
     )
-    table = _read(spec)
+    lim = limits or DEFAULT_LIMITS
+    table = _read(spec, lim)
+    check_count(
+        table.source,
+        len(table.frame),
+        limit=lim.max_homes,
+        what="demand points",
+        name="max_homes",
+    )
     table = _canonical(table, ("id",))
     table = _population_column(table, population_column)
     areas = table.geometry is not None and spec.lon_column is None and _mostly_areas(table)
@@ -268,9 +351,16 @@ def demand_from_file(
         located, rejected = locate_areas(table, crs=spec.crs, coord_system=spec.coord_system)
     else:
         located, rejected = _points(spec, table)
-    pop = pd.to_numeric(located["population"].astype(str).str.strip(), errors="coerce")
-    bad = ~(np.isfinite(pop.to_numpy(dtype=float)) & (pop.to_numpy(dtype=float) >= 0))
-    extra = _bad_rows(located, bad, "population", "population must be a number of 0 or more")
+    pop = numbers_from_text(located["population"], decimal=table.decimal)
+    extra, bad = _bad_amounts(
+        located,
+        pop,
+        np.ones(len(located), dtype=bool),
+        "population",
+        limit=lim.max_population_per_point,
+        limit_name="max_population_per_point",
+        unit="people",
+    )
     rejected = rejected_table([rejected, extra])
     located = located.loc[~bad].copy()
     _require_rows(located, rejected, table.source, "demand")
@@ -279,6 +369,13 @@ def demand_from_file(
     if areas:
         if onto is not None:
             targets = onto() if callable(onto) else onto
+            check_count(
+                f"{table.source} (areas given to points)",
+                len(targets),
+                limit=lim.max_homes,
+                what="homes or street nodes to give the areas' people to",
+                name="max_homes",
+            )
             located = distribute_population(located, targets, weight_column=weight_column)
         else:
             located = located.set_geometry(located.representative_point())
@@ -286,13 +383,17 @@ def demand_from_file(
 
 
 def stations_from_csv(
-    path: str | Path, *, lon_column: str | None = None, lat_column: str | None = None
+    path: str | Path,
+    *,
+    lon_column: str | None = None,
+    lat_column: str | None = None,
+    limits: InputLimits | None = None,
 ) -> Loaded:
     """Stations from a CSV file with longitude/latitude columns in WGS84.
 
     Kept for scripts written before :func:`stations_from_file`, which reads every format.
     """
-    return stations_from_file(path, lon_column=lon_column, lat_column=lat_column)
+    return stations_from_file(path, lon_column=lon_column, lat_column=lat_column, limits=limits)
 
 
 def demand_from_csv(
@@ -301,13 +402,18 @@ def demand_from_csv(
     lon_column: str | None = None,
     lat_column: str | None = None,
     population_column: str = "population",
+    limits: InputLimits | None = None,
 ) -> Loaded:
     """Demand points with a head count from a CSV file in WGS84.
 
     Kept for scripts written before :func:`demand_from_file`, which reads every format.
     """
     return demand_from_file(
-        path, lon_column=lon_column, lat_column=lat_column, population_column=population_column
+        path,
+        lon_column=lon_column,
+        lat_column=lat_column,
+        population_column=population_column,
+        limits=limits,
     )
 
 
@@ -403,7 +509,9 @@ def check_unique_ids(points: pd.DataFrame, source: str) -> None:
     dup = points["id"].duplicated(keep=False)
     if dup.any():
         groups = points.loc[dup].groupby("id", sort=True).groups
-        detail = "; ".join(f"{k!r} on rows {list(v)}" for k, v in list(groups.items())[:10])
+        detail = "; ".join(
+            f"{k!r} on {describe_rows(list(v))}" for k, v in list(groups.items())[:10]
+        )
         more = f" (and {len(groups) - 10} more)" if len(groups) > 10 else ""
         msg = f"{source}: duplicate ids in column 'id': {detail}{more}. Give every row its own id."
         raise InputDataError(msg)

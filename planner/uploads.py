@@ -2,19 +2,25 @@
 
 Each function checks the size first (a clear message past the limit), writes the bytes to
 a private temporary file under the upload's own name, and calls the loader for that kind
-of file. A loader's error (naming the file, row and column) reaches the caller unchanged,
-so the app can show it and leave the current plan as it was.
+of file with the same :class:`~planner.limits.InputLimits` as the command line (rows,
+columns, decompressed size, stations, homes, head counts), so an upload is refused or
+its rows rejected with the same messages. A loader's error (naming the file, row and
+column) reaches the caller naming the upload, so the app can show it and leave the current
+plan as it was.
 """
 
 from __future__ import annotations
 
 import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import geopandas as gpd
 import pandas as pd
 
 from planner.errors import InputDataError, PlannerError, UnsupportedFormatError
+from planner.limits import InputLimitError, InputLimits
 from planner.plan import Plan
 from planner.sources import WGS84, Loaded, demand_from_csv, stations_from_file
 from planner.study_area import StudyArea, study_area_from_extract
@@ -42,17 +48,53 @@ def check_size(filename: str, size_bytes: int, *, limit_mb: float, what: str) ->
             f"{limit_mb:g} MB. Use a smaller file (for example, cut the area or drop unused "
             "columns)."
         )
-        raise InputDataError(msg)
+        raise InputLimitError(msg)
+
+
+@contextmanager
+def _uploaded(filename: str, data: bytes) -> Iterator[Path]:
+    """The upload written to a private temporary file under its own name.
+
+    A :class:`PlannerError` raised inside names the upload (``filename``), not the
+    temporary file: the same message the command line gives for a file of that name.
+    """
+    name = _safe_name(filename)
+    with tempfile.TemporaryDirectory(prefix="planner-upload-") as tmp:
+        path = Path(tmp) / name
+        path.write_bytes(data)
+        try:
+            yield path
+        except PlannerError as err:
+            text = str(err)
+            if str(path) not in text and tmp not in text:
+                raise
+            # The same kind of error, naming the upload instead of the temporary file.
+            text = text.replace(str(path), filename).replace(f"{tmp}/", "")
+            raise type(err)(text) from err
 
 
 def stations_from_upload(
-    filename: str, data: bytes, *, limit_mb: float = STATION_LIMIT_MB
+    filename: str,
+    data: bytes,
+    *,
+    limit_mb: float = STATION_LIMIT_MB,
+    limits: InputLimits | None = None,
 ) -> Loaded:
     """Stations from an uploaded file, with the rows the loader rejected.
 
     Any format :func:`planner.sources.stations_from_file` reads: CSV/TXT/TSV, Excel
     (``.xlsx``, ``.xlsm``), GeoJSON, GeoPackage, FlatGeobuf, a zipped Shapefile. The
     loader's messages name the upload (``filename``), not the temporary file.
+
+    Parameters
+    ----------
+    filename, data
+        The upload's name and bytes.
+    limit_mb
+        Largest upload, megabytes (checked first).
+    limits
+        The same limits as the command line's (rows, columns, decompressed size,
+        stations, capacities); :class:`~planner.limits.InputLimits` defaults when None.
     """
     check_size(filename, len(data), limit_mb=limit_mb, what="station")
     name = _safe_name(filename)
@@ -62,31 +104,29 @@ def stations_from_upload(
             "(a shapefile zipped with its .dbf, .shx and .prj)."
         )
         raise UnsupportedFormatError(msg)
-    with tempfile.TemporaryDirectory(prefix="planner-upload-") as tmp:
-        path = Path(tmp) / name
-        path.write_bytes(data)
-        try:
-            loaded = stations_from_file(path)
-        except PlannerError as err:
-            text = str(err)
-            if str(path) not in text:
-                raise
-            # The same kind of error, naming the upload instead of the temporary file.
-            raise type(err)(text.replace(str(path), filename)) from err
+    with _uploaded(filename, data) as path:
+        loaded = stations_from_file(path, limits=limits)
     return Loaded(data=loaded.data, rejected=loaded.rejected, source=filename)
 
 
-def demand_from_upload(filename: str, data: bytes, *, limit_mb: float = DEMAND_LIMIT_MB) -> Loaded:
-    """Demand points (lon, lat, population) from an uploaded CSV."""
+def demand_from_upload(
+    filename: str,
+    data: bytes,
+    *,
+    limit_mb: float = DEMAND_LIMIT_MB,
+    limits: InputLimits | None = None,
+) -> Loaded:
+    """Demand points (lon, lat, population) from an uploaded CSV.
+
+    ``limits`` as in :func:`stations_from_upload` (rows, columns, homes, head counts).
+    """
     check_size(filename, len(data), limit_mb=limit_mb, what="demand")
     name = _safe_name(filename)
     if not name.lower().endswith(DEMAND_SUFFIXES):
         msg = f"{filename}: demand tables are read from CSV files (lon, lat, population)."
         raise UnsupportedFormatError(msg)
-    with tempfile.TemporaryDirectory(prefix="planner-upload-") as tmp:
-        path = Path(tmp) / name
-        path.write_bytes(data)
-        loaded = demand_from_csv(path)
+    with _uploaded(filename, data) as path:
+        loaded = demand_from_csv(path, limits=limits)
     return Loaded(data=loaded.data, rejected=loaded.rejected, source=filename)
 
 
@@ -97,17 +137,22 @@ def area_from_upload(
     demand: gpd.GeoDataFrame | None = None,
     max_snap_m: float = 300.0,
     limit_mb: float = EXTRACT_LIMIT_MB,
+    limits: InputLimits | None = None,
 ) -> StudyArea:
-    """A study area from an uploaded OSM extract or GraphML file."""
+    """A study area from an uploaded OSM extract or GraphML file.
+
+    ``limits`` as in :func:`stations_from_upload` (decompressed size of ``.osm.bz2``/
+    ``.osm.gz``, homes).
+    """
     check_size(filename, len(data), limit_mb=limit_mb, what="street network")
     name = _safe_name(filename)
     if not name.lower().endswith(EXTRACT_SUFFIXES):
         msg = f"{filename}: street networks are read from {', '.join(EXTRACT_SUFFIXES)} files."
         raise UnsupportedFormatError(msg)
-    with tempfile.TemporaryDirectory(prefix="planner-upload-") as tmp:
-        path = Path(tmp) / name
-        path.write_bytes(data)
-        return study_area_from_extract(path, demand=demand, name=filename, max_snap_m=max_snap_m)
+    with _uploaded(filename, data) as path:
+        return study_area_from_extract(
+            path, demand=demand, name=filename, max_snap_m=max_snap_m, limits=limits
+        )
 
 
 def merge_stations(plan: Plan, new: gpd.GeoDataFrame) -> gpd.GeoDataFrame:

@@ -20,6 +20,7 @@ from planner.areas import (
 )
 from planner.coords import wgs84_to_gcj02
 from planner.errors import InputDataError, NetworkBuildError
+from planner.limits import InputLimitError, InputLimits
 from planner.sources import demo_extract_path, graph_from_file
 
 #: Western and eastern halves of the Helsinki extract's centre.
@@ -119,3 +120,26 @@ def test_points_outside() -> None:
         geometry=[shapely.Point(24.94, 60.17), shapely.Point(25.5, 60.5)], crs=4326, index=[4, 9]
     ).to_crs(3067)
     assert list(points_outside(pts, WEST)) == [9]
+
+
+def test_duplicate_district_names_list_at_most_twenty_rows(tmp_path: Path) -> None:
+    boxes = [shapely.box(24.9 + 0.001 * i, 60.1, 24.9005 + 0.001 * i, 60.1005) for i in range(30)]
+    gdf = gpd.GeoDataFrame({"name": ["A"] * 25 + ["B"] * 5}, geometry=boxes, crs=4326)
+    with pytest.raises(InputDataError, match="district names must be unique") as info:
+        districts_from_file(write(gdf, tmp_path / "d.gpkg"))
+    msg = str(info.value)
+    assert (
+        "'A' on rows [1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16, 17, 18, 19, 20, ...]"
+        in msg
+    )
+    assert "(and 5 more)" in msg
+    assert "'B' on rows [26, 27, 28, 29, 30]" in msg
+
+
+def test_area_files_follow_the_input_limits(tmp_path: Path) -> None:
+    gdf = gpd.GeoDataFrame({"name": ["W", "E"]}, geometry=[WEST, EAST], crs=4326)
+    path = write(gdf, tmp_path / "d.gpkg")
+    with pytest.raises(InputLimitError, match=r"d\.gpkg: more than 1 rows"):
+        districts_from_file(path, limits=InputLimits(max_rows=1))
+    with pytest.raises(InputLimitError, match=r"d\.gpkg: more than 1 rows"):
+        study_area_from_file(path, limits=InputLimits(max_rows=1))

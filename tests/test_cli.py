@@ -567,7 +567,7 @@ def test_analyze_with_a_study_area_gis_stations_and_a_population_grid(
     assert layer["capacity"].tolist() == [10, 20, 30]
 
 
-def test_analyze_prints_every_rejected_row_and_warns_about_swapped_points(
+def test_analyze_prints_twenty_rejected_rows_and_warns_about_swapped_points(
     tmp_path: Path, station_rows: list[tuple[str, float, float]]
 ) -> None:
     lines = ["id,lon,lat"]
@@ -581,8 +581,12 @@ def test_analyze_prints_every_rejected_row_and_warns_about_swapped_points(
     )
     assert code == 0, stderr
     assert "rejected stations rows    : 25 (see rejected_stations.csv)" in stdout
-    for k in range(25):
+    for k in range(20):
         assert f"row {4 + k}, column 'lon': not a number ('x{k}')" in stdout
+    # At most 20 are printed, then the count: the file holds them all.
+    assert "('x20')" not in stdout
+    assert "... and 5 more problems in rejected_stations.csv" in stdout
+    assert len(pd.read_csv(out / "rejected_stations.csv")) == 25
     warned = [line for line in stderr.splitlines() if "InputWarning" in line]
     assert len(warned) == 1
     assert "1 of 4 stations rows lie outside the street network's area (rows [29])" in warned[0]
@@ -641,3 +645,80 @@ def test_analyze_the_area_of_a_polygon_file(online: FakeServers, tmp_path: Path)
     )
     assert s["population_covered"] == 12.0
     assert "people within the circle : 12 of 12 (100.0%)" in stdout
+
+
+# ------------------------------------------------------------------ hostile inputs (issue 9)
+
+
+def test_analyze_reads_european_files_with_decimal_commas(
+    tmp_path: Path, station_rows: list[tuple[str, float, float]]
+) -> None:
+    lines = ["id;name;lon;lat"]
+    lines += [
+        f"{i};centre {i};{str(x).replace('.', ',')};{str(y).replace('.', ',')}"
+        for i, x, y in station_rows
+    ]
+    stations = write(tmp_path / "eu.csv", "\n".join(lines) + "\n")
+    out = tmp_path / "out"
+    argv = ["analyze", "--network", PBF, "--stations", str(stations), "--out", str(out)]
+    code, _, stderr = run([*argv, "--decimal", ","])
+    assert code == 0, stderr
+    s = summary(out)
+    assert s["stations"] == len(station_rows)
+    assert s["rejected_rows"].get("stations", 0) == 0
+    # Without --decimal , every coordinate is "not a number": the run stops, naming a row.
+    code, _, stderr = run([*argv[:-1], str(tmp_path / "out2")])
+    assert code == 1
+    assert f"{stations}: no row has valid coordinates" in stderr
+
+
+def test_analyze_rejects_rows_with_a_decimal_comma_by_row(
+    tmp_path: Path, station_rows: list[tuple[str, float, float]]
+) -> None:
+    lines = ["id,name,lon,lat"]
+    lines += [f"{i},centre,{x!r},{y!r}" for i, x, y in station_rows]
+    lines += ["S1,Luckan,24.9365,60,17"]
+    stations = write(tmp_path / "stations.csv", "\n".join(lines) + "\n")
+    out = tmp_path / "out"
+    code, stdout, stderr = run(
+        ["analyze", "--network", PBF, "--stations", str(stations), "--out", str(out)]
+    )
+    assert code == 0, stderr
+    row = len(station_rows) + 1
+    assert f"row {row}: 5 fields, header has 4: a decimal comma?" in stdout
+    rejected = pd.read_csv(out / "rejected_stations.csv", keep_default_na=False)
+    assert rejected["row"].tolist() == [row]
+    assert rejected["value"].tolist() == ["S1,Luckan,24.9365,60,17"]
+    assert summary(out)["stations"] + len(rejected) == row
+
+
+def test_analyze_limits_refuse_before_work_and_can_be_raised(
+    tmp_path: Path, station_rows: list[tuple[str, float, float]]
+) -> None:
+    lines = ["id,lon,lat"] + [f"{i},{x!r},{y!r}" for i, x, y in station_rows]
+    stations = write(tmp_path / "stations.csv", "\n".join(lines) + "\n")
+    argv = ["analyze", "--network", PBF, "--stations", str(stations)]
+    code, stdout, stderr = run([*argv, "--out", str(tmp_path / "o1"), "--limit", "max_stations=2"])
+    assert code == 1
+    assert stdout == ""
+    assert f"{stations}: more than 2 stations (the limit); refused before analysis" in stderr
+    assert "--limit max_stations=" in stderr
+    assert not (tmp_path / "o1").exists()
+    code, _, stderr = run([*argv, "--out", str(tmp_path / "o2"), "--limit", "max_bananas=2"])
+    assert code == 1
+    assert "--limit 'max_bananas=2': expected NAME=VALUE with NAME one of max_file_mb" in stderr
+    code, _, stderr = run(
+        [*argv, "--out", str(tmp_path / "o3"), "--limit", "max_network_file_mb=0.001"]
+    )
+    assert code == 1
+    assert "street-network files are limited to 0.001 MB" in stderr
+
+
+def test_limits_are_documented_in_help(capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit):
+        main(["analyze", "--help"])
+    text = " ".join(capsys.readouterr().out.split())
+    assert "--limit NAME=VALUE" in text
+    for name in ("max_file_mb=500", "max_decompressed_mb=2000", "max_rows=5000000"):
+        assert name in text
+    assert "--decimal {.,,}" in text

@@ -296,6 +296,21 @@ def test_street_without_valid_length_is_refused(
         build_walk_network(grid_graph, crs=CRS)
 
 
+def test_network_errors_name_the_graphs_file(grid_graph: nx.MultiDiGraph) -> None:
+    grid_graph.graph["source"] = "/data/city.graphml"
+    grid_graph.add_edge(7, 8, length="long")
+    with pytest.raises(
+        NetworkBuildError,
+        match=r"^/data/city\.graphml: the street network edge \(7, 8\) has no valid 'length'",
+    ):
+        build_walk_network(grid_graph, crs=CRS)
+    empty = nx.MultiDiGraph(crs=CRS, source="/data/empty.graphml")
+    with pytest.raises(
+        NetworkBuildError, match=r"^/data/empty\.graphml: the street network has no"
+    ):
+        build_walk_network(empty, crs=CRS)
+
+
 def test_graph_without_crs_is_refused(grid_graph: nx.MultiDiGraph) -> None:
     del grid_graph.graph["crs"]
 

@@ -24,6 +24,7 @@ from planner.errors import (
     PlannerError,
     UnsupportedFormatError,
 )
+from planner.limits import InputLimitError, InputLimits
 from planner.sources import (
     DEMO_STATION_TAGS,
     RESIDENTIAL_BUILDING_TYPES,
@@ -322,6 +323,60 @@ def test_truncated_pbf_is_a_network_build_error(tmp_path: Path) -> None:
     with pytest.raises(NetworkBuildError) as info:
         graph_from_file(path)
     assert str(path) in str(info.value)
+
+
+@pytest.mark.parametrize("size", [100, 20, 3000])
+def test_pbf_cut_short_is_not_readable_not_empty(tmp_path: Path, size: int) -> None:
+    path = tmp_path / "cut.osm.pbf"
+    path.write_bytes(KOTKA.read_bytes()[:size])
+    with pytest.raises(NetworkBuildError, match="not a readable OSM PBF file") as info:
+        graph_from_file(path)
+    msg = str(info.value)
+    assert msg.startswith(f"{path}: ")
+    assert "no walkable streets" not in msg
+    assert "Download the extract again" in msg
+
+
+def test_graphml_problems_name_the_file(tmp_path: Path) -> None:
+    empty = tmp_path / "empty.graphml"
+    empty.write_text(
+        '<?xml version="1.0"?><graphml xmlns="http://graphml.graphdrawing.org/xmlns">'
+        '<graph edgedefault="directed"></graph></graphml>',
+        "utf-8",
+    )
+    with pytest.raises(
+        NetworkBuildError, match=r"empty\.graphml: the GraphML file holds no street"
+    ):
+        graph_from_file(empty)
+    graph = nx.MultiDiGraph(crs="EPSG:4326")
+    graph.add_node(1, x=24.94, y=60.17)
+    graph.add_node(2, x=24.941, y=60.17)
+    graph.add_edge(1, 2, length="abc")
+    bad = tmp_path / "bad_length.graphml"
+    ox.save_graphml(graph, bad)
+    with pytest.raises(NetworkBuildError, match=r"bad_length\.graphml: not a readable osmnx"):
+        graph_from_file(bad)
+    graph.graph.pop("crs")
+    graph.edges[1, 2, 0]["length"] = 10.0
+    no_crs = tmp_path / "no_crs.graphml"
+    ox.save_graphml(graph, no_crs)
+    with pytest.raises(NetworkBuildError, match=r"no_crs\.graphml: the GraphML file declares no"):
+        graph_from_file(no_crs)
+
+
+def test_network_file_limits(tmp_path: Path) -> None:
+    import bz2
+
+    with pytest.raises(InputLimitError, match=r"is 0\.\d MB; street-network files are limited"):
+        graph_from_file(KOTKA, limits=InputLimits(max_network_file_mb=0.01))
+    bomb = tmp_path / "bomb.osm.bz2"
+    with bz2.open(bomb, "wb") as f:
+        f.write(b"<?xml version='1.0'?>\n<osm version='0.6'>\n")
+        f.write(b" " * 50_000_000)
+        f.write(b"</osm>\n")
+    with pytest.raises(InputLimitError, match=r"bomb\.osm\.bz2: the compressed file") as info:
+        graph_from_file(bomb)
+    assert "--limit max_compression_ratio=" in str(info.value)
 
 
 def test_broken_xml_is_reported_and_its_temporary_copy_removed(

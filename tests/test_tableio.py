@@ -9,7 +9,8 @@ import pandas as pd
 import pytest
 import shapely
 
-from planner.errors import InputDataError, UnsupportedFormatError
+from planner.errors import InputDataError, InputWarning, UnsupportedFormatError
+from planner.limits import InputLimitError, InputLimits
 from planner.tableio import TABLE_SUFFIXES, locate_areas, locate_points, read_table
 
 
@@ -142,3 +143,174 @@ def test_shapefile_text_without_cpg(tmp_path: Path, encoding: str) -> None:
     )
     (tmp_path / "latin.cpg").unlink()
     assert read_table(latin).frame["name"].tolist() == ["Töölö"]
+
+
+# ------------------------------------------------------------------ hostile tables (issue 9)
+
+
+@pytest.mark.parametrize(
+    ("header", "column"),
+    [("lon, lon,lat", "'lon' in columns 1, 2"), ("id,lat,ID ,id ", "'id' in columns 1, 4")],
+)
+def test_headers_equal_once_trimmed_are_named(tmp_path: Path, header: str, column: str) -> None:
+    path = tmp_path / "dup.csv"
+    path.write_text(f"{header}\n1,2,3{',4' if header.count(',') == 3 else ''}\n", "utf-8")
+    with pytest.raises(InputDataError, match="duplicated column names") as info:
+        read_table(path)
+    assert str(info.value).startswith(f"{path}: ")
+    assert column in str(info.value)
+
+
+def test_duplicated_headers_in_excel_and_geojson(tmp_path: Path) -> None:
+    xlsx = tmp_path / "dup.xlsx"
+    pd.DataFrame([["lon", "lon", "lat"], ["1", "2", "3"]]).to_excel(xlsx, index=False, header=False)
+    with pytest.raises(InputDataError, match=r"dup\.xlsx: duplicated column names.*'lon'"):
+        read_table(xlsx)
+    geojson = tmp_path / "dup.geojson"
+    geojson.write_text(
+        '{"type":"FeatureCollection","features":[{"type":"Feature","properties":'
+        '{"name":"a"," name":"b"},"geometry":{"type":"Point","coordinates":[1,2]}}]}',
+        "utf-8",
+    )
+    with pytest.raises(InputDataError, match=r"dup\.geojson: duplicated column names.*'name'"):
+        read_table(geojson)
+
+
+def test_rows_with_the_wrong_number_of_fields_are_rejected_by_row(tmp_path: Path) -> None:
+    path = tmp_path / "comma.csv"
+    path.write_text(
+        "id,name,lon,lat\n"
+        "S1,Luckan,24.9365,60,17\n"  # a decimal comma: one field too many
+        "S2,Kamppi,24.93,60.16\n"
+        "S3,Short,24.9\n"  # one field too few
+        "\n"  # blank lines are not rows
+        "S4,Trailing,24.95,60.17,\n"  # a trailing delimiter carries no data: kept
+        '"S5","Quoted, with comma",24.94,60.18\n',
+        "utf-8",
+    )
+    table = read_table(path)
+    # Never re-aligned, never used as an index: the kept rows keep their own numbers.
+    assert table.frame.index.tolist() == [2, 4, 5]
+    assert table.frame["id"].tolist() == ["S2", "S4", "S5"]
+    assert table.frame["name"].tolist() == ["Kamppi", "Trailing", "Quoted, with comma"]
+    assert table.rejected["row"].tolist() == [1, 3]
+    assert table.rejected["value"].tolist() == ["S1,Luckan,24.9365,60,17", "S3,Short,24.9"]
+    reasons = table.rejected["reason"].tolist()
+    assert reasons[0].startswith("5 fields, header has 4: a decimal comma?")
+    assert "--decimal ," in reasons[0]
+    assert reasons[1].startswith("3 fields, header has 4: a missing value")
+    points, rejected = locate_points(table)
+    assert points["id"].tolist() == ["S2", "S4", "S5"]
+    assert [(p.x, p.y) for p in points.geometry] == [(24.93, 60.16), (24.95, 60.17), (24.94, 60.18)]
+    # Every input row is either loaded or rejected.
+    assert len(points) + rejected["row"].nunique() == 5
+    assert rejected["row"].tolist() == [1, 3]
+
+
+def test_the_first_row_with_an_extra_field_is_not_an_index(tmp_path: Path) -> None:
+    path = tmp_path / "first.csv"
+    path.write_text("id,name,lon,lat\nS1,Luckan,24.9365,60,17\n", "utf-8")
+    table = read_table(path)
+    with pytest.raises(InputDataError, match=r"no row has valid coordinates .* row 1: 5 fields"):
+        locate_points(table)
+
+
+def test_decimal_comma_files(tmp_path: Path) -> None:
+    path = tmp_path / "eu.csv"
+    path.write_text("id;name;lon;lat\nS1;Luckan;24,9365;60,1700\nS2;Kamppi;24.93;60.16\n", "utf-8")
+    points, rejected = locate_points(read_table(path, decimal=","))
+    assert [(p.x, p.y) for p in points.geometry] == [(24.9365, 60.17), (24.93, 60.16)]
+    assert rejected.empty
+    # Without --decimal , the comma numbers are not numbers: rejected, never misread.
+    points, rejected = locate_points(read_table(path))
+    assert points["id"].tolist() == ["S2"]
+    assert rejected["row"].tolist() == [1, 1]
+    commas = tmp_path / "commas.csv"
+    commas.write_text("id,lon,lat\nS1,24.9,60.1\n", "utf-8")
+    with pytest.raises(InputDataError, match=r"commas\.csv: --decimal , needs another field"):
+        read_table(commas, decimal=",")
+    with pytest.raises(InputDataError, match="decimal mark"):
+        read_table(commas, decimal=":")
+
+
+def test_bom_before_gbk_text_is_read_as_gbk(tmp_path: Path) -> None:
+    path = tmp_path / "bom_gbk.csv"
+    text = "id,名称,lon,lat\nBJ01,天安门广场,116.39,39.90\nBJ02,王府井大街,116.41,39.91\n"
+    path.write_bytes(b"\xef\xbb\xbf" + text.encode("gbk"))
+    with pytest.warns(InputWarning, match=r"bom_gbk\.csv: .*byte-order mark but is not UTF-8"):
+        table = read_table(path)
+    assert table.frame.columns.tolist() == ["id", "名称", "lon", "lat"]
+    assert table.frame["id"].tolist() == ["BJ01", "BJ02"]
+    assert table.frame["名称"].tolist() == ["天安门广场", "王府井大街"]
+    # A BOM before UTF-8 is simply dropped, with no warning.
+    utf8 = tmp_path / "bom_utf8.csv"
+    utf8.write_bytes(b"\xef\xbb\xbf" + text.encode("utf-8"))
+    assert read_table(utf8).frame.columns.tolist()[0] == "id"
+    # An encoding given by the user wins; its BOM is dropped from the first header.
+    assert read_table(utf8, encoding="utf-8").frame.columns.tolist()[0] == "id"
+
+
+def test_ambiguous_encoding_asks_for_encoding(tmp_path: Path) -> None:
+    path = tmp_path / "latin.csv"
+    path.write_bytes("id,name,lon,lat\nA1,Töölö Bibliotek,24.9,60.1\n".encode("latin-1"))
+    with pytest.raises(InputDataError, match=r"latin\.csv: text encoding .*--encoding"):
+        read_table(path)
+    assert read_table(path, encoding="latin-1").frame["name"].tolist() == ["Töölö Bibliotek"]
+    with pytest.raises(InputDataError, match=r"not valid utf-8 text .*--encoding"):
+        read_table(path, encoding="utf-8")
+
+
+def test_table_limits_are_checked_before_reading(tmp_path: Path) -> None:
+    wide = tmp_path / "wide.csv"
+    wide.write_text(
+        ",".join(f"c{i}" for i in range(10_000)) + "\n" + ",".join(["1"] * 10_000) + "\n",
+        "utf-8",
+    )
+    with pytest.raises(InputLimitError, match=r"wide\.csv: more than 1,000 columns") as info:
+        read_table(wide)
+    assert "--limit max_columns=" in str(info.value)
+    assert read_table(wide, limits=InputLimits(max_columns=10_000)).frame.shape == (1, 10_000)
+    geojson = tmp_path / "wide.geojson"
+    props = ",".join(f'"c{i}": {i}' for i in range(10_000))
+    geojson.write_text(
+        '{"type":"FeatureCollection","features":[{"type":"Feature","properties":{'
+        + props
+        + '},"geometry":{"type":"Point","coordinates":[1,2]}}]}',
+        "utf-8",
+    )
+    with pytest.raises(InputLimitError, match=r"wide\.geojson: more than 1,000 columns"):
+        read_table(geojson)
+    rows = tmp_path / "rows.csv"
+    rows.write_text("lon,lat\n" + "1,2\n" * 11, "utf-8")
+    with pytest.raises(InputLimitError, match=r"rows\.csv: more than 10 rows"):
+        read_table(rows, limits=InputLimits(max_rows=10))
+    assert len(read_table(rows, limits=InputLimits(max_rows=11)).frame) == 11
+    with pytest.raises(InputLimitError, match=r"rows\.csv is 0\.0 MB; table files are limited"):
+        read_table(rows, limits=InputLimits(max_file_mb=1e-6))
+    xlsx = tmp_path / "rows.xlsx"
+    pd.DataFrame({"lon": [1] * 11, "lat": [2] * 11}).to_excel(xlsx, index=False)
+    with pytest.raises(InputLimitError, match=r"rows\.xlsx:Sheet1: more than 10 rows"):
+        read_table(xlsx, limits=InputLimits(max_rows=10))
+
+
+def test_zipped_table_bomb_is_refused_before_reading(tmp_path: Path) -> None:
+    import zipfile
+
+    bomb = tmp_path / "stations.zip"
+    with (
+        zipfile.ZipFile(bomb, "w", compression=zipfile.ZIP_DEFLATED, compresslevel=9) as z,
+        z.open("stations.csv", "w") as member,
+    ):
+        member.write(b"lon,lat\n")
+        for _ in range(200):
+            member.write(b"24.9,60.1\n" * 100_000)  # 1 MB
+    assert bomb.stat().st_size < 500_000
+    with pytest.raises(InputLimitError, match=r"stations\.zip: the compressed file .*zip bomb"):
+        read_table(bomb)
+
+
+def test_unclosed_quote_names_the_line(tmp_path: Path) -> None:
+    path = tmp_path / "quote.csv"
+    path.write_text('id,lon,lat\n"a' + "x" * 200_000 + "\n", "utf-8")
+    with pytest.raises(InputDataError, match=r"quote\.csv: line \d+: .*unclosed quote"):
+        read_table(path)

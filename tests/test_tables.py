@@ -19,6 +19,7 @@ import shapely
 
 from planner.coords import wgs84_to_bd09, wgs84_to_gcj02
 from planner.errors import CRSError, InputDataError, InputWarning
+from planner.limits import InputLimitError, InputLimits
 from planner.sources import demo_extract_path, stations_from_osm
 from planner.tables import (
     TableSpec,
@@ -349,3 +350,111 @@ def test_nan_and_infinite_coordinates_are_rejected(tmp_path: Path) -> None:
         "row": [2, 3],
         "value": ["", "east"],
     }
+
+
+# ------------------------------------------------------------------ hostile tables (issue 9)
+
+
+def test_absurd_head_counts_are_rejected_by_row(tmp_path: Path) -> None:
+    path = tmp_path / "pop.csv"
+    path.write_text(
+        "id,lon,lat,population\n"
+        "a,24.94,60.17,1e308\n"
+        "b,24.94,60.17,1e308\n"
+        "c,24.94,60.17,inf\n"
+        "d,24.94,60.17,-5\n"
+        "e,24.94,60.17,many\n"
+        "f,24.94,60.17,1200\n"
+        "g,24.94,60.17,10000000\n"
+        "h,24.94,60.17,15000000\n",
+        "utf-8",
+    )
+    loaded = demand_from_file(path)
+    assert loaded.data["id"].tolist() == ["f", "g"]
+    assert loaded.data["population"].sum() == 10_001_200
+    rej = loaded.rejected
+    assert rej["row"].tolist() == [1, 2, 3, 4, 5, 8]
+    assert set(rej["column"]) == {"population"}
+    assert "above 10,000,000 people for one point" in rej["reason"].iloc[0]
+    assert "--limit max_population_per_point=" in rej["reason"].iloc[0]
+    assert rej["reason"].iloc[2] == "population must be a number of 0 or more"  # inf
+    assert len(loaded.data) + rej["row"].nunique() == 8
+    # The limit can be raised.
+    raised = demand_from_file(path, limits=InputLimits(max_population_per_point=2e7))
+    assert raised.data["id"].tolist() == ["f", "g", "h"]
+
+
+def test_absurd_capacities_are_rejected_by_row(tmp_path: Path) -> None:
+    path = tmp_path / "cap.csv"
+    path.write_text(
+        "id,lon,lat,capacity\na,24.94,60.17,1e308\nb,24.94,60.17,\nc,24.94,60.17,-inf\n"
+        "d,24.94,60.17,300\n",
+        "utf-8",
+    )
+    loaded = stations_from_file(path)
+    assert loaded.data["id"].tolist() == ["b", "d"]
+    assert np.isnan(loaded.data["capacity"].iloc[0])
+    assert loaded.data["capacity"].iloc[1] == 300
+    assert loaded.rejected["row"].tolist() == [1, 3]
+    assert "above 10,000,000 people" in loaded.rejected["reason"].iloc[0]
+
+
+def test_european_files_with_decimal_commas(tmp_path: Path) -> None:
+    path = tmp_path / "eu.csv"
+    path.write_text("id;name;lon;lat;capacity\nS1;Luckan;24,9365;60,1700;12,5\n", "utf-8")
+    loaded = stations_from_file(TableSpec(path, decimal=","))
+    assert loaded.data["capacity"].tolist() == [12.5]
+    assert [(p.x, p.y) for p in loaded.data.geometry] == [(24.9365, 60.17)]
+    demand = tmp_path / "eu_demand.csv"
+    demand.write_text("lon;lat;population\n24,9365;60,17;1234,5\n", "utf-8")
+    assert demand_from_file(demand, decimal=",").data["population"].tolist() == [1234.5]
+    with pytest.raises(InputDataError, match="decimal mark"):
+        TableSpec(path, decimal="·")
+
+
+def test_a_decimal_comma_never_shifts_columns(tmp_path: Path) -> None:
+    path = tmp_path / "stations.csv"
+    path.write_text("id,name,lon,lat\nS1,Luckan,24.9365,60,17\nS2,Kamppi,24.93,60.16\n", "utf-8")
+    loaded = stations_from_file(path)
+    assert loaded.data["id"].tolist() == ["S2"]
+    assert loaded.data["name"].tolist() == ["Kamppi"]
+    assert loaded.rejected.to_dict("list")["row"] == [1]
+    assert "5 fields, header has 4: a decimal comma?" in loaded.rejected["reason"].iloc[0]
+
+
+def test_bom_before_gbk_keeps_the_ids(tmp_path: Path) -> None:
+    path = tmp_path / "bom.csv"
+    text = "编号,名称,lon,lat\nBJ01,天安门,116.39,39.90\nBJ02,王府井,116.41,39.91\n"
+    path.write_bytes(b"\xef\xbb\xbf" + text.encode("gbk"))
+    with pytest.warns(InputWarning, match="byte-order mark"):
+        loaded = stations_from_file(path)
+    assert loaded.data["id"].tolist() == ["BJ01", "BJ02"]  # never S1, S2
+    assert loaded.data["name"].tolist() == ["天安门", "王府井"]
+
+
+def test_station_and_home_limits(tmp_path: Path) -> None:
+    path = tmp_path / "many.csv"
+    path.write_text(
+        "lon,lat,population\n" + "".join(f"24.9{i},60.1,1\n" for i in range(6)), "utf-8"
+    )
+    with pytest.raises(InputLimitError, match=r"many\.csv: more than 5 stations") as info:
+        stations_from_file(path, limits=InputLimits(max_stations=5))
+    assert "--limit max_stations=" in str(info.value)
+    assert len(stations_from_file(path, limits=InputLimits(max_stations=6)).data) == 6
+    assert len(candidates_from_file(path, limits=InputLimits(max_stations=5)).data) == 6
+    with pytest.raises(InputLimitError, match=r"many\.csv: more than 5 demand points"):
+        demand_from_file(path, limits=InputLimits(max_homes=5))
+
+
+def test_duplicate_id_messages_list_at_most_twenty_rows(tmp_path: Path) -> None:
+    path = tmp_path / "dups.csv"
+    path.write_text("id,lon,lat\n" + "x,24.9,60.1\n" * 5000, "utf-8")
+    with pytest.raises(InputDataError, match="duplicate ids") as info:
+        stations_from_file(path)
+    msg = str(info.value)
+    assert (
+        "'x' on rows [1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16, 17, 18, 19, 20, ...]"
+        in msg
+    )
+    assert "(and 4,980 more)" in msg
+    assert len(msg) < 400

@@ -11,9 +11,11 @@ import pandas as pd
 import pytest
 import shapely
 
-from planner.errors import InputDataError, UnsupportedFormatError
+from planner.errors import InputDataError, NetworkBuildError, UnsupportedFormatError
+from planner.limits import InputLimitError, InputLimits
 from planner.plan import build_plan
 from planner.study_area import StudyArea
+from planner.tables import stations_from_file
 from planner.uploads import (
     STATION_SUFFIXES,
     area_from_upload,
@@ -135,3 +137,60 @@ def test_appending_stations_refuses_repeated_ids(grid_area: StudyArea) -> None:
     assert list(both["id"]) == ["A", "B", "X1"]
     with pytest.raises(InputDataError, match="ids A are already in the plan"):
         merge_stations(plan, new.assign(id="A"))
+
+
+# ------------------------------------------------------------------ hostile uploads (issue 9)
+
+
+def test_uploads_apply_the_input_limits_with_the_same_messages(tmp_path: Path) -> None:
+    bomb = io.BytesIO()
+    with (
+        zipfile.ZipFile(bomb, "w", compression=zipfile.ZIP_DEFLATED, compresslevel=9) as z,
+        z.open("stations.csv", "w") as member,
+    ):
+        member.write(b"lon,lat\n")
+        for _ in range(200):
+            member.write(b"24.9,60.1\n" * 100_000)  # 1 MB
+    data = bomb.getvalue()
+    assert len(data) < 500_000
+    with pytest.raises(InputLimitError, match=r"^stations\.zip: the compressed file") as info:
+        stations_from_upload("stations.zip", data)
+    assert "planner-upload-" not in str(info.value)
+    # The same message as the command line's loader gives for a file of that name.
+    path = tmp_path / "stations.zip"
+    path.write_bytes(data)
+    with pytest.raises(InputLimitError) as cli_info:
+        stations_from_file(path)
+    assert str(cli_info.value).replace(str(path), "stations.zip") == str(info.value)
+    wide = ",".join(f"c{i}" for i in range(10_000)) + "\n" + ",".join(["1"] * 10_000) + "\n"
+    with pytest.raises(InputLimitError, match=r"^wide\.csv: more than 1,000 columns"):
+        stations_from_upload("wide.csv", wide.encode())
+    many = "lon,lat,population\n" + "24.94,60.17,1\n" * 11
+    with pytest.raises(InputLimitError, match=r"^homes\.csv: more than 10 demand points"):
+        demand_from_upload("homes.csv", many.encode(), limits=InputLimits(max_homes=10))
+    with pytest.raises(InputLimitError, match=r"^s\.csv: more than 10 stations"):
+        stations_from_upload("s.csv", many.encode(), limits=InputLimits(max_stations=10))
+
+
+def test_uploaded_rows_are_rejected_like_the_command_lines() -> None:
+    text = "id,name,lon,lat\nS1,Luckan,24.9365,60,17\nS2,Kamppi,24.93,60.16\n"
+    loaded = stations_from_upload("s.csv", text.encode())
+    assert loaded.data["id"].tolist() == ["S2"]
+    assert loaded.rejected["row"].tolist() == [1]
+    assert "5 fields, header has 4: a decimal comma?" in loaded.rejected["reason"].iloc[0]
+    demand = "lon,lat,population\n24.94,60.17,1e308\n24.94,60.17,12\n"
+    homes = demand_from_upload("homes.csv", demand.encode())
+    assert homes.data["population"].tolist() == [12.0]
+    assert homes.rejected["row"].tolist() == [1]
+    with pytest.raises(InputDataError, match=r"^dup\.csv: duplicated column names"):
+        stations_from_upload("dup.csv", b"lon, lon,lat\n1,2,3\n")
+    with pytest.raises(InputDataError, match=r"^dup\.csv: duplicated column names"):
+        demand_from_upload("dup.csv", b"lon, lon,lat\n1,2,3\n")
+
+
+def test_a_cut_off_extract_upload_is_named(tmp_path: Path) -> None:
+    import pyrosm
+
+    data = Path(pyrosm.get_data("test_pbf")).read_bytes()[:100]
+    with pytest.raises(NetworkBuildError, match=r"^kotka\.osm\.pbf: not a readable OSM PBF file"):
+        area_from_upload("kotka.osm.pbf", data)
