@@ -117,6 +117,7 @@ def test_files_written(written: Path) -> None:
         "coverage.gpkg",
         "demand.csv",
         "gaps.csv",
+        "manifest.json",  # written last: the folder is complete
         "map.html",
         "rejected_stations.csv",  # the empty demand table writes no file
         "report.html",
