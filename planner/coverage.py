@@ -189,6 +189,7 @@ def analyze_coverage(
     cfg = config or AnalysisConfig()
     stations = validate_points(stations, what="stations")
     demand = validate_points(demand, what="demand", require=("population",))
+    check_population(demand)
     if "id" not in stations.columns:
         stations = stations.assign(id=stations.index.astype(str))
     station_ids = stations["id"].astype(str).to_numpy()
@@ -321,6 +322,34 @@ def station_layer(
         population_served=population_served,
         population_only_here=population_only_here,
     )
+
+
+def check_population(demand: gpd.GeoDataFrame) -> None:
+    """Raise :class:`InputDataError` unless every head count and their total are finite.
+
+    Head counts that are missing or not finite, or so large that their sum overflows
+    (``1e308``), would make every population figure ``inf`` or ``nan``; the message names
+    the rows (at most 20).
+    """
+    pop = pd.to_numeric(demand["population"], errors="coerce").to_numpy(dtype=float)
+    bad = ~np.isfinite(pop)
+    with np.errstate(over="ignore", invalid="ignore"):
+        total = pop[~bad].sum()
+    if not bad.any() and np.isfinite(total):
+        return
+    if bad.any():
+        rows = demand.index[bad]
+        what = "head counts that are missing or not finite numbers"
+    else:
+        rows = demand.index[np.argsort(-np.abs(pop), kind="stable")][: min(20, len(pop))]
+        what = f"head counts whose total overflows (largest {np.abs(pop).max():.3g})"
+    shown = list(rows[:20])
+    more = f" and {len(rows) - 20} more" if len(rows) > 20 else ""
+    msg = (
+        f"demand: population column has {what}, on rows {shown}{more}; the population "
+        "figures would not be finite. Check the population column."
+    )
+    raise InputDataError(msg)
 
 
 def keep_input_columns(
