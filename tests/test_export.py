@@ -768,7 +768,7 @@ def test_totals_that_overflow_stop_the_write(
     # A result built otherwise (e.g. read back, or a plan) is stopped by the writer.
     demand = result.demand.assign(population=1e308)
     broken = dataclasses.replace(result, demand=demand)
-    with np.errstate(over="ignore"), pytest.raises(InputDataError, match="not finite"):
+    with np.errstate(all="ignore"), pytest.raises(InputDataError, match="not finite"):
         write_outputs(broken, tmp_path / "out")
     assert not (tmp_path / "out").exists()
     assert leftovers(tmp_path) == []
