@@ -388,6 +388,8 @@ def _print_summary(run: Run, seconds: float) -> None:
     names = [run.paths.summary, run.paths.geopackage, *run.paths.csv, run.paths.map]
     if run.paths.report is not None:
         names.append(run.paths.report)
+    if run.paths.manifest is not None:
+        names.append(run.paths.manifest)
     lines += [
         f"Files written to {run.paths.folder.resolve()}/ in {seconds:.1f} s:",
         "  " + ", ".join(p.name for p in names),

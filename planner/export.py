@@ -98,6 +98,7 @@ class OutputPaths:
     rejected: tuple[Path, ...]
     csv: tuple[Path, ...] = ()
     report: Path | None = None
+    manifest: Path | None = None
 
 
 @dataclass(frozen=True, eq=False)
@@ -569,6 +570,7 @@ def output_paths(
         rejected=tuple(folder / f"rejected_{name}.csv" for name in rejected_names),
         csv=tuple(folder / f"{name}.csv" for name in csv_names),
         report=folder / "report.html" if report else None,
+        manifest=folder / MANIFEST,
     )
 
 
@@ -911,6 +913,8 @@ def _all_paths(paths: OutputPaths) -> list[Path]:
     out = [paths.summary, paths.geopackage, paths.map, *paths.rejected, *paths.csv]
     if paths.report is not None:
         out.append(paths.report)
+    if paths.manifest is not None:
+        out.append(paths.manifest)
     return out
 
 

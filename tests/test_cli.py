@@ -80,6 +80,7 @@ def test_demo_prints_the_share_and_writes_the_files(demo: tuple[int, str, Path])
         "coverage.gpkg",
         "demand.csv",
         "gaps.csv",
+        "manifest.json",
         "map.html",
         "report.html",
         "stations.csv",

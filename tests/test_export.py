@@ -669,6 +669,13 @@ def test_an_existing_folder_of_the_users_gets_our_files_beside_theirs(
     assert (tmp_path / "data.csv").read_text("utf-8") == "x\n1\n"
     assert (tmp_path / "manifest.json").exists()
     check_complete(tmp_path)
+    # A user's file named like one of ours stops the write, the manifest included.
+    other = tmp_path / "other"
+    other.mkdir()
+    (other / "manifest.json").write_text("my manifest", "utf-8")
+    with pytest.raises(OutputExistsError, match=r"manifest\.json already exists"):
+        write_outputs(result, other, report=False)
+    assert (other / "manifest.json").read_text("utf-8") == "my manifest"
 
 
 def test_a_file_is_never_replaced_by_the_output_folder(
