@@ -532,7 +532,8 @@ def read_outputs(folder: str | Path) -> SavedRun:
             gap_link_m=float(summary.get("gap_link_m", 150.0)),
             isochrone_buffer_m=float(summary.get("isochrone_buffer_m", 40.0)),
         )
-    except (KeyError, ValueError, TypeError, OSError) as err:
+    except (KeyError, ValueError, TypeError, OSError, RuntimeError) as err:
+        # pyogrio's DataSourceError and DataLayerError are RuntimeErrors
         msg = f"{path}: summary.json or coverage.gpkg cannot be read ({err})."
         raise InputDataError(msg) from err
     demand = layers["demand"]
@@ -744,6 +745,9 @@ def _move_into_place(tmp: Path, target: Path, *, drop: Callable[[str], bool]) ->
     if not target.exists():
         tmp.rename(target)
         return
+    if target.is_symlink():  # keep the link and write into the folder it points to
+        _move_files_in(tmp, target, drop=drop)
+        return
     old = _fresh_dir(target, "old")
     try:
         target.replace(old)  # onto an empty folder: atomic on POSIX
@@ -756,6 +760,7 @@ def _move_into_place(tmp: Path, target: Path, *, drop: Callable[[str], bool]) ->
     except OSError:
         old.replace(target)
         raise
+    shutil.copymode(old, target)
     for entry in old.iterdir():
         if not drop(entry.name) and not (target / entry.name).exists():
             entry.replace(target / entry.name)

@@ -779,3 +779,22 @@ def test_totals_that_overflow_stop_the_write(
         write_outputs(broken, tmp_path / "out")
     assert not (tmp_path / "out").exists()
     assert leftovers(tmp_path) == []
+
+
+def test_an_output_folder_behind_a_link_stays_linked(
+    written: Path, tmp_path: Path, network: WalkNetwork
+) -> None:
+    (written / "notes.txt").write_text("mine", "utf-8")
+    link = tmp_path / "link"
+    link.symlink_to(written, target_is_directory=True)
+    longer = analyze_coverage(
+        network, grid_stations(), grid_homes(), config=dataclasses.replace(CONFIG, walk_minutes=2.5)
+    )
+    write_outputs(longer, link, overwrite=True, report=False)
+    assert link.is_symlink()
+    assert read_summary(written)["minutes"] == 2.5
+    assert (written / "notes.txt").read_text("utf-8") == "mine"
+    assert not (written / "rejected_stations.csv").exists()
+    assert not (written / "report.html").exists()
+    assert check_complete(link)["files"].keys() == check_complete(written)["files"].keys()
+    assert leftovers(tmp_path) == []
