@@ -204,7 +204,7 @@ def write_outputs(
             )
         for path in staged.csv:
             layer = by_district if path.stem == "districts" else getattr(result, path.stem)
-            write_csv(csv_table(layer), path, raw_text=raw_text)
+            write_csv(csv_table(layer, what=path.name), path, raw_text=raw_text)
         coverage_map(result, streets=streets, language=language).save(str(staged.map))
         for path, table in zip(staged.rejected, rejected.values(), strict=True):
             write_csv(table, path, raw_text=raw_text, bom=False)
@@ -224,14 +224,15 @@ def write_outputs(
     return paths
 
 
-def csv_table(layer: gpd.GeoDataFrame) -> pd.DataFrame:
+def csv_table(layer: gpd.GeoDataFrame, *, what: str = "table") -> pd.DataFrame:
     """A layer as a plain table for CSV: its columns without geometry, plus ``lon``, ``lat``.
 
     Points give their own coordinates; areas (gap zones, districts) a point inside them
     (``representative_point``). Coordinates are WGS84 degrees rounded to 7 decimals. A
     ``lon`` or ``lat`` column of the layer that holds other values than these coordinates
     is kept as ``input_lon`` / ``input_lat`` (with an :class:`~planner.errors.InputWarning`);
-    one that holds the same coordinates is replaced.
+    one that holds the same coordinates is replaced. ``what`` names the table in that
+    warning.
     """
     wgs = layer.to_crs(4326)
     geoms = wgs.geometry
@@ -250,7 +251,7 @@ def csv_table(layer: gpd.GeoDataFrame) -> pd.DataFrame:
                 clashes[name] = free_name(f"input_{name}", table.columns)
                 table = table.rename(columns={name: clashes[name]})
     if clashes:
-        warn_renamed(clashes, what=str(layer.attrs.get("name", "table")))
+        warn_renamed(clashes, what=what)
     table["lon"] = lon
     table["lat"] = lat
     return table
