@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import logging
+import math
 import sys
 import time
 import warnings
@@ -85,6 +86,7 @@ def _run(args: argparse.Namespace) -> int:
                 station_tags=tags,
                 language=args.lang,
                 overwrite=args.overwrite,
+                raw_text=args.raw_text,
             )
         else:
             network, stations, demand, options = input_specs(args)
@@ -99,6 +101,7 @@ def _run(args: argparse.Namespace) -> int:
                 language=args.lang,
                 overwrite=args.overwrite,
                 options=options,
+                raw_text=args.raw_text,
             )
         _print_summary(run, time.perf_counter() - started)
         if args.pdf and run.paths.report is not None:
@@ -152,13 +155,15 @@ def _parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
     common = argparse.ArgumentParser(add_help=False)
-    common.add_argument("--minutes", type=float, default=15.0, help="walk limit (default 15)")
     common.add_argument(
-        "--speed-kmh", type=float, default=4.5, help="walking speed in km/h (default 4.5)"
+        "--minutes", type=positive_number, default=15.0, help="walk limit (default 15)"
+    )
+    common.add_argument(
+        "--speed-kmh", type=positive_number, default=4.5, help="walking speed in km/h (default 4.5)"
     )
     common.add_argument(
         "--max-snap-m",
-        type=float,
+        type=positive_number,
         default=300.0,
         help="points farther than this from any street are reported off-network (default 300)",
     )
@@ -184,6 +189,7 @@ def _parser() -> argparse.ArgumentParser:
         "residential buildings.",
     )
     demo.add_argument("--out", default="planner-demo", help="output folder (default planner-demo)")
+    _raw_text_arg(demo)
     demo.add_argument(
         "--station-tags",
         help="OSM tags of the stations, e.g. 'amenity=community_centre,library,social_facility' "
@@ -202,6 +208,7 @@ def _parser() -> argparse.ArgumentParser:
     )
     add_input_arguments(analyze)
     analyze.add_argument("--out", required=True, help="output folder")
+    _raw_text_arg(analyze)
     _district_args(analyze)
 
     report = sub.add_parser(
@@ -309,6 +316,35 @@ def _parser() -> argparse.ArgumentParser:
     return parser
 
 
+def positive_number(text: str) -> float:
+    """Argument type of ``--minutes``, ``--speed-kmh``, ``--max-snap-m``: a finite number > 0.
+
+    Raises
+    ------
+    argparse.ArgumentTypeError
+        Otherwise; argparse then prints ``argument --minutes: must be a positive number,
+        got -3`` with the usage and exits with code 2.
+    """
+    try:
+        value = float(text)
+    except ValueError:
+        value = math.nan
+    if not (math.isfinite(value) and value > 0):
+        msg = f"must be a positive number, got {text}"
+        raise argparse.ArgumentTypeError(msg)
+    return value
+
+
+def _raw_text_arg(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--raw-text",
+        action="store_true",
+        help="write text cells of the CSV files as they are; by default a cell starting "
+        "with =, +, -, @, a tab or a carriage return gets a leading ' so that spreadsheet "
+        "programs do not run it as a formula (numbers are never changed)",
+    )
+
+
 def _district_args(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--districts",
@@ -352,6 +388,8 @@ def _print_summary(run: Run, seconds: float) -> None:
     names = [run.paths.summary, run.paths.geopackage, *run.paths.csv, run.paths.map]
     if run.paths.report is not None:
         names.append(run.paths.report)
+    if run.paths.manifest is not None:
+        names.append(run.paths.manifest)
     lines += [
         f"Files written to {run.paths.folder.resolve()}/ in {seconds:.1f} s:",
         "  " + ", ".join(p.name for p in names),

@@ -28,7 +28,7 @@ from planner.access import (
     station_reach,
 )
 from planner.config import AnalysisConfig
-from planner.errors import InputDataError, OffNetworkWarning
+from planner.errors import InputDataError, InputWarning, OffNetworkWarning
 from planner.gaps import cluster_unserved, gap_table
 from planner.network import WalkNetwork
 from planner.sources import WGS84, validate_points
@@ -40,6 +40,19 @@ STATUS_COVERED = "covered"
 STATUS_BEYOND = "beyond_limit"
 STATUS_UNREACHABLE = "unreachable"
 STATUS_OFF_NETWORK = "off_network"
+
+#: Columns :func:`station_layer` adds to the input stations.
+STATION_COLUMNS = (
+    "snap_m",
+    "on_network",
+    "homes_served",
+    "population_served",
+    "population_only_here",
+)
+#: Columns :func:`demand_layer` adds to the input demand.
+DEMAND_COLUMNS = ("walk_min", "nearest_station", "covered", "stations_within", "status", "snap_m")
+#: Prefix of input columns kept under a new name because an output column has theirs.
+INPUT_PREFIX = "input_"
 
 
 @dataclass(frozen=True, eq=False)
@@ -176,6 +189,7 @@ def analyze_coverage(
     cfg = config or AnalysisConfig()
     stations = validate_points(stations, what="stations")
     demand = validate_points(demand, what="demand", require=("population",))
+    check_population(demand)
     if "id" not in stations.columns:
         stations = stations.assign(id=stations.index.astype(str))
     station_ids = stations["id"].astype(str).to_numpy()
@@ -275,6 +289,7 @@ def demand_layer(
         ),
     )
     ids = station_ids if len(station_ids) else np.array([""], dtype=object)
+    demand = keep_input_columns(demand, DEMAND_COLUMNS, what="demand")
     return demand.assign(
         walk_min=np.where(np.isfinite(dist_m), dist_m / config.metres_per_minute, np.nan),
         nearest_station=pd.Series(
@@ -294,7 +309,12 @@ def station_layer(
     population_served: np.ndarray,
     population_only_here: np.ndarray,
 ) -> gpd.GeoDataFrame:
-    """The station layer of a :class:`CoverageResult` (input columns plus figures)."""
+    """The station layer of a :class:`CoverageResult` (input columns plus figures).
+
+    Input columns named like the added ones are kept under a prefixed name
+    (:func:`keep_input_columns`).
+    """
+    stations = keep_input_columns(stations, STATION_COLUMNS, what="stations")
     return stations.assign(
         snap_m=snapped.snap_m,
         on_network=snapped.on_network,
@@ -302,6 +322,87 @@ def station_layer(
         population_served=population_served,
         population_only_here=population_only_here,
     )
+
+
+def check_population(demand: gpd.GeoDataFrame) -> None:
+    """Raise :class:`InputDataError` unless every head count and their total are finite.
+
+    Head counts that are missing or not finite, or so large that their sum overflows
+    (``1e308``), would make every population figure ``inf`` or ``nan``; the message names
+    the rows (at most 20).
+    """
+    pop = pd.to_numeric(demand["population"], errors="coerce").to_numpy(dtype=float)
+    bad = ~np.isfinite(pop)
+    with np.errstate(over="ignore", invalid="ignore"):
+        total = pop[~bad].sum()
+    if not bad.any() and np.isfinite(total):
+        return
+    if bad.any():
+        rows = demand.index[bad]
+        what = "head counts that are missing or not finite numbers"
+    else:
+        rows = demand.index[np.argsort(-np.abs(pop), kind="stable")][: min(20, len(pop))]
+        what = f"head counts whose total overflows (largest {np.abs(pop).max():.3g})"
+    shown = list(rows[:20])
+    more = f" and {len(rows) - 20} more" if len(rows) > 20 else ""
+    msg = (
+        f"demand: population column has {what}, on rows {shown}{more}; the population "
+        "figures would not be finite. Check the population column."
+    )
+    raise InputDataError(msg)
+
+
+def keep_input_columns(
+    table: gpd.GeoDataFrame, added: Sequence[str], *, what: str
+) -> gpd.GeoDataFrame:
+    """Rename input columns that an output column would overwrite or collide with.
+
+    Parameters
+    ----------
+    table
+        Input stations or demand; not modified.
+    added
+        Names of the columns the planner adds (:data:`STATION_COLUMNS`,
+        :data:`DEMAND_COLUMNS`). The index's name (the loaders' ``row``, written as a column
+        of the GeoPackage) and ``geometry`` (when the geometry column has another name)
+        count too.
+    what
+        How to name the table in the warning.
+
+    Returns
+    -------
+    geopandas.GeoDataFrame
+        ``table`` itself when nothing clashes; otherwise a copy in which each clashing
+        column ``c`` is named ``input_c`` (``input_c_2``, ... when that is taken too), with
+        an :class:`~planner.errors.InputWarning` naming each column and its new name.
+    """
+    geom = table.geometry.name
+    reserved = set(added)
+    if table.index.name is not None:
+        reserved.add(str(table.index.name))
+    if geom != "geometry":
+        reserved.add("geometry")
+    clashes = [c for c in table.columns if c != geom and str(c) in reserved]
+    if not clashes:
+        return table
+    taken = {str(c) for c in table.columns} | reserved
+    renamed: dict[str, str] = {}
+    for col in clashes:
+        new = f"{INPUT_PREFIX}{col}"
+        n = 2
+        while new in taken:
+            new = f"{INPUT_PREFIX}{col}_{n}"
+            n += 1
+        taken.add(new)
+        renamed[str(col)] = new
+    listed = ", ".join(f"{old!r} as {new!r}" for old, new in renamed.items())
+    warnings.warn(
+        f"{what}: input column(s) named like the planner's own output columns are kept "
+        f"under new names: {listed}.",
+        InputWarning,
+        stacklevel=3,
+    )
+    return table.rename(columns=renamed)
 
 
 def network_facts(network: WalkNetwork) -> dict[str, Any]:

@@ -41,6 +41,10 @@ class OutputExistsError(PlannerError, FileExistsError):
     """Writing would overwrite a user's file and overwriting was not asked for."""
 
 
+class IncompleteOutputError(PlannerError, FileNotFoundError):
+    """An output folder lacks files (or GeoPackage layers) that a finished run writes."""
+
+
 class PlannerWarning(UserWarning):
     """Base class of the warnings issued by :mod:`planner` for recoverable surprises."""
 

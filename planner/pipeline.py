@@ -86,6 +86,7 @@ def run_demo(
     station_tags: Mapping[str, Sequence[str]] | None = None,
     language: Language = "en",
     overwrite: bool = False,
+    raw_text: bool = False,
 ) -> Run:
     """Analyse the bundled Helsinki extract and write the results (no internet needed).
 
@@ -102,6 +103,10 @@ def run_demo(
         Language of ``report.html`` and ``map.html``: ``"en"`` or ``"zh"``.
     overwrite
         Replace existing output files whoever wrote them.
+    raw_text
+        Write the CSV files' text cells as they are, without the leading ``'`` that stops
+        spreadsheet programs from running them as formulas
+        (:func:`planner.export.spreadsheet_safe`).
 
     Returns
     -------
@@ -128,6 +133,7 @@ def run_demo(
         streets=network.edges,
         language=language,
         overwrite=refresh,
+        raw_text=raw_text,
     )
     return Run(network=network, result=result, paths=paths)
 
@@ -144,6 +150,7 @@ def run_analysis(
     language: Language = "en",
     overwrite: bool = False,
     options: InputOptions | None = None,
+    raw_text: bool = False,
 ) -> Run:
     """Analyse coverage for a street network, a station table and optional demand.
 
@@ -173,6 +180,8 @@ def run_analysis(
         Replace existing output files.
     options
         Study area, how areas' people are placed, population rule, download cache.
+    raw_text
+        Write the CSV files' text cells as they are (see :func:`run_demo`).
 
     Returns
     -------
@@ -218,6 +227,7 @@ def run_analysis(
         districts=districts,
         language=language,
         overwrite=overwrite,
+        raw_text=raw_text,
     )
     return Run(network=inputs.network, result=result, paths=paths, rejected=inputs.rejected)
 

@@ -26,7 +26,7 @@ from planner.candidates import DEFAULT_SPACING_M, candidates_from_gaps, candidat
 from planner.config import AnalysisConfig
 from planner.coverage import CoverageResult, analyze_coverage
 from planner.errors import InputDataError, OutputExistsError, UnsupportedFormatError
-from planner.export import GENERATOR, _for_gpkg
+from planner.export import GENERATOR, for_geopackage
 from planner.network import WalkNetwork
 from planner.pipeline import load_inputs
 from planner.siting import (
@@ -117,7 +117,7 @@ def write_siting_outputs(
     if relocation is not None:
         layers["relocation"] = relocation.stations
     for name, layer in layers.items():
-        _for_gpkg(layer).to_file(paths.geopackage, layer=name, driver="GPKG")
+        for_geopackage(layer).to_file(paths.geopackage, layer=name, driver="GPKG", index=False)
     summary: dict[str, Any] = {"generator": GENERATOR, **result.summary()}
     if relocation is not None:
         summary["relocation"] = relocation_summary(relocation)

@@ -18,7 +18,7 @@ import numpy as np
 import pandas as pd
 
 from planner.coverage import STATUS_OFF_NETWORK, STATUS_UNREACHABLE, CoverageResult
-from planner.export import LAYERS, summary_dict
+from planner.export import LAYERS, csv_table, csv_text, for_geopackage, summary_dict
 from planner.i18n import Language
 from planner.plan import Plan
 from planner.report import coverage_report
@@ -148,22 +148,19 @@ def geopackage_bytes(result: CoverageResult) -> bytes:
         path = Path(tmp) / "coverage.gpkg"
         for name in LAYERS:
             layer: gpd.GeoDataFrame = getattr(result, name)
-            _plain_text(layer).to_file(path, layer=name, driver="GPKG")
+            for_geopackage(layer).to_file(path, layer=name, driver="GPKG", index=False)
         return path.read_bytes()
 
 
-def csv_bytes(layer: gpd.GeoDataFrame) -> bytes:
-    """A point layer as CSV, with ``lon`` and ``lat`` instead of the geometry.
+def csv_bytes(layer: gpd.GeoDataFrame, *, raw_text: bool = False) -> bytes:
+    """A layer as CSV, with ``lon`` and ``lat`` instead of the geometry (as ``stations.csv``).
 
     UTF-8 with a byte-order mark, so that spreadsheet programs read Chinese names correctly.
+    Text cells starting with ``=``, ``+``, ``-``, ``@``, a tab or a carriage return get a
+    leading ``'`` so that spreadsheet programs do not run them as formulas, unless
+    ``raw_text`` (:func:`planner.export.spreadsheet_safe`); numbers are never changed.
     """
-    table = pd.DataFrame(layer.drop(columns=layer.geometry.name))
-    if len(layer):
-        table["lon"] = layer.geometry.x.to_numpy()
-        table["lat"] = layer.geometry.y.to_numpy()
-    else:
-        table["lon"], table["lat"] = [], []
-    return table.to_csv(index=False).encode("utf-8-sig")
+    return csv_text(csv_table(layer), raw_text=raw_text).encode("utf-8-sig")
 
 
 def summary_bytes(result: CoverageResult, *, inputs: Mapping[str, str] | None = None) -> bytes:
@@ -194,15 +191,3 @@ def report_bytes(
         tiles=tiles,
     )
     return html.encode("utf-8")
-
-
-def _plain_text(gdf: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
-    """Copy with text columns as plain objects (missing values written as NULL)."""
-    out = gdf.copy()
-    for col in out.columns:
-        s = out[col]
-        if col != out.geometry.name and not (
-            pd.api.types.is_numeric_dtype(s) or pd.api.types.is_bool_dtype(s)
-        ):
-            out[col] = s.astype(object).where(s.notna(), None)
-    return out

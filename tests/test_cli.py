@@ -80,6 +80,7 @@ def test_demo_prints_the_share_and_writes_the_files(demo: tuple[int, str, Path])
         "coverage.gpkg",
         "demand.csv",
         "gaps.csv",
+        "manifest.json",
         "map.html",
         "report.html",
         "stations.csv",
@@ -240,10 +241,6 @@ def test_analyze_with_a_demand_csv(
         (
             lambda d: ["--network", str(d / "streets.shp"), "--stations", str(d / "s.csv")],
             "streets.shp: unsupported file type",
-        ),
-        (
-            lambda d: ["--network", PBF, "--stations", str(d / "s.csv"), "--minutes", "0"],
-            "walk_minutes must be a positive number, got 0.0",
         ),
     ],
 )
@@ -722,3 +719,128 @@ def test_limits_are_documented_in_help(capsys: pytest.CaptureFixture[str]) -> No
     for name in ("max_file_mb=500", "max_decompressed_mb=2000", "max_rows=5000000"):
         assert name in text
     assert "--decimal {.,,}" in text
+
+
+@pytest.mark.parametrize(
+    ("option", "value"),
+    [
+        ("--minutes", "-3"),
+        ("--minutes", "0"),
+        ("--minutes", "nan"),
+        ("--minutes", "ten"),
+        ("--speed-kmh", "inf"),
+        ("--speed-kmh", "-0"),
+        ("--max-snap-m", "-1"),
+        ("--max-snap-m", "NaN"),
+    ],
+)
+def test_bad_numbers_name_the_option_and_exit_2(
+    tmp_path: Path, option: str, value: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    for command in (["demo"], ["analyze", "--network", PBF, "--stations", "s.csv"]):
+        with pytest.raises(SystemExit) as info:
+            main([*command, option, value, "--out", str(tmp_path / "o")])
+        assert info.value.code == 2
+        err = capsys.readouterr().err
+        assert f"argument {option}: must be a positive number, got {value}" in err
+        assert "AnalysisConfig" not in err
+        assert "walk_minutes" not in err
+        assert "Traceback" not in err
+    assert not (tmp_path / "o").exists()
+
+
+HOSTILE_STATIONS = (
+    "id,name,lon,lat,row,snap_m,population_served,note,level\n"
+    'a,"=HYPERLINK(""http://x"")",24.936492,60.168957,r1,5,100,+cmd|x,-2\n'
+    "b,@sum,24.94,60.17,r2,6,200,-1+1,-3\n"
+)
+
+
+def test_analyze_keeps_input_columns_named_like_ours_and_writes_safe_csv(
+    tmp_path: Path,
+) -> None:
+    stations = write(tmp_path / "s.csv", HOSTILE_STATIONS)
+    argv = ["analyze", "--network", PBF, "--stations", str(stations)]
+    code, _, stderr = run([*argv, "--out", str(tmp_path / "o")])
+    assert code == 0, stderr
+    assert "'row' as 'input_row'" in stderr
+    assert "'snap_m' as 'input_snap_m'" in stderr
+    assert "'population_served' as 'input_population_served'" in stderr
+    table = pd.read_csv(tmp_path / "o" / "stations.csv", encoding="utf-8-sig", dtype=str)
+    assert table["name"].tolist() == ['\'=HYPERLINK("http://x")', "'@sum"]
+    assert table["note"].tolist() == ["'+cmd|x", "'-1+1"]
+    assert table["level"].tolist() == ["-2", "-3"]  # numbers stay as they are
+    assert table["input_row"].tolist() == ["r1", "r2"]
+    assert table["input_snap_m"].tolist() == ["5", "6"]
+    assert float(table["population_served"].iloc[0]) > 200  # ours, not the input's
+    layer = gpd.read_file(tmp_path / "o" / "coverage.gpkg", layer="stations")
+    assert layer["row"].tolist() == [1, 2]
+    assert layer["input_row"].tolist() == ["r1", "r2"]
+
+    code, _, stderr = run([*argv, "--out", str(tmp_path / "raw"), "--raw-text"])
+    assert code == 0, stderr
+    table = pd.read_csv(tmp_path / "raw" / "stations.csv", encoding="utf-8-sig", dtype=str)
+    assert table["name"].tolist() == ['=HYPERLINK("http://x")', "@sum"]
+
+
+def test_report_of_an_incomplete_folder_says_what_is_missing(
+    demo: tuple[int, str, Path], tmp_path: Path
+) -> None:
+    folder = tmp_path / "copy"
+    shutil.copytree(demo[2], folder)
+    (folder / "map.html").unlink()
+    (folder / "gaps.csv").write_bytes(b"")
+    code, stdout, stderr = run(["report", str(folder), "--out", str(tmp_path / "r.html")])
+    assert code == 1
+    assert stdout == ""
+    assert "incomplete output folder: gaps.csv is empty; map.html is missing" in stderr
+    assert "Traceback" not in stderr
+    assert not (tmp_path / "r.html").exists()
+
+
+def test_report_of_a_geopackage_without_a_layer_names_file_and_layer(
+    demo: tuple[int, str, Path], tmp_path: Path
+) -> None:
+    folder = tmp_path / "copy"
+    shutil.copytree(demo[2], folder)
+    gpkg = folder / "coverage.gpkg"
+    layers = {n: gpd.read_file(gpkg, layer=n) for n in ("stations", "demand", "gaps")}
+    gpkg.unlink()
+    for name, layer in layers.items():
+        layer.to_file(gpkg, layer=name, driver="GPKG")
+    for target in (folder, gpkg):
+        code, _, stderr = run(["report", str(target), "--out", str(tmp_path / "r.html")])
+        assert code == 1
+        assert f"{folder}: incomplete output folder: coverage.gpkg has no layer 'isochrones'" in (
+            stderr
+        )
+        assert "coverage.gpkg has no layer 'coverage_area'" in stderr
+        assert "Traceback" not in stderr
+
+
+def test_overwrite_replaces_the_whole_run(demo: tuple[int, str, Path], tmp_path: Path) -> None:
+    folder = tmp_path / "copy"
+    shutil.copytree(demo[2], folder)
+    (folder / "rejected_stations.csv").write_text("row\n1\n", "utf-8")  # an older run's
+    (folder / "notes.txt").write_text("mine", "utf-8")
+    code, _, stderr = run(["demo", "--out", str(folder), "--minutes", "5", "--overwrite"])
+    assert code == 0, stderr
+    assert summary(folder)["minutes"] == 5
+    assert not (folder / "rejected_stations.csv").exists()
+    assert (folder / "notes.txt").read_text("utf-8") == "mine"
+    assert [p.name for p in tmp_path.iterdir()] == ["copy"]  # no temporary folder left
+
+
+def test_head_counts_that_overflow_exit_1_without_inf(tmp_path: Path) -> None:
+    stations = write(tmp_path / "s.csv", "lon,lat\n24.94,60.17\n")
+    demand = write(
+        tmp_path / "d.csv",
+        "lon,lat,population\n24.941,60.171,1e308\n24.942,60.172,1e308\n24.943,60.17,1e308\n",
+    )
+    argv = ["analyze", "--network", PBF, "--stations", str(stations), "--demand", str(demand)]
+    code, stdout, stderr = run([*argv, "--out", str(tmp_path / "o")])
+    assert code == 1
+    assert "inf" not in stdout
+    assert "nan" not in stdout
+    assert "population" in stderr
+    assert not (tmp_path / "o").exists()

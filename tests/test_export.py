@@ -5,7 +5,11 @@ from __future__ import annotations
 import dataclasses
 import json
 import math
+import os
+import signal
 import sqlite3
+import subprocess
+import sys
 from datetime import datetime
 from pathlib import Path
 
@@ -17,17 +21,29 @@ import pytest
 import shapely
 from helpers import SPEED_KMH, grid_homes, grid_stations, grid_streets, points, xy
 
-from planner import __version__
+from planner import __version__, export
 from planner.config import AnalysisConfig
 from planner.coverage import CoverageResult, analyze_coverage
-from planner.errors import InputFileNotFoundError, OutputExistsError, PdfEngineError
+from planner.errors import (
+    IncompleteOutputError,
+    InputDataError,
+    InputFileNotFoundError,
+    InputWarning,
+    OutputExistsError,
+    PdfEngineError,
+)
 from planner.export import (
     GENERATOR,
     LAYERS,
+    check_complete,
+    csv_table,
     find_pdf_engine,
+    for_geopackage,
     is_planner_output,
     pdf_from_html,
     read_outputs,
+    safe_cell,
+    spreadsheet_safe,
     summary_dict,
     write_outputs,
     write_report,
@@ -117,6 +133,7 @@ def test_files_written(written: Path) -> None:
         "coverage.gpkg",
         "demand.csv",
         "gaps.csv",
+        "manifest.json",  # written last: the folder is complete
         "map.html",
         "rejected_stations.csv",  # the empty demand table writes no file
         "report.html",
@@ -434,3 +451,350 @@ def test_pdf_without_an_engine_says_how_to_get_one(
         pdf_from_html(tmp_path / "report.html", tmp_path / "report.pdf")
     assert isinstance(info.value, RuntimeError)
     assert not (tmp_path / "report.pdf").exists()
+
+
+# ----------------------------------------------------------- input columns named like ours
+
+
+def test_input_columns_named_like_ours_are_kept_under_input_names(
+    tmp_path: Path, network: WalkNetwork
+) -> None:
+    stations = grid_stations().assign(
+        row=["r1", "r2"],
+        snap_m=[111.0, 222.0],
+        on_network=["yes", "no"],
+        population_served=[5, 6],
+        fid=["f1", "f2"],
+    )
+    stations.index = pd.RangeIndex(1, 3, name="row")
+    homes = grid_homes().assign(walk_min="x", covered="maybe", status=["s"] * 7)
+    with pytest.warns(InputWarning) as caught:
+        result = analyze_coverage(network, stations, homes, config=CONFIG)
+    text = " ".join(str(w.message) for w in caught)
+    for old in ("row", "snap_m", "on_network", "population_served"):
+        assert f"'{old}' as 'input_{old}'" in text
+    for old in ("walk_min", "covered", "status"):
+        assert f"'{old}' as 'input_{old}'" in text
+    # The inputs are not modified; ours hold our figures, theirs are kept.
+    assert stations["snap_m"].tolist() == [111.0, 222.0]
+    st = result.stations
+    assert st["input_snap_m"].tolist() == [111.0, 222.0]
+    assert st["snap_m"].tolist() == pytest.approx([10.0, 10.0])
+    assert st["on_network"].tolist() == [True, True]
+    assert st["population_served"].tolist() == pytest.approx([100.0, 200.0])
+    assert result.demand["input_status"].tolist() == ["s"] * 7
+    assert set(result.demand["status"]) <= {"covered", "beyond_limit"}
+
+    out = tmp_path / "out"
+    with pytest.warns(InputWarning, match="'fid' as 'input_fid'"):
+        write_outputs(result, out, report=False)
+    gpkg = gpd.read_file(out / "coverage.gpkg", layer="stations")
+    assert gpkg["row"].tolist() == [1, 2]  # the input row numbers (the index)
+    assert gpkg["input_row"].tolist() == ["r1", "r2"]
+    assert gpkg["input_fid"].tolist() == ["f1", "f2"]
+    assert gpkg["input_population_served"].tolist() == [5, 6]
+    assert gpkg["population_served"].tolist() == pytest.approx([100.0, 200.0])
+    table = pd.read_csv(out / "stations.csv", encoding="utf-8-sig")
+    assert table["input_on_network"].tolist() == ["yes", "no"]
+    assert table["on_network"].tolist() == [True, True]
+
+
+def test_geopackage_writer_takes_any_column_names(tmp_path: Path) -> None:
+    layer = gpd.GeoDataFrame(
+        {"row": ["a", "b"], "ROW": [1, 2], "fid": ["x", "y"], "name": ["n", None]},
+        geometry=[shapely.Point(24.9, 60.1), shapely.Point(24.8, 60.2)],
+        crs=4326,
+        index=pd.Index([7, 8], name="row"),
+    )
+    path = tmp_path / "x.gpkg"
+    with pytest.warns(InputWarning, match="'ROW' as 'input_ROW'"):
+        for_geopackage(layer).to_file(path, layer="t", driver="GPKG", index=False)
+    back = gpd.read_file(path, layer="t")
+    assert back.columns.tolist() == [
+        "index_row",
+        "row",
+        "input_ROW",
+        "input_fid",
+        "name",
+        "geometry",
+    ]
+    assert back["index_row"].tolist() == [7, 8]
+    assert back["row"].tolist() == ["a", "b"]
+    assert back["input_ROW"].tolist() == [1, 2]
+    assert back["input_fid"].tolist() == ["x", "y"]
+    assert layer.columns.tolist() == ["row", "ROW", "fid", "name", "geometry"]  # unchanged
+
+
+def test_csv_lon_lat_columns_that_differ_are_kept(result: CoverageResult) -> None:
+    same = result.stations.assign(lon=result.stations.geometry.x, lat=result.stations.geometry.y)
+    table = csv_table(same)
+    assert table.columns.tolist().count("lon") == 1
+    assert "input_lon" not in table.columns
+    other = result.stations.assign(lon=["east", "west"])
+    with pytest.warns(InputWarning, match="'lon' as 'input_lon'"):
+        table = csv_table(other)
+    assert table["input_lon"].tolist() == ["east", "west"]
+    assert table["lon"].tolist() == pytest.approx(result.stations.geometry.x.round(7).tolist())
+
+
+# ------------------------------------------------------------------------ CSV injection
+
+HOSTILE = [
+    '=HYPERLINK("http://evil.example","click")',
+    "+cmd|' /C calc'!A0",
+    "-2+3",
+    "@SUM(A1:A9)",
+    "\tx",
+    "\r=1",
+]
+
+
+def test_spreadsheet_safe_escapes_formulas_and_leaves_numbers() -> None:
+    table = pd.DataFrame(
+        {
+            "text": [*HOSTILE, "-2", "+3.5", "-1e3", "plain", None],
+            "number": [-1.5, -2.0, 3.0, 0.0, -7.0, 1.0, 2.0, 3.0, 4.0, 5.0, np.nan],
+            "=label": ["a"] * 11,
+        }
+    )
+    safe = spreadsheet_safe(table)
+    assert safe["text"].tolist()[:6] == ["'" + v for v in HOSTILE]
+    assert safe["text"].tolist()[6:10] == ["-2", "+3.5", "-1e3", "plain"]
+    assert safe["text"].isna().tolist()[-1]
+    assert safe["number"].tolist()[:10] == table["number"].tolist()[:10]
+    assert safe["number"].dtype == float
+    assert safe.columns.tolist() == ["text", "number", "'=label"]
+    assert table["text"].tolist()[0] == HOSTILE[0]  # not modified
+    assert safe_cell(-3) == -3
+    assert safe_cell("=x") == "'=x"
+
+
+def test_every_csv_of_a_run_is_spreadsheet_safe_unless_raw_text(
+    tmp_path: Path, network: WalkNetwork
+) -> None:
+    stations = grid_stations().assign(name=HOSTILE[:2], note=HOSTILE[2:4], level=[-1, -2])
+    result = analyze_coverage(network, stations, grid_homes(), config=CONFIG)
+    bad_rows = REJECTED.assign(value=["=1+1", "-91"])
+    out = tmp_path / "safe"
+    write_outputs(result, out, rejected={"stations": bad_rows}, report=False)
+    table = pd.read_csv(out / "stations.csv", encoding="utf-8-sig", keep_default_na=False)
+    assert table["name"].tolist() == ["'" + v for v in HOSTILE[:2]]
+    assert table["note"].tolist() == ["'" + v for v in HOSTILE[2:4]]
+    assert table["level"].tolist() == [-1, -2]  # numbers stay numbers
+    raw = (out / "stations.csv").read_text("utf-8-sig")
+    assert ",-1," in raw
+    assert ",'+cmd" in raw
+    rej = pd.read_csv(out / "rejected_stations.csv", dtype=str)
+    assert rej["value"].tolist() == ["'=1+1", "-91"]
+    # The GeoPackage is not a spreadsheet: its text is as given.
+    assert gpd.read_file(out / "coverage.gpkg", layer="stations")["name"].tolist() == HOSTILE[:2]
+
+    out_raw = tmp_path / "raw"
+    write_outputs(result, out_raw, rejected={"stations": bad_rows}, report=False, raw_text=True)
+    table = pd.read_csv(out_raw / "stations.csv", encoding="utf-8-sig", keep_default_na=False)
+    assert table["name"].tolist() == HOSTILE[:2]
+    assert pd.read_csv(out_raw / "rejected_stations.csv", dtype=str)["value"].tolist()[0] == "=1+1"
+
+
+# ---------------------------------------------------------------------- atomic outputs
+
+
+def _fail(*args: object, **kwargs: object) -> None:
+    raise RuntimeError("disk full (simulated)")
+
+
+def leftovers(parent: Path) -> list[str]:
+    return sorted(p.name for p in parent.iterdir() if ".partial-" in p.name or ".old-" in p.name)
+
+
+@pytest.mark.parametrize("error", [RuntimeError, KeyboardInterrupt])
+def test_a_failing_write_leaves_no_folder_and_no_temporary_files(
+    tmp_path: Path, result: CoverageResult, monkeypatch: pytest.MonkeyPatch, error: type
+) -> None:
+    def fail(*args: object, **kwargs: object) -> None:
+        raise error("halfway")
+
+    monkeypatch.setattr(export, "coverage_map", fail)  # after the GeoPackage and CSVs
+    with pytest.raises(error):
+        write_outputs(result, tmp_path / "out")
+    assert not (tmp_path / "out").exists()
+    assert leftovers(tmp_path) == []
+
+
+def test_a_failing_overwrite_keeps_the_old_folder_untouched(
+    written: Path, result: CoverageResult, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    before = folder_bytes(written)
+    monkeypatch.setattr(export, "coverage_report", _fail)  # the last file but the summary
+    with pytest.raises(RuntimeError, match="simulated"):
+        write_outputs(result, written, overwrite=True)
+    assert folder_bytes(written) == before
+    assert leftovers(written.parent) == []
+    check_complete(written)
+
+
+def test_overwrite_replaces_the_run_and_keeps_the_users_own_files(
+    written: Path, network: WalkNetwork
+) -> None:
+    (written / "my notes.txt").write_text("mine", "utf-8")
+    (written / "report.pdf").write_bytes(b"%PDF old run")
+    longer = analyze_coverage(
+        network, grid_stations(), grid_homes(), config=dataclasses.replace(CONFIG, walk_minutes=2.5)
+    )
+    paths = write_outputs(longer, written, overwrite=True, report=False)
+    names = sorted(p.name for p in written.iterdir())
+    assert names == [
+        "coverage.gpkg",
+        "demand.csv",
+        "gaps.csv",
+        "manifest.json",
+        "map.html",
+        "my notes.txt",  # the user's
+        "stations.csv",
+        "summary.json",
+    ]  # the earlier run's rejected rows, report and PDF are gone with it
+    assert (written / "my notes.txt").read_text("utf-8") == "mine"
+    assert read_summary(written)["minutes"] == 2.5
+    assert paths.folder == written
+    assert leftovers(written.parent) == []
+    manifest = check_complete(written)
+    assert set(manifest["files"]) == set(names) - {"manifest.json", "my notes.txt"}
+
+
+def test_an_existing_folder_of_the_users_gets_our_files_beside_theirs(
+    tmp_path: Path, result: CoverageResult
+) -> None:
+    (tmp_path / "data.csv").write_text("x\n1\n", "utf-8")
+    write_outputs(result, tmp_path, report=False)
+    assert (tmp_path / "data.csv").read_text("utf-8") == "x\n1\n"
+    assert (tmp_path / "manifest.json").exists()
+    check_complete(tmp_path)
+    # A user's file named like one of ours stops the write, the manifest included.
+    other = tmp_path / "other"
+    other.mkdir()
+    (other / "manifest.json").write_text("my manifest", "utf-8")
+    with pytest.raises(OutputExistsError, match=r"manifest\.json already exists"):
+        write_outputs(result, other, report=False)
+    assert (other / "manifest.json").read_text("utf-8") == "my manifest"
+
+
+def test_a_file_is_never_replaced_by_the_output_folder(
+    tmp_path: Path, result: CoverageResult
+) -> None:
+    target = tmp_path / "results"
+    target.write_text("my file", "utf-8")
+    for overwrite in (False, True):
+        with pytest.raises(OutputExistsError, match="is a file, not a folder"):
+            write_outputs(result, target, overwrite=overwrite)
+    assert target.read_text("utf-8") == "my file"
+
+
+KILLED_RUN = """
+import os, signal, sys
+sys.path.insert(0, {tests!r})
+import pandas as pd
+from helpers import grid_homes, grid_stations, grid_streets
+from planner import export
+from planner.config import AnalysisConfig
+from planner.coverage import analyze_coverage
+from planner.network import build_walk_network
+
+net = build_walk_network(grid_streets())
+result = analyze_coverage(net, grid_stations(), grid_homes(), config=AnalysisConfig(speed_kmh=6))
+def die(*args, **kwargs):
+    os.kill(os.getpid(), signal.SIGKILL)
+export.coverage_map = die
+export.write_outputs(result, {out!r}, overwrite=True)
+"""
+
+
+def test_a_killed_run_never_leaves_a_folder_that_looks_finished(
+    written: Path, tmp_path: Path
+) -> None:
+    before = folder_bytes(written)
+    for target in (written, tmp_path / "new"):
+        script = KILLED_RUN.format(tests=str(Path(__file__).parent), out=str(target))
+        env = {**os.environ, "PYTHONPATH": str(Path(__file__).parents[1])}
+        done = subprocess.run(
+            [sys.executable, "-c", script], env=env, capture_output=True, timeout=300, check=False
+        )
+        assert done.returncode == -signal.SIGKILL, done.stderr
+    assert folder_bytes(written) == before  # the old run, whole
+    assert not (tmp_path / "new").exists()
+    check_complete(written)
+    partial = leftovers(tmp_path)  # clearly named, beside their targets
+    assert len(partial) == 2
+    assert partial[0].startswith(".new.partial-")
+    assert partial[1].startswith(".out.partial-")
+    with pytest.raises(InputFileNotFoundError, match=r"did not finish: \.new\.partial-"):
+        check_complete(tmp_path / "new")
+
+
+# ---------------------------------------------------------------- completeness on read
+
+
+def test_read_outputs_names_what_is_missing(written: Path) -> None:
+    (written / "gaps.csv").unlink()
+    (written / "map.html").write_text("", "utf-8")
+    with pytest.raises(IncompleteOutputError, match=r"gaps\.csv is missing; map\.html is empty"):
+        read_outputs(written)
+    (written / "manifest.json").unlink()
+    with pytest.raises(IncompleteOutputError, match=r"manifest\.json is missing"):
+        read_outputs(written)
+
+
+def test_read_outputs_names_a_missing_geopackage_layer(written: Path) -> None:
+    gpkg = written / "coverage.gpkg"
+    layers = {n: gpd.read_file(gpkg, layer=n) for n in LAYERS if n != "gaps"}
+    gpkg.unlink()
+    for name, layer in layers.items():
+        layer.to_file(gpkg, layer=name, driver="GPKG")
+    with pytest.raises(IncompleteOutputError, match=r"coverage\.gpkg has no layer 'gaps'"):
+        read_outputs(written)
+    with pytest.raises(IncompleteOutputError, match=r"coverage\.gpkg has no layer 'gaps'"):
+        read_outputs(gpkg)  # the GeoPackage itself names its folder
+    manifest = json.loads((written / "manifest.json").read_text("utf-8"))
+    manifest["geopackage_layers"]["coverage.gpkg"].remove("gaps")
+    (written / "manifest.json").write_text(json.dumps(manifest), "utf-8")
+    with pytest.raises(IncompleteOutputError, match=r"coverage\.gpkg: layer\(s\) 'gaps' missing"):
+        read_outputs(written)
+
+
+# ------------------------------------------------------------------- non-finite totals
+
+
+def test_totals_that_overflow_stop_the_write(
+    tmp_path: Path, result: CoverageResult, network: WalkNetwork
+) -> None:
+    homes = grid_homes().assign(population=1e308)
+    with pytest.raises(InputDataError, match=r"total overflows \(largest 1e\+308\), on rows"):
+        analyze_coverage(network, grid_stations(), homes, config=CONFIG)
+    nan_home = grid_homes().assign(population=[1.0, np.nan, 2, 3, 4, 5, np.inf])
+    with pytest.raises(InputDataError, match=r"\[1, 6\]"):
+        analyze_coverage(network, grid_stations(), nan_home, config=CONFIG)
+    # A result built otherwise (e.g. read back, or a plan) is stopped by the writer.
+    demand = result.demand.assign(population=1e308)
+    broken = dataclasses.replace(result, demand=demand)
+    with np.errstate(all="ignore"), pytest.raises(InputDataError, match="not finite"):
+        write_outputs(broken, tmp_path / "out")
+    assert not (tmp_path / "out").exists()
+    assert leftovers(tmp_path) == []
+
+
+def test_an_output_folder_behind_a_link_stays_linked(
+    written: Path, tmp_path: Path, network: WalkNetwork
+) -> None:
+    (written / "notes.txt").write_text("mine", "utf-8")
+    link = tmp_path / "link"
+    link.symlink_to(written, target_is_directory=True)
+    longer = analyze_coverage(
+        network, grid_stations(), grid_homes(), config=dataclasses.replace(CONFIG, walk_minutes=2.5)
+    )
+    write_outputs(longer, link, overwrite=True, report=False)
+    assert link.is_symlink()
+    assert read_summary(written)["minutes"] == 2.5
+    assert (written / "notes.txt").read_text("utf-8") == "mine"
+    assert not (written / "rejected_stations.csv").exists()
+    assert not (written / "report.html").exists()
+    assert check_complete(link)["files"].keys() == check_complete(written)["files"].keys()
+    assert leftovers(tmp_path) == []

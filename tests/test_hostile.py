@@ -331,7 +331,7 @@ def _odd_cases() -> list[Case]:
         Case(
             "many-rows-over-limit",
             _csv(*([_row(0)] * 50)),
-            options=("--max-rows", "10"),
+            options=("--limit", "max_rows=10"),
             code=1,
             says=(r"50|rows",),
         ),
@@ -466,7 +466,7 @@ def test_hostile_station_file_through_the_app_upload(
 ) -> None:
     monkeypatch.chdir(tmp_path)
     filename = f"upload{case.suffix}"
-    if "--decimal" in case.options or "--max-rows" in case.options:
+    if "--decimal" in case.options or "--limit" in case.options:
         pytest.skip("a command-line option; the app has its own setting")
     refused: PlannerError | None = None
     try:

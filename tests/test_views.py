@@ -72,3 +72,14 @@ def test_downloads_hold_the_current_plan(grid_area: StudyArea, tmp_path) -> None
     assert summary["stations"] == 3
     assert summary["inputs"] == {"network": "grid"}
     assert summary["share_covered"] == pytest.approx(plan.share_covered)
+
+
+def test_csv_download_is_spreadsheet_safe(grid_area: StudyArea) -> None:
+    plan = add_station(build_plan(grid_area), 27.0, 60.2, name="=HYPERLINK(1)")
+    plan = add_station(plan, 27.001, 60.2, name="-2")
+    safe = pd.read_csv(io.BytesIO(csv_bytes(plan.result.stations)), encoding="utf-8-sig", dtype=str)
+    assert list(safe["name"])[-2:] == ["'=HYPERLINK(1)", "-2"]  # a number stays as it is
+    raw = pd.read_csv(
+        io.BytesIO(csv_bytes(plan.result.stations, raw_text=True)), encoding="utf-8-sig", dtype=str
+    )
+    assert list(raw["name"])[-2:] == ["=HYPERLINK(1)", "-2"]
