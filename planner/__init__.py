@@ -27,6 +27,7 @@ from planner.coverage import (
     coverage_by_district,
     coverage_curve,
 )
+from planner.limits import InputLimits
 from planner.maps import coverage_map
 from planner.network import WalkNetwork, build_walk_network
 from planner.report import coverage_report
@@ -57,6 +58,7 @@ from planner.sources import (
 __all__ = [
     "AnalysisConfig",
     "CoverageResult",
+    "InputLimits",
     "PopulationRule",
     "ScenarioComparison",
     "SitingResult",

@@ -274,8 +274,11 @@ def _parser() -> argparse.ArgumentParser:
         default="greedy",
         help="greedy (fast, with a bound on the gap) or exact (HiGHS MILP); default greedy",
     )
+    add_limit_argument(suggest)
     cands = suggest.add_mutually_exclusive_group()
-    cands.add_argument("--candidates", help="CSV of candidate sites with lon, lat")
+    cands.add_argument(
+        "--candidates", help="candidate sites: a table or GIS file of points (lon, lat or geometry)"
+    )
     cands.add_argument(
         "--candidate-tags",
         help="OSM features of the extract as candidates, e.g. "
@@ -431,6 +434,7 @@ def _suggest(args: argparse.Namespace, config: AnalysisConfig) -> SuggestRun:
         lp_bound=args.lp_bound,
         config=config,
         overwrite=args.overwrite,
+        limits=parse_limits(args.limit),
     )
 
 
@@ -575,18 +579,7 @@ def add_input_arguments(parser: argparse.ArgumentParser) -> None:
         help="decimal mark of numbers in CSV files: '.' (default) or ',' for European files "
         "(their fields are then separated by ';')",
     )
-    limits = parser.add_argument_group("input limits")
-    defaults = ", ".join(f"{n}={_limit_text(getattr(DEFAULT_LIMITS, n))}" for n in limit_names())
-    limits.add_argument(
-        "--limit",
-        action="append",
-        default=[],
-        metavar="NAME=VALUE",
-        help="raise (or lower) an input limit; repeat for several. Inputs past a limit are "
-        f"refused before work starts. Limits and defaults: {defaults}. Sizes are in MB "
-        "(decompressed: content of .zip/.gz/.bz2 files; compression ratio: content / "
-        "compressed size); per_point/per_station in people",
-    )
+    add_limit_argument(parser)
     homes = parser.add_argument_group("homes from buildings")
     homes.add_argument(
         "--floor-m2-per-person",
@@ -643,6 +636,22 @@ def input_specs(
         limits=limits,
     )
     return network, stations, demand, options
+
+
+def add_limit_argument(parser: argparse.ArgumentParser) -> None:
+    """Add ``--limit NAME=VALUE`` (repeatable): the input limits of :mod:`planner.limits`."""
+    limits = parser.add_argument_group("input limits")
+    defaults = ", ".join(f"{n}={_limit_text(getattr(DEFAULT_LIMITS, n))}" for n in limit_names())
+    limits.add_argument(
+        "--limit",
+        action="append",
+        default=[],
+        metavar="NAME=VALUE",
+        help="raise (or lower) an input limit; repeat for several. Inputs past a limit are "
+        f"refused before work starts. Limits and defaults: {defaults}. Sizes are in MB "
+        "(decompressed: content of .zip/.gz/.bz2 files; compression ratio: content / "
+        "compressed size); per_point/per_station in people",
+    )
 
 
 def _limit_text(value: float) -> str:

@@ -299,10 +299,11 @@ def safe_cell(value: Any) -> Any:
 def csv_text(table: pd.DataFrame, *, raw_text: bool = False) -> str:
     """A table as CSV text without its index, spreadsheet-safe unless ``raw_text``.
 
-    See :func:`spreadsheet_safe` for what is escaped.
+    See :func:`spreadsheet_safe` for what is escaped. Lines end in CRLF (RFC 4180), so a
+    cell holding a carriage return or a line feed is quoted and stays one cell.
     """
     safe = table if raw_text else spreadsheet_safe(table)
-    text: str = safe.to_csv(index=False)
+    text: str = safe.to_csv(index=False, lineterminator="\r\n")
     return text
 
 
@@ -329,7 +330,7 @@ def write_csv(
         ``path``.
     """
     out = Path(path)
-    out.write_text(csv_text(table, raw_text=raw_text), "utf-8-sig" if bom else "utf-8")
+    out.write_text(csv_text(table, raw_text=raw_text), "utf-8-sig" if bom else "utf-8", newline="")
     return out
 
 
@@ -606,7 +607,11 @@ def summary_dict(
     out: dict[str, Any] = {"generator": GENERATOR}
     out.update(result.summary())
     out["inputs"] = dict(inputs or {})
-    out["rejected_rows"] = {k: len(v) for k, v in (rejected or {}).items()}
+    # Rows, not problems: a row with two bad cells is one rejected row.
+    out["rejected_rows"] = {
+        k: int(v["row"].nunique()) if "row" in v.columns else len(v)
+        for k, v in (rejected or {}).items()
+    }
     out["created_utc"] = datetime.now(UTC).isoformat(timespec="seconds")
     out["attribution"] = "Street and building data (c) OpenStreetMap contributors, ODbL 1.0"
     cleaned: dict[str, Any] = _finite(out)

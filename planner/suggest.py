@@ -27,8 +27,9 @@ from planner.config import AnalysisConfig
 from planner.coverage import CoverageResult, analyze_coverage
 from planner.errors import InputDataError, OutputExistsError, UnsupportedFormatError
 from planner.export import GENERATOR, for_geopackage
+from planner.limits import DEFAULT_LIMITS, InputLimits
 from planner.network import WalkNetwork
-from planner.pipeline import load_inputs
+from planner.pipeline import InputOptions, load_inputs
 from planner.siting import (
     Method,
     RelocationResult,
@@ -39,7 +40,7 @@ from planner.siting import (
     set_covering,
     siting_problem,
 )
-from planner.sources import stations_from_csv
+from planner.sources import candidates_from_file
 
 #: Layers of ``siting.gpkg``.
 SITING_LAYERS = ("proposed_sites", "demand", "unreachable", "relocation")
@@ -185,6 +186,7 @@ def run_suggest(
     lp_bound: bool = False,
     config: AnalysisConfig | None = None,
     overwrite: bool = False,
+    limits: InputLimits | None = None,
 ) -> SuggestRun:
     """Propose new station sites for a local extract and a station table, and write them.
 
@@ -214,6 +216,8 @@ def run_suggest(
         Analysis settings.
     overwrite
         Replace existing output files.
+    limits
+        Input limits (:class:`~planner.limits.InputLimits`); the defaults when None.
 
     Returns
     -------
@@ -234,7 +238,10 @@ def run_suggest(
     paths = siting_paths(out_dir)
     _check_free(paths, overwrite=overwrite)
     cfg = config or AnalysisConfig()
-    inputs = load_inputs(network_path, stations_path, demand_path=demand_path)
+    lim = limits or DEFAULT_LIMITS
+    inputs = load_inputs(
+        network_path, stations_path, demand_path=demand_path, options=InputOptions(limits=lim)
+    )
     network = inputs.network
     rejected = dict(inputs.rejected)
     coverage = analyze_coverage(
@@ -245,7 +252,7 @@ def run_suggest(
     )
     names = dict(inputs.names)
     if candidates_path is not None:
-        loaded = stations_from_csv(candidates_path)
+        loaded = candidates_from_file(candidates_path, limits=lim)
         candidates = loaded.data
         rejected["candidates"] = loaded.rejected
         names["candidates"] = str(candidates_path)

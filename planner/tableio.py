@@ -13,6 +13,7 @@ spreadsheet line 2), and in GIS files row *n* is the *n*-th feature.
 
 from __future__ import annotations
 
+import codecs
 import csv
 import difflib
 import io
@@ -272,6 +273,18 @@ def _decode(raw: bytes, path: Path, encoding: str | None) -> str:
                 f"{err.reason}). Give the right encoding with --encoding, or save as UTF-8."
             )
             raise InputDataError(msg) from err
+    for mark, name in _UNICODE_BOMS:
+        if raw.startswith(mark):
+            # UTF-16 and UTF-32 say what they are: Excel's "Unicode text" is UTF-16.
+            try:
+                return raw[len(mark) :].decode(name)
+            except UnicodeDecodeError as err:
+                msg = (
+                    f"{path}: starts with a {name.upper()} byte-order mark but is not valid "
+                    f"{name.upper()} (byte {err.start + len(mark)}). Save it as UTF-8, or give "
+                    "the encoding with --encoding."
+                )
+                raise InputDataError(msg) from err
     bom = raw.startswith(_UTF8_BOM)
     body = raw[len(_UTF8_BOM) :] if bom else raw
     try:
@@ -305,6 +318,16 @@ def _decode(raw: bytes, path: Path, encoding: str | None) -> str:
     else:
         logger.info("%s: not UTF-8; read as GB18030/GBK.", path)
     return text
+
+
+#: Byte-order marks of the UTF-16 and UTF-32 encodings (UTF-32 first: its LE mark starts
+#: with UTF-16's).
+_UNICODE_BOMS = (
+    (codecs.BOM_UTF32_LE, "utf-32-le"),
+    (codecs.BOM_UTF32_BE, "utf-32-be"),
+    (codecs.BOM_UTF16_LE, "utf-16-le"),
+    (codecs.BOM_UTF16_BE, "utf-16-be"),
+)
 
 
 def _is_blank(fields: list[str]) -> bool:
@@ -346,6 +369,9 @@ def _parse_rows(
             row += 1
             if row > max_rows:
                 check_count(path, row, limit=max_rows, what="rows", name="max_rows")
+            if any("\x00" in f for f in fields):
+                bad.append((row, "", "a NUL character: a binary file, or not the encoding read"))
+                continue
             n = len(fields)
             if n != width:
                 if n > width and not any(f.strip() for f in fields[width:]):
@@ -788,6 +814,18 @@ def _points_from_columns(
         px, py = to_wgs.transform(px, py)
     if system != "wgs84":
         px, py = to_wgs84(px, py, system)
+    if "geometry" in kept.columns:
+        # The points are built from the coordinate columns; keep the input's own
+        # "geometry" text as data under another name rather than overwrite it.
+        new = "input_geometry"
+        while new in kept.columns:
+            new += "_"
+        kept = kept.rename(columns={"geometry": new})
+        msg = (
+            f"{source}: the column 'geometry' is kept as {new!r}; the points come from "
+            f"columns {lon_col!r}/{lat_col!r}."
+        )
+        warnings.warn(msg, InputWarning, stacklevel=3)
     gdf = gpd.GeoDataFrame(kept, geometry=gpd.points_from_xy(px, py), crs=WGS84)
     return gdf, rejected, f"columns {lon_col!r}/{lat_col!r}"
 

@@ -20,7 +20,14 @@ import pandas as pd
 
 from planner.coords import CoordSystem, parse_coord_system
 from planner.errors import InputDataError
-from planner.limits import DEFAULT_LIMITS, InputLimits, check_count, describe_rows, how_to_raise
+from planner.limits import (
+    DEFAULT_LIMITS,
+    ROWS_SHOWN,
+    InputLimits,
+    check_count,
+    describe_rows,
+    how_to_raise,
+)
 from planner.population import distribute_population
 from planner.tableio import (
     DECIMAL_MARKS,
@@ -483,10 +490,18 @@ def _bad_rows(
 
 def _require_rows(gdf: gpd.GeoDataFrame, rejected: pd.DataFrame, source: str, what: str) -> None:
     if len(gdf) == 0:
-        msg = (
-            f"{source}: no usable {what} rows ({rejected['row'].nunique()} rejected; see the "
-            "rejection list)."
+        n = rejected["row"].nunique()
+        shown = rejected.head(ROWS_SHOWN)
+        lines = [
+            f"row {r}" + (f", column {c!r}" if c else "") + f": {why} ({str(v)[:80]!r})"
+            for r, c, v, why in zip(
+                shown["row"], shown["column"], shown["value"], shown["reason"], strict=True
+            )
+        ]
+        more = (
+            f"\n  (and {len(rejected) - len(shown):,} more)" if len(rejected) > len(shown) else ""
         )
+        msg = f"{source}: no usable {what} rows ({n:,} rejected):\n  " + "\n  ".join(lines) + more
         raise InputDataError(msg)
 
 

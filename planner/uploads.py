@@ -12,6 +12,7 @@ plan as it was.
 from __future__ import annotations
 
 import tempfile
+import warnings
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -55,15 +56,21 @@ def check_size(filename: str, size_bytes: int, *, limit_mb: float, what: str) ->
 def _uploaded(filename: str, data: bytes) -> Iterator[Path]:
     """The upload written to a private temporary file under its own name.
 
-    A :class:`PlannerError` raised inside names the upload (``filename``), not the
-    temporary file: the same message the command line gives for a file of that name.
+    A :class:`PlannerError` raised inside, and every warning, names the upload
+    (``filename``), not the temporary file: the same message the command line gives for a
+    file of that name.
     """
     name = _safe_name(filename)
     with tempfile.TemporaryDirectory(prefix="planner-upload-") as tmp:
         path = Path(tmp) / name
         path.write_bytes(data)
         try:
-            yield path
+            with warnings.catch_warnings(record=True) as caught:
+                warnings.simplefilter("always")
+                yield path
+            for w in caught:
+                text = str(w.message).replace(str(path), filename).replace(f"{tmp}/", "")
+                warnings.warn(text, w.category, stacklevel=3)
         except PlannerError as err:
             text = str(err)
             if str(path) not in text and tmp not in text:

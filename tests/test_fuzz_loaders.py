@@ -1,0 +1,166 @@
+"""Property-based fuzzing of every table loader with random tables of random unicode text.
+
+Whatever the table holds, a loader either returns the rows it accepted plus every row it
+rejected (so that no row is lost), or raises one of the planner's own errors naming the file.
+Never another exception, never a silently dropped row.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import tempfile
+from collections.abc import Callable
+from pathlib import Path
+from typing import TypeVar
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from planner.areas import districts_from_file
+from planner.errors import PlannerError
+from planner.tables import Loaded, candidates_from_file, demand_from_file, stations_from_file
+from planner.uploads import demand_from_upload, stations_from_upload
+
+T = TypeVar("T")
+
+#: Column names a loader looks for, mixed with random ones.
+KNOWN = ("id", "name", "category", "capacity", "lon", "lat", "population", "经度", "纬度", "x")
+SETTINGS = settings(
+    max_examples=60,
+    deadline=None,
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
+)
+
+cell_text = st.one_of(
+    st.text(max_size=12),
+    st.sampled_from(["", " ", "nan", "inf", "-inf", "1e308", "-0", "=1+1", "{{ 7*7 }}", "{#"]),
+    st.floats(allow_nan=True, allow_infinity=True).map(repr),
+    st.floats(min_value=-180, max_value=180).map(lambda v: f"{v:.6f}"),
+    st.integers(min_value=-(10**20), max_value=10**20).map(str),
+)
+
+
+@st.composite
+def tables(draw: st.DrawFn) -> tuple[list[str], list[list[str]]]:
+    """A header and rows of random cells; rows may have the wrong number of fields."""
+    width = draw(st.integers(min_value=1, max_value=6))
+    header = draw(
+        st.lists(
+            st.one_of(st.sampled_from(KNOWN), st.text(min_size=1, max_size=8)),
+            min_size=width,
+            max_size=width,
+        )
+    )
+    n_rows = draw(st.integers(min_value=0, max_value=8))
+    rows = []
+    for _ in range(n_rows):
+        n = draw(st.sampled_from([width, width, width, width - 1, width + 1]))
+        rows.append(draw(st.lists(cell_text, min_size=max(n, 1), max_size=max(n, 1))))
+    return header, rows
+
+
+def _csv_bytes(header: list[str], rows: list[list[str]], encoding: str, sep: str) -> bytes:
+    buf = io.StringIO()
+    writer = csv.writer(buf, delimiter=sep, lineterminator="\n")
+    writer.writerow(header)
+    writer.writerows(rows)
+    return buf.getvalue().encode(encoding, errors="replace")
+
+
+def _attempt(load: Callable[..., T], *args: object) -> tuple[T | None, str]:
+    """The loader's result, or None and the message of the planner error it raised."""
+    try:
+        return load(*args), ""
+    except PlannerError as err:
+        return None, str(err)
+
+
+def _check(load: Callable[[Path], Loaded], path: Path, n_rows: int) -> None:
+    loaded, message = _attempt(load, path)
+    if loaded is None:
+        assert path.name in message, message
+        assert len(message) < 5_000, "messages list at most 20 rows"
+        return
+    rejected = loaded.rejected["row"].nunique() if len(loaded.rejected) else 0
+    assert len(loaded.data) + rejected <= n_rows
+    # Rows not accepted are rejected by number (blank lines excepted: they hold no data).
+    assert set(loaded.data.index).isdisjoint(set(loaded.rejected["row"]))
+
+
+LOADERS: dict[str, Callable[[Path], Loaded]] = {
+    "stations": stations_from_file,
+    "candidates": candidates_from_file,
+    "demand": demand_from_file,
+}
+
+
+@pytest.mark.parametrize("kind", sorted(LOADERS))
+@SETTINGS
+@given(
+    table=tables(),
+    encoding=st.sampled_from(["utf-8", "utf-8-sig", "gbk", "latin-1", "utf-16"]),
+    sep=st.sampled_from([",", ";", "\t"]),
+)
+def test_random_tables_never_crash_a_loader(
+    kind: str, table: tuple[list[str], list[list[str]]], encoding: str, sep: str
+) -> None:
+    header, rows = table
+    with tempfile.TemporaryDirectory() as tmp:
+        path = Path(tmp) / f"{kind}.csv"
+        path.write_bytes(_csv_bytes(header, rows, encoding, sep))
+        _check(LOADERS[kind], path, len(rows))
+
+
+@SETTINGS
+@given(table=tables(), sep=st.sampled_from([",", ";"]))
+def test_random_tables_never_crash_the_app_uploads(
+    table: tuple[list[str], list[list[str]]], sep: str
+) -> None:
+    header, rows = table
+    data = _csv_bytes(header, rows, "utf-8", sep)
+    for upload in (stations_from_upload, demand_from_upload):
+        loaded, message = _attempt(upload, "upload.csv", data)
+        if loaded is None:
+            assert "upload.csv" in message
+            continue
+        rejected = loaded.rejected["row"].nunique() if len(loaded.rejected) else 0
+        assert len(loaded.data) + rejected <= len(rows)
+
+
+@SETTINGS
+@given(data=st.binary(max_size=400), suffix=st.sampled_from([".csv", ".geojson", ".xlsx"]))
+def test_random_bytes_are_refused_with_the_file_named(data: bytes, suffix: str) -> None:
+    with tempfile.TemporaryDirectory() as tmp:
+        path = Path(tmp) / f"stations{suffix}"
+        path.write_bytes(data)
+        loaded, message = _attempt(stations_from_file, path)
+        assert loaded is not None or path.name in message
+
+
+@SETTINGS
+@given(
+    names=st.lists(
+        # GDAL stores text as C strings: a NUL cannot be written to the file at all.
+        st.text(st.characters(exclude_characters="\x00"), max_size=20),
+        min_size=1,
+        max_size=4,
+    )
+)
+def test_random_district_names_never_crash(names: list[str]) -> None:
+    import geopandas as gpd
+    import shapely
+
+    polys = [
+        shapely.box(24.93 + 0.005 * i, 60.16, 24.935 + 0.005 * i, 60.17) for i in range(len(names))
+    ]
+    with tempfile.TemporaryDirectory() as tmp:
+        path = Path(tmp) / "districts.geojson"
+        gpd.GeoDataFrame({"name": names}, geometry=polys, crs=4326).to_file(path, engine="pyogrio")
+        districts, message = _attempt(districts_from_file, path)
+        if districts is None:
+            assert path.name in message
+            return
+        assert len(districts) == len(names)
+        assert sorted(districts["name"].astype(str)) == sorted(n.strip() for n in names)
