@@ -3,7 +3,7 @@
 A thin shell over :mod:`planner`: the sidebar reads the settings, each page in
 ``app_pages/`` reads its widgets, makes library calls and renders the result. The study
 area (network, homes) is cached once per process and never mutated; each browser session
-keeps its own :class:`planner.workspace.Workspace` in ``st.session_state``.
+keeps its own :class:`planner.app.workspace.Workspace` in ``st.session_state``.
 """
 
 from __future__ import annotations

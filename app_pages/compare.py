@@ -11,10 +11,9 @@ import re
 import streamlit as st
 
 from app_pages import ui
-from planner.errors import PlannerError
-from planner.uploads import SCENARIO_LIMIT_MB, check_size
-from planner.views import csv_bytes, geopackage_bytes, report_bytes, summary_bytes
-from planner.workspace import (
+from planner.app.uploads import SCENARIO_LIMIT_MB, check_size
+from planner.app.views import csv_bytes, geopackage_bytes, report_bytes, summary_bytes
+from planner.app.workspace import (
     compare_plans,
     drop_scenario,
     edit,
@@ -24,6 +23,7 @@ from planner.workspace import (
     read_scenario,
     scenario_json,
 )
+from planner.errors import PlannerError
 
 CURRENT = "\u0000current"  # option value of the current plan (never a scenario name)
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 import streamlit as st
 
 from app_pages import ui
-from planner.maps import COVERED_COLOUR, UNCOVERED_COLOUR
-from planner.views import gap_table, station_figures, walk_time_distribution
+from planner.app.views import gap_table, station_figures, walk_time_distribution
+from planner.report.maps import COVERED_COLOUR, UNCOVERED_COLOUR
 
 
 def _minutes(value: float | None) -> str:

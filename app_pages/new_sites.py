@@ -1,8 +1,8 @@
 """New sites page: suggest the best sites for new stations, then accept some into the plan.
 
-"Suggest" runs :func:`planner.siting.suggest_sites` on the current plan (candidates: street
+"Suggest" runs :func:`planner.siting.models.suggest_sites` on the current plan (candidates: street
 nodes in its gap zones; greedy or exact maximal covering) and holds the sites with
-:func:`~planner.workspace.propose_sites`; the solver's figures are kept beside them for the
+:func:`~planner.app.workspace.propose_sites`; the solver's figures are kept beside them for the
 plan revision they were computed on. Accepting sites adds them as one undoable edit.
 """
 
@@ -14,9 +14,9 @@ import pandas as pd
 import streamlit as st
 
 from app_pages import ui
+from planner.app.workspace import accept_sites, propose_sites
 from planner.errors import PlannerError
-from planner.siting import suggest_sites
-from planner.workspace import accept_sites, propose_sites
+from planner.siting.models import suggest_sites
 
 FIGURES = "siting_figures"  # session key: the last suggestion's figures and its revision
 #: Time limit of the exact solver, seconds (greedy takes well under one on a city).

@@ -5,15 +5,21 @@ from __future__ import annotations
 import streamlit as st
 
 from app_pages import ui
-from planner.errors import PlannerError
-from planner.plan import add_station, apply_station_table, build_plan, remove_station, station_table
-from planner.uploads import (
+from planner.app.plan import (
+    add_station,
+    apply_station_table,
+    build_plan,
+    remove_station,
+    station_table,
+)
+from planner.app.uploads import (
     STATION_LIMIT_MB,
     STATION_SUFFIXES,
     merge_stations,
     stations_from_upload,
 )
-from planner.workspace import ClickMode, edit
+from planner.app.workspace import ClickMode, edit
+from planner.errors import PlannerError
 
 ws = ui.workspace()
 plan = ws.plan

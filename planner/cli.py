@@ -17,23 +17,24 @@ from pathlib import Path
 
 import pandas as pd
 
-from planner import __version__
+from planner._version import __version__
 from planner.config import AnalysisConfig
-from planner.coords import parse_coord_system
 from planner.errors import InputDataError, PdfEngineError, PlannerError
-from planner.export import check_file_free, is_planner_output, pdf_from_html
 from planner.i18n import LANGUAGES
 from planner.limits import DEFAULT_LIMITS, ROWS_SHOWN, limit_names, parse_limits
-from planner.osm_download import (
+from planner.pipeline.analysis import Run, make_report, run_analysis, run_demo
+from planner.pipeline.inputs import InputOptions
+from planner.pipeline.suggest import SuggestRun, relocation_summary, run_suggest
+from planner.report.export import check_file_free, is_planner_output, pdf_from_html
+from planner.sources.coords import parse_coord_system
+from planner.sources.download import (
     NetworkQuery,
     bbox_query,
     place_query,
     point_query,
     polygon_query,
 )
-from planner.pipeline import InputOptions, Run, make_report, run_analysis, run_demo
-from planner.sources import PopulationRule, TableSpec, parse_osm_tags, study_area_from_file
-from planner.suggest import SuggestRun, relocation_summary, run_suggest
+from planner.sources.osm import PopulationRule, TableSpec, parse_osm_tags, study_area_from_file
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -285,7 +285,7 @@ TEXTS: dict[str, tuple[str, str]] = {
         "同一次运行的文件：summary.json（本报告的指标）、coverage.gpkg（GIS 图层）、"
         "stations.csv、demand.csv、gaps.csv、map.html。",
     ),
-    # --- map layers and legend (planner.maps)
+    # --- map layers and legend (planner.report.maps)
     "map_legend_title": ("Walk time to nearest station", "到最近服务站的步行时间"),
     "map_layer_streets": ("Streets (walk network)", "街道（步行网络）"),
     "map_layer_bands": ("Walk time to nearest station", "到最近服务站的步行时间"),

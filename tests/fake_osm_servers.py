@@ -28,7 +28,7 @@ import responses
 import shapely
 from pyrosm.config.osm_filters import walking_filter
 
-from planner.osmium_reader import _excluded
+from planner.sources.osmium import _excluded
 
 KOTKA = Path(pyrosm.get_data("test_pbf"))
 OVERPASS = "https://overpass-api.de/api"

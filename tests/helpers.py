@@ -141,7 +141,7 @@ def check_report_numbers(page: str, summary: dict, *, source: str | None = None)
     """
     import math
 
-    from planner.report import FORMATS, MISSING
+    from planner.report.report import FORMATS, MISSING
 
     checked = 0
     for item in report_numbers(page):

@@ -19,10 +19,10 @@ import shapely
 from streamlit.runtime.media_file_manager import MediaFileManager
 from streamlit.testing.v1 import AppTest
 
-import planner.study_area as study_area_module
+import planner.app.study_area as study_area_module
+from planner.app.workspace import Workspace, propose_sites
 from planner.app_text import tr
-from planner.siting import suggest_sites
-from planner.workspace import Workspace, propose_sites
+from planner.siting.models import suggest_sites
 
 APP = str(Path(__file__).resolve().parent.parent / "app.py")
 EVIL = "<script>alert(1)</script>"
@@ -380,7 +380,7 @@ def test_compare_page_scenarios_files_and_downloads() -> None:
     assert "Save the current plan to a file" in downloads
 
     # Save the current plan to a file, go back to the baseline, load the file again.
-    from planner.workspace import scenario_json
+    from planner.app.workspace import scenario_json
 
     saved = scenario_json(workspace(at).plan, "north").encode("utf-8")
     at.selectbox(key="scenario_pick").set_value("baseline").run()

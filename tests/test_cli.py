@@ -23,9 +23,9 @@ from helpers import check_report_numbers
 
 from planner import __version__
 from planner.cli import main
-from planner.export import find_pdf_engine
-from planner.report import report_data
-from planner.sources import demo_extract_path, stations_from_osm
+from planner.report.export import find_pdf_engine
+from planner.report.report import report_data
+from planner.sources.osm import demo_extract_path, stations_from_osm
 
 SHARE_LINE = re.compile(r"people within the circle : ([\d,]+) of ([\d,]+) \(([\d.]+)%\)")
 PBF = str(demo_extract_path())
@@ -346,7 +346,7 @@ def test_report_compares_two_folders(demo: tuple[int, str, Path], tmp_path: Path
 def test_report_pdf_is_skipped_with_a_note_without_an_engine(
     demo: tuple[int, str, Path], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr("planner.export.find_pdf_engine", lambda: None)
+    monkeypatch.setattr("planner.report.export.find_pdf_engine", lambda: None)
     target = tmp_path / "r.html"
     code, stdout, stderr = run(["report", str(demo[2]), "--out", str(target), "--pdf"])
     assert code == 0
@@ -486,8 +486,8 @@ def test_analyze_offline_names_the_local_file_options(offline: FakeServers, tmp_
 def test_analyze_a_downloaded_area_takes_homes_from_its_buildings(
     online: FakeServers, tmp_path: Path
 ) -> None:
-    from planner.osm_download import buildings_from_query, point_query
-    from planner.population import homes_from_buildings
+    from planner.sources.download import buildings_from_query, point_query
+    from planner.sources.population import homes_from_buildings
 
     (x, y), *_ = kotka_points(1)
     stations = write(tmp_path / "s.csv", f"lon,lat\n{x!r},{y!r}\n")
@@ -514,7 +514,7 @@ def test_analyze_a_downloaded_area_takes_homes_from_its_buildings(
 def test_analyze_a_graphml_network_needs_demand(tmp_path: Path) -> None:
     import osmnx as ox
 
-    from planner.sources import graph_from_file
+    from planner.sources.osm import graph_from_file
 
     graphml = tmp_path / "kotka.graphml"
     ox.save_graphml(graph_from_file(pyrosm.get_data("test_pbf")), graphml)

@@ -18,10 +18,15 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from planner.areas import districts_from_file
+from planner.app.uploads import demand_from_upload, stations_from_upload
 from planner.errors import PlannerError
-from planner.tables import Loaded, candidates_from_file, demand_from_file, stations_from_file
-from planner.uploads import demand_from_upload, stations_from_upload
+from planner.sources.areas import districts_from_file
+from planner.sources.tables import (
+    Loaded,
+    candidates_from_file,
+    demand_from_file,
+    stations_from_file,
+)
 
 T = TypeVar("T")
 

@@ -3,7 +3,7 @@
 Each case is a station file (and options) a real user or an attacker could hand the planner.
 Every case runs twice: through ``planner analyze`` (in-process, on a small real network, the
 Kotka extract that ships with pyrosm saved as GraphML) and through the app's upload path
-(:func:`planner.uploads.stations_from_upload`). For each we check:
+(:func:`planner.app.uploads.stations_from_upload`). For each we check:
 
 - the exit code (0 when the file loads, possibly with rejected rows; 1 when it is refused);
 - no traceback, and the message names the file (and the row or column where there is one);
@@ -29,10 +29,10 @@ import pandas as pd
 import pyrosm
 import pytest
 
+from planner.app.uploads import stations_from_upload
 from planner.cli import main
 from planner.errors import PlannerError
-from planner.sources import graph_from_file, homes_from_osm
-from planner.uploads import stations_from_upload
+from planner.sources.osm import graph_from_file, homes_from_osm
 
 #: Three real places on Kotka's streets (lon, lat).
 SITES = ((26.9450, 60.5280), (26.9550, 60.5300), (26.9380, 60.5240))

@@ -1,4 +1,4 @@
-"""Tests of planner.limits: the limits themselves, parsing them, archives, row lists."""
+"""Tests of limits: the limits themselves, parsing them, archives, row lists."""
 
 from __future__ import annotations
 

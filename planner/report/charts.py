@@ -1,0 +1,329 @@
+"""Static charts of a coverage result: matplotlib figures and deterministic inline SVG.
+
+Each ``*_figure`` function is pure: it builds and returns a new
+:class:`matplotlib.figure.Figure` (no pyplot state, no backend to select), so notebooks can
+show it and :func:`figure_svg` can turn it into SVG text for the HTML report. The SVG is
+deterministic (fixed element ids, no date) and keeps its text as ``<text>`` elements
+(escaped by matplotlib), so the browser draws Chinese names with its own fonts.
+"""
+
+from __future__ import annotations
+
+import io
+import math
+import re
+import warnings
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import TYPE_CHECKING, Any
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+from matplotlib import rc_context
+from matplotlib.figure import Figure
+from matplotlib.lines import Line2D
+from matplotlib.patches import Patch
+
+from planner.i18n import Language, text
+from planner.report.maps import (
+    BAND_COLOURS,
+    COVERED_COLOUR,
+    GAP_COLOUR,
+    SITE_COLOUR,
+    STATION_COLOUR,
+    STREET_COLOUR,
+    UNCOVERED_COLOUR,
+)
+from planner.walk.coverage import CoverageResult
+
+if TYPE_CHECKING:
+    from matplotlib.typing import RcKeyType
+
+BEYOND_COLOUR = "#bdbdbd"
+SERVED_COLOUR = "#b2abd2"
+#: Chart width in inches: fits an A4 page with 15 mm margins.
+WIDTH_IN = 7.0
+
+_STYLE: dict[RcKeyType, Any] = {
+    "svg.fonttype": "none",  # text stays text: searchable, and drawn with the reader's fonts
+    "svg.hashsalt": "planner",  # fixed clip-path ids: the same chart gives the same SVG
+    "text.parse_math": False,  # a "$" in a station name is a dollar sign, not TeX
+    "font.size": 9.0,
+    "axes.spines.top": False,
+    "axes.spines.right": False,
+    "axes.titlesize": 10.0,
+}
+
+
+@contextmanager
+def _style() -> Iterator[None]:
+    """Our chart style, and no warning for glyphs (e.g. Chinese) that the browser draws."""
+    with rc_context(_STYLE), warnings.catch_warnings():
+        warnings.filterwarnings("ignore", r"Glyph \d+ .*missing from", UserWarning)
+        yield
+
+
+def figure_svg(fig: Figure, *, label: str = "", salt: str = "chart") -> str:
+    """The figure as an ``<svg>`` element for inline use in HTML.
+
+    Parameters
+    ----------
+    fig
+        A figure (e.g. from :func:`walk_time_figure`).
+    label
+        Accessible name of the chart (``aria-label``); escaped here.
+    salt
+        Prefix and seed of the SVG's element ids; give each chart of a page its own so that
+        ids stay unique in the page.
+
+    Returns
+    -------
+    str
+        The ``<svg>`` element, scaled to the width of its container; the same figure
+        always gives the same text.
+    """
+    buf = io.StringIO()
+    with _style(), rc_context({"svg.hashsalt": f"planner-{salt}"}):
+        fig.savefig(buf, format="svg", metadata={"Date": None, "Creator": None})
+    svg = buf.getvalue()
+    svg = svg[svg.index("<svg") :]
+    svg = re.sub(r"<metadata>.*?</metadata>\s*", "", svg, count=1, flags=re.DOTALL)
+    attrs = (
+        f'<svg class="chart" role="img" aria-label="{_attr(label)}" '
+        'preserveAspectRatio="xMidYMid meet" '
+    )
+    svg = re.sub(r'<svg\s+([^>]*?)width="[^"]*"\s+height="[^"]*"\s*', attrs + r"\1", svg, count=1)
+    # matplotlib numbers its elements (figure_1, patch_1, ...) afresh in every file: prefix
+    # ids and references so that several charts in one page keep their ids unique.
+    prefix = re.sub(r"[^A-Za-z0-9_-]", "-", salt) + "-"
+    svg = re.sub(r'\bid="([^"]+)"', lambda m: f'id="{prefix}{m.group(1)}"', svg)
+    svg = re.sub(r"url\(#([^)]+)\)", lambda m: f"url(#{prefix}{m.group(1)})", svg)
+    svg = re.sub(r'href="#([^"]+)"', lambda m: f'href="#{prefix}{m.group(1)}"', svg)
+    return svg.strip()
+
+
+def walk_time_figure(result: CoverageResult, *, language: Language = "en") -> Figure:
+    """Population by walk time to the nearest station, in one-minute bins.
+
+    Bin ``k`` holds homes with a walk time in ``(k - 1, k]`` minutes (0 in the first), so a
+    home exactly at the limit is in the last bin within it. Bins are coloured by band and
+    grey beyond the limit; homes beyond twice the limit are in the last bin. Homes with no
+    walk time (off the network, unreachable) are not shown.
+    """
+    cfg = result.config
+    walk = result.demand["walk_min"].to_numpy(dtype=float)
+    pop = result.demand["population"].to_numpy(dtype=float)
+    ok = np.isfinite(walk)
+    top = max(1, math.ceil(min(float(walk[ok].max()) if ok.any() else 1.0, 2 * cfg.walk_minutes)))
+    edges = np.arange(0, top + 1, dtype=float)
+    idx = np.clip(np.searchsorted(edges, walk[ok] - 1e-9, side="left"), 1, top)
+    people = np.bincount(idx, weights=pop[ok], minlength=top + 1)[1:]
+    uppers = edges[1:]
+    colours = [_band_colour(cfg.bands, u) for u in uppers]
+    with _style():
+        fig = Figure(figsize=(WIDTH_IN, 2.8), layout="constrained")
+        ax = fig.add_subplot()
+        ax.bar(uppers - 0.5, people, width=0.9, color=colours, edgecolor="none")
+        ax.axvline(cfg.walk_minutes, color="#333333", linestyle="--", linewidth=1)
+        ax.set_xlim(0, top)
+        ax.set_xlabel(text("axis_minutes", language))
+        ax.set_ylabel(text("axis_people", language))
+        handles = [
+            Patch(
+                color=BAND_COLOURS[min(i, len(BAND_COLOURS) - 1)],
+                label=text("map_band_range", language, low=f"{lo:g}", high=f"{hi:g}"),
+            )
+            for i, (lo, hi) in enumerate(zip((0.0, *cfg.bands[:-1]), cfg.bands, strict=True))
+        ]
+        handles.append(Patch(color=BEYOND_COLOUR, label=text("legend_beyond", language)))
+        ax.legend(handles=handles, frameon=False, fontsize=8, loc="upper right")
+    return fig
+
+
+def station_figure(
+    result: CoverageResult, *, language: Language = "en", top: int = 25
+) -> tuple[Figure, int]:
+    """People served per station (within the limit) and served by no other station.
+
+    Returns the figure and how many stations it shows (the ``top`` serving most people).
+    """
+    st = result.stations
+    table = pd.DataFrame(
+        {
+            "label": [_short(v) for v in station_labels(st)],
+            "id": st["id"].astype(str).to_numpy(),
+            "served": st["population_served"].to_numpy(dtype=float),
+            "only": st["population_only_here"].to_numpy(dtype=float),
+        }
+    ).sort_values(["served", "id"], ascending=[False, True], kind="stable")
+    shown = table.head(top).iloc[::-1]
+    with _style():
+        fig = Figure(figsize=(WIDTH_IN, 0.9 + 0.28 * max(len(shown), 1)), layout="constrained")
+        ax = fig.add_subplot()
+        y = np.arange(len(shown))
+        ax.barh(y, shown["served"], color=SERVED_COLOUR, label=text("legend_served", language))
+        ax.barh(y, shown["only"], color=STATION_COLOUR, label=text("legend_only", language))
+        ax.set_yticks(y, list(shown["label"]))
+        ax.set_xlabel(text("axis_people", language))
+        ax.legend(frameon=False, fontsize=8, loc="lower left", bbox_to_anchor=(0, 1), ncols=2)
+    return fig, len(shown)
+
+
+def district_figure(
+    table: pd.DataFrame, *, language: Language = "en", top: int = 40
+) -> tuple[Figure, int]:
+    """Share covered per district, from :func:`planner.walk.coverage.coverage_by_district`.
+
+    Returns the figure and how many districts it shows (the ``top`` most populous).
+    """
+    t = table.loc[table["population"] > 0]
+    t = t.sort_values(["population", "district"], ascending=[False, True], kind="stable")
+    shown = t.head(top).sort_values(["share_covered", "district"], kind="stable")
+    with _style():
+        fig = Figure(figsize=(WIDTH_IN, 0.9 + 0.28 * max(len(shown), 1)), layout="constrained")
+        ax = fig.add_subplot()
+        y = np.arange(len(shown))
+        share = shown["share_covered"].to_numpy(dtype=float)
+        ax.barh(y, share, color=BAND_COLOURS[0])
+        for yi, s in zip(y, share, strict=True):
+            ax.text(min(s, 0.86) + 0.01, float(yi), f"{s:.0%}", va="center", fontsize=8)
+        ax.set_yticks(y, [_short(str(v)) for v in shown["district"]])
+        ax.set_xlim(0, 1)
+        ax.xaxis.set_major_formatter(lambda v, _: f"{v:.0%}")
+        ax.set_xlabel(text("axis_share", language))
+    return fig, len(shown)
+
+
+def overview_figure(
+    result: CoverageResult,
+    *,
+    streets: gpd.GeoDataFrame | None = None,
+    suggested_sites: gpd.GeoDataFrame | None = None,
+    language: Language = "en",
+) -> Figure:
+    """A static map: walk-time bands, gap zones, homes, stations (and suggested sites).
+
+    The printed report shows it in place of the interactive map.
+    """
+    frames = [g for g in (result.coverage_area, result.demand, result.stations) if len(g)]
+    minx, miny, maxx, maxy = np.array([f.total_bounds for f in frames]).T
+    x0, x1 = float(np.nanmin(minx)), float(np.nanmax(maxx))
+    y0, y1 = float(np.nanmin(miny)), float(np.nanmax(maxy))
+    aspect = 1.0 / max(math.cos(math.radians((y0 + y1) / 2)), 0.05)
+    height = min(9.0, max(3.0, WIDTH_IN * (y1 - y0) * aspect / max(x1 - x0, 1e-9)))
+    with _style():
+        fig = Figure(figsize=(WIDTH_IN, height), layout="constrained")
+        ax = fig.add_subplot()
+        if streets is not None and len(streets):
+            lines = streets.geometry.to_crs(4326).simplify(0.00002)
+            gpd.GeoSeries(lines).plot(ax=ax, color=STREET_COLOUR, linewidth=0.4)
+        areas = result.coverage_area.sort_values("band_min", ascending=False)
+        n = len(areas)
+        for i, geom in enumerate(areas.geometry):
+            colour = BAND_COLOURS[min(n - 1 - i, len(BAND_COLOURS) - 1)]
+            gpd.GeoSeries([geom]).plot(ax=ax, color=colour, alpha=0.45, linewidth=0)
+        if len(result.gaps):
+            result.gaps.boundary.plot(ax=ax, color=GAP_COLOUR, linewidth=1.2, linestyle="--")
+        d = result.demand
+        cov = d["covered"].to_numpy(dtype=bool)
+        for mask, colour in ((cov, COVERED_COLOUR), (~cov, UNCOVERED_COLOUR)):
+            if mask.any():
+                d.loc[mask].plot(ax=ax, color=colour, markersize=3)
+        result.stations.plot(
+            ax=ax, color=STATION_COLOUR, markersize=40, edgecolor="white", linewidth=1
+        )
+        handles: list[Patch | Line2D] = [
+            Patch(
+                color=BAND_COLOURS[min(i, len(BAND_COLOURS) - 1)],
+                alpha=0.6,
+                label=text("map_band_range", language, low=f"{lo:g}", high=f"{hi:g}"),
+            )
+            for i, (lo, hi) in enumerate(
+                zip((0.0, *result.config.bands[:-1]), result.config.bands, strict=True)
+            )
+        ]
+        handles += [
+            _dot(STATION_COLOUR, text("map_station", language)),
+            _dot(COVERED_COLOUR, text("map_home_in", language)),
+            _dot(UNCOVERED_COLOUR, text("map_home_out", language)),
+            Line2D([], [], color=GAP_COLOUR, linestyle="--", label=text("map_gap", language)),
+        ]
+        if suggested_sites is not None and len(suggested_sites):
+            suggested_sites.to_crs(4326).plot(
+                ax=ax, color=SITE_COLOUR, marker="*", markersize=120, edgecolor="black"
+            )
+            handles.append(_dot(SITE_COLOUR, text("map_site", language), marker="*"))
+        pad_x, pad_y = (x1 - x0) * 0.03, (y1 - y0) * 0.03
+        ax.set_xlim(x0 - pad_x, x1 + pad_x)
+        ax.set_ylim(y0 - pad_y, y1 + pad_y)
+        ax.set_aspect(aspect)
+        ax.set_axis_off()
+        ax.legend(handles=handles, fontsize=7, loc="upper left", framealpha=0.9)
+        ax.text(
+            0.995,
+            0.005,
+            "© OpenStreetMap contributors",
+            transform=ax.transAxes,
+            ha="right",
+            va="bottom",
+            fontsize=7,
+            color="#444444",
+        )
+    return fig
+
+
+def coverage_curve_figure(curve: pd.DataFrame, *, language: Language = "en") -> Figure:
+    """Share covered against the walk limit, one line per walking speed.
+
+    ``curve`` is the table of :func:`planner.walk.coverage.coverage_curve`.
+    """
+    with _style():
+        fig = Figure(figsize=(WIDTH_IN, 3.2), layout="constrained")
+        ax = fig.add_subplot()
+        for speed, part in curve.groupby("speed_kmh", sort=True):
+            part = part.sort_values("minutes")
+            ax.plot(
+                part["minutes"],
+                part["share_covered"],
+                marker="o",
+                markersize=3,
+                label=text("unit_km_h", language, value=f"{float(str(speed)):g}"),
+            )
+        ax.set_ylim(0, 1.02)
+        ax.yaxis.set_major_formatter(lambda v, _: f"{v:.0%}")
+        ax.set_xlabel(text("p_limit", language) + " (" + text("map_minutes", language) + ")")
+        ax.set_ylabel(text("axis_share", language))
+        ax.grid(alpha=0.3)
+        ax.legend(frameon=False, title=text("p_speed", language))
+    return fig
+
+
+def station_labels(stations: gpd.GeoDataFrame) -> list[str]:
+    """Display names of stations: the ``name`` when given, else the ``id``."""
+    ids = [str(i) for i in stations["id"]]
+    if "name" not in stations.columns:
+        return ids
+    names = [str(n) for n in stations["name"].fillna("").astype(str).str.strip()]
+    return [n or i for n, i in zip(names, ids, strict=True)]
+
+
+def _dot(colour: str, label: str, *, marker: str = "o") -> Line2D:
+    return Line2D([], [], color=colour, marker=marker, linestyle="none", markersize=5, label=label)
+
+
+def _band_colour(bands: tuple[float, ...], upper: float) -> str:
+    for i, band in enumerate(bands):
+        if upper <= band + 1e-9:
+            return BAND_COLOURS[min(i, len(BAND_COLOURS) - 1)]
+    return BEYOND_COLOUR
+
+
+def _short(label: str, limit: int = 32) -> str:
+    return label if len(label) <= limit else label[: limit - 1] + "…"
+
+
+def _attr(value: str) -> str:
+    return (
+        value.replace("&", "&amp;").replace('"', "&quot;").replace("<", "&lt;").replace(">", "&gt;")
+    )

@@ -1,0 +1,1 @@
+"""Where new stations go: covering models, greedy and exact solvers, candidates."""

@@ -1,0 +1,1 @@
+"""Data in: street networks, station and demand tables, areas; validated where they enter."""

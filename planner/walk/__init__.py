@@ -1,0 +1,1 @@
+"""The walk engine: the network in arrays, walk distances, coverage and gap zones."""

@@ -1,0 +1,104 @@
+"""Tests of report.charts: values drawn, deterministic SVG, escaped text, two languages."""
+
+from __future__ import annotations
+
+import re
+
+import numpy as np
+import pytest
+from helpers import SPEED_KMH, grid_homes, grid_stations, grid_streets, points
+from matplotlib.colors import to_hex
+
+from planner.config import AnalysisConfig
+from planner.report.charts import (
+    BEYOND_COLOUR,
+    coverage_curve_figure,
+    district_figure,
+    figure_svg,
+    overview_figure,
+    station_figure,
+    walk_time_figure,
+)
+from planner.report.maps import BAND_COLOURS
+from planner.walk.coverage import CoverageResult, analyze_coverage, coverage_curve
+from planner.walk.network import build_walk_network
+
+EVIL = "<script>alert(1)</script>"
+CONFIG = AnalysisConfig(walk_minutes=2.0, speed_kmh=SPEED_KMH, band_minutes=(1.0,), max_snap_m=50)
+
+
+@pytest.fixture(scope="module")
+def result() -> CoverageResult:
+    stations = grid_stations().assign(name=[EVIL, "服务站 $x$ & 1"])
+    return analyze_coverage(
+        build_walk_network(grid_streets()), stations, grid_homes(), config=CONFIG
+    )
+
+
+def test_walk_time_bars_hold_the_people_per_minute(result: CoverageResult) -> None:
+    # Walk minutes: H4 0.4, H3 0.8 | H1 1.2, H6 1.2, H7 1.5, H2 1.8 | H5 2.2 (beyond the limit).
+    ax = walk_time_figure(result).axes[0]
+    bars = ax.patches
+    assert [b.get_height() for b in bars] == pytest.approx([40 + 30, 10 + 60 + 70 + 20, 50])
+    assert [to_hex(b.get_facecolor()) for b in bars] == [
+        BAND_COLOURS[0],
+        BAND_COLOURS[1],
+        BEYOND_COLOUR,
+    ]
+    assert ax.get_xlabel() == "walk time to nearest station (min)"
+
+
+def test_station_bars_are_served_and_served_only_here(result: CoverageResult) -> None:
+    fig, shown = station_figure(result)
+    assert shown == 2
+    heights = [b.get_width() for b in fig.axes[0].patches]
+    # Largest first from the top: B serves 200 (only here 130), A 100 (only here 30).
+    assert heights == pytest.approx([100.0, 200.0, 30.0, 130.0])
+    assert station_figure(result, top=1)[1] == 1
+
+
+def test_svg_is_deterministic_inline_and_escaped(result: CoverageResult) -> None:
+    one = figure_svg(station_figure(result)[0], label="People & <stations>", salt="s")
+    two = figure_svg(station_figure(result)[0], label="People & <stations>", salt="s")
+    assert one == two
+    assert one.startswith('<svg class="chart" role="img" aria-label="People &amp; &lt;stations')
+    assert "<?xml" not in one
+    assert "<metadata>" not in one
+    assert 'viewBox="0 0 504 ' in one
+    assert not re.search(r"<svg[^>]* width=", one)
+    assert EVIL not in one
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;" in one
+    assert "服务站 $x$ &amp; 1" in one  # no TeX, text kept as text
+    other = figure_svg(station_figure(result)[0], salt="t")
+    ids = set(re.findall(r'id="([^"]+)"', one))
+    assert ids
+    assert ids.isdisjoint(re.findall(r'id="([^"]+)"', other))
+
+
+def test_chinese_charts_need_no_chinese_font(result: CoverageResult) -> None:
+    # filterwarnings=error: a missing-glyph warning would fail this test.
+    svg = figure_svg(walk_time_figure(result, language="zh"), salt="zh")
+    assert "到最近服务站的步行时间（分钟）" in svg  # noqa: RUF001
+    assert "超出标准" in svg
+
+
+def test_district_overview_and_curve_figures(result: CoverageResult) -> None:
+    import pandas as pd
+
+    table = pd.DataFrame(
+        {
+            "district": ["North", "South", "Nobody"],
+            "population": [100.0, 50.0, 0.0],
+            "share_covered": [0.25, 1.0, np.nan],
+        }
+    )
+    fig, shown = district_figure(table)
+    assert shown == 2  # districts without people are left out
+    assert sorted(b.get_width() for b in fig.axes[0].patches) == pytest.approx([0.25, 1.0])
+    sites = points({"new": (100.0, 200.0)}, "EPSG:4326")
+    svg = figure_svg(overview_figure(result, suggested_sites=sites), salt="o")
+    assert "OpenStreetMap contributors" in svg
+    curve = coverage_curve(result, minutes=[1, 2, 3], speeds_kmh=[3.0, 6.0])
+    lines = coverage_curve_figure(curve).axes[0].get_lines()
+    assert len(lines) == 2
+    assert list(lines[1].get_ydata()) == pytest.approx(curve["share_covered"].tolist()[3:])
