@@ -21,7 +21,8 @@ import pytest
 import shapely
 from helpers import SPEED_KMH, grid_homes, grid_stations, grid_streets, points, xy
 
-from planner import __version__, export
+from planner import __version__
+from planner.report import export
 from planner.config import AnalysisConfig
 from planner.errors import (
     IncompleteOutputError,
