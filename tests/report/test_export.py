@@ -22,7 +22,6 @@ import shapely
 from helpers import SPEED_KMH, grid_homes, grid_stations, grid_streets, points, xy
 
 from planner import __version__
-from planner.report import export
 from planner.config import AnalysisConfig
 from planner.errors import (
     IncompleteOutputError,
@@ -32,6 +31,7 @@ from planner.errors import (
     OutputExistsError,
     PdfEngineError,
 )
+from planner.report import export
 from planner.report.export import (
     GENERATOR,
     LAYERS,
