@@ -11,7 +11,7 @@ The questions a planner asks after seeing the gaps, answered on the walking netw
 
 All start from a :class:`~planner.siting.problem.SitingProblem` (:mod:`planner.siting.problem`): the
 candidate → home and station → home coverage relations from the same bounded searches as
-the coverage analysis (:func:`planner.walk.access.reach_matrix`), held as sparse matrices.
+the coverage analysis (:func:`planner.walk.reach.reach_matrix`), held as sparse matrices.
 Solvers live in :mod:`planner.siting.covering` (greedy with bounds, exact MILP with HiGHS) and
 :mod:`planner.siting.capacity` (station capacity); answers are assembled into a
 :class:`~planner.siting.proposals.SitingResult` (:mod:`planner.siting.proposals`); relocation is in

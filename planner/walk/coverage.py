@@ -23,15 +23,15 @@ from planner.errors import InputDataError, InputWarning, OffNetworkWarning
 from planner.sources.osm import WGS84, validate_points
 from planner.walk.access import (
     Snapped,
-    isochrone_polygons,
     nearest_station_distances,
     point_distances,
     single_station_distances,
     snap_points,
-    station_reach,
 )
 from planner.walk.gaps import cluster_unserved, gap_table
+from planner.walk.isochrones import isochrone_polygons
 from planner.walk.network import WalkNetwork
+from planner.walk.reach import station_reach
 
 logger = logging.getLogger(__name__)
 
