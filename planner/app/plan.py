@@ -8,7 +8,7 @@ wherever an edit does not change them.
 
 What an edit recomputes
 -----------------------
-- the edited station's one bounded search (:func:`planner.walk.reach.station_search`): the homes
+- the edited station's one bounded search (:func:`planner.walk.access.station_search`): the homes
   within its walk limit and their distances, i.e. its row of the sparse stations x homes
   reach matrix;
 - for the homes in its old and new reach only: how many stations reach them;
@@ -47,9 +47,10 @@ from planner.walk.access import (
     single_station_distances,
     snap_points,
 )
-from planner.walk.coverage import CoverageResult, demand_layer, network_facts, station_layer
+from planner.walk.coverage import CoverageResult, network_facts
 from planner.walk.gaps import GapClusters, cluster_unserved, gap_table, update_clusters
 from planner.walk.isochrones import isochrone_polygons
+from planner.walk.layers import demand_layer, station_layer
 from planner.walk.network import WalkNetwork
 from planner.walk.reach import station_search
 
