@@ -28,15 +28,11 @@ import shapely
 
 from planner.config import AnalysisConfig
 from planner.sources.osm import graph_from_file
-from planner.walk.access import (
-    isochrone_polygons,
-    nearest_station_distances,
-    point_distances,
-    snap_points,
-    station_reach,
-)
+from planner.walk.access import nearest_station_distances, point_distances, snap_points
 from planner.walk.coverage import analyze_coverage
+from planner.walk.isochrones import isochrone_polygons
 from planner.walk.network import WalkNetwork, build_walk_network
+from planner.walk.reach import station_reach
 
 PORTO = Path(__file__).resolve().parent.parent.parent / "shared/data/osm/porto-metro-roads.osm.pbf"
 

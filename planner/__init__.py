@@ -45,12 +45,8 @@ from planner.sources.osm import (
     stations_from_osm,
     study_area_from_file,
 )
-from planner.walk.coverage import (
-    CoverageResult,
-    analyze_coverage,
-    coverage_by_district,
-    coverage_curve,
-)
+from planner.walk.breakdowns import coverage_by_district, coverage_curve
+from planner.walk.coverage import CoverageResult, analyze_coverage
 from planner.walk.network import WalkNetwork, build_walk_network
 
 __all__ = [

@@ -42,16 +42,17 @@ from planner.sources.osm import WGS84
 from planner.walk.access import (
     NodeDistances,
     Snapped,
-    isochrone_polygons,
     nearest_station_distances,
     point_distances,
     single_station_distances,
     snap_points,
-    station_search,
 )
-from planner.walk.coverage import CoverageResult, demand_layer, network_facts, station_layer
+from planner.walk.coverage import CoverageResult, network_facts
 from planner.walk.gaps import GapClusters, cluster_unserved, gap_table, update_clusters
+from planner.walk.isochrones import isochrone_polygons
+from planner.walk.layers import demand_layer, station_layer
 from planner.walk.network import WalkNetwork
+from planner.walk.reach import station_search
 
 FloatArray = npt.NDArray[np.float64]
 IntArray = npt.NDArray[np.int64]

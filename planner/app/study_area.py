@@ -40,8 +40,9 @@ from planner.sources.osm import (
     stations_from_osm,
     validate_points,
 )
-from planner.walk.access import PointIndex, Snapped, index_points, snap_points
+from planner.walk.access import Snapped, snap_points
 from planner.walk.network import WalkNetwork, build_walk_network
+from planner.walk.reach import PointIndex, index_points
 
 logger = logging.getLogger(__name__)
 

@@ -21,7 +21,8 @@ from planner.app.plan import Plan
 from planner.i18n import Language
 from planner.report.export import LAYERS, csv_table, csv_text, for_geopackage, summary_dict
 from planner.report.report import coverage_report
-from planner.walk.coverage import STATUS_OFF_NETWORK, STATUS_UNREACHABLE, CoverageResult
+from planner.walk.coverage import CoverageResult
+from planner.walk.layers import STATUS_OFF_NETWORK, STATUS_UNREACHABLE
 
 
 @dataclass(frozen=True, slots=True)

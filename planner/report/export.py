@@ -58,7 +58,8 @@ from planner.errors import (
 from planner.i18n import Language
 from planner.report.maps import coverage_map
 from planner.report.report import coverage_report
-from planner.walk.coverage import CoverageResult, coverage_by_district
+from planner.walk.breakdowns import coverage_by_district
+from planner.walk.coverage import CoverageResult
 
 #: Value of ``summary.json``'s ``generator`` field; marks a folder as this tool's output.
 GENERATOR = "service-circle-planner"

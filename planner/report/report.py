@@ -45,7 +45,8 @@ from planner.report.sections import (
     parameters_section,
     tables_section,
 )
-from planner.walk.coverage import CoverageResult, coverage_by_district
+from planner.walk.breakdowns import coverage_by_district
+from planner.walk.coverage import CoverageResult
 
 __all__ = [
     "FORMATS",

@@ -11,11 +11,11 @@ The questions a planner asks after seeing the gaps, answered on the walking netw
 
 All start from a :class:`~planner.siting.problem.SitingProblem` (:mod:`planner.siting.problem`): the
 candidate → home and station → home coverage relations from the same bounded searches as
-the coverage analysis (:func:`planner.walk.access.reach_matrix`), held as sparse matrices.
-Solvers live in :mod:`planner.siting.covering` (greedy with bounds, exact MILP with HiGHS) and
-:mod:`planner.siting.capacity` (station capacity); answers are assembled into a
-:class:`~planner.siting.proposals.SitingResult` (:mod:`planner.siting.proposals`); relocation is in
-:mod:`planner.siting.relocation`. The names most used are importable from here.
+the coverage analysis (:func:`planner.walk.reach.reach_matrix`), held as sparse matrices.
+Solvers live in :mod:`planner.siting.greedy` (greedy with bounds), :mod:`planner.siting.exact`
+(exact MILP with HiGHS) and :mod:`planner.siting.capacity` (station capacity); answers are
+assembled into a :class:`~planner.siting.proposals.SitingResult` (:mod:`planner.siting.proposals`);
+relocation is in :mod:`planner.siting.relocation`. The names most used are importable from here.
 """
 
 from __future__ import annotations
@@ -40,15 +40,9 @@ from planner.siting.capacity import (
     capacitated_set_cover,
     greedy_capacitated_max_cover,
 )
-from planner.siting.covering import (
-    Solution,
-    collapse_rows,
-    exact_max_cover,
-    exact_set_cover,
-    greedy_max_cover,
-    greedy_set_cover,
-    lp_bound_max_cover,
-)
+from planner.siting.covering import Solution, collapse_rows
+from planner.siting.exact import exact_max_cover, exact_set_cover, lp_bound_max_cover
+from planner.siting.greedy import greedy_max_cover, greedy_set_cover
 from planner.siting.milp import relative_gap
 from planner.siting.problem import SitingProblem, reached_count, siting_problem
 from planner.siting.proposals import (
@@ -145,7 +139,7 @@ def maximal_covering(
     Homes with the same :math:`N_i` are merged and candidates with the same coverage kept
     once before solving (the optimum is unchanged). Greedy reaches at least
     :math:`1 - 1/e` of the optimum; the reported bound (greedy: the lazy-greedy online
-    bound of :func:`planner.siting.covering.greedy_max_cover`; exact: HiGHS's dual bound) gives
+    bound of :func:`planner.siting.greedy.greedy_max_cover`; exact: HiGHS's dual bound) gives
     the actual gap; ``lp_bound=True`` adds the LP relaxation's bound, usually much tighter.
 
     With capacity :math:`C` people may be split between stations; :math:`z_{ij}` is the

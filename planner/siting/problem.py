@@ -2,7 +2,7 @@
 
 :func:`siting_problem` snaps existing stations, candidate sites and homes to the walking
 network and computes the station → home and candidate → home coverage relations with
-the same bounded searches as the coverage analysis (:func:`planner.walk.access.reach_matrix`),
+the same bounded searches as the coverage analysis (:func:`planner.walk.reach.reach_matrix`),
 held as sparse matrices. The solvers in :mod:`planner.siting.models` and
 :mod:`planner.siting.relocation` start from it.
 """
@@ -22,8 +22,9 @@ from scipy import sparse
 from planner.config import AnalysisConfig
 from planner.errors import OffNetworkWarning
 from planner.sources.osm import validate_points
-from planner.walk.access import Snapped, reach_matrix, snap_points
+from planner.walk.access import Snapped, snap_points
 from planner.walk.network import WalkNetwork
+from planner.walk.reach import reach_matrix
 
 logger = logging.getLogger(__name__)
 

@@ -12,8 +12,8 @@ from scipy import sparse
 
 from planner.errors import InputDataError
 from planner.siting.problem import SitingProblem
-from planner.walk.access import reach_matrix
 from planner.walk.network import WalkNetwork
+from planner.walk.reach import reach_matrix
 
 #: Columns :func:`planner.walk.coverage.analyze_coverage` adds to stations; not carried over.
 COVERAGE_STATION_COLUMNS = (

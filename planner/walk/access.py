@@ -1,4 +1,4 @@
-"""Walk distances on the network: snapping, bounded multi-source searches, isochrones.
+"""Walk distances to the nearest station: snapping, and one multi-source search.
 
 Points (stations, homes) are snapped to the nearest street *edge*, keeping their offset
 along it; tunnels are walked through but never snapped to. A station is a source that
@@ -7,14 +7,15 @@ enters the network at both ends of its street: at ``offset`` metres from the ``u
 ``min(d[u] + offset, d[v] + length - offset)``, or directly along the street when a station
 stands on the same street.
 
-All searches run scipy's compiled Dijkstra on the network's CSR matrix, augmented with one
-virtual node per station; their results equal networkx's ``multi_source_dijkstra`` on the
-same graph (``tests/test_access.py`` checks this).
+The searches run scipy's compiled Dijkstra on the network's CSR matrix, augmented with one
+virtual node per station (:func:`graph_with_stations`); their results equal networkx's
+``multi_source_dijkstra`` on the same graph (``tests/walk/test_access.py`` checks this).
+Which points each site reaches within a limit is :mod:`planner.walk.reach`; the polygons
+cut from the node distances are :mod:`planner.walk.isochrones`.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from dataclasses import dataclass
 
 import geopandas as gpd
@@ -24,16 +25,12 @@ import pandas as pd
 import shapely
 from scipy import sparse
 from scipy.sparse import csgraph
-from shapely.ops import substring
 
 from planner.errors import InputDataError
 from planner.walk.network import ZERO_LENGTH_M, WalkNetwork
 
 FloatArray = npt.NDArray[np.float64]
 IntArray = npt.NDArray[np.int64]
-
-#: Budget in bytes for the dense distance blocks of per-station searches.
-_BLOCK_BYTES = 64 * 2**20
 
 
 @dataclass(frozen=True, eq=False)
@@ -146,7 +143,7 @@ def nearest_station_distances(
     NodeDistances
         Distance and nearest-station position per node.
     """
-    graph, sources = _augmented(network, stations)
+    graph, sources = graph_with_stations(network, stations)
     n = network.n_nodes
     if sources.size == 0:
         return NodeDistances(
@@ -198,210 +195,6 @@ def point_distances(
     return _point_distances(network, node_dist.dist_m, node_dist.nearest, stations, points)
 
 
-def station_reach(
-    network: WalkNetwork,
-    stations: Snapped,
-    points: Snapped,
-    *,
-    limit_m: float,
-) -> Iterator[tuple[IntArray, FloatArray]]:
-    """Points within ``limit_m`` of each station, one bounded search per station.
-
-    Parameters
-    ----------
-    network
-        The walking network.
-    stations
-        Snapped stations.
-    points
-        Snapped points.
-    limit_m
-        Walk limit in metres.
-
-    Yields
-    ------
-    point_positions, dist_m
-        For each station in order: positions of the points within the limit and their
-        distances. Off-network stations yield empty arrays.
-    """
-    reach = reach_matrix(network, stations, points, limit_m=limit_m)
-    for row in range(reach.shape[0]):
-        span = slice(reach.indptr[row], reach.indptr[row + 1])
-        yield reach.indices[span].astype(np.int64), reach.data[span]
-
-
-def reach_matrix(
-    network: WalkNetwork,
-    sites: Snapped,
-    points: Snapped,
-    *,
-    limit_m: float,
-) -> sparse.csr_array:
-    """Walk distance from every site to every point within ``limit_m``, held sparse.
-
-    The batched form of :func:`station_reach`: the same bounded searches (one per site,
-    run in blocks by scipy's compiled Dijkstra) and the same point rule, with the points'
-    distances computed for a whole block of sites at once.
-
-    Parameters
-    ----------
-    network
-        The walking network.
-    sites
-        Snapped sites (stations or candidate sites); off-network sites reach nothing.
-    points
-        Snapped points (homes); off-network points are reached by no site.
-    limit_m
-        Walk limit in metres.
-
-    Returns
-    -------
-    scipy.sparse.csr_array
-        Shape ``(len(sites), len(points))``; entry ``(j, i)`` is the walk distance in metres
-        from site ``j`` to point ``i``, stored only when it is at most ``limit_m``. A
-        distance of zero is stored as :data:`planner.walk.network.ZERO_LENGTH_M` so that every
-        reached pair is a stored entry (the sparsity pattern *is* the coverage relation).
-        Column indices are sorted within each row.
-    """
-    graph, sources = _augmented(network, sites)
-    n, k, m = network.n_nodes, len(sites), len(points)
-    at_node = _points_by_node(network, points)
-    rows: list[IntArray] = []
-    cols: list[IntArray] = []
-    vals: list[FloatArray] = []
-    block = max(1, _BLOCK_BYTES // (8 * graph.shape[0]))
-    for start in range(0, sources.size, block):
-        stop = min(start + block, sources.size)
-        dmat = np.atleast_2d(
-            csgraph.dijkstra(
-                graph, directed=True, indices=n + np.arange(start, stop), limit=limit_m
-            )
-        )
-        for r in range(stop - start):
-            node_dist = dmat[r, :n]
-            # Only points on streets with a reached end can be reached through the network.
-            cand = np.unique(_gather(at_node, np.flatnonzero(np.isfinite(node_dist))))
-            e = points.edge[cand]
-            h = points.offset_m[cand]
-            d = np.minimum(
-                node_dist[network.edge_u[e]] + h,
-                node_dist[network.edge_v[e]] + (network.edge_length_m[e] - h),
-            )
-            near = d <= limit_m
-            rows.append(np.full(int(near.sum()), sources[start + r], dtype=np.int64))
-            cols.append(cand[near])
-            vals.append(d[near])
-    # Sites on a point's own street also reach it directly along the street.
-    pair_site, pair_pt = _same_street_pairs(sites.edge, points.edge)
-    if pair_site.size:
-        direct = np.abs(sites.offset_m[pair_site] - points.offset_m[pair_pt])
-        near = direct <= limit_m
-        rows.append(pair_site[near])
-        cols.append(pair_pt[near])
-        vals.append(direct[near])
-    if not rows:
-        return sparse.csr_array((k, m), dtype=np.float64)
-    r_all = np.concatenate(rows)
-    c_all = np.concatenate(cols)
-    d_all = np.concatenate(vals)
-    order = np.lexsort((d_all, c_all, r_all))  # per (site, point) the shortest first
-    r_all, c_all, d_all = r_all[order], c_all[order], d_all[order]
-    first = np.ones(r_all.size, dtype=bool)
-    first[1:] = (r_all[1:] != r_all[:-1]) | (c_all[1:] != c_all[:-1])
-    r_all, c_all = r_all[first], c_all[first]
-    d_all = np.maximum(d_all[first], ZERO_LENGTH_M)
-    indptr = np.concatenate([[0], np.cumsum(np.bincount(r_all, minlength=k))])
-    return sparse.csr_array((d_all, c_all, indptr), shape=(k, m))
-
-
-def reached_edge_parts(
-    network: WalkNetwork,
-    node_dist_m: FloatArray,
-    stations: Snapped,
-    *,
-    limit_m: float,
-) -> gpd.GeoSeries:
-    """Street pieces within ``limit_m`` of the stations, cut at the limit.
-
-    Parameters
-    ----------
-    network
-        The walking network.
-    node_dist_m
-        Distance from each node to the nearest of ``stations`` (at least up to ``limit_m``).
-    stations
-        The stations the distances were computed from (their own streets are reached
-        directly from the station's position).
-    limit_m
-        Walk limit in metres.
-
-    Returns
-    -------
-    geopandas.GeoSeries
-        LineStrings in the network's CRS, indexed by edge position (one edge may appear
-        twice when it is reached from both ends but not in the middle).
-    """
-    whole, pieces = _reached(network, node_dist_m, stations, limit_m=limit_m)
-    geoms = network.edges.geometry.to_numpy()
-    idx = [*whole.tolist(), *(e for e, _ in pieces)]
-    out = [*geoms[whole], *(g for _, g in pieces)]
-    return gpd.GeoSeries(out, index=pd.Index(idx, name="edge"), crs=network.crs)
-
-
-def isochrone_polygons(
-    network: WalkNetwork,
-    node_dist_m: FloatArray,
-    stations: Snapped,
-    *,
-    limits_m: tuple[float, ...],
-    buffer_m: float,
-) -> list[shapely.Geometry]:
-    """Nested isochrone polygons, one per limit, built from reached street pieces.
-
-    Parameters
-    ----------
-    network
-        The walking network.
-    node_dist_m
-        Distance from each node to the nearest of ``stations``, at least up to the largest
-        limit.
-    stations
-        The stations the distances were computed from.
-    limits_m
-        Ascending limits in metres.
-    buffer_m
-        Half-width of the strip around each reached street piece.
-
-    Returns
-    -------
-    list of shapely geometries
-        One (Multi)Polygon per limit, each containing the previous one (bands are nested by
-        construction: each is the union of the previous band and the streets it adds).
-
-    Notes
-    -----
-    Streets are buffered piece by piece and then unioned; buffering one merged line set
-    gives the same polygon many times slower. No convex or concave hull is used, so the
-    polygon does not bridge rivers or railways that the network does not cross.
-    """
-    geoms = network.edges.geometry.to_numpy()
-    out: list[shapely.Geometry] = []
-    previous: shapely.Geometry = shapely.Polygon()
-    done = np.zeros(len(geoms), dtype=bool)  # edges wholly inside the previous band
-    for limit in limits_m:
-        whole, pieces = _reached(network, node_dist_m, stations, limit_m=limit)
-        new_whole = whole[~done[whole]]
-        lines = np.array([*geoms[new_whole], *(g for e, g in pieces if not done[e])], dtype=object)
-        # Union the band's new streets on their own, then merge with the previous band:
-        # cheaper than feeding the large previous polygon into the many-piece union.
-        ring = shapely.union_all(shapely.buffer(lines, buffer_m, quad_segs=3))
-        poly = shapely.union(previous, ring)
-        out.append(poly)
-        previous = poly
-        done[whole] = True
-    return out
-
-
 def single_station_distances(
     network: WalkNetwork, stations: Snapped, position: int, *, limit_m: float | None
 ) -> FloatArray:
@@ -410,140 +203,29 @@ def single_station_distances(
     return nearest_station_distances(network, only, limit_m=limit_m).dist_m
 
 
-@dataclass(frozen=True, eq=False)
-class PointIndex:
-    """Snapped points grouped for repeated reach queries (build once with :func:`index_points`).
+def graph_with_stations(
+    network: WalkNetwork, stations: Snapped
+) -> tuple[sparse.csr_array, IntArray]:
+    """The network's CSR matrix with one virtual node per on-network station.
 
-    Attributes
-    ----------
-    points
-        The snapped points.
-    by_node
-        ``(pointers, positions)``: the points on streets ending at node ``g`` are
-        ``positions[pointers[g]:pointers[g + 1]]``.
-    by_edge
-        ``(pointers, positions)``: the points on street ``e``, in the same form.
-    """
-
-    points: Snapped
-    by_node: tuple[IntArray, IntArray]
-    by_edge: tuple[IntArray, IntArray]
-
-
-@dataclass(frozen=True, eq=False)
-class StationSearch:
-    """One station's bounded search: node distances and the points within the limit.
-
-    Attributes
-    ----------
-    node_dist_m
-        Walk distance in metres from the station to every node, ``inf`` beyond the limit.
-    points
-        Positions (in the indexed points) of the points within the limit, ascending.
-    dist_m
-        Their walk distances in metres.
-    """
-
-    node_dist_m: FloatArray
-    points: IntArray
-    dist_m: FloatArray
-
-
-def index_points(network: WalkNetwork, points: Snapped) -> PointIndex:
-    """Group snapped points by street and street-end node for :func:`station_search`.
-
-    Parameters
-    ----------
-    network
-        The walking network the points were snapped to.
-    points
-        Snapped points (homes).
-
-    Returns
-    -------
-    PointIndex
-        The grouping; read-only, shareable between searches and sessions.
-    """
-    by_node, by_edge = _points_by_node(network, points), _points_by_edge(network, points)
-    for arr in (*by_node, *by_edge):
-        arr.setflags(write=False)
-    return PointIndex(points=points, by_node=by_node, by_edge=by_edge)
-
-
-def station_search(
-    network: WalkNetwork, station: Snapped, index: PointIndex, *, limit_m: float
-) -> StationSearch:
-    """Bounded search from one station: node distances and the points within ``limit_m``.
-
-    The single-station form of :func:`station_reach` (same search, same point rule), which
-    also returns the node distances so that the station's isochrones can be cut from them.
+    Each virtual node is linked to both ends of its station's street, weighted by the
+    distance along the street; a station on a self-loop gets two links to the same node,
+    both the shorter way round. Every search of :mod:`planner.walk.access` and
+    :mod:`planner.walk.reach` starts from these nodes.
 
     Parameters
     ----------
     network
         The walking network.
-    station
-        Exactly one snapped station. An off-network station reaches nothing.
-    index
-        The points to test, from :func:`index_points`.
-    limit_m
-        Walk limit in metres.
+    stations
+        Snapped stations (or candidate sites); off-network ones get no node.
 
     Returns
     -------
-    StationSearch
-        Node distances and the points within the limit with their distances.
-    """
-    if len(station) != 1:
-        msg = f"station_search takes exactly one station, got {len(station)}."
-        raise InputDataError(msg)
-    n = network.n_nodes
-    if not station.on_network[0]:
-        return StationSearch(
-            node_dist_m=np.full(n, np.inf),
-            points=np.empty(0, dtype=np.int64),
-            dist_m=np.empty(0, dtype=np.float64),
-        )
-    graph, _ = _augmented(network, station)
-    node_dist = np.asarray(
-        csgraph.dijkstra(graph, directed=True, indices=n, limit=limit_m)[:n], dtype=np.float64
-    )
-    points = index.points
-    cand = np.union1d(
-        _gather(index.by_node, np.flatnonzero(np.isfinite(node_dist))),
-        _gather(index.by_edge, station.edge[:1]),
-    )
-    sub = Snapped(
-        index=points.index[cand],
-        edge=points.edge[cand],
-        offset_m=points.offset_m[cand],
-        snap_m=points.snap_m[cand],
-    )
-    d, _ = _point_distances(network, node_dist, np.zeros(n, dtype=np.int64), station, sub)
-    within = d <= limit_m
-    return StationSearch(
-        node_dist_m=node_dist, points=cand[within].astype(np.int64), dist_m=d[within]
-    )
-
-
-# --------------------------------------------------------------------------- internals
-
-
-def _only(stations: Snapped, position: int) -> Snapped:
-    sl = slice(position, position + 1)
-    return Snapped(
-        index=stations.index[sl],
-        edge=stations.edge[sl],
-        offset_m=stations.offset_m[sl],
-        snap_m=stations.snap_m[sl],
-    )
-
-
-def _augmented(network: WalkNetwork, stations: Snapped) -> tuple[sparse.csr_array, IntArray]:
-    """CSR with one virtual node per on-network station, linked to both ends of its street.
-
-    Returns the matrix and, for each virtual node in order, the station's position. A
-    station on a self-loop gets two links to the same node, both the shorter way round.
+    matrix, sources
+        The ``(n + k) x (n + k)`` matrix for ``n`` nodes and ``k`` on-network stations
+        (virtual node ``n + j`` is the ``j``-th of them), and each virtual node's position
+        in ``stations``.
     """
     sources = np.flatnonzero(stations.edge >= 0)
     base = network.csr
@@ -567,6 +249,19 @@ def _augmented(network: WalkNetwork, stations: Snapped) -> tuple[sparse.csr_arra
         copy=False,
     )
     return matrix, sources.astype(np.int64)
+
+
+# --------------------------------------------------------------------------- internals
+
+
+def _only(stations: Snapped, position: int) -> Snapped:
+    sl = slice(position, position + 1)
+    return Snapped(
+        index=stations.index[sl],
+        edge=stations.edge[sl],
+        offset_m=stations.offset_m[sl],
+        snap_m=stations.snap_m[sl],
+    )
 
 
 def _point_distances(
@@ -616,102 +311,3 @@ def _point_distances(
     dist[on[best_pt[better]]] = best_d[better]
     nearest[on[best_pt[better]]] = best_st[better]
     return dist, nearest
-
-
-def _reached(
-    network: WalkNetwork, node_dist_m: FloatArray, stations: Snapped, *, limit_m: float
-) -> tuple[IntArray, list[tuple[int, object]]]:
-    """Edges reached whole, and (edge, piece) for edges reached only in part."""
-    edges = network.edges
-    length = network.edge_length_m
-    du = node_dist_m[network.edge_u]
-    dv = node_dist_m[network.edge_v]
-    from_u = np.clip(limit_m - du, 0.0, length)  # reached interval [0, from_u]
-    from_v = np.clip(limit_m - dv, 0.0, length)  # reached interval [length - from_v, length]
-    whole_mask = (from_u + from_v >= length) & (length > 0)
-    station_spans: dict[int, list[tuple[float, float]]] = {}
-    for e, o in zip(stations.edge, stations.offset_m, strict=True):
-        if e >= 0 and not whole_mask[e]:
-            station_spans.setdefault(int(e), []).append((o - limit_m, o + limit_m))
-    partial = np.flatnonzero(~whole_mask & ((from_u > 0) | (from_v > 0)))
-    geoms = edges.geometry.to_numpy()
-    pieces: list[tuple[int, object]] = []
-    for e in sorted(set(partial.tolist()) | set(station_spans)):
-        ln = length[e]
-        spans = [(0.0, from_u[e]), (ln - from_v[e], ln), *station_spans.get(e, [])]
-        merged = _merge_spans(spans, ln)
-        if merged == [(0.0, ln)]:
-            pieces.append((e, geoms[e]))
-            continue
-        pieces.extend((e, _substring(geoms[e], a, b, ln)) for a, b in merged)
-    return np.flatnonzero(whole_mask).astype(np.int64), pieces
-
-
-def _points_by_node(network: WalkNetwork, points: Snapped) -> tuple[IntArray, IntArray]:
-    """On-network point positions grouped by the two nodes at the ends of their street.
-
-    CSR form ``(pointers, positions)``: the points of node ``x`` are
-    ``positions[pointers[x]:pointers[x + 1]]``.
-    """
-    on = np.flatnonzero(points.on_network)
-    e = points.edge[on]
-    ends = np.concatenate([network.edge_u[e], network.edge_v[e]])
-    by_node = np.argsort(ends, kind="stable")
-    node_ptr = np.searchsorted(ends[by_node], np.arange(network.n_nodes + 1))
-    return node_ptr, np.concatenate([on, on])[by_node]
-
-
-def _points_by_edge(network: WalkNetwork, points: Snapped) -> tuple[IntArray, IntArray]:
-    """On-network point positions grouped by street (CSR form as :func:`_points_by_node`)."""
-    on = np.flatnonzero(points.on_network)
-    e = points.edge[on]
-    by_edge = np.argsort(e, kind="stable")
-    edge_ptr = np.searchsorted(e[by_edge], np.arange(len(network.edges) + 1))
-    return edge_ptr, on[by_edge]
-
-
-def _gather(groups: tuple[IntArray, IntArray], keys: IntArray) -> IntArray:
-    """Concatenated members of the groups ``keys`` (see :func:`_points_by_node`)."""
-    ptr, members = groups
-    starts = ptr[keys]
-    counts = ptr[keys + 1] - starts
-    offsets = np.repeat(starts - (np.cumsum(counts) - counts), counts)
-    return members[offsets + np.arange(int(counts.sum()))]
-
-
-def _merge_spans(spans: list[tuple[float, float]], length: float) -> list[tuple[float, float]]:
-    clipped = sorted(
-        (max(0.0, a), min(length, b)) for a, b in spans if min(length, b) > max(0.0, a)
-    )
-    merged: list[tuple[float, float]] = []
-    for a, b in clipped:
-        if merged and a <= merged[-1][1]:
-            merged[-1] = (merged[-1][0], max(merged[-1][1], b))
-        else:
-            merged.append((a, b))
-    return merged
-
-
-def _substring(line: shapely.LineString, start_m: float, end_m: float, length_m: float) -> object:
-    """The piece of ``line`` between two distances given in network metres."""
-    frac_a = start_m / length_m if length_m > 0 else 0.0
-    frac_b = end_m / length_m if length_m > 0 else 1.0
-    return substring(line, frac_a, frac_b, normalized=True)
-
-
-def _same_street_pairs(site_edge: IntArray, point_edge: IntArray) -> tuple[IntArray, IntArray]:
-    """All (site, point) position pairs on the same street (off-network ones excluded)."""
-    s_on = np.flatnonzero(site_edge >= 0)
-    p_on = np.flatnonzero(point_edge >= 0)
-    if s_on.size == 0 or p_on.size == 0:
-        empty = np.empty(0, dtype=np.int64)
-        return empty, empty
-    order = s_on[np.argsort(site_edge[s_on], kind="stable")]
-    s_edge = site_edge[order]
-    pe = point_edge[p_on]
-    lo = np.searchsorted(s_edge, pe, side="left")
-    counts = np.searchsorted(s_edge, pe, side="right") - lo
-    pair_pt = np.repeat(p_on, counts)
-    first = np.repeat(lo - (np.cumsum(counts) - counts), counts)
-    pair_site = order[first + np.arange(pair_pt.size)]
-    return pair_site.astype(np.int64), pair_pt.astype(np.int64)

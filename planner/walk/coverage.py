@@ -1,14 +1,16 @@
-"""Who is served: coverage figures, per-station catchments and gap zones.
+"""Who is served: the coverage analysis and its result.
 
 :func:`analyze_coverage` is the library's main entry point: stations and demand in, a frozen
-:class:`CoverageResult` of GeoDataFrames out.
+:class:`CoverageResult` of GeoDataFrames out, with its headline figures
+(:meth:`CoverageResult.summary`), per-station catchments, isochrones and gap zones. The
+columns it adds to the inputs are defined in :mod:`planner.walk.layers`; tables read off a
+result (per district, per limit and speed) are in :mod:`planner.walk.breakdowns`.
 """
 
 from __future__ import annotations
 
 import logging
 import warnings
-from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -19,40 +21,22 @@ import shapely
 
 from planner._version import __version__
 from planner.config import AnalysisConfig
-from planner.errors import InputDataError, InputWarning, OffNetworkWarning
+from planner.errors import InputDataError, OffNetworkWarning
 from planner.sources.osm import WGS84, validate_points
 from planner.walk.access import (
     Snapped,
-    isochrone_polygons,
     nearest_station_distances,
     point_distances,
     single_station_distances,
     snap_points,
-    station_reach,
 )
 from planner.walk.gaps import cluster_unserved, gap_table
+from planner.walk.isochrones import isochrone_polygons
+from planner.walk.layers import STATUS_OFF_NETWORK, STATUS_UNREACHABLE, demand_layer, station_layer
 from planner.walk.network import WalkNetwork
+from planner.walk.reach import station_reach
 
 logger = logging.getLogger(__name__)
-
-#: Values of the demand layer's ``status`` column.
-STATUS_COVERED = "covered"
-STATUS_BEYOND = "beyond_limit"
-STATUS_UNREACHABLE = "unreachable"
-STATUS_OFF_NETWORK = "off_network"
-
-#: Columns :func:`station_layer` adds to the input stations.
-STATION_COLUMNS = (
-    "snap_m",
-    "on_network",
-    "homes_served",
-    "population_served",
-    "population_only_here",
-)
-#: Columns :func:`demand_layer` adds to the input demand.
-DEMAND_COLUMNS = ("walk_min", "nearest_station", "covered", "stations_within", "status", "snap_m")
-#: Prefix of input columns kept under a new name because an output column has theirs.
-INPUT_PREFIX = "input_"
 
 
 @dataclass(frozen=True, eq=False)
@@ -243,87 +227,6 @@ def analyze_coverage(
     )
 
 
-def demand_layer(
-    demand: gpd.GeoDataFrame,
-    snapped: Snapped,
-    dist_m: np.ndarray,
-    nearest: np.ndarray,
-    within_count: np.ndarray,
-    station_ids: np.ndarray,
-    *,
-    config: AnalysisConfig,
-) -> gpd.GeoDataFrame:
-    """The demand layer of a :class:`CoverageResult` from per-point search results.
-
-    A building block shared by :func:`analyze_coverage` and :mod:`planner.app.plan`.
-
-    Parameters
-    ----------
-    demand
-        Validated demand points (WGS84) with ``population``.
-    snapped
-        The demand points snapped to the network.
-    dist_m, nearest
-        Walk distance to the nearest station (``inf`` when none) and that station's
-        position (``-1`` when none), per point.
-    within_count
-        Number of stations within the walk limit, per point.
-    station_ids
-        Station ids by position.
-    config
-        The analysis settings.
-
-    Returns
-    -------
-    geopandas.GeoDataFrame
-        As :attr:`CoverageResult.demand`.
-    """
-    covered = dist_m <= config.walk_limit_m
-    status = np.where(
-        ~snapped.on_network,
-        STATUS_OFF_NETWORK,
-        np.where(
-            covered,
-            STATUS_COVERED,
-            np.where(np.isfinite(dist_m), STATUS_BEYOND, STATUS_UNREACHABLE),
-        ),
-    )
-    ids = station_ids if len(station_ids) else np.array([""], dtype=object)
-    demand = keep_input_columns(demand, DEMAND_COLUMNS, what="demand")
-    return demand.assign(
-        walk_min=np.where(np.isfinite(dist_m), dist_m / config.metres_per_minute, np.nan),
-        nearest_station=pd.Series(
-            ids[np.maximum(nearest, 0)], index=demand.index, dtype="string"
-        ).where(nearest >= 0),
-        covered=covered,
-        stations_within=within_count,
-        status=status,
-        snap_m=snapped.snap_m,
-    )
-
-
-def station_layer(
-    stations: gpd.GeoDataFrame,
-    snapped: Snapped,
-    homes_served: np.ndarray,
-    population_served: np.ndarray,
-    population_only_here: np.ndarray,
-) -> gpd.GeoDataFrame:
-    """The station layer of a :class:`CoverageResult` (input columns plus figures).
-
-    Input columns named like the added ones are kept under a prefixed name
-    (:func:`keep_input_columns`).
-    """
-    stations = keep_input_columns(stations, STATION_COLUMNS, what="stations")
-    return stations.assign(
-        snap_m=snapped.snap_m,
-        on_network=snapped.on_network,
-        homes_served=homes_served,
-        population_served=population_served,
-        population_only_here=population_only_here,
-    )
-
-
 def check_population(demand: gpd.GeoDataFrame) -> None:
     """Raise :class:`InputDataError` unless every head count and their total are finite.
 
@@ -350,59 +253,6 @@ def check_population(demand: gpd.GeoDataFrame) -> None:
         "figures would not be finite. Check the population column."
     )
     raise InputDataError(msg)
-
-
-def keep_input_columns(
-    table: gpd.GeoDataFrame, added: Sequence[str], *, what: str
-) -> gpd.GeoDataFrame:
-    """Rename input columns that an output column would overwrite or collide with.
-
-    Parameters
-    ----------
-    table
-        Input stations or demand; not modified.
-    added
-        Names of the columns the planner adds (:data:`STATION_COLUMNS`,
-        :data:`DEMAND_COLUMNS`). The index's name (the loaders' ``row``, written as a column
-        of the GeoPackage) and ``geometry`` (when the geometry column has another name)
-        count too.
-    what
-        How to name the table in the warning.
-
-    Returns
-    -------
-    geopandas.GeoDataFrame
-        ``table`` itself when nothing clashes; otherwise a copy in which each clashing
-        column ``c`` is named ``input_c`` (``input_c_2``, ... when that is taken too), with
-        an :class:`~planner.errors.InputWarning` naming each column and its new name.
-    """
-    geom = table.geometry.name
-    reserved = set(added)
-    if table.index.name is not None:
-        reserved.add(str(table.index.name))
-    if geom != "geometry":
-        reserved.add("geometry")
-    clashes = [c for c in table.columns if c != geom and str(c) in reserved]
-    if not clashes:
-        return table
-    taken = {str(c) for c in table.columns} | reserved
-    renamed: dict[str, str] = {}
-    for col in clashes:
-        new = f"{INPUT_PREFIX}{col}"
-        n = 2
-        while new in taken:
-            new = f"{INPUT_PREFIX}{col}_{n}"
-            n += 1
-        taken.add(new)
-        renamed[str(col)] = new
-    listed = ", ".join(f"{old!r} as {new!r}" for old, new in renamed.items())
-    warnings.warn(
-        f"{what}: input column(s) named like the planner's own output columns are kept "
-        f"under new names: {listed}.",
-        InputWarning,
-        stacklevel=3,
-    )
-    return table.rename(columns=renamed)
 
 
 def network_facts(network: WalkNetwork) -> dict[str, Any]:
@@ -439,155 +289,6 @@ def gap_zones(
         As :attr:`CoverageResult.gaps`.
     """
     return _gap_zones(network, demand, config)
-
-
-def coverage_by_district(
-    result: CoverageResult, districts: gpd.GeoDataFrame, *, name_column: str = "name"
-) -> gpd.GeoDataFrame:
-    """Population, homes and coverage share per district polygon.
-
-    Parameters
-    ----------
-    result
-        A coverage analysis.
-    districts
-        Polygons with a CRS and a name column; the index is kept.
-    name_column
-        Column holding the district names.
-
-    Returns
-    -------
-    geopandas.GeoDataFrame
-        One row per district, same index and order as ``districts``, in WGS84:
-        ``district`` (the name), ``homes``, ``homes_covered``, ``population``,
-        ``population_covered``, ``population_uncovered``, ``share_covered`` (NaN when the
-        district has no population) and the district polygon. Named
-        ``coverage_by_district``.
-
-    Raises
-    ------
-    InputDataError
-        When the table has no CRS, no ``name_column`` or a geometry that is not a polygon.
-
-    Notes
-    -----
-    Each demand point is assigned by a spatial join to the first district (in table order)
-    whose polygon contains it or has it on its boundary, so a home on a shared border is
-    counted once. Homes outside every polygon are in no row: the rows' population can add
-    up to less than the study area's.
-    """
-    if districts.crs is None:
-        msg = "districts: the table has no CRS; set one (e.g. districts.set_crs(4326))."
-        raise InputDataError(msg)
-    if name_column not in districts.columns:
-        msg = (
-            f"districts: no column {name_column!r} with the district names (columns: "
-            f"{', '.join(map(str, districts.columns))}). Pass name_column=..."
-        )
-        raise InputDataError(msg)
-    kinds = districts.geometry.geom_type
-    bad = ~kinds.isin(["Polygon", "MultiPolygon"]) | districts.geometry.is_empty
-    if bad.any():
-        first = districts.index[bad.to_numpy()][0]
-        msg = (
-            f"districts: row {first} has a {kinds.loc[first]} geometry; districts must be "
-            "polygons or multipolygons."
-        )
-        raise InputDataError(msg)
-    polys = districts.geometry.to_crs(WGS84)
-    pts = result.demand.geometry.to_numpy()
-    pt_idx, poly_idx = shapely.STRtree(polys.to_numpy()).query(pts, predicate="intersects")
-    first_poly = np.full(len(pts), len(polys), dtype=np.int64)
-    np.minimum.at(first_poly, pt_idx, poly_idx)
-    inside = first_poly < len(polys)
-    pop = result.demand["population"].to_numpy(dtype=float)
-    cov = result.demand["covered"].to_numpy(dtype=bool)
-    n = len(polys) + 1
-    homes = np.bincount(first_poly, minlength=n)[:-1]
-    homes_cov = np.bincount(first_poly[cov], minlength=n)[:-1]
-    population = np.bincount(first_poly, weights=pop, minlength=n)[:-1]
-    covered = np.bincount(first_poly[cov & inside], weights=pop[cov & inside], minlength=n)[:-1]
-    with np.errstate(invalid="ignore", divide="ignore"):
-        share = np.where(population > 0, covered / population, np.nan)
-    out = gpd.GeoDataFrame(
-        {
-            "district": districts[name_column].astype(str).to_numpy(),
-            "homes": homes.astype(np.int64),
-            "homes_covered": homes_cov.astype(np.int64),
-            "population": population,
-            "population_covered": covered,
-            "population_uncovered": population - covered,
-            "share_covered": share,
-        },
-        index=districts.index,
-        geometry=polys.to_numpy(),
-        crs=WGS84,
-    )
-    out.attrs["name"] = "coverage_by_district"
-    return out
-
-
-def coverage_curve(
-    result: CoverageResult,
-    *,
-    minutes: Sequence[float],
-    speeds_kmh: Sequence[float] | None = None,
-) -> pd.DataFrame:
-    r"""Share of population covered for every pair of walk limit and walking speed.
-
-    Parameters
-    ----------
-    result
-        A coverage analysis (its walk distances are used; its own limit is not).
-    minutes
-        Walk limits in minutes.
-    speeds_kmh
-        Walking speeds in km/h; the result's own speed when None.
-
-    Returns
-    -------
-    pandas.DataFrame
-        One row per (speed, minutes), speeds outer: ``speed_kmh``, ``minutes``,
-        ``walk_limit_m``, ``population_covered``, ``share_covered``; named
-        ``coverage_curve``.
-
-    Notes
-    -----
-    :func:`analyze_coverage` searches the whole network, so each home's walk distance to
-    its nearest station :math:`d_i` does not depend on the limit. Coverage at limit
-    :math:`T` and speed :math:`v` is therefore
-    :math:`\sum_i p_i [d_i \le vT] / \sum_i p_i` from one analysis, the same figure as a
-    new :func:`analyze_coverage` run with that limit and speed would give.
-    """
-    cfg = result.config
-    speeds = [cfg.speed_kmh] if speeds_kmh is None else [float(v) for v in speeds_kmh]
-    limits = [float(m) for m in minutes]
-    for name, values in (("minutes", limits), ("speeds_kmh", speeds)):
-        if not values or any(not (np.isfinite(v) and v > 0) for v in values):
-            msg = f"coverage_curve: {name} must be positive numbers, got {values!r}."
-            raise InputDataError(msg)
-    dist = np.nan_to_num(
-        result.demand["walk_min"].to_numpy(dtype=float) * cfg.metres_per_minute, nan=np.inf
-    )
-    pop = result.demand["population"].to_numpy(dtype=float)
-    total = pop.sum()
-    rows = []
-    for speed in speeds:
-        for m in limits:
-            limit_m = m * speed * 1000.0 / 60.0
-            covered = float(pop[dist <= limit_m + 1e-6].sum())
-            rows.append(
-                {
-                    "speed_kmh": speed,
-                    "minutes": m,
-                    "walk_limit_m": limit_m,
-                    "population_covered": covered,
-                    "share_covered": covered / total if total > 0 else 0.0,
-                }
-            )
-    table = pd.DataFrame(rows)
-    table.attrs["name"] = "coverage_curve"
-    return table
 
 
 def _warn_off_network(

@@ -20,7 +20,8 @@ from planner.report.charts import (
     walk_time_figure,
 )
 from planner.report.maps import BAND_COLOURS
-from planner.walk.coverage import CoverageResult, analyze_coverage, coverage_curve
+from planner.walk.breakdowns import coverage_curve
+from planner.walk.coverage import CoverageResult, analyze_coverage
 from planner.walk.network import build_walk_network
 
 EVIL = "<script>alert(1)</script>"

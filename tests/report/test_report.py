@@ -43,7 +43,8 @@ from planner.sources.osm import (
     homes_from_osm,
     stations_from_osm,
 )
-from planner.walk.coverage import CoverageResult, analyze_coverage, coverage_by_district
+from planner.walk.breakdowns import coverage_by_district
+from planner.walk.coverage import CoverageResult, analyze_coverage
 from planner.walk.network import WalkNetwork, build_walk_network
 
 EVIL = "<script>alert(1)</script>"

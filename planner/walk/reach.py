@@ -1,0 +1,316 @@
+"""Who is within the walk limit of each site: bounded per-site searches and reach matrices.
+
+Where :mod:`planner.walk.access` finds every point's *nearest* station in one multi-source
+search, this module runs one search per site (a station or a candidate site), bounded by
+the walk limit, and keeps every (site, point) pair within it: as a sparse matrix for
+whole station sets (:func:`reach_matrix`, the coverage relation of the coverage analysis
+and of the siting models), or one station at a time with its node distances
+(:func:`station_search`, for the app's edits). The searches and the point rule are those of
+:mod:`planner.walk.access`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+import numpy as np
+import numpy.typing as npt
+from scipy import sparse
+from scipy.sparse import csgraph
+
+from planner.errors import InputDataError
+from planner.walk.access import NodeDistances, Snapped, graph_with_stations, point_distances
+from planner.walk.network import ZERO_LENGTH_M, WalkNetwork
+
+FloatArray = npt.NDArray[np.float64]
+IntArray = npt.NDArray[np.int64]
+
+#: Budget in bytes for the dense distance blocks of per-station searches.
+_BLOCK_BYTES = 64 * 2**20
+
+
+def station_reach(
+    network: WalkNetwork,
+    stations: Snapped,
+    points: Snapped,
+    *,
+    limit_m: float,
+) -> Iterator[tuple[IntArray, FloatArray]]:
+    """Points within ``limit_m`` of each station, one bounded search per station.
+
+    Parameters
+    ----------
+    network
+        The walking network.
+    stations
+        Snapped stations.
+    points
+        Snapped points.
+    limit_m
+        Walk limit in metres.
+
+    Yields
+    ------
+    point_positions, dist_m
+        For each station in order: positions of the points within the limit and their
+        distances. Off-network stations yield empty arrays.
+    """
+    reach = reach_matrix(network, stations, points, limit_m=limit_m)
+    for row in range(reach.shape[0]):
+        span = slice(reach.indptr[row], reach.indptr[row + 1])
+        yield reach.indices[span].astype(np.int64), reach.data[span]
+
+
+def reach_matrix(
+    network: WalkNetwork,
+    sites: Snapped,
+    points: Snapped,
+    *,
+    limit_m: float,
+) -> sparse.csr_array:
+    """Walk distance from every site to every point within ``limit_m``, held sparse.
+
+    The batched form of :func:`station_reach`: the same bounded searches (one per site,
+    run in blocks by scipy's compiled Dijkstra) and the same point rule, with the points'
+    distances computed for a whole block of sites at once.
+
+    Parameters
+    ----------
+    network
+        The walking network.
+    sites
+        Snapped sites (stations or candidate sites); off-network sites reach nothing.
+    points
+        Snapped points (homes); off-network points are reached by no site.
+    limit_m
+        Walk limit in metres.
+
+    Returns
+    -------
+    scipy.sparse.csr_array
+        Shape ``(len(sites), len(points))``; entry ``(j, i)`` is the walk distance in metres
+        from site ``j`` to point ``i``, stored only when it is at most ``limit_m``. A
+        distance of zero is stored as :data:`planner.walk.network.ZERO_LENGTH_M` so that every
+        reached pair is a stored entry (the sparsity pattern *is* the coverage relation).
+        Column indices are sorted within each row.
+    """
+    graph, sources = graph_with_stations(network, sites)
+    n, k, m = network.n_nodes, len(sites), len(points)
+    at_node = _points_by_node(network, points)
+    rows: list[IntArray] = []
+    cols: list[IntArray] = []
+    vals: list[FloatArray] = []
+    block = max(1, _BLOCK_BYTES // (8 * graph.shape[0]))
+    for start in range(0, sources.size, block):
+        stop = min(start + block, sources.size)
+        dmat = np.atleast_2d(
+            csgraph.dijkstra(
+                graph, directed=True, indices=n + np.arange(start, stop), limit=limit_m
+            )
+        )
+        for r in range(stop - start):
+            node_dist = dmat[r, :n]
+            # Only points on streets with a reached end can be reached through the network.
+            cand = np.unique(_gather(at_node, np.flatnonzero(np.isfinite(node_dist))))
+            e = points.edge[cand]
+            h = points.offset_m[cand]
+            d = np.minimum(
+                node_dist[network.edge_u[e]] + h,
+                node_dist[network.edge_v[e]] + (network.edge_length_m[e] - h),
+            )
+            near = d <= limit_m
+            rows.append(np.full(int(near.sum()), sources[start + r], dtype=np.int64))
+            cols.append(cand[near])
+            vals.append(d[near])
+    # Sites on a point's own street also reach it directly along the street.
+    pair_site, pair_pt = _same_street_pairs(sites.edge, points.edge)
+    if pair_site.size:
+        direct = np.abs(sites.offset_m[pair_site] - points.offset_m[pair_pt])
+        near = direct <= limit_m
+        rows.append(pair_site[near])
+        cols.append(pair_pt[near])
+        vals.append(direct[near])
+    if not rows:
+        return sparse.csr_array((k, m), dtype=np.float64)
+    r_all = np.concatenate(rows)
+    c_all = np.concatenate(cols)
+    d_all = np.concatenate(vals)
+    order = np.lexsort((d_all, c_all, r_all))  # per (site, point) the shortest first
+    r_all, c_all, d_all = r_all[order], c_all[order], d_all[order]
+    first = np.ones(r_all.size, dtype=bool)
+    first[1:] = (r_all[1:] != r_all[:-1]) | (c_all[1:] != c_all[:-1])
+    r_all, c_all = r_all[first], c_all[first]
+    d_all = np.maximum(d_all[first], ZERO_LENGTH_M)
+    indptr = np.concatenate([[0], np.cumsum(np.bincount(r_all, minlength=k))])
+    return sparse.csr_array((d_all, c_all, indptr), shape=(k, m))
+
+
+@dataclass(frozen=True, eq=False)
+class PointIndex:
+    """Snapped points grouped for repeated reach queries (build once with :func:`index_points`).
+
+    Attributes
+    ----------
+    points
+        The snapped points.
+    by_node
+        ``(pointers, positions)``: the points on streets ending at node ``g`` are
+        ``positions[pointers[g]:pointers[g + 1]]``.
+    by_edge
+        ``(pointers, positions)``: the points on street ``e``, in the same form.
+    """
+
+    points: Snapped
+    by_node: tuple[IntArray, IntArray]
+    by_edge: tuple[IntArray, IntArray]
+
+
+@dataclass(frozen=True, eq=False)
+class StationSearch:
+    """One station's bounded search: node distances and the points within the limit.
+
+    Attributes
+    ----------
+    node_dist_m
+        Walk distance in metres from the station to every node, ``inf`` beyond the limit.
+    points
+        Positions (in the indexed points) of the points within the limit, ascending.
+    dist_m
+        Their walk distances in metres.
+    """
+
+    node_dist_m: FloatArray
+    points: IntArray
+    dist_m: FloatArray
+
+
+def index_points(network: WalkNetwork, points: Snapped) -> PointIndex:
+    """Group snapped points by street and street-end node for :func:`station_search`.
+
+    Parameters
+    ----------
+    network
+        The walking network the points were snapped to.
+    points
+        Snapped points (homes).
+
+    Returns
+    -------
+    PointIndex
+        The grouping; read-only, shareable between searches and sessions.
+    """
+    by_node, by_edge = _points_by_node(network, points), _points_by_edge(network, points)
+    for arr in (*by_node, *by_edge):
+        arr.setflags(write=False)
+    return PointIndex(points=points, by_node=by_node, by_edge=by_edge)
+
+
+def station_search(
+    network: WalkNetwork, station: Snapped, index: PointIndex, *, limit_m: float
+) -> StationSearch:
+    """Bounded search from one station: node distances and the points within ``limit_m``.
+
+    The single-station form of :func:`station_reach` (same search, same point rule), which
+    also returns the node distances so that the station's isochrones can be cut from them.
+
+    Parameters
+    ----------
+    network
+        The walking network.
+    station
+        Exactly one snapped station. An off-network station reaches nothing.
+    index
+        The points to test, from :func:`index_points`.
+    limit_m
+        Walk limit in metres.
+
+    Returns
+    -------
+    StationSearch
+        Node distances and the points within the limit with their distances.
+    """
+    if len(station) != 1:
+        msg = f"station_search takes exactly one station, got {len(station)}."
+        raise InputDataError(msg)
+    n = network.n_nodes
+    if not station.on_network[0]:
+        return StationSearch(
+            node_dist_m=np.full(n, np.inf),
+            points=np.empty(0, dtype=np.int64),
+            dist_m=np.empty(0, dtype=np.float64),
+        )
+    graph, _ = graph_with_stations(network, station)
+    node_dist = np.asarray(
+        csgraph.dijkstra(graph, directed=True, indices=n, limit=limit_m)[:n], dtype=np.float64
+    )
+    points = index.points
+    cand = np.union1d(
+        _gather(index.by_node, np.flatnonzero(np.isfinite(node_dist))),
+        _gather(index.by_edge, station.edge[:1]),
+    )
+    sub = Snapped(
+        index=points.index[cand],
+        edge=points.edge[cand],
+        offset_m=points.offset_m[cand],
+        snap_m=points.snap_m[cand],
+    )
+    only = NodeDistances(dist_m=node_dist, nearest=np.zeros(n, dtype=np.int64), limit_m=limit_m)
+    d, _ = point_distances(network, only, station, sub)
+    within = d <= limit_m
+    return StationSearch(
+        node_dist_m=node_dist, points=cand[within].astype(np.int64), dist_m=d[within]
+    )
+
+
+# --------------------------------------------------------------------------- internals
+
+
+def _points_by_node(network: WalkNetwork, points: Snapped) -> tuple[IntArray, IntArray]:
+    """On-network point positions grouped by the two nodes at the ends of their street.
+
+    CSR form ``(pointers, positions)``: the points of node ``x`` are
+    ``positions[pointers[x]:pointers[x + 1]]``.
+    """
+    on = np.flatnonzero(points.on_network)
+    e = points.edge[on]
+    ends = np.concatenate([network.edge_u[e], network.edge_v[e]])
+    by_node = np.argsort(ends, kind="stable")
+    node_ptr = np.searchsorted(ends[by_node], np.arange(network.n_nodes + 1))
+    return node_ptr, np.concatenate([on, on])[by_node]
+
+
+def _points_by_edge(network: WalkNetwork, points: Snapped) -> tuple[IntArray, IntArray]:
+    """On-network point positions grouped by street (CSR form as :func:`_points_by_node`)."""
+    on = np.flatnonzero(points.on_network)
+    e = points.edge[on]
+    by_edge = np.argsort(e, kind="stable")
+    edge_ptr = np.searchsorted(e[by_edge], np.arange(len(network.edges) + 1))
+    return edge_ptr, on[by_edge]
+
+
+def _gather(groups: tuple[IntArray, IntArray], keys: IntArray) -> IntArray:
+    """Concatenated members of the groups ``keys`` (see :func:`_points_by_node`)."""
+    ptr, members = groups
+    starts = ptr[keys]
+    counts = ptr[keys + 1] - starts
+    offsets = np.repeat(starts - (np.cumsum(counts) - counts), counts)
+    return members[offsets + np.arange(int(counts.sum()))]
+
+
+def _same_street_pairs(site_edge: IntArray, point_edge: IntArray) -> tuple[IntArray, IntArray]:
+    """All (site, point) position pairs on the same street (off-network ones excluded)."""
+    s_on = np.flatnonzero(site_edge >= 0)
+    p_on = np.flatnonzero(point_edge >= 0)
+    if s_on.size == 0 or p_on.size == 0:
+        empty = np.empty(0, dtype=np.int64)
+        return empty, empty
+    order = s_on[np.argsort(site_edge[s_on], kind="stable")]
+    s_edge = site_edge[order]
+    pe = point_edge[p_on]
+    lo = np.searchsorted(s_edge, pe, side="left")
+    counts = np.searchsorted(s_edge, pe, side="right") - lo
+    pair_pt = np.repeat(p_on, counts)
+    first = np.repeat(lo - (np.cumsum(counts) - counts), counts)
+    pair_site = order[first + np.arange(pair_pt.size)]
+    return pair_site.astype(np.int64), pair_pt.astype(np.int64)

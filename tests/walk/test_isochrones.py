@@ -1,0 +1,204 @@
+"""Tests of walk.isochrones: reached street pieces and band polygons, by hand and by reference."""
+
+from __future__ import annotations
+
+import itertools
+from collections import defaultdict
+
+import geopandas as gpd
+import networkx as nx
+import numpy as np
+import pytest
+import shapely
+from walk_reference import CRS, X0, Y0, Case, edge_row, points_at
+
+from planner.walk.access import nearest_station_distances, snap_points
+from planner.walk.isochrones import isochrone_polygons, reached_edge_parts
+from planner.walk.network import WalkNetwork, build_walk_network
+
+
+def parts_by_edge(network: WalkNetwork, parts: gpd.GeoSeries) -> dict[tuple[int, int], list[float]]:
+    edges = network.edges
+    out: dict[tuple[int, int], list[float]] = defaultdict(list)
+    for row, geom in parts.items():
+        # Rounded to the micrometre: a station on a node enters it at 1e-9 m.
+        out[(int(edges["u"].iloc[row]), int(edges["v"].iloc[row]))].append(round(geom.length, 6))
+    return {k: sorted(v) for k, v in out.items()}
+
+
+def test_reached_parts_from_a_corner_station(grid_network: WalkNetwork) -> None:
+    stations = snap_points(grid_network, points_at((0, 0)), max_snap_m=1.0)
+    nodes = nearest_station_distances(grid_network, stations)
+
+    parts = reached_edge_parts(grid_network, nodes.dist_m, stations, limit_m=150.0)
+
+    assert parts_by_edge(grid_network, parts) == {
+        (0, 1): [100.0],
+        (0, 3): [100.0],
+        (1, 2): [50.0],
+        (1, 4): [50.0],
+        (3, 4): [50.0],
+        (3, 6): [50.0],
+    }
+    assert parts.length.sum() == pytest.approx(400.0)
+    assert parts.crs == grid_network.crs
+    assert parts.index.name == "edge"
+    piece = parts.loc[edge_row(grid_network, 1, 2)]
+    assert piece.equals_exact(shapely.LineString([(X0 + 100, Y0), (X0 + 150, Y0)]), 1e-9)
+
+
+def test_reached_parts_from_both_ends_leave_a_gap(grid_network: WalkNetwork) -> None:
+    # From mid 0-1, nodes 3 and 4 are both 150 m away: street 3-4 is reached 30 m from each
+    # end with a limit of 180 m, and its middle 40 m are not.
+    stations = snap_points(grid_network, points_at((50, 0)), max_snap_m=1.0)
+    nodes = nearest_station_distances(grid_network, stations)
+
+    parts = reached_edge_parts(grid_network, nodes.dist_m, stations, limit_m=180.0)
+
+    assert parts_by_edge(grid_network, parts) == {
+        (0, 1): [100.0],
+        (0, 3): [100.0],
+        (1, 2): [100.0],
+        (1, 4): [100.0],
+        (3, 4): [30.0, 30.0],
+        (3, 6): [30.0],
+        (4, 5): [30.0],
+        (4, 7): [30.0],
+        (2, 5): [30.0],
+    }
+    assert parts.length.sum() == pytest.approx(580.0)
+    gap = parts.loc[[edge_row(grid_network, 3, 4)]]
+    assert shapely.union_all(gap.to_numpy()).equals(
+        shapely.MultiLineString(
+            [
+                [(X0, Y0 + 100), (X0 + 30, Y0 + 100)],
+                [(X0 + 70, Y0 + 100), (X0 + 100, Y0 + 100)],
+            ]
+        )
+    )
+
+
+def test_reached_part_within_the_station_street(grid_network: WalkNetwork) -> None:
+    stations = snap_points(grid_network, points_at((50, 0)), max_snap_m=1.0)
+    nodes = nearest_station_distances(grid_network, stations, limit_m=30.0)
+
+    parts = reached_edge_parts(grid_network, nodes.dist_m, stations, limit_m=30.0)
+
+    assert parts.index.tolist() == [edge_row(grid_network, 0, 1)]
+    assert parts.iloc[0].equals_exact(shapely.LineString([(X0 + 20, Y0), (X0 + 80, Y0)]), 1e-9)
+
+
+def test_isochrone_area_by_hand(grid_network: WalkNetwork) -> None:
+    # From the centre node with 100 m: a plus sign of four 100 m streets, 20 m wide, with
+    # half of a 12-sided "circle" (quad_segs=3, area 3 r^2 = 300 m^2) capping each arm:
+    # 2 * 200 * 20 - 20 * 20 + 4 * 150 = 8200 m^2.
+    stations = snap_points(grid_network, points_at((100, 100)), max_snap_m=1.0)
+    nodes = nearest_station_distances(grid_network, stations)
+
+    (band,) = isochrone_polygons(
+        grid_network, nodes.dist_m, stations, limits_m=(100.0,), buffer_m=10.0
+    )
+
+    assert band.area == pytest.approx(2 * 200 * 20 - 20 * 20 + 4 * 150, rel=1e-9)
+    assert band.contains(shapely.Point(X0 + 100, Y0 + 100))
+    assert not band.contains(shapely.Point(X0 + 50, Y0 + 50))
+
+
+def test_isochrone_does_not_cross_a_river() -> None:
+    # Two parallel streets from x=-1500 to 1500, 300 m apart across a river, joined only by
+    # bridges at x=-1000 and x=1000. A station on the south bank at x=0.
+    graph = nx.MultiDiGraph(crs=CRS)
+    xs = range(-1500, 1501, 100)
+    for bank, y in (("s", 0.0), ("n", 300.0)):
+        for x in xs:
+            graph.add_node(node_id(bank, x), x=X0 + x, y=Y0 + y)
+        for x in xs[:-1]:
+            graph.add_edge(node_id(bank, x), node_id(bank, x + 100), length=100.0)
+    for x in (-1000, 1000):
+        graph.add_edge(node_id("s", x), node_id("n", x), length=300.0)
+    network = build_walk_network(graph, crs=CRS)
+    stations = snap_points(network, points_at((0, 0)), max_snap_m=1.0)
+    nodes = nearest_station_distances(network, stations)
+
+    (band,) = isochrone_polygons(network, nodes.dist_m, stations, limits_m=(1500.0,), buffer_m=50.0)
+    parts = reached_edge_parts(network, nodes.dist_m, stations, limit_m=1500.0)
+
+    opposite = shapely.Point(X0, Y0 + 290)  # 1000 + 300 + 1000 m away on foot
+    river = shapely.Point(X0, Y0 + 150)
+    hull = shapely.union_all(parts.to_numpy()).convex_hull
+    assert hull.contains(opposite)  # a hull would claim the far bank...
+    assert hull.contains(river)
+    assert not band.contains(opposite)  # ...the street-based isochrone does not
+    assert not band.contains(river)
+    assert not band.intersects(shapely.Point(X0, Y0 + 300))
+    assert band.contains(shapely.Point(X0 + 1000, Y0 + 300))  # far bank by the bridge
+    assert band.contains(shapely.Point(X0 + 1150, Y0 + 300))
+    assert not band.contains(shapely.Point(X0 + 1300, Y0 + 300))
+    assert band.contains(shapely.Point(X0 - 1450, Y0))
+    assert band.bounds == pytest.approx((X0 - 1550, Y0 - 50, X0 + 1550, Y0 + 350), abs=1e-6)
+
+
+def node_id(bank: str, x: int) -> int:
+    return (0 if bank == "s" else 10_000) + x + 2000
+
+
+def test_reached_parts_stay_within_the_limit(case: Case) -> None:
+    network, limit = case.network, case.limit_m
+    nodes = nearest_station_distances(network, case.stations, limit_m=limit)
+
+    parts = reached_edge_parts(network, nodes.dist_m, case.stations, limit_m=limit)
+
+    geoms = network.edges.geometry.to_numpy()
+    length = network.edges["length_m"].to_numpy()
+    assert len(parts) > 10
+    for row, piece in parts.items():
+        street = geoms[row]
+        # Spots along the piece, as offsets along the street in network metres.
+        spots = shapely.line_interpolate_point(piece, np.linspace(0, 1, 21), normalized=True)
+        t = shapely.line_locate_point(street, spots, normalized=True) * length[row]
+        d = case.ref.along_edge(row, t)
+        assert (d <= limit + 1e-5).all(), (row, d.max())
+        # A piece ends at a street end or exactly where the limit is reached.
+        for end in (t[0], t[-1]):
+            if min(end, length[row] - end) > 1e-6:
+                assert case.ref.along_edge(row, np.array([end]))[0] == pytest.approx(
+                    limit, abs=1e-5
+                )
+    # Streets with no piece are beyond the limit everywhere (their minimum is at a chain node).
+    missed = sorted(set(range(len(length))) - set(parts.index) - set(np.flatnonzero(length == 0)))
+    for row in missed:
+        offsets = np.array([o for o, _ in case.ref.chains[row]])
+        assert case.ref.along_edge(row, offsets).min() >= limit - 1e-6, row
+
+
+def test_isochrone_bands_are_nested_and_hug_the_streets(case: Case) -> None:
+    network = case.network
+    nodes = nearest_station_distances(network, case.stations)
+    limits = (case.limit_m / 3, 2 * case.limit_m / 3, case.limit_m)
+    buffer_m = 20.0
+
+    bands = isochrone_polygons(
+        network, nodes.dist_m, case.stations, limits_m=limits, buffer_m=buffer_m
+    )
+
+    assert len(bands) == 3
+    for inner, outer in itertools.pairwise(bands):
+        assert inner.difference(outer).area < 1e-6
+        assert outer.area > inner.area
+    rng = np.random.default_rng(7)
+    for limit, band in zip(limits, bands, strict=True):
+        pieces = reached_edge_parts(network, nodes.dist_m, case.stations, limit_m=limit)
+        parts = shapely.union_all(pieces.to_numpy())
+        # Every reached street is inside the band...
+        assert parts.difference(band.buffer(1e-6)).length < 1e-6
+        # ...and the band is no wider than the buffer: its boundary (every 5 m) and random
+        # spots inside it are all within buffer_m of a reached street.
+        edge_spots = shapely.points(shapely.get_coordinates(shapely.segmentize(band.boundary, 5.0)))
+        xmin, ymin, xmax, ymax = band.bounds
+        spots = shapely.points(rng.uniform((xmin, ymin), (xmax, ymax), size=(20_000, 2)))
+        inside = spots[shapely.contains_xy(band, *shapely.get_coordinates(spots).T)]
+        assert inside.size > 1000
+        tree = shapely.STRtree(pieces.to_numpy())
+        for probe in (edge_spots, inside):
+            _, away_m = tree.query_nearest(probe, return_distance=True, all_matches=False)
+            assert away_m.max() <= buffer_m + 1e-6

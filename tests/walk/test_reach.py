@@ -1,0 +1,98 @@
+"""Tests of walk.reach: the points within the walk limit of each site, against the reference."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from walk_reference import TOL_M, Case, points_at, snapped
+
+import planner.walk.reach
+from planner.walk.access import snap_points
+from planner.walk.network import WalkNetwork
+from planner.walk.reach import reach_matrix, station_reach
+
+
+@pytest.mark.parametrize("station_xy", [[(-300.0, 0.0)], []], ids=["off-network", "none"])
+def test_station_reach_without_a_station_on_the_network(
+    grid_network: WalkNetwork, station_xy: list[tuple[float, float]]
+) -> None:
+    stations = snap_points(grid_network, points_at(*station_xy), max_snap_m=50.0)
+    homes = snap_points(grid_network, points_at((100, 30)), max_snap_m=50.0)
+
+    reach = list(station_reach(grid_network, stations, homes, limit_m=1e6))
+    assert [pos.size for pos, _ in reach] == [0] * len(station_xy)
+
+
+def test_station_reach_matches_reference(case: Case) -> None:
+    limit = case.limit_m
+
+    reach = list(station_reach(case.network, case.stations, case.points, limit_m=limit))
+
+    assert len(reach) == len(case.stations)
+    for j, (pos, dist) in enumerate(reach):
+        ref = case.ref.point_m[j]
+        surely = set(np.flatnonzero(ref <= limit - TOL_M).tolist())
+        maybe = set(np.flatnonzero(ref <= limit + TOL_M).tolist())
+        assert surely <= set(pos.tolist()) <= maybe, j
+        assert (np.diff(pos) > 0).all()
+        np.testing.assert_allclose(dist, ref[pos], rtol=0, atol=TOL_M)
+        assert (dist <= limit).all()
+        if case.stations.edge[j] < 0:
+            assert pos.size == 0
+    assert sum(pos.size for pos, _ in reach) > len(case.stations)
+
+
+def test_station_reach_in_small_blocks(case: Case, monkeypatch: pytest.MonkeyPatch) -> None:
+    whole = list(station_reach(case.network, case.stations, case.points, limit_m=case.limit_m))
+    monkeypatch.setattr(planner.walk.reach, "_BLOCK_BYTES", 1)  # one station per block
+
+    blocks = list(station_reach(case.network, case.stations, case.points, limit_m=case.limit_m))
+
+    assert len(blocks) == len(whole)
+    for (pos_a, d_a), (pos_b, d_b) in zip(whole, blocks, strict=True):
+        np.testing.assert_array_equal(pos_a, pos_b)
+        np.testing.assert_array_equal(d_a, d_b)
+
+
+def test_reach_matrix_matches_reference_and_station_reach(case: Case) -> None:
+    limit = case.limit_m
+
+    matrix = reach_matrix(case.network, case.stations, case.points, limit_m=limit)
+
+    assert matrix.shape == (len(case.stations), len(case.points))
+    reach = list(station_reach(case.network, case.stations, case.points, limit_m=limit))
+    for j, (pos, dist) in enumerate(reach):
+        row = matrix[[j], :]
+        found = row.indices
+        ref = case.ref.point_m[j]
+        surely = set(np.flatnonzero(ref <= limit - TOL_M).tolist())
+        maybe = set(np.flatnonzero(ref <= limit + TOL_M).tolist())
+        assert surely <= set(found.tolist()) <= maybe, j
+        np.testing.assert_allclose(row.data, np.maximum(ref[found], 1e-9), rtol=0, atol=TOL_M)
+        np.testing.assert_array_equal(np.sort(found), pos)
+        np.testing.assert_allclose(row.data[np.argsort(found)], np.maximum(dist, 1e-9), atol=1e-9)
+    assert matrix.nnz > len(case.stations)
+
+
+def test_reach_matrix_in_small_blocks(case: Case, monkeypatch: pytest.MonkeyPatch) -> None:
+    whole = reach_matrix(case.network, case.stations, case.points, limit_m=case.limit_m)
+    monkeypatch.setattr(planner.walk.reach, "_BLOCK_BYTES", 1)  # one site per block
+
+    blocks = reach_matrix(case.network, case.stations, case.points, limit_m=case.limit_m)
+
+    np.testing.assert_array_equal(whole.indptr, blocks.indptr)
+    np.testing.assert_array_equal(whole.indices, blocks.indices)
+    np.testing.assert_array_equal(whole.data, blocks.data)
+
+
+def test_reach_matrix_without_sites_or_points(grid_network: WalkNetwork) -> None:
+    none = snapped([], [])
+    some = snapped([0, -1], [10.0, 0.0])
+
+    assert reach_matrix(grid_network, none, some, limit_m=100.0).shape == (0, 2)
+    empty = reach_matrix(grid_network, some, none, limit_m=100.0)
+    assert empty.shape == (2, 0)
+    assert empty.nnz == 0
+    # The off-network site reaches nothing; the on-network one reaches itself (distance 0).
+    both = reach_matrix(grid_network, some, some, limit_m=100.0)
+    assert both.toarray().tolist() == [[1e-9, 0.0], [0.0, 0.0]]
