@@ -55,9 +55,9 @@ from planner.errors import (
     OutputExistsError,
     PdfEngineError,
 )
-from planner.i18n import Language
 from planner.report.maps import coverage_map
 from planner.report.report import coverage_report
+from planner.texts import Language
 from planner.walk.coverage import CoverageResult, coverage_by_district
 
 #: Value of ``summary.json``'s ``generator`` field; marks a folder as this tool's output.
