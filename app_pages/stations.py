@@ -96,7 +96,7 @@ with right:
             except PlannerError as err:
                 ui.error(str(err))
             else:
-                ui.save(edit(ws, new), ui.t("added", id=str(new.stations["id"].iloc[-1])))
+                ui.save(edit(ws, new), ui.t("station_added", id=str(new.stations["id"].iloc[-1])))
                 st.rerun()
 with left:
     ui.plan_map(ws, key="map_stations", click_mode=mode, selected=selected)

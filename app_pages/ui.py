@@ -26,8 +26,8 @@ from planner.app.plan_map import (
 from planner.app.study_area import StudyArea, demo_study_area
 from planner.app.views import headline
 from planner.app.workspace import ClickMode, Workspace, handle_click, set_config, workspace_for_area
-from planner.app_text import LANGUAGES, Language, md_escape, tr
 from planner.config import AnalysisConfig
+from planner.texts import LANGUAGES, Language, md_escape, text
 
 APP_DIR = Path(__file__).resolve().parent.parent
 PAGES_DIR = Path(__file__).resolve().parent
@@ -80,7 +80,7 @@ def lang() -> Language:
 
 def t(key: str, **values: object) -> str:
     """Interface text in the chosen language."""
-    return tr(key, lang(), **values)
+    return text(key, lang(), **values)
 
 
 def config() -> AnalysisConfig:
@@ -185,8 +185,8 @@ def metrics(plan: Plan) -> None:
     cols = st.columns(4)
     cols[0].metric(t("m_share"), f"{h.share_covered:.1%}")
     cols[1].metric(t("m_unserved"), f"{h.population_uncovered:,.0f}")
-    cols[2].metric(t("m_stations"), f"{h.stations}")
-    cols[3].metric(t("m_gaps"), f"{h.gap_zones}")
+    cols[2].metric(t("metric_stations"), f"{h.stations}")
+    cols[3].metric(t("metric_gaps"), f"{h.gap_zones}")
 
 
 def plan_map(
@@ -231,7 +231,7 @@ def _click_handler(key: str, mode: ClickMode, selected: str | None) -> Callable[
         ws: Workspace = st.session_state[WS]
         new, sid = handle_click(ws, value.get("last_clicked"), mode=mode, selected=selected)
         if sid is not None:
-            done = "added" if mode == "add" else "moved"
+            done = "station_added" if mode == "add" else "station_moved"
             save(new, t(done, id=sid))
             if mode == "add":
                 st.session_state["selected_station"] = sid

@@ -20,7 +20,6 @@ import pandas as pd
 from planner._version import __version__
 from planner.config import AnalysisConfig
 from planner.errors import InputDataError, PdfEngineError, PlannerError
-from planner.i18n import LANGUAGES
 from planner.limits import DEFAULT_LIMITS, ROWS_SHOWN, limit_names, parse_limits
 from planner.pipeline.analysis import Run, make_report, run_analysis, run_demo
 from planner.pipeline.inputs import InputOptions
@@ -35,6 +34,7 @@ from planner.sources.download import (
     polygon_query,
 )
 from planner.sources.osm import PopulationRule, TableSpec, parse_osm_tags, study_area_from_file
+from planner.texts import LANGUAGES
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -24,6 +24,24 @@ from fake_osm_servers import (
 from planner.app.study_area import StudyArea
 from planner.walk.network import WalkNetwork, build_walk_network
 
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    parser.addoption(
+        "--run-online",
+        action="store_true",
+        help="also run tests marked online (they need the internet)",
+    )
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    if config.getoption("--run-online"):
+        return
+    skip = pytest.mark.skip(reason="needs the internet: run with --run-online")
+    for item in items:
+        if "online" in item.keywords:
+            item.add_marker(skip)
+
+
 #: Metric CRS of the synthetic graphs (UTM 35N, around Helsinki).
 CRS = "EPSG:32635"
 #: Origin of the synthetic graphs, so coordinates are plausible UTM values.

@@ -21,8 +21,8 @@ from streamlit.testing.v1 import AppTest
 
 import planner.app.study_area as study_area_module
 from planner.app.workspace import Workspace, propose_sites
-from planner.app_text import tr
 from planner.siting.models import suggest_sites
+from planner.texts import text
 
 APP = str(Path(__file__).resolve().parent.parent / "app.py")
 EVIL = "<script>alert(1)</script>"
@@ -442,7 +442,7 @@ def test_compare_page_html_report_of_the_current_plan(deferred: Deferred) -> Non
     at.session_state["workspace"] = propose_sites(workspace(at), sites)
     at.sidebar.radio(key="lang").set_value("zh").run()
     assert not at.exception
-    assert any(b.proto.label == tr("report_download", "zh") for b in at.get("download_button"))
+    assert any(b.proto.label == text("report_download", "zh") for b in at.get("download_button"))
     html = deferred["report.html"][0]().decode("utf-8")
     assert '<html lang="zh' in html
     assert all(str(i) in html for i in sites["id"])

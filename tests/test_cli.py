@@ -335,7 +335,13 @@ def test_report_compares_two_folders(demo: tuple[int, str, Path], tmp_path: Path
     assert (code, stderr) == (0, "")
     page = target.read_text("utf-8")
     cmp = report_data(page)["comparison"]
-    assert cmp["station_changes"] == {"added": 9, "moved": 0, "removed": 0, "unchanged": 3}
+    assert cmp["station_changes"] == {
+        "added": 9,
+        "moved": 0,
+        "renamed": 0,
+        "removed": 0,
+        "unchanged": 3,
+    }
     gained = summary(more)["population_covered"] - summary(demo[2])["population_covered"]
     assert cmp["population_gained"] == pytest.approx(gained)
     assert cmp["newly_covered"] == pytest.approx(gained)

@@ -33,7 +33,6 @@ from jinja2 import Template
 
 from planner.app.plan import Plan
 from planner.app.study_area import StudyArea
-from planner.app_text import Language, tr
 from planner.report.maps import (
     BAND_COLOURS,
     COVERED_COLOUR,
@@ -51,6 +50,7 @@ from planner.report.maps import (
     to_geojson,
 )
 from planner.sources.osm import WGS84
+from planner.texts import Language, text
 
 SITE_COLOUR = "#e08214"
 SELECTED_COLOUR = "#ffd92f"
@@ -262,7 +262,7 @@ def layer_control() -> folium.LayerControl:
 
 
 def _bands_layer(plan: Plan, lang: Language) -> folium.FeatureGroup:
-    group = folium.FeatureGroup(name=tr("map_bands", lang), show=True)
+    group = folium.FeatureGroup(name=text("map_bands", lang), show=True)
     bands = plan.config.bands
     if plan.polygons_per_station and len(plan.area.network.edges) <= MAX_POLYGON_STREETS:
         areas = plan.coverage_area
@@ -301,7 +301,7 @@ def _bands_layer(plan: Plan, lang: Language) -> folium.FeatureGroup:
 
 
 def _gaps_layer(plan: Plan, lang: Language) -> folium.FeatureGroup:
-    group = folium.FeatureGroup(name=tr("map_gaps", lang), show=True)
+    group = folium.FeatureGroup(name=text("map_gaps", lang), show=True)
     gaps = plan.gaps
     if len(gaps):
         table = gaps[["gap_id", "homes", "population", "walk_min_nearest", "geometry"]].copy()
@@ -318,14 +318,14 @@ def _gaps_layer(plan: Plan, lang: Language) -> folium.FeatureGroup:
             },
             tooltip=folium.GeoJsonTooltip(
                 ["gap_id", "homes", "population", "walk_min_nearest"],
-                aliases=[tr(k, lang) for k in ("gap", "homes", "people", "minutes_nearest")],
+                aliases=[text(k, lang) for k in ("gap", "homes", "people", "minutes_nearest")],
             ),
         ).add_to(group)
     return group
 
 
 def _homes_layer(plan: Plan, lang: Language, max_homes: int) -> tuple[folium.FeatureGroup, int]:
-    group = folium.FeatureGroup(name=tr("map_homes", lang), show=True)
+    group = folium.FeatureGroup(name=text("map_layer_homes", lang), show=True)
     d = plan.demand_out
     shown = 0
     for covered, colour in ((True, COVERED_COLOUR), (False, UNCOVERED_COLOUR)):
@@ -349,14 +349,14 @@ def _homes_layer(plan: Plan, lang: Language, max_homes: int) -> tuple[folium.Fea
             style_function=lambda _, c=colour: {"fillColor": c, "color": c},
             tooltip=folium.GeoJsonTooltip(
                 ["id", "people", "minutes"],
-                aliases=[tr(k, lang) for k in ("home", "people", "minutes")],
+                aliases=[text(k, lang) for k in ("home", "people", "minutes")],
             ),
         ).add_to(group)
     return group, shown
 
 
 def _stations_layer(plan: Plan, lang: Language, selected: str | None) -> folium.FeatureGroup:
-    group = folium.FeatureGroup(name=tr("map_stations", lang), show=True)
+    group = folium.FeatureGroup(name=text("map_stations", lang), show=True)
     st = plan.stations
     if not len(st):
         return group
@@ -370,20 +370,20 @@ def _stations_layer(plan: Plan, lang: Language, selected: str | None) -> folium.
             "served": plan.population_served.round(0),
             "only_here": plan.population_only_here.round(0),
             "homes": plan.homes_served,
-            "on_network": np.where(on, tr("yes", lang), tr("off_network", lang)),
+            "on_network": np.where(on, text("yes", lang), text("off_network", lang)),
         },
         geometry=st.geometry,
         crs=WGS84,
     )
     fields = ["name", "id", "category", "served", "only_here", "homes", "on_network"]
     aliases = [
-        tr("name", lang),
-        tr("id", lang),
-        tr("category", lang),
-        tr("people_within", lang, minutes=minutes),
-        tr("only_here", lang),
-        tr("homes_within", lang, minutes=minutes),
-        tr("on_network", lang),
+        text("name", lang),
+        text("id", lang),
+        text("category", lang),
+        text("people_within", lang, minutes=minutes),
+        text("only_here", lang),
+        text("homes_within", lang, minutes=minutes),
+        text("on_network", lang),
     ]
     if selected is not None and selected in set(table["id"]):
         ring = table.loc[table["id"] == selected]
@@ -396,13 +396,15 @@ def _stations_layer(plan: Plan, lang: Language, selected: str | None) -> folium.
         to_geojson(table),
         marker=station_marker(),
         popup=folium.GeoJsonPopup(fields, aliases=aliases, max_width=340),
-        tooltip=folium.GeoJsonTooltip(["name", "id"], aliases=[tr("name", lang), tr("id", lang)]),
+        tooltip=folium.GeoJsonTooltip(
+            ["name", "id"], aliases=[text("name", lang), text("id", lang)]
+        ),
     ).add_to(group)
     return group
 
 
 def _sites_layer(sites: gpd.GeoDataFrame, lang: Language) -> folium.FeatureGroup:
-    group = folium.FeatureGroup(name=tr("map_sites", lang), show=True)
+    group = folium.FeatureGroup(name=text("map_sites", lang), show=True)
     pts = sites.to_crs(WGS84)
     keep = [c for c in pts.columns if c == "id" or c == "name" or str(c).startswith("population")]
     folium.GeoJson(

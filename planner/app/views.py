@@ -18,9 +18,9 @@ import numpy as np
 import pandas as pd
 
 from planner.app.plan import Plan
-from planner.i18n import Language
 from planner.report.export import LAYERS, csv_table, csv_text, for_geopackage, summary_dict
 from planner.report.report import coverage_report
+from planner.texts import Language
 from planner.walk.coverage import CoverageResult
 from planner.walk.layers import STATUS_OFF_NETWORK, STATUS_UNREACHABLE
 

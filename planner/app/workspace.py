@@ -18,7 +18,6 @@ from datetime import UTC, datetime
 from typing import Any, Literal
 
 import geopandas as gpd
-import numpy as np
 import pandas as pd
 import shapely
 
@@ -34,6 +33,7 @@ from planner.app.plan import (
 from planner.app.study_area import StudyArea
 from planner.config import AnalysisConfig
 from planner.errors import InputDataError
+from planner.report.scenarios import UNCHANGED, station_changes
 from planner.sources.osm import WGS84
 
 #: Undo keeps at most this many earlier plans.
@@ -398,6 +398,18 @@ FIGURES = (
 )
 
 
+def _changed(table: pd.DataFrame) -> pd.DataFrame:
+    """The app's view of :func:`~planner.report.scenarios.station_changes`: changes only."""
+    out = table.loc[table["change"] != UNCHANGED].rename(
+        columns={
+            "station_id": "id",
+            "population_served_before": "served_base",
+            "population_served_after": "served_other",
+        }
+    )
+    return out.reset_index(drop=True)
+
+
 def compare_plans(base: Plan, other: Plan, *, moved_tol_m: float = 1.0) -> PlanComparison:
     """Figures of two plans side by side and the stations added, moved or removed.
 
@@ -415,60 +427,15 @@ def compare_plans(base: Plan, other: Plan, *, moved_tol_m: float = 1.0) -> PlanC
     differ = tuple(k for k in settings if getattr(base.config, k) != getattr(other.config, k))
     return PlanComparison(
         figures=figures,
-        stations=_station_changes(base, other, moved_tol_m),
+        stations=_changed(
+            station_changes(
+                base.stations,
+                other.stations,
+                base.population_served,
+                other.population_served,
+                moved_tolerance_m=moved_tol_m,
+            )
+        ),
         population_gained=other.population_covered - base.population_covered,
         settings_differ=differ,
     )
-
-
-def _station_changes(base: Plan, other: Plan, tol_m: float) -> pd.DataFrame:
-    crs = base.area.network.crs
-    sa = base.stations.assign(served=base.population_served).set_index("id")
-    sb = other.stations.assign(served=other.population_served).set_index("id")
-    xa = sa.geometry.to_crs(crs)
-    xb = sb.geometry.to_crs(crs)
-    rows: list[dict[str, Any]] = []
-    for sid in sb.index.difference(sa.index, sort=False):
-        rows.append(
-            _change_row(sid, sb.loc[sid, "name"], "added", np.nan, np.nan, sb.loc[sid, "served"])
-        )
-    for sid in sa.index.intersection(sb.index, sort=False):
-        moved = float(xa.loc[sid].distance(xb.loc[sid]))
-        if moved > tol_m:
-            kind = "moved"
-        elif (sa.loc[sid, "name"], sa.loc[sid, "category"]) != (
-            sb.loc[sid, "name"],
-            sb.loc[sid, "category"],
-        ):
-            kind = "renamed"
-        else:
-            continue
-        rows.append(
-            _change_row(
-                sid,
-                sb.loc[sid, "name"],
-                kind,
-                moved if kind == "moved" else np.nan,
-                sa.loc[sid, "served"],
-                sb.loc[sid, "served"],
-            )
-        )
-    for sid in sa.index.difference(sb.index, sort=False):
-        rows.append(
-            _change_row(sid, sa.loc[sid, "name"], "removed", np.nan, sa.loc[sid, "served"], np.nan)
-        )
-    columns = ["id", "name", "change", "moved_m", "served_base", "served_other"]
-    return pd.DataFrame(rows, columns=columns)
-
-
-def _change_row(
-    sid: object, name: object, change: str, moved: float, before: object, after: object
-) -> dict[str, Any]:
-    return {
-        "id": str(sid),
-        "name": str(name),
-        "change": change,
-        "moved_m": moved,
-        "served_base": float(before),  # type: ignore[arg-type]
-        "served_other": float(after),  # type: ignore[arg-type]
-    }

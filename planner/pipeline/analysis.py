@@ -14,7 +14,6 @@ from pathlib import Path
 import pandas as pd
 
 from planner.config import AnalysisConfig
-from planner.i18n import Language
 from planner.pipeline.inputs import InputOptions, describe_tags, load_inputs
 from planner.report.export import (
     CSV_TABLES,
@@ -39,6 +38,7 @@ from planner.sources.osm import (
     osm_data_date,
     stations_from_osm,
 )
+from planner.texts import Language
 from planner.walk.coverage import CoverageResult, analyze_coverage
 from planner.walk.network import WalkNetwork, build_walk_network
 

@@ -25,7 +25,6 @@ from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
 from matplotlib.patches import Patch
 
-from planner.i18n import Language, text
 from planner.report.maps import (
     BAND_COLOURS,
     COVERED_COLOUR,
@@ -35,6 +34,7 @@ from planner.report.maps import (
     STREET_COLOUR,
     UNCOVERED_COLOUR,
 )
+from planner.texts import Language, text
 from planner.walk.coverage import CoverageResult
 
 if TYPE_CHECKING:

@@ -55,9 +55,9 @@ from planner.errors import (
     OutputExistsError,
     PdfEngineError,
 )
-from planner.i18n import Language
 from planner.report.maps import coverage_map
 from planner.report.report import coverage_report
+from planner.texts import Language
 from planner.walk.breakdowns import coverage_by_district
 from planner.walk.coverage import CoverageResult
 

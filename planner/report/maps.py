@@ -36,7 +36,7 @@ from branca.element import Element, MacroElement
 from jinja2 import Template
 
 from planner.errors import InputDataError
-from planner.i18n import Language, check_language, text
+from planner.texts import Language, check_language, text
 from planner.walk.coverage import CoverageResult
 
 OSM_ATTRIBUTION = "&copy; OpenStreetMap contributors"

@@ -27,7 +27,6 @@ import pandas as pd
 
 from planner._version import __version__
 from planner.errors import InputDataError
-from planner.i18n import Language, check_language, text
 from planner.report.charts import station_labels
 from planner.report.sections import (
     FORMATS,
@@ -45,6 +44,7 @@ from planner.report.sections import (
     parameters_section,
     tables_section,
 )
+from planner.texts import Language, check_language, text
 from planner.walk.breakdowns import coverage_by_district
 from planner.walk.coverage import CoverageResult
 

@@ -7,6 +7,7 @@ new scenario: people gained, stations added, moved or removed, homes newly serve
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -16,8 +17,9 @@ import pandas as pd
 
 from planner.walk.coverage import CoverageResult
 
-#: Values of the station change table's ``change`` column.
-ADDED, MOVED, REMOVED, UNCHANGED = "added", "moved", "removed", "unchanged"
+#: Values of the station change table's ``change`` column, in the table's order.
+ADDED, MOVED, RENAMED, REMOVED, UNCHANGED = "added", "moved", "renamed", "removed", "unchanged"
+CHANGES = (ADDED, MOVED, RENAMED, REMOVED, UNCHANGED)
 
 
 @dataclass(frozen=True, eq=False)
@@ -35,10 +37,7 @@ class ScenarioComparison:
         Population of homes covered only after / only before, matched by demand ``id``;
         None when the two demand layers do not hold the same ids.
     stations
-        One row per station id in either scenario: ``station_id``, ``name``, ``change``
-        (``added``, ``moved``, ``removed``, ``unchanged``), ``moved_m`` (metres between the
-        two positions, NaN unless in both), ``population_served_before``,
-        ``population_served_after``; added and moved stations first.
+        One row per station id in either scenario (see :func:`station_changes`).
     parameters_differ
         Names of the settings (``minutes``, ``speed_kmh``, ``max_snap_m``) that differ.
     same_demand
@@ -57,7 +56,7 @@ class ScenarioComparison:
     def change_counts(self) -> dict[str, int]:
         """Number of stations per kind of change."""
         counts = self.stations["change"].value_counts()
-        return {k: int(counts.get(k, 0)) for k in (ADDED, MOVED, REMOVED, UNCHANGED)}
+        return {k: int(counts.get(k, 0)) for k in CHANGES}
 
 
 def compare_scenarios(
@@ -95,39 +94,85 @@ def compare_scenarios(
         population_gained=after.population_covered - before.population_covered,
         newly_covered=newly,
         no_longer_covered=lost,
-        stations=_station_changes(before, after, moved_tolerance_m),
+        stations=station_changes(
+            before.stations,
+            after.stations,
+            before.stations["population_served"].to_numpy(dtype=float),
+            after.stations["population_served"].to_numpy(dtype=float),
+            moved_tolerance_m=moved_tolerance_m,
+        ),
         parameters_differ=params,
         same_demand=same,
     )
 
 
-def _station_changes(before: CoverageResult, after: CoverageResult, tol_m: float) -> pd.DataFrame:
-    def table(result: CoverageResult) -> pd.DataFrame:
-        st = result.stations
-        names = st["name"].astype(str) if "name" in st.columns else pd.Series("", index=st.index)
+def station_changes(
+    before: gpd.GeoDataFrame,
+    after: gpd.GeoDataFrame,
+    served_before: Sequence[float] | np.ndarray,
+    served_after: Sequence[float] | np.ndarray,
+    *,
+    moved_tolerance_m: float = 1.0,
+) -> pd.DataFrame:
+    """Stations of two scenarios matched by ``id``: added, moved, renamed, removed, unchanged.
+
+    The one comparison of two station sets, used by :func:`compare_scenarios` (the report,
+    ``planner report --compare``) and by the app's plan comparison.
+
+    Parameters
+    ----------
+    before, after
+        Station tables with ``id``, a point geometry and optional ``name`` and ``category``.
+    served_before, served_after
+        People each station serves, in the order of its table.
+    moved_tolerance_m
+        A station in both counts as moved when its two positions are farther apart than
+        this (metres, measured in the local UTM zone).
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per station id in either table: ``station_id``, ``name`` (the newer one),
+        ``change``, ``moved_m`` (NaN unless in both), ``population_served_before``,
+        ``population_served_after``; added, moved, renamed, removed, then unchanged.
+        *Renamed* means the same place with another name or category.
+    """
+
+    def table(st: gpd.GeoDataFrame, served: Sequence[float] | np.ndarray) -> pd.DataFrame:
+        blank = pd.Series("", index=st.index)
         return pd.DataFrame(
             {
                 "station_id": st["id"].astype(str).to_numpy(),
-                "name": names.to_numpy(),
+                "name": (st["name"] if "name" in st.columns else blank).astype(str).to_numpy(),
+                "category": (st["category"] if "category" in st.columns else blank)
+                .astype(str)
+                .to_numpy(),
                 "geometry": st.geometry.to_numpy(),
-                "served": st["population_served"].to_numpy(dtype=float),
+                "served": np.asarray(served, dtype=float),
             }
         )
 
-    tb, ta = table(before), table(after)
+    tb, ta = table(before, served_before), table(after, served_after)
     merged = tb.merge(ta, on="station_id", how="outer", suffixes=("_b", "_a"), sort=False)
-    in_b = merged["served_b"].notna().to_numpy()
-    in_a = merged["served_a"].notna().to_numpy()
+    in_b = merged["geometry_b"].notna().to_numpy()
+    in_a = merged["geometry_a"].notna().to_numpy()
     both = in_b & in_a
     moved_m = np.full(len(merged), np.nan)
     if both.any():
-        crs = before.stations.crs
-        gb = gpd.GeoSeries(merged.loc[both, "geometry_b"].to_numpy(), crs=crs)
-        ga = gpd.GeoSeries(merged.loc[both, "geometry_a"].to_numpy(), crs=crs)
+        gb = gpd.GeoSeries(merged.loc[both, "geometry_b"].to_numpy(), crs=before.crs)
+        ga = gpd.GeoSeries(merged.loc[both, "geometry_a"].to_numpy(), crs=after.crs)
         metric = gb.estimate_utm_crs()
         moved_m[both] = gb.to_crs(metric).distance(ga.to_crs(metric), align=False).to_numpy()
-    change = np.where(
-        ~in_b, ADDED, np.where(~in_a, REMOVED, np.where(moved_m > tol_m, MOVED, UNCHANGED))
+    relabelled = (
+        both
+        & (
+            (merged["name_b"] != merged["name_a"]) | (merged["category_b"] != merged["category_a"])
+        ).to_numpy()
+    )
+    change = np.select(
+        [~in_b, ~in_a, moved_m > moved_tolerance_m, relabelled],
+        [ADDED, REMOVED, MOVED, RENAMED],
+        default=UNCHANGED,
     )
     name = merged["name_a"].where(in_a, merged["name_b"]).fillna("").astype(str)
     out = pd.DataFrame(
@@ -140,7 +185,7 @@ def _station_changes(before: CoverageResult, after: CoverageResult, tol_m: float
             "population_served_after": merged["served_a"].to_numpy(dtype=float),
         }
     )
-    order = {ADDED: 0, MOVED: 1, REMOVED: 2, UNCHANGED: 3}
+    order = {k: i for i, k in enumerate(CHANGES)}
     out = out.assign(_o=out["change"].map(order)).sort_values(["_o", "station_id"], kind="stable")
     return out.drop(columns="_o").reset_index(drop=True)
 

@@ -19,7 +19,6 @@ import numpy as np
 import pandas as pd
 
 from planner._version import __version__
-from planner.i18n import Language, text
 from planner.report.charts import (
     district_figure,
     figure_svg,
@@ -29,6 +28,7 @@ from planner.report.charts import (
 )
 from planner.report.maps import coverage_map
 from planner.report.scenarios import ADDED, MOVED, REMOVED, UNCHANGED, compare_scenarios
+from planner.texts import Language, text
 from planner.walk.coverage import CoverageResult
 
 #: ``id`` of the page's machine-readable JSON block.

@@ -277,7 +277,13 @@ def test_scenario_comparison(
     assert cmp["population_gained"] == pytest.approx(130.0)
     assert cmp["newly_covered"] == pytest.approx(130.0)
     assert cmp["no_longer_covered"] == pytest.approx(0.0)
-    assert cmp["station_changes"] == {"added": 1, "moved": 0, "removed": 0, "unchanged": 1}
+    assert cmp["station_changes"] == {
+        "added": 1,
+        "moved": 0,
+        "renamed": 0,
+        "removed": 0,
+        "unchanged": 1,
+    }
     text = visible_text(page)
     assert "Before: A only. After: A & B (this report)." in text
     assert "share covered 35.7% 82.1% +46.4 pp" in text

@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import dataclasses
 
+import geopandas as gpd
+import numpy as np
 import pandas as pd
 import pytest
 from helpers import SPEED_KMH, grid_homes, grid_stations, grid_streets, points
 
 from planner.config import AnalysisConfig
-from planner.report.scenarios import compare_scenarios
+from planner.report.scenarios import compare_scenarios, station_changes
 from planner.walk.coverage import CoverageResult, analyze_coverage
 from planner.walk.network import WalkNetwork, build_walk_network
 
@@ -39,7 +41,13 @@ def test_removing_a_station_loses_the_homes_only_it_reached(
     assert cmp.no_longer_covered == pytest.approx(30 + 40 + 60)  # H3, H4, H6
     assert cmp.same_demand
     assert cmp.parameters_differ == ()
-    assert cmp.change_counts() == {"added": 0, "moved": 0, "removed": 1, "unchanged": 1}
+    assert cmp.change_counts() == {
+        "added": 0,
+        "moved": 0,
+        "renamed": 0,
+        "removed": 1,
+        "unchanged": 1,
+    }
     removed = cmp.stations.set_index("station_id").loc["B"]
     assert removed["change"] == "removed"
     assert removed["name"] == "Beta"
@@ -87,3 +95,33 @@ def test_different_parameters_and_demand_are_flagged(
     assert cmp.newly_covered is None
     assert cmp.no_longer_covered is None
     assert cmp.change_counts()["unchanged"] == 2
+
+
+def test_one_station_comparison_for_the_report_and_the_app() -> None:
+    import shapely
+
+    before = gpd.GeoDataFrame(
+        {"id": ["a", "b", "c", "d"], "name": ["A", "B", "C", "D"], "category": ["x"] * 4},
+        geometry=[shapely.Point(24.94 + 0.001 * i, 60.17) for i in range(4)],
+        crs=4326,
+    )
+    after = before.iloc[1:].copy()
+    after.loc[1, "geometry"] = shapely.Point(24.95, 60.17)  # b moves about 500 m
+    after.loc[2, "name"] = "C, renamed"
+    after = pd.concat(
+        [
+            after,
+            gpd.GeoDataFrame(
+                {"id": ["e"], "name": ["E"]}, geometry=[shapely.Point(24.9, 60.1)], crs=4326
+            ),
+        ],
+        ignore_index=True,
+    )
+    table = station_changes(before, after, [1, 2, 3, 4], [20, 30, 40, 50], moved_tolerance_m=1.0)
+    assert table["station_id"].tolist() == ["e", "b", "c", "a", "d"]
+    assert table["change"].tolist() == ["added", "moved", "renamed", "removed", "unchanged"]
+    assert table.loc[1, "moved_m"] == pytest.approx(
+        0.009 * 111_320 * np.cos(np.radians(60.17)), rel=0.01
+    )
+    assert table["population_served_after"].tolist()[:3] == [50, 20, 30]
+    assert table.loc[3, "population_served_before"] == 1
