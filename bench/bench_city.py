@@ -27,7 +27,7 @@ import numpy as np
 import shapely
 
 from planner.config import AnalysisConfig
-from planner.sources.osm import graph_from_file
+from planner.sources.streets import graph_from_file
 from planner.walk.access import (
     isochrone_polygons,
     nearest_station_distances,

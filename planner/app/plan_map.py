@@ -50,7 +50,7 @@ from planner.report.maps import (
     station_marker,
     to_geojson,
 )
-from planner.sources.osm import WGS84
+from planner.sources.coords import WGS84
 
 SITE_COLOUR = "#e08214"
 SELECTED_COLOUR = "#ffd92f"

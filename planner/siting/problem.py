@@ -21,7 +21,7 @@ from scipy import sparse
 
 from planner.config import AnalysisConfig
 from planner.errors import OffNetworkWarning
-from planner.sources.osm import validate_points
+from planner.sources.validate import validate_points
 from planner.walk.access import Snapped, reach_matrix, snap_points
 from planner.walk.network import WalkNetwork
 

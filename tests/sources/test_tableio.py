@@ -11,7 +11,8 @@ import shapely
 
 from planner.errors import InputDataError, InputWarning, UnsupportedFormatError
 from planner.limits import InputLimitError, InputLimits
-from planner.sources.tableio import TABLE_SUFFIXES, locate_areas, locate_points, read_table
+from planner.sources.locate import locate_areas, locate_points
+from planner.sources.tableio import TABLE_SUFFIXES, read_table
 
 
 def test_text_tables_are_strings_numbered_from_one(tmp_path: Path) -> None:

@@ -20,13 +20,10 @@ import shapely
 from planner.errors import CRSError, InputDataError, InputWarning
 from planner.limits import InputLimitError, InputLimits
 from planner.sources.coords import wgs84_to_bd09, wgs84_to_gcj02
+from planner.sources.demand import demand_from_file
 from planner.sources.osm import demo_extract_path, stations_from_osm
-from planner.sources.tables import (
-    TableSpec,
-    candidates_from_file,
-    demand_from_file,
-    stations_from_file,
-)
+from planner.sources.sites import candidates_from_file, stations_from_file
+from planner.sources.tables import TableSpec
 
 GEOD = pyproj.Geod(ellps="WGS84")
 SOCIAL = {"amenity": ("community_centre", "library", "social_facility")}
