@@ -47,7 +47,8 @@ import pandas as pd
 import scipy
 import shapely
 
-from planner.sources.osm import demo_extract_path, graph_from_file
+from planner.sources.osm import demo_extract_path
+from planner.sources.streets import graph_from_file
 from planner.walk.access import Snapped, nearest_station_distances, snap_points
 from planner.walk.network import WalkNetwork, build_walk_network
 

@@ -102,7 +102,7 @@ def grid_network(side: int, rng: np.random.Generator) -> WalkNetwork:
 def porto_network(*, simplify: bool) -> WalkNetwork:
     import pyrosm
 
-    from planner.sources.osm import graph_from_file
+    from planner.sources.streets import graph_from_file
 
     if simplify:
         return build_walk_network(graph_from_file(PORTO))

@@ -27,7 +27,7 @@ import numpy as np
 import shapely
 
 from planner.config import AnalysisConfig
-from planner.sources.osm import graph_from_file
+from planner.sources.streets import graph_from_file
 from planner.walk.access import nearest_station_distances, point_distances, snap_points
 from planner.walk.coverage import analyze_coverage
 from planner.walk.isochrones import isochrone_polygons

@@ -46,12 +46,8 @@ from planner.siting.models import (  # noqa: E402
     set_covering,
     siting_problem,
 )
-from planner.sources.osm import (  # noqa: E402
-    graph_from_file,
-    homes_from_osm,
-    parse_osm_tags,
-    stations_from_osm,
-)
+from planner.sources.osm import homes_from_osm, parse_osm_tags, stations_from_osm  # noqa: E402
+from planner.sources.streets import graph_from_file  # noqa: E402
 from planner.walk.coverage import analyze_coverage  # noqa: E402
 from planner.walk.network import build_walk_network  # noqa: E402
 

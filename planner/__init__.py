@@ -31,20 +31,12 @@ from planner.siting.models import (
     siting_problem,
     suggest_sites,
 )
-from planner.sources.osm import (
-    PopulationRule,
-    candidates_from_file,
-    demand_from_csv,
-    demand_from_file,
-    demo_extract_path,
-    districts_from_file,
-    graph_from_file,
-    homes_from_osm,
-    stations_from_csv,
-    stations_from_file,
-    stations_from_osm,
-    study_area_from_file,
-)
+from planner.sources.areas import districts_from_file, study_area_from_file
+from planner.sources.demand import demand_from_csv, demand_from_file
+from planner.sources.osm import demo_extract_path, homes_from_osm, stations_from_osm
+from planner.sources.population import PopulationRule
+from planner.sources.sites import candidates_from_file, stations_from_csv, stations_from_file
+from planner.sources.streets import graph_from_file
 from planner.walk.breakdowns import coverage_by_district, coverage_curve
 from planner.walk.coverage import CoverageResult, analyze_coverage
 from planner.walk.network import WalkNetwork, build_walk_network

@@ -25,6 +25,7 @@ from planner.pipeline.analysis import Run, make_report, run_analysis, run_demo
 from planner.pipeline.inputs import InputOptions
 from planner.pipeline.suggest import SuggestRun, relocation_summary, run_suggest
 from planner.report.export import check_file_free, is_planner_output, pdf_from_html
+from planner.sources.areas import study_area_from_file
 from planner.sources.coords import parse_coord_system
 from planner.sources.download import (
     NetworkQuery,
@@ -33,7 +34,9 @@ from planner.sources.download import (
     point_query,
     polygon_query,
 )
-from planner.sources.osm import PopulationRule, TableSpec, parse_osm_tags, study_area_from_file
+from planner.sources.osm import parse_osm_tags
+from planner.sources.population import PopulationRule
+from planner.sources.tables import TableSpec
 from planner.texts import LANGUAGES
 
 

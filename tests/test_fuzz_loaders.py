@@ -21,12 +21,9 @@ from hypothesis import strategies as st
 from planner.app.uploads import demand_from_upload, stations_from_upload
 from planner.errors import PlannerError
 from planner.sources.areas import districts_from_file
-from planner.sources.tables import (
-    Loaded,
-    candidates_from_file,
-    demand_from_file,
-    stations_from_file,
-)
+from planner.sources.demand import demand_from_file
+from planner.sources.sites import candidates_from_file, stations_from_file
+from planner.sources.tables import Loaded
 
 T = TypeVar("T")
 

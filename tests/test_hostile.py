@@ -32,7 +32,8 @@ import pytest
 from planner.app.uploads import stations_from_upload
 from planner.cli import main
 from planner.errors import PlannerError
-from planner.sources.osm import graph_from_file, homes_from_osm
+from planner.sources.osm import homes_from_osm
+from planner.sources.streets import graph_from_file
 
 #: Three real places on Kotka's streets (lon, lat).
 SITES = ((26.9450, 60.5280), (26.9550, 60.5300), (26.9380, 60.5240))

@@ -38,7 +38,7 @@ import shapely
 from planner.app.study_area import StudyArea, normalise_stations
 from planner.config import AnalysisConfig
 from planner.errors import InputDataError
-from planner.sources.osm import WGS84
+from planner.sources.coords import WGS84
 from planner.walk.access import (
     NodeDistances,
     Snapped,

@@ -49,7 +49,7 @@ from planner.report.maps import (
     station_marker,
     to_geojson,
 )
-from planner.sources.osm import WGS84
+from planner.sources.coords import WGS84
 from planner.texts import Language, text
 
 SITE_COLOUR = "#e08214"

@@ -29,17 +29,16 @@ import shapely
 from planner.errors import InputDataError, NetworkBuildError
 from planner.limits import DEFAULT_LIMITS, InputLimits, check_count
 from planner.pipeline.analysis import DEMO_DESCRIPTION
+from planner.sources.coords import WGS84
 from planner.sources.osm import (
     DEMO_STATION_TAGS,
-    RESIDENTIAL_BUILDING_TYPES,
-    WGS84,
-    PopulationRule,
     demo_extract_path,
-    graph_from_file,
     homes_from_osm,
     stations_from_osm,
-    validate_points,
 )
+from planner.sources.population import RESIDENTIAL_BUILDING_TYPES, PopulationRule
+from planner.sources.streets import graph_from_file
+from planner.sources.validate import validate_points
 from planner.walk.access import Snapped, snap_points
 from planner.walk.network import WalkNetwork, build_walk_network
 from planner.walk.reach import PointIndex, index_points

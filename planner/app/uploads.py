@@ -24,8 +24,11 @@ from planner.app.plan import Plan
 from planner.app.study_area import StudyArea, study_area_from_extract
 from planner.errors import InputDataError, PlannerError, UnsupportedFormatError
 from planner.limits import InputLimitError, InputLimits
-from planner.sources.osm import WGS84, Loaded, demand_from_csv, stations_from_file
+from planner.sources.coords import WGS84
+from planner.sources.demand import demand_from_csv
+from planner.sources.sites import stations_from_file
 from planner.sources.tableio import TABLE_SUFFIXES
+from planner.sources.tables import Loaded
 
 #: Size limits in megabytes.
 STATION_LIMIT_MB = 5
@@ -33,7 +36,7 @@ DEMAND_LIMIT_MB = 50
 EXTRACT_LIMIT_MB = 200
 SCENARIO_LIMIT_MB = 5
 
-#: Station file formats: every table :func:`planner.sources.osm.stations_from_file` reads, but
+#: Station file formats: every table :func:`planner.sources.sites.stations_from_file` reads, but
 #: a bare ``.shp`` (its ``.dbf``/``.shx``/``.prj`` cannot come along: upload a zip).
 STATION_SUFFIXES = tuple(s for s in TABLE_SUFFIXES if s != ".shp")
 #: Demand tables (homes) are read from CSV.
@@ -89,7 +92,7 @@ def stations_from_upload(
 ) -> Loaded:
     """Stations from an uploaded file, with the rows the loader rejected.
 
-    Any format :func:`planner.sources.osm.stations_from_file` reads: CSV/TXT/TSV, Excel
+    Any format :func:`planner.sources.sites.stations_from_file` reads: CSV/TXT/TSV, Excel
     (``.xlsx``, ``.xlsm``), GeoJSON, GeoPackage, FlatGeobuf, a zipped Shapefile. The
     loader's messages name the upload (``filename``), not the temporary file.
 

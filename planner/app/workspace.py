@@ -34,7 +34,7 @@ from planner.app.study_area import StudyArea
 from planner.config import AnalysisConfig
 from planner.errors import InputDataError
 from planner.report.scenarios import UNCHANGED, station_changes
-from planner.sources.osm import WGS84
+from planner.sources.coords import WGS84
 
 #: Undo keeps at most this many earlier plans.
 MAX_UNDO = 50

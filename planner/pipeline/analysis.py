@@ -27,17 +27,17 @@ from planner.report.export import (
     write_report,
 )
 from planner.report.report import coverage_report
+from planner.sources.areas import districts_from_file
 from planner.sources.download import NetworkQuery
 from planner.sources.osm import (
     DEMO_STATION_TAGS,
-    TableSpec,
     demo_extract_path,
-    districts_from_file,
-    graph_from_file,
     homes_from_osm,
     osm_data_date,
     stations_from_osm,
 )
+from planner.sources.streets import graph_from_file
+from planner.sources.tables import TableSpec
 from planner.texts import Language
 from planner.walk.coverage import CoverageResult, analyze_coverage
 from planner.walk.network import WalkNetwork, build_walk_network
@@ -145,12 +145,12 @@ def run_analysis(
         a :class:`~planner.sources.download.NetworkQuery` (place, bbox, point, polygon) to
         download through osmnx (cached).
     stations_path
-        Stations in any table format (:func:`planner.sources.tables.stations_from_file`), or a
+        Stations in any table format (:func:`planner.sources.sites.stations_from_file`), or a
         :class:`~planner.sources.tables.TableSpec` saying how to read them.
     out_dir
         Output folder; existing outputs are kept unless ``overwrite``.
     demand_path
-        Demand points or areas (:func:`planner.sources.tables.demand_from_file`). When None,
+        Demand points or areas (:func:`planner.sources.demand.demand_from_file`). When None,
         homes are the residential buildings of the extract or of the downloaded area.
     districts_path
         District polygons (GeoJSON, GeoPackage, Shapefile) for per-district figures.

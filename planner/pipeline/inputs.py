@@ -21,22 +21,14 @@ import shapely
 
 from planner.errors import InputDataError, InputWarning, UnsupportedFormatError
 from planner.limits import DEFAULT_LIMITS, InputLimits, check_count, describe_rows
-from planner.sources.areas import points_outside
+from planner.sources.areas import Area, clip_graph, points_outside, study_area_from_file
+from planner.sources.demand import demand_from_file
 from planner.sources.download import NetworkQuery, buildings_from_query, graph_from_query
-from planner.sources.osm import (
-    Area,
-    Loaded,
-    PopulationRule,
-    TableSpec,
-    clip_graph,
-    demand_from_file,
-    graph_from_file,
-    graph_nodes,
-    homes_from_buildings,
-    homes_from_osm,
-    stations_from_file,
-    study_area_from_file,
-)
+from planner.sources.osm import homes_from_osm
+from planner.sources.population import PopulationRule, homes_from_buildings
+from planner.sources.sites import stations_from_file
+from planner.sources.streets import graph_from_file, graph_nodes
+from planner.sources.tables import Loaded, TableSpec
 from planner.walk.network import WalkNetwork, build_walk_network
 
 logger = logging.getLogger(__name__)

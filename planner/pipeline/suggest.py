@@ -38,7 +38,7 @@ from planner.siting.models import (
     set_covering,
     siting_problem,
 )
-from planner.sources.osm import candidates_from_file
+from planner.sources.sites import candidates_from_file
 from planner.walk.coverage import CoverageResult, analyze_coverage
 from planner.walk.network import WalkNetwork
 

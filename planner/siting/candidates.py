@@ -1,7 +1,7 @@
 """Candidate sites for new stations: network locations in the gaps, OSM features, user points.
 
 Any GeoDataFrame of points can be a candidate set (user tables load with
-:func:`planner.sources.osm.stations_from_csv`). This module adds the two generated kinds:
+:func:`planner.sources.sites.stations_from_csv`). This module adds the two generated kinds:
 
 * :func:`candidates_from_gaps` (the documented default): street-network nodes inside the
   gap zones of a coverage result, thinned to one per ``spacing_m`` grid cell, with at least
@@ -21,7 +21,8 @@ import pandas as pd
 import shapely
 
 from planner.errors import InputDataError
-from planner.sources.osm import WGS84, stations_from_osm
+from planner.sources.coords import WGS84
+from planner.sources.osm import stations_from_osm
 from planner.walk.coverage import CoverageResult
 from planner.walk.network import WalkNetwork
 

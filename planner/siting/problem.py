@@ -21,7 +21,7 @@ from scipy import sparse
 
 from planner.config import AnalysisConfig
 from planner.errors import OffNetworkWarning
-from planner.sources.osm import validate_points
+from planner.sources.validate import validate_points
 from planner.walk.access import Snapped, snap_points
 from planner.walk.network import WalkNetwork
 from planner.walk.reach import reach_matrix

@@ -22,7 +22,8 @@ from shapely.geometry.base import BaseGeometry
 from planner.errors import InputDataError, NetworkBuildError
 from planner.limits import InputLimits, describe_rows
 from planner.sources.coords import WGS84, CoordSystem
-from planner.sources.tableio import locate_areas, read_table
+from planner.sources.locate import locate_areas
+from planner.sources.tableio import read_table
 
 #: A study area: one polygon or several, in WGS84.
 Area: TypeAlias = shapely.Polygon | shapely.MultiPolygon

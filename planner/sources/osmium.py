@@ -146,7 +146,7 @@ def walk_graph_from_osmium(path: Path) -> nx.MultiDiGraph | None:
     """The walking graph of an extract read with pyosmium; None when it has no walkable way.
 
     The graph is built by pyrosm's own export (``OSM.to_graph``, networkx, osmnx
-    compatible, simplified), exactly as :func:`planner.sources.osm.graph_from_file` does
+    compatible, simplified), exactly as :func:`planner.sources.streets.graph_from_file` does
     with pyrosm's reader.
     """
     import pyrosm

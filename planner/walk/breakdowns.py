@@ -15,7 +15,7 @@ import pandas as pd
 import shapely
 
 from planner.errors import InputDataError
-from planner.sources.osm import WGS84
+from planner.sources.coords import WGS84
 from planner.walk.coverage import CoverageResult
 
 

@@ -22,7 +22,8 @@ import shapely
 from planner._version import __version__
 from planner.config import AnalysisConfig
 from planner.errors import InputDataError, OffNetworkWarning
-from planner.sources.osm import WGS84, validate_points
+from planner.sources.coords import WGS84
+from planner.sources.validate import validate_points
 from planner.walk.access import (
     Snapped,
     nearest_station_distances,

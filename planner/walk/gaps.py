@@ -20,7 +20,7 @@ import pandas as pd
 import pyproj
 import shapely
 
-from planner.sources.osm import WGS84
+from planner.sources.coords import WGS84
 
 FloatArray = npt.NDArray[np.float64]
 IntArray = npt.NDArray[np.int64]

@@ -19,7 +19,7 @@ from planner.app.study_area import (
     study_area_from_place,
 )
 from planner.errors import InputDataError, NetworkBuildError
-from planner.sources.osm import PopulationRule
+from planner.sources.population import PopulationRule
 from planner.walk.network import WalkNetwork
 from tests.helpers import grid_homes
 

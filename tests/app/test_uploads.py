@@ -23,7 +23,7 @@ from planner.app.uploads import (
 )
 from planner.errors import InputDataError, NetworkBuildError, UnsupportedFormatError
 from planner.limits import InputLimitError, InputLimits
-from planner.sources.tables import stations_from_file
+from planner.sources.sites import stations_from_file
 
 GOOD = "id,name,category,lon,lat\nX1,<script>alert(1)</script>,lib,27.0,60.2\nX2,b,,999,60.2\n"
 

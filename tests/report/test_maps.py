@@ -18,12 +18,8 @@ from jinja2.utils import htmlsafe_json_dumps
 from planner.config import AnalysisConfig
 from planner.errors import InputDataError
 from planner.report.maps import coverage_map, leaflet_assets, map_text
-from planner.sources.osm import (
-    demo_extract_path,
-    graph_from_file,
-    homes_from_osm,
-    stations_from_osm,
-)
+from planner.sources.osm import demo_extract_path, homes_from_osm, stations_from_osm
+from planner.sources.streets import graph_from_file
 from planner.walk.coverage import CoverageResult, analyze_coverage
 from planner.walk.network import WalkNetwork, build_walk_network
 

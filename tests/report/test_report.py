@@ -37,12 +37,8 @@ from planner.errors import InputDataError
 from planner.report.export import find_pdf_engine, pdf_from_html, summary_dict, write_outputs
 from planner.report.maps import map_text
 from planner.report.report import coverage_report, report_data
-from planner.sources.osm import (
-    demo_extract_path,
-    graph_from_file,
-    homes_from_osm,
-    stations_from_osm,
-)
+from planner.sources.osm import demo_extract_path, homes_from_osm, stations_from_osm
+from planner.sources.streets import graph_from_file
 from planner.walk.breakdowns import coverage_by_district
 from planner.walk.coverage import CoverageResult, analyze_coverage
 from planner.walk.network import WalkNetwork, build_walk_network

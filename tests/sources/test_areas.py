@@ -11,7 +11,11 @@ import numpy as np
 import pytest
 import shapely
 
-from planner.errors import InputDataError, NetworkBuildError
+from planner.errors import (
+    InputDataError,
+    InputFileNotFoundError,
+    NetworkBuildError,
+)
 from planner.limits import InputLimitError, InputLimits
 from planner.sources.areas import (
     clip_graph,
@@ -21,7 +25,8 @@ from planner.sources.areas import (
     study_area_from_geojson,
 )
 from planner.sources.coords import wgs84_to_gcj02
-from planner.sources.osm import demo_extract_path, graph_from_file
+from planner.sources.osm import demo_extract_path
+from planner.sources.streets import graph_from_file
 
 #: Western and eastern halves of the Helsinki extract's centre.
 WEST = shapely.box(24.935, 60.164, 24.944, 60.179)
@@ -143,3 +148,28 @@ def test_area_files_follow_the_input_limits(tmp_path: Path) -> None:
         districts_from_file(path, limits=InputLimits(max_rows=1))
     with pytest.raises(InputLimitError, match=r"d\.gpkg: more than 1 rows"):
         study_area_from_file(path, limits=InputLimits(max_rows=1))
+
+
+def test_districts_from_file_finds_the_names_and_reprojects(tmp_path: Path) -> None:
+    utm = "EPSG:32635"
+    boxes = [
+        shapely.box(385_000, 6_670_000, 386_000, 6_671_000),
+        shapely.box(386_000, 6_670_000, 387_000, 6_671_000),
+    ]
+    table = gpd.GeoDataFrame({"名称": ["东区", None], "code": [1, 2]}, geometry=boxes, crs=utm)
+    table.to_file(tmp_path / "d.gpkg", driver="GPKG")
+    got = districts_from_file(tmp_path / "d.gpkg")
+    assert got["name"].tolist() == ["东区", ""]
+    assert got.crs == "EPSG:4326"
+    assert got.geometry.iloc[0].equals_exact(table.to_crs(4326).geometry.iloc[0], 1e-9)
+    assert districts_from_file(tmp_path / "d.gpkg", name_column="code")["name"].tolist() == [
+        "1",
+        "2",
+    ]
+    with pytest.raises(InputDataError, match="--district-name"):
+        districts_from_file(tmp_path / "d.gpkg", name_column="missing")
+    table.assign(geometry=table.centroid).to_file(tmp_path / "p.gpkg", driver="GPKG")
+    with pytest.raises(InputDataError, match="row 1 is a Point, not a polygon"):
+        districts_from_file(tmp_path / "p.gpkg")
+    with pytest.raises(InputFileNotFoundError):
+        districts_from_file(tmp_path / "none.geojson")

@@ -30,8 +30,9 @@ from planner.sources.download import (
     place_query,
     point_query,
 )
-from planner.sources.osm import graph_from_file, homes_from_osm
+from planner.sources.osm import homes_from_osm
 from planner.sources.population import homes_from_buildings
+from planner.sources.streets import graph_from_file
 
 
 def kotka_bounds(margin: float = 0.01) -> tuple[float, float, float, float]:

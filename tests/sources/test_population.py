@@ -10,9 +10,10 @@ import pytest
 import shapely
 
 from planner.errors import InputDataError, InputWarning
-from planner.sources.osm import demo_extract_path, graph_nodes, homes_from_osm
+from planner.sources.demand import demand_from_file
+from planner.sources.osm import demo_extract_path, homes_from_osm
 from planner.sources.population import PopulationRule, distribute_population, homes_from_buildings
-from planner.sources.tables import demand_from_file
+from planner.sources.streets import graph_nodes
 
 
 def buildings() -> gpd.GeoDataFrame:

@@ -9,9 +9,19 @@ import pandas as pd
 import pytest
 import shapely
 
-from planner.errors import InputDataError, InputWarning, UnsupportedFormatError
+from planner.errors import (
+    InputDataError,
+    InputFileNotFoundError,
+    InputWarning,
+    PlannerError,
+    UnsupportedFormatError,
+)
 from planner.limits import InputLimitError, InputLimits
-from planner.sources.tableio import TABLE_SUFFIXES, locate_areas, locate_points, read_table
+from planner.sources.demand import demand_from_csv
+from planner.sources.locate import locate_points
+from planner.sources.sites import stations_from_csv
+from planner.sources.streets import graph_from_file
+from planner.sources.tableio import TABLE_SUFFIXES, read_table
 
 
 def test_text_tables_are_strings_numbered_from_one(tmp_path: Path) -> None:
@@ -104,28 +114,6 @@ def test_gis_rows_are_features_numbered_from_one(tmp_path: Path) -> None:
     assert [(p.x, p.y) for p in by_columns.geometry] == [(24.9, 60.1), (25.0, 60.2)]
 
 
-def test_locate_areas_repairs_and_rejects(tmp_path: Path) -> None:
-    bowtie = shapely.Polygon([(0, 0), (1, 1), (1, 0), (0, 1), (0, 0)])  # self-intersecting
-    geoms = [shapely.box(0, 0, 1, 1), bowtie, shapely.Point(0.5, 0.5), None]
-    path = tmp_path / "areas.geojson"
-    gpd.GeoDataFrame({"name": list("abcd")}, geometry=geoms, crs=4326).to_file(
-        path, engine="pyogrio"
-    )
-    areas, rejected = locate_areas(read_table(path))
-    assert areas["name"].tolist() == ["a", "b"]
-    assert areas.geometry.is_valid.all()
-    assert areas.geometry.iloc[1].area == pytest.approx(0.5)
-    assert rejected[["row", "value", "reason"]].to_dict("list") == {
-        "row": [3, 4],
-        "value": ["Point", "empty"],
-        "reason": ["not an area (Polygon or MultiPolygon expected)", "no geometry"],
-    }
-    csv = tmp_path / "t.csv"
-    csv.write_text("lon,lat\n1,2\n", "utf-8")
-    with pytest.raises(InputDataError, match="a table without geometry cannot give areas"):
-        locate_areas(read_table(csv))
-
-
 @pytest.mark.parametrize("encoding", ["UTF-8", "GBK"])
 def test_shapefile_text_without_cpg(tmp_path: Path, encoding: str) -> None:
     names = ["朝阳区零工驿站", "海淀·就业服务站", "Töölö"]
@@ -205,14 +193,6 @@ def test_rows_with_the_wrong_number_of_fields_are_rejected_by_row(tmp_path: Path
     # Every input row is either loaded or rejected.
     assert len(points) + rejected["row"].nunique() == 5
     assert rejected["row"].tolist() == [1, 3]
-
-
-def test_the_first_row_with_an_extra_field_is_not_an_index(tmp_path: Path) -> None:
-    path = tmp_path / "first.csv"
-    path.write_text("id,name,lon,lat\nS1,Luckan,24.9365,60,17\n", "utf-8")
-    table = read_table(path)
-    with pytest.raises(InputDataError, match=r"no row has valid coordinates .* row 1: 5 fields"):
-        locate_points(table)
 
 
 def test_decimal_comma_files(tmp_path: Path) -> None:
@@ -314,3 +294,18 @@ def test_unclosed_quote_names_the_line(tmp_path: Path) -> None:
     path.write_text('id,lon,lat\n"a' + "x" * 200_000 + "\n", "utf-8")
     with pytest.raises(InputDataError, match=r"quote\.csv: line \d+: .*unclosed quote"):
         read_table(path)
+
+
+@pytest.mark.parametrize("load", [stations_from_csv, demand_from_csv, graph_from_file])
+def test_missing_file(tmp_path: Path, load: object) -> None:
+    path = tmp_path / "nowhere" / "missing.csv"
+    with pytest.raises(InputFileNotFoundError, match="no such file") as info:
+        load(path)  # type: ignore[operator]
+    assert isinstance(info.value, FileNotFoundError)
+    assert isinstance(info.value, PlannerError)
+    assert str(path) in str(info.value)
+
+
+def test_folder_instead_of_file(tmp_path: Path) -> None:
+    with pytest.raises(InputDataError, match="is a folder"):
+        stations_from_csv(tmp_path)

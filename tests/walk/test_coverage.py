@@ -25,12 +25,8 @@ from helpers import (
 
 from planner.config import AnalysisConfig
 from planner.errors import InputDataError, OffNetworkWarning
-from planner.sources.osm import (
-    demo_extract_path,
-    graph_from_file,
-    homes_from_osm,
-    stations_from_osm,
-)
+from planner.sources.osm import demo_extract_path, homes_from_osm, stations_from_osm
+from planner.sources.streets import graph_from_file
 from planner.walk.coverage import CoverageResult, analyze_coverage
 from planner.walk.layers import (
     STATUS_BEYOND,
