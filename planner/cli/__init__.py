@@ -46,5 +46,5 @@ def _show_warning(
     file: object = None,
     line: str | None = None,
 ) -> None:
-    """Print a warning for a person, not a developer: no file name or source line."""
-    print(f"planner: warning ({category.__name__}): {message}", file=sys.stderr)
+    """Print a warning for a person, not a developer: no class, file name or source line."""
+    print(f"planner: warning: {message}", file=sys.stderr)

@@ -61,7 +61,7 @@ def test_suggest_refuses_to_overwrite(suggested: tuple[int, str, Path]) -> None:
     code, _, err = run([*BASE, "--k", "1", "--out", str(out)])
 
     assert code == 1
-    assert "--overwrite" in err
+    assert "pass --overwrite (or overwrite=True in Python)" in err
     assert (out / "siting.json").read_text("utf-8") == before
 
 
