@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from typing import TYPE_CHECKING
 
 from planner.limits import ROWS_SHOWN
@@ -79,7 +80,10 @@ def print_suggestion(run: SuggestRun, seconds: float) -> None:
         if r.model == "maximal_covering"
         else "fewest new stations serving every reachable home"
     )
-    bound_word = "upper" if r.model == "maximal_covering" else "lower"
+    if r.model == "maximal_covering":
+        bound = f"upper bound {_fmt(r.bound)}"  # people
+    else:
+        bound = f"lower bound {_count(r.bound)}"  # sites: a whole number
     lines = [
         f"Siting ({goal}; {r.method}"
         + (f", capacity {r.capacity:,.0f} people" if r.capacity else "")
@@ -90,8 +94,7 @@ def print_suggestion(run: SuggestRun, seconds: float) -> None:
         f"({r.share_after:.1%}), +{r.population_added:,.0f} people",
         f"  sites proposed           : {len(r.sites)} from {r.candidates_total:,} candidates "
         f"({r.candidates_distinct:,} distinct)",
-        f"  status                   : {r.status}; {bound_word} bound {_fmt(r.bound)}, "
-        f"gap {_pct(r.gap)}"
+        f"  status                   : {_status(r.status, r.gap)}; {bound}, gap {_pct(r.gap)}"
         + (f"; a-priori guarantee {r.guarantee:.3f}" if r.guarantee is not None else ""),
     ]
     if len(r.unreachable):
@@ -127,6 +130,19 @@ def print_suggestion(run: SuggestRun, seconds: float) -> None:
         f"  {run.paths.summary.name}, {run.paths.geopackage.name}",
     ]
     print("\n".join(lines))
+
+
+def _status(status: str, gap: float) -> str:
+    """The solver's status, or ``proven optimal`` when the bound meets the solution (gap 0).
+
+    A greedy solution whose bound equals it is optimal, though the greedy says "heuristic".
+    """
+    return "proven optimal" if gap == 0 and status not in {"infeasible", "solver_error"} else status
+
+
+def _count(x: float) -> str:
+    """A lower bound on a number of sites, as a whole number: 8.97 sites means at least 9."""
+    return "n/a" if x != x else f"{math.ceil(x - 1e-6):,}"
 
 
 def _fmt(x: float) -> str:
