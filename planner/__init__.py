@@ -13,33 +13,75 @@ and :mod:`planner.app` (the app's model). The most used names are re-exported he
     result = planner.analyze_coverage(
         network, planner.stations_from_osm(path), planner.homes_from_osm(path)
     )
+
+The names load lazily (:pep:`562`): ``import planner`` is quick, and a name's module (with
+osmnx, geopandas, folium or matplotlib behind it) is imported on its first use.
 """
 
 from __future__ import annotations
 
+import importlib
+from typing import TYPE_CHECKING, Any
+
 from planner._version import __version__
-from planner.config import AnalysisConfig
-from planner.limits import InputLimits
-from planner.report.maps import coverage_map
-from planner.report.report import coverage_report
-from planner.report.scenarios import ScenarioComparison, compare_scenarios
-from planner.siting.models import (
-    SitingResult,
-    maximal_covering,
-    relocation,
-    set_covering,
-    siting_problem,
-    suggest_sites,
-)
-from planner.sources.areas import districts_from_file, study_area_from_file
-from planner.sources.demand import demand_from_csv, demand_from_file
-from planner.sources.osm import demo_extract_path, homes_from_osm, stations_from_osm
-from planner.sources.population import PopulationRule
-from planner.sources.sites import candidates_from_file, stations_from_csv, stations_from_file
-from planner.sources.streets import graph_from_file
-from planner.walk.breakdowns import coverage_by_district, coverage_curve
-from planner.walk.coverage import CoverageResult, analyze_coverage
-from planner.walk.network import WalkNetwork, build_walk_network
+
+if TYPE_CHECKING:  # what type checkers and IDEs see; at run time, __getattr__ below
+    from planner.config import AnalysisConfig
+    from planner.limits import InputLimits
+    from planner.report.maps import coverage_map
+    from planner.report.report import coverage_report
+    from planner.report.scenarios import ScenarioComparison, compare_scenarios
+    from planner.siting.models import (
+        SitingResult,
+        maximal_covering,
+        relocation,
+        set_covering,
+        siting_problem,
+        suggest_sites,
+    )
+    from planner.sources.areas import districts_from_file, study_area_from_file
+    from planner.sources.demand import demand_from_csv, demand_from_file
+    from planner.sources.osm import demo_extract_path, homes_from_osm, stations_from_osm
+    from planner.sources.population import PopulationRule
+    from planner.sources.sites import candidates_from_file, stations_from_csv, stations_from_file
+    from planner.sources.streets import graph_from_file
+    from planner.walk.breakdowns import coverage_by_district, coverage_curve
+    from planner.walk.coverage import CoverageResult, analyze_coverage
+    from planner.walk.network import WalkNetwork, build_walk_network
+
+#: Where each public name lives: imported from there on first use.
+_EXPORTS = {
+    "AnalysisConfig": "planner.config",
+    "CoverageResult": "planner.walk.coverage",
+    "InputLimits": "planner.limits",
+    "PopulationRule": "planner.sources.population",
+    "ScenarioComparison": "planner.report.scenarios",
+    "SitingResult": "planner.siting.models",
+    "WalkNetwork": "planner.walk.network",
+    "analyze_coverage": "planner.walk.coverage",
+    "build_walk_network": "planner.walk.network",
+    "candidates_from_file": "planner.sources.sites",
+    "compare_scenarios": "planner.report.scenarios",
+    "coverage_by_district": "planner.walk.breakdowns",
+    "coverage_curve": "planner.walk.breakdowns",
+    "coverage_map": "planner.report.maps",
+    "coverage_report": "planner.report.report",
+    "demand_from_csv": "planner.sources.demand",
+    "demand_from_file": "planner.sources.demand",
+    "demo_extract_path": "planner.sources.osm",
+    "districts_from_file": "planner.sources.areas",
+    "graph_from_file": "planner.sources.streets",
+    "homes_from_osm": "planner.sources.osm",
+    "maximal_covering": "planner.siting.models",
+    "relocation": "planner.siting.models",
+    "set_covering": "planner.siting.models",
+    "siting_problem": "planner.siting.models",
+    "stations_from_csv": "planner.sources.sites",
+    "stations_from_file": "planner.sources.sites",
+    "stations_from_osm": "planner.sources.osm",
+    "study_area_from_file": "planner.sources.areas",
+    "suggest_sites": "planner.siting.models",
+}
 
 __all__ = [
     "AnalysisConfig",
@@ -74,3 +116,27 @@ __all__ = [
     "study_area_from_file",
     "suggest_sites",
 ]
+
+
+def __getattr__(name: str) -> Any:
+    """Import a public name, or a module of the package, on its first use (:pep:`562`)."""
+    if name in _EXPORTS:
+        value = getattr(importlib.import_module(_EXPORTS[name]), name)
+    elif not name.startswith("_"):
+        try:  # planner.siting, planner.report, ...: as if imported with the package
+            value = importlib.import_module(f"{__name__}.{name}")
+        except ModuleNotFoundError as err:
+            if err.name != f"{__name__}.{name}":
+                raise
+            msg = f"module {__name__!r} has no attribute {name!r}"
+            raise AttributeError(msg) from None
+    else:
+        msg = f"module {__name__!r} has no attribute {name!r}"
+        raise AttributeError(msg)
+    globals()[name] = value  # later uses find it without calling __getattr__
+    return value
+
+
+def __dir__() -> list[str]:
+    """The public names, loaded or not, for ``dir(planner)`` and tab completion."""
+    return sorted(set(globals()) | set(__all__))

@@ -304,6 +304,6 @@ def _check_free(paths: SitingPaths, *, overwrite: bool) -> None:
         if p.exists():
             msg = (
                 f"{p} already exists; not overwriting it. Choose another output folder or "
-                "pass --overwrite (overwrite=True) to replace the earlier results."
+                "pass --overwrite (or overwrite=True in Python) to replace the earlier results."
             )
             raise OutputExistsError(msg)

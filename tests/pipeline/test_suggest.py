@@ -61,7 +61,7 @@ def test_suggest_refuses_to_overwrite(suggested: tuple[int, str, Path]) -> None:
     code, _, err = run([*BASE, "--k", "1", "--out", str(out)])
 
     assert code == 1
-    assert "--overwrite" in err
+    assert "pass --overwrite (or overwrite=True in Python)" in err
     assert (out / "siting.json").read_text("utf-8") == before
 
 
@@ -92,6 +92,8 @@ def test_suggest_cover_all_exact_with_osm_candidates(tmp_path: Path) -> None:
         s["population_total"]
     )
     assert "unreachable homes" in stdout
+    # A count of sites is a whole number; a bound that meets the solution proves it optimal.
+    assert f"status                   : proven optimal; lower bound {s['bound']:.0f}, " in stdout
 
 
 @pytest.mark.parametrize(

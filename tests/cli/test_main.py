@@ -1,0 +1,61 @@
+"""Tests of ``planner.cli`` itself: it loads fast, and ``python -m planner.cli`` runs it."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from planner import __version__
+
+ROOT = Path(__file__).resolve().parents[2]
+#: Libraries that take seconds to import (osmnx pulls scikit-learn and matplotlib).
+HEAVY = ("osmnx", "geopandas", "matplotlib", "folium", "sklearn", "planner.pipeline")
+
+
+def _modules_loaded_by(code: str) -> set[str]:
+    """Run ``code`` in a fresh interpreter; the heavy modules it left in ``sys.modules``."""
+    probe = f"{code}\nimport sys\nprint(' '.join(m for m in {HEAVY!r} if m in sys.modules))"
+    done = subprocess.run(
+        [sys.executable, "-c", probe],
+        cwd=ROOT,
+        env={**os.environ, "PYTHONPATH": str(ROOT)},
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr
+    return set(done.stdout.split())
+
+
+@pytest.mark.parametrize("code", ["import planner", "import planner.cli"])
+def test_importing_the_cli_loads_no_heavy_library(code: str) -> None:
+    assert _modules_loaded_by(code) == set()
+
+
+@pytest.mark.parametrize("command", [[], ["demo"], ["analyze"], ["report"], ["suggest"]])
+def test_help_loads_no_heavy_library(command: list[str]) -> None:
+    code = (
+        "import contextlib, io\n"
+        "from planner.cli import main\n"
+        "with contextlib.redirect_stdout(io.StringIO()), contextlib.suppress(SystemExit):\n"
+        f"    main({[*command, '--help']!r})"
+    )
+    assert _modules_loaded_by(code) == set()
+
+
+def test_python_m_planner_cli() -> None:
+    done = subprocess.run(
+        [sys.executable, "-m", "planner.cli", "--version"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() == f"planner {__version__}"
