@@ -25,7 +25,8 @@ from planner.limits import DEFAULT_LIMITS, ROWS_SHOWN, limit_names, parse_limits
 from planner.pipeline.analysis import Run, make_report, run_analysis, run_demo
 from planner.pipeline.inputs import InputOptions
 from planner.pipeline.suggest import SuggestRun, relocation_summary, run_suggest
-from planner.report.export import check_file_free, is_planner_output, pdf_from_html
+from planner.report.output_folder import check_file_free, is_planner_output
+from planner.report.pdf import pdf_from_html
 from planner.sources.coords import parse_coord_system
 from planner.sources.download import (
     NetworkQuery,

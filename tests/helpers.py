@@ -1,4 +1,4 @@
-"""Small hand-checkable inputs shared by the coverage and export tests.
+"""Small hand-checkable inputs shared by the coverage and output tests.
 
 The grid (EPSG:32635, 100 m spacing, every street 100 m long, walkable both ways)::
 
@@ -14,11 +14,16 @@ With ``speed_kmh=6`` one minute is exactly 100 m, so walk minutes are metres / 1
 
 from __future__ import annotations
 
+import json
 from html.parser import HTMLParser
+from pathlib import Path
 
 import geopandas as gpd
 import networkx as nx
+import pandas as pd
 import shapely
+
+from planner.config import AnalysisConfig
 
 UTM = "EPSG:32635"
 #: South-west corner of the grid in UTM zone 35N (about 27.0 E, 60.2 N: Finland).
@@ -159,3 +164,45 @@ def check_report_numbers(page: str, summary: dict, *, source: str | None = None)
             assert item["text"], item
         checked += 1
     return checked
+
+
+# ---------------------------------------------------------------- output folders
+
+#: Settings of the grid run written by ``tests/report/conftest.py`` (``result``, ``written``).
+RUN_CONFIG = AnalysisConfig(
+    walk_minutes=2.0, speed_kmh=SPEED_KMH, band_minutes=(1.0,), max_snap_m=50
+)
+REJECTED = pd.DataFrame(
+    {
+        "row": [2, 5],
+        "column": ["lon", "纬度"],
+        "value": ["abc", "-91"],
+        "reason": ["not a number", "outside -90..90 (WGS84 degrees expected)"],
+    }
+)
+
+
+def read_summary(folder: Path) -> dict:
+    def no_constants(name: str) -> None:
+        raise AssertionError(f"summary.json holds {name}, which is not JSON")
+
+    return json.loads((folder / "summary.json").read_text("utf-8"), parse_constant=no_constants)
+
+
+def folder_bytes(folder: Path) -> dict[str, bytes]:
+    return {p.name: p.read_bytes() for p in sorted(folder.iterdir())}
+
+
+def leftovers(parent: Path) -> list[str]:
+    return sorted(p.name for p in parent.iterdir() if ".partial-" in p.name or ".old-" in p.name)
+
+
+#: Text cells that a spreadsheet program would run as formulas.
+HOSTILE = [
+    '=HYPERLINK("http://evil.example","click")',
+    "+cmd|' /C calc'!A0",
+    "-2+3",
+    "@SUM(A1:A9)",
+    "\tx",
+    "\r=1",
+]

@@ -21,7 +21,7 @@ from planner.app.views import (
     walk_time_distribution,
 )
 from planner.config import AnalysisConfig
-from planner.report.export import LAYERS
+from planner.report.output_folder import LAYERS
 from tests.helpers import SPEED_KMH
 
 
