@@ -146,7 +146,7 @@ def check_report_numbers(page: str, summary: dict, *, source: str | None = None)
     """
     import math
 
-    from planner.report.report import FORMATS, MISSING
+    from planner.report.page import FORMATS, MISSING
 
     checked = 0
     for item in report_numbers(page):
