@@ -5,13 +5,8 @@ from __future__ import annotations
 import streamlit as st
 
 from app_pages import ui
-from planner.app.plan import (
-    add_station,
-    apply_station_table,
-    build_plan,
-    remove_station,
-    station_table,
-)
+from planner.app.edits import add_station, apply_station_table, remove_station, station_table
+from planner.app.plan import build_plan
 from planner.app.uploads import (
     STATION_LIMIT_MB,
     STATION_SUFFIXES,

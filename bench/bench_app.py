@@ -47,7 +47,8 @@ import shapely
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))  # time this checkout's planner, whatever is installed
 
-from planner.app.plan import Plan, add_station, build_plan, move_station, remove_station  # noqa: E402
+from planner.app.edits import add_station, move_station, remove_station  # noqa: E402
+from planner.app.plan import Plan, build_plan  # noqa: E402
 from planner.app.study_area import StudyArea, demo_study_area, study_area  # noqa: E402
 from planner.config import AnalysisConfig  # noqa: E402
 from planner.walk.coverage import analyze_coverage  # noqa: E402

@@ -1,4 +1,4 @@
-"""Small hand-checkable inputs shared by the coverage and export tests.
+"""Small hand-checkable inputs shared by the coverage and output tests.
 
 The grid (EPSG:32635, 100 m spacing, every street 100 m long, walkable both ways)::
 
@@ -14,11 +14,22 @@ With ``speed_kmh=6`` one minute is exactly 100 m, so walk minutes are metres / 1
 
 from __future__ import annotations
 
+import json
+import warnings
 from html.parser import HTMLParser
+from pathlib import Path
 
 import geopandas as gpd
 import networkx as nx
+import numpy as np
+import pandas as pd
+import pytest
 import shapely
+
+from planner.app.plan import Plan
+from planner.config import AnalysisConfig
+from planner.errors import OffNetworkWarning
+from planner.walk.coverage import CoverageResult, analyze_coverage
 
 UTM = "EPSG:32635"
 #: South-west corner of the grid in UTM zone 35N (about 27.0 E, 60.2 N: Finland).
@@ -141,7 +152,7 @@ def check_report_numbers(page: str, summary: dict, *, source: str | None = None)
     """
     import math
 
-    from planner.report.report import FORMATS, MISSING
+    from planner.report.page import FORMATS, MISSING
 
     checked = 0
     for item in report_numbers(page):
@@ -159,3 +170,106 @@ def check_report_numbers(page: str, summary: dict, *, source: str | None = None)
             assert item["text"], item
         checked += 1
     return checked
+
+
+# ---------------------------------------------------------------- output folders
+
+#: Settings of the grid run written by ``tests/report/conftest.py`` (``result``, ``written``).
+RUN_CONFIG = AnalysisConfig(
+    walk_minutes=2.0, speed_kmh=SPEED_KMH, band_minutes=(1.0,), max_snap_m=50
+)
+REJECTED = pd.DataFrame(
+    {
+        "row": [2, 5],
+        "column": ["lon", "纬度"],
+        "value": ["abc", "-91"],
+        "reason": ["not a number", "outside -90..90 (WGS84 degrees expected)"],
+    }
+)
+
+
+def read_summary(folder: Path) -> dict:
+    def no_constants(name: str) -> None:
+        raise AssertionError(f"summary.json holds {name}, which is not JSON")
+
+    return json.loads((folder / "summary.json").read_text("utf-8"), parse_constant=no_constants)
+
+
+def folder_bytes(folder: Path) -> dict[str, bytes]:
+    return {p.name: p.read_bytes() for p in sorted(folder.iterdir())}
+
+
+def leftovers(parent: Path) -> list[str]:
+    return sorted(p.name for p in parent.iterdir() if ".partial-" in p.name or ".old-" in p.name)
+
+
+#: Text cells that a spreadsheet program would run as formulas.
+HOSTILE = [
+    '=HYPERLINK("http://evil.example","click")',
+    "+cmd|' /C calc'!A0",
+    "-2+3",
+    "@SUM(A1:A9)",
+    "\tx",
+    "\r=1",
+]
+
+
+# ------------------------------------------------------------------- app plans
+
+
+STATION_LAYER_COLUMNS = ["id", "homes_served", "population_served", "population_only_here"]
+DEMAND_LAYER_COLUMNS = [
+    "walk_min",
+    "nearest_station",
+    "covered",
+    "stations_within",
+    "status",
+    "snap_m",
+]
+
+
+def full(plan: Plan) -> CoverageResult:
+    """The reference: a full analysis of the plan's stations."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", OffNetworkWarning)
+        return analyze_coverage(
+            plan.area.network, plan.stations, plan.area.demand, config=plan.config
+        )
+
+
+def assert_same_as_full(plan: Plan, *, polygons: bool = True) -> None:
+    ref, got = full(plan), plan.result
+    pd.testing.assert_frame_equal(
+        pd.DataFrame(got.stations[STATION_LAYER_COLUMNS]),
+        pd.DataFrame(ref.stations[STATION_LAYER_COLUMNS]),
+        check_exact=False,
+        rtol=1e-9,
+    )
+    pd.testing.assert_frame_equal(
+        pd.DataFrame(got.demand[DEMAND_LAYER_COLUMNS]),
+        pd.DataFrame(ref.demand[DEMAND_LAYER_COLUMNS]),
+        check_exact=False,
+        rtol=1e-9,
+    )
+    pd.testing.assert_frame_equal(
+        pd.DataFrame(got.gaps.drop(columns="geometry")),
+        pd.DataFrame(ref.gaps.drop(columns="geometry")),
+        check_exact=False,
+        rtol=1e-9,
+    )
+    a, b = got.summary(), ref.summary()
+    for key in b:
+        if isinstance(b[key], float):
+            assert a[key] == pytest.approx(b[key], rel=1e-9, abs=1e-9), key
+        else:
+            assert a[key] == b[key], key
+    assert plan.share_covered == pytest.approx(ref.share_covered, rel=1e-12)
+    if polygons:
+        crs = plan.area.network.crs
+        area_got = got.coverage_area.to_crs(crs).area.to_numpy()
+        area_ref = ref.coverage_area.to_crs(crs).area.to_numpy()
+        np.testing.assert_allclose(area_got, area_ref, rtol=1e-5, atol=1.0)
+        iso_got = got.isochrones.to_crs(crs)
+        iso_ref = ref.isochrones.to_crs(crs)
+        assert list(iso_got["station_id"]) == list(iso_ref["station_id"])
+        np.testing.assert_allclose(iso_got.area, iso_ref.area, rtol=1e-9, atol=1e-6)

@@ -23,7 +23,7 @@ from helpers import check_report_numbers
 
 from planner import __version__
 from planner.cli import main
-from planner.report.export import find_pdf_engine
+from planner.report.pdf import find_pdf_engine
 from planner.report.report import report_data
 from planner.sources.osm import demo_extract_path, stations_from_osm
 
@@ -352,7 +352,7 @@ def test_report_compares_two_folders(demo: tuple[int, str, Path], tmp_path: Path
 def test_report_pdf_is_skipped_with_a_note_without_an_engine(
     demo: tuple[int, str, Path], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr("planner.report.export.find_pdf_engine", lambda: None)
+    monkeypatch.setattr("planner.report.pdf.find_pdf_engine", lambda: None)
     target = tmp_path / "r.html"
     code, stdout, stderr = run(["report", str(demo[2]), "--out", str(target), "--pdf"])
     assert code == 0

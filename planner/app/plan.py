@@ -1,38 +1,24 @@
-"""The editable plan: stations on a study area, recomputed incrementally after each edit.
+"""The editable plan's state: stations on a study area with their coverage, never modified.
 
-A :class:`Plan` is immutable: :func:`add_station`, :func:`move_station`,
-:func:`remove_station` and :func:`update_station` return a *new* plan and leave the old one
-as it was, so undo is keeping the previous plans. The heavy parts (network, snapped homes)
-live in the shared :class:`~planner.app.study_area.StudyArea`; arrays are shared between plans
-wherever an edit does not change them.
-
-What an edit recomputes
------------------------
-- the edited station's one bounded search (:func:`planner.walk.access.station_search`): the homes
-  within its walk limit and their distances, i.e. its row of the sparse stations x homes
-  reach matrix;
-- for the homes in its old and new reach only: how many stations reach them;
-- one multi-source search over all stations (scipy's compiled ``min_only`` Dijkstra, the
-  same one :func:`~planner.walk.coverage.analyze_coverage` runs) for every home's walk time to its
-  nearest station, which is what the figures beyond the limit need;
-- vectorised per-home sums (people served by no other station), and, when asked for, the
-  gap zones (from the unserved homes) and the edited station's isochrone bands.
-
-Every figure equals a full :func:`~planner.walk.coverage.analyze_coverage` on the same stations
-(``tests/test_plan.py`` checks it after random sequences of edits).
+A :class:`Plan` holds the stations, each station's reach (its row of the sparse stations x
+homes reach matrix) and isochrone bands, and the multi-source search for every home's
+nearest station; its figures and layers are computed from these on first use.
+:func:`build_plan` makes one in full (one bounded search per station); the edits of
+:mod:`planner.app.edits` make new plans from an old one, recomputing only what the edit
+changes, through :func:`derive_plan`. The heavy parts (network, snapped homes) live in the
+shared :class:`~planner.app.study_area.StudyArea`; arrays are shared between plans wherever
+an edit does not change them.
 """
 
 from __future__ import annotations
 
-import math
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from functools import cached_property
 from typing import Any
 
 import geopandas as gpd
 import numpy as np
 import numpy.typing as npt
-import pandas as pd
 import shapely
 
 from planner.app.study_area import StudyArea, normalise_stations
@@ -57,15 +43,12 @@ from planner.walk.reach import station_search
 FloatArray = npt.NDArray[np.float64]
 IntArray = npt.NDArray[np.int64]
 
+
 #: Prefix of the ids given to stations added without one.
-NEW_ID_PREFIX = "new-"
-#: Columns of :func:`station_table` (and of the app's editable table).
-TABLE_COLUMNS = ("id", "name", "category", "lon", "lat")
+
 #: Up to this many stations, the coverage bands are the union of the stations' own bands
 #: (kept per station, so an edit builds one station's); above, one pass over the streets.
 UNION_MAX_STATIONS = 20
-#: A move shorter than this (degrees, about 1 cm) is no move.
-_SAME_PLACE_DEG = 1e-7
 
 
 @dataclass(frozen=True, eq=False)
@@ -365,12 +348,12 @@ def build_plan(
     table = normalise_stations(area.stations if stations is None else stations)
     snapped = snap_points(area.network, table.geometry, max_snap_m=cfg.max_snap_m)
     singles = [_single(snapped, i) for i in range(len(table))]
-    reach = tuple(_search(area, cfg, one) for one in singles)
+    reach = tuple(station_reach(area, cfg, one) for one in singles)
     within = np.zeros(len(area.demand), dtype=np.int64)
     for r in reach:
         within[r.homes] += 1
-    bands = tuple(_bands(area.network, cfg, one) for one in singles)
-    return _derive(area, cfg, table, snapped, reach, bands, within)
+    bands = tuple(station_bands(area.network, cfg, one) for one in singles)
+    return derive_plan(area, cfg, table, snapped, reach, bands, within)
 
 
 def with_config(plan: Plan, config: AnalysisConfig) -> Plan:
@@ -380,239 +363,10 @@ def with_config(plan: Plan, config: AnalysisConfig) -> Plan:
     return build_plan(plan.area, plan.stations, config=config)
 
 
-# ------------------------------------------------------------------------ edits
+# ------------------------------------------------------------- building blocks
 
 
-def add_station(
-    plan: Plan,
-    lon: float,
-    lat: float,
-    *,
-    name: str = "",
-    category: str = "",
-    station_id: str | None = None,
-) -> Plan:
-    """A new plan with one more station at ``(lon, lat)`` (WGS84 degrees).
-
-    Parameters
-    ----------
-    plan
-        The plan to start from (not modified).
-    lon, lat
-        Position of the new station.
-    name, category
-        Its name and category (text, shown escaped wherever displayed).
-    station_id
-        Its id; ``new-1``, ``new-2``, ... (the first free one) when None.
-
-    Returns
-    -------
-    Plan
-        The new plan. A station farther than ``max_snap_m`` from every street is kept
-        and reported as off-network (it serves nobody), never moved.
-    """
-    sid = _free_id(plan) if station_id is None or not str(station_id).strip() else str(station_id)
-    sid = sid.strip()
-    if sid in set(plan.stations["id"]):
-        msg = f"A station with id {sid!r} is already in the plan; choose another id."
-        raise InputDataError(msg)
-    point = _point(lon, lat)
-    row = gpd.GeoDataFrame(
-        {"id": [sid], "name": [str(name)], "category": [str(category)]},
-        geometry=[point],
-        crs=WGS84,
-    )
-    table = pd.concat([plan.stations, row], ignore_index=True)
-    table = gpd.GeoDataFrame(table, geometry="geometry", crs=WGS84)
-    one = snap_points(plan.area.network, row.geometry, max_snap_m=plan.config.max_snap_m)
-    snapped = _concat(plan.snapped, one, table.index)
-    new = _search(plan.area, plan.config, one)
-    within = plan.within_count.copy()
-    within[new.homes] += 1
-    return _derive(
-        plan.area,
-        plan.config,
-        table,
-        snapped,
-        (*plan.reach, new),
-        (*plan.bands, _bands(plan.area.network, plan.config, one)),
-        within,
-        parent=plan,
-    )
-
-
-def add_stations(plan: Plan, sites: gpd.GeoDataFrame) -> Plan:
-    """A new plan with several stations added (e.g. sites accepted from the siting step).
-
-    Parameters
-    ----------
-    plan
-        The plan to start from.
-    sites
-        Points with a CRS; optional ``id``, ``name``, ``category`` columns.
-
-    Returns
-    -------
-    Plan
-        The new plan (one search per added site).
-    """
-    if len(sites) == 0:
-        return plan
-    if sites.crs is None:
-        msg = "sites: the table has no CRS; set one (e.g. sites.set_crs('EPSG:4326'))."
-        raise InputDataError(msg)
-    pts = sites.geometry.to_crs(WGS84)
-    out = plan
-    for i, geom in enumerate(pts):
-        row = sites.iloc[i]
-        out = add_station(
-            out,
-            float(geom.x),
-            float(geom.y),
-            name=_text(row.get("name", "")),
-            category=_text(row.get("category", "")),
-            station_id=_text(row.get("id", "")) or None,
-        )
-    return out
-
-
-def move_station(plan: Plan, station_id: str, lon: float, lat: float) -> Plan:
-    """A new plan with one station moved to ``(lon, lat)``; only its search is redone."""
-    k = plan.position(station_id)
-    point = _point(lon, lat)
-    table = plan.stations.copy()
-    table.loc[k, "geometry"] = point
-    table = gpd.GeoDataFrame(table, geometry="geometry", crs=WGS84)
-    one = snap_points(
-        plan.area.network, gpd.GeoSeries([point], crs=WGS84), max_snap_m=plan.config.max_snap_m
-    )
-    snapped = _replace_at(plan.snapped, k, one)
-    new = _search(plan.area, plan.config, one)
-    within = plan.within_count.copy()
-    within[plan.reach[k].homes] -= 1
-    within[new.homes] += 1
-    reach = (*plan.reach[:k], new, *plan.reach[k + 1 :])
-    bands = (*plan.bands[:k], _bands(plan.area.network, plan.config, one), *plan.bands[k + 1 :])
-    return _derive(plan.area, plan.config, table, snapped, reach, bands, within, parent=plan)
-
-
-def remove_station(plan: Plan, station_id: str) -> Plan:
-    """A new plan without one station; no search but the multi-source one is redone."""
-    k = plan.position(station_id)
-    table = plan.stations.drop(index=k).reset_index(drop=True)
-    keep = np.arange(len(plan.stations)) != k
-    snapped = Snapped(
-        index=table.index,
-        edge=_ro(plan.snapped.edge[keep]),
-        offset_m=_ro(plan.snapped.offset_m[keep]),
-        snap_m=_ro(plan.snapped.snap_m[keep]),
-    )
-    within = plan.within_count.copy()
-    within[plan.reach[k].homes] -= 1
-    reach = (*plan.reach[:k], *plan.reach[k + 1 :])
-    bands = (*plan.bands[:k], *plan.bands[k + 1 :])
-    return _derive(plan.area, plan.config, table, snapped, reach, bands, within, parent=plan)
-
-
-def update_station(
-    plan: Plan, station_id: str, *, name: str | None = None, category: str | None = None
-) -> Plan:
-    """A new plan with a station's name and/or category changed (nothing is recomputed)."""
-    k = plan.position(station_id)
-    table = plan.stations.copy()
-    if name is not None:
-        table.loc[k, "name"] = str(name)
-    if category is not None:
-        table.loc[k, "category"] = str(category)
-    return replace(plan, stations=table, parent_gaps=_gaps_of(plan))
-
-
-def station_table(plan: Plan) -> pd.DataFrame:
-    """``id``, ``name``, ``category``, ``lon``, ``lat`` per station: the editable table."""
-    geoms = plan.stations.geometry
-    return pd.DataFrame(
-        {
-            "id": plan.stations["id"].astype(str).to_numpy(),
-            "name": plan.stations["name"].astype(str).to_numpy(),
-            "category": plan.stations["category"].astype(str).to_numpy(),
-            "lon": geoms.x.to_numpy(dtype=float) if len(geoms) else np.empty(0),
-            "lat": geoms.y.to_numpy(dtype=float) if len(geoms) else np.empty(0),
-        }
-    )
-
-
-def apply_station_table(plan: Plan, table: pd.DataFrame) -> Plan:
-    """Apply an edited copy of :func:`station_table`: rows matched by ``id``.
-
-    Rows missing from ``table`` are removed, rows with a new or empty id are added, rows
-    whose ``lon``/``lat`` changed are moved and rows whose ``name``/``category`` changed are
-    updated. The whole table is checked first: a bad row (missing or out-of-range
-    coordinates, a repeated id) raises :class:`InputDataError` naming it, and nothing is
-    applied.
-
-    Parameters
-    ----------
-    plan
-        The plan the table was made from.
-    table
-        The edited table.
-
-    Returns
-    -------
-    Plan
-        The new plan, or ``plan`` itself when nothing changed.
-    """
-    missing = [c for c in TABLE_COLUMNS if c not in table.columns]
-    if missing:
-        msg = f"Station table: columns {missing} are missing."
-        raise InputDataError(msg)
-    ops = _table_ops(plan, table.reset_index(drop=True))
-    out = plan
-    for op in ops:
-        out = op(out)
-    return out
-
-
-# --------------------------------------------------------------------- internals
-
-
-def _table_ops(plan: Plan, table: pd.DataFrame) -> list[Any]:
-    """The edits that turn ``plan`` into ``table``, validated before any is applied."""
-    current = station_table(plan).set_index("id")
-    ops: list[Any] = []
-    seen: set[str] = set()
-    for row_no, row in enumerate(table.itertuples(index=False), start=1):
-        sid = _text(row.id)
-        if sid and sid in seen:
-            msg = f"Station table, row {row_no}: id {sid!r} appears twice; ids must be unique."
-            raise InputDataError(msg)
-        lon, lat = _coordinate(row.lon, "lon", row_no), _coordinate(row.lat, "lat", row_no)
-        _point(lon, lat, row=row_no)
-        name, category = _text(row.name), _text(row.category)
-        if not sid or sid not in current.index:
-            ops.append(
-                lambda p, lon=lon, lat=lat, n=name, c=category, s=sid: add_station(
-                    p, lon, lat, name=n, category=c, station_id=s or None
-                )
-            )
-            if sid:
-                seen.add(sid)
-            continue
-        seen.add(sid)
-        old = current.loc[sid]
-        old_lon, old_lat = (float(v) for v in current.loc[sid, ["lon", "lat"]].to_numpy())
-        if abs(lon - old_lon) > _SAME_PLACE_DEG or abs(lat - old_lat) > _SAME_PLACE_DEG:
-            ops.append(lambda p, s=sid, lon=lon, lat=lat: move_station(p, s, lon, lat))
-        if name != old["name"] or category != old["category"]:
-            ops.append(
-                lambda p, s=sid, n=name, c=category: update_station(p, s, name=n, category=c)
-            )
-    removed = [sid for sid in current.index if sid not in seen]
-    ops = [*(lambda p, s=sid: remove_station(p, s) for sid in removed), *ops]
-    return ops
-
-
-def _derive(
+def derive_plan(
     area: StudyArea,
     config: AnalysisConfig,
     stations: gpd.GeoDataFrame,
@@ -623,7 +377,10 @@ def _derive(
     *,
     parent: Plan | None = None,
 ) -> Plan:
-    """Finish a plan: the one multi-source search for every home's nearest station."""
+    """Finish a plan: the one multi-source search for every home's nearest station.
+
+    The building block of :func:`build_plan` and of every edit (:mod:`planner.app.edits`).
+    """
     node_dist = nearest_station_distances(area.network, snapped)
     dist, nearest = point_distances(area.network, node_dist, snapped, area.demand_snap)
     within_count.setflags(write=False)
@@ -636,24 +393,26 @@ def _derive(
         bands=bands,
         within_count=within_count,
         node_dist=node_dist,
-        home_dist_m=_ro(dist),
-        home_nearest=_ro(nearest),
-        parent_gaps=None if parent is None else _gaps_of(parent),
+        home_dist_m=read_only(dist),
+        home_nearest=read_only(nearest),
+        parent_gaps=None if parent is None else inherited_gaps(parent),
     )
 
 
-def _gaps_of(plan: Plan) -> GapClusters | None:
+def inherited_gaps(plan: Plan) -> GapClusters | None:
     """The plan's gap zones if built, else those it would be updated from."""
     built: GapClusters | None = plan.__dict__.get("gap_clusters")
     return built if built is not None else plan.parent_gaps
 
 
-def _search(area: StudyArea, config: AnalysisConfig, one: Snapped) -> Reach:
+def station_reach(area: StudyArea, config: AnalysisConfig, one: Snapped) -> Reach:
+    """One station's bounded search: the homes within its walk limit, read-only."""
     found = station_search(area.network, one, area.demand_index, limit_m=config.walk_limit_m)
-    return Reach(homes=_ro(found.points), dist_m=_ro(found.dist_m))
+    return Reach(homes=read_only(found.points), dist_m=read_only(found.dist_m))
 
 
-def _bands(network: WalkNetwork, config: AnalysisConfig, one: Snapped) -> StationBands:
+def station_bands(network: WalkNetwork, config: AnalysisConfig, one: Snapped) -> StationBands:
+    """One station's isochrone bands, built on first use."""
     limits = tuple(b * config.metres_per_minute for b in config.bands)
     return StationBands(
         network=network, station=one, limits_m=limits, buffer_m=config.isochrone_buffer_m
@@ -669,62 +428,7 @@ def _single(snapped: Snapped, k: int) -> Snapped:
     )
 
 
-def _concat(a: Snapped, b: Snapped, index: pd.Index) -> Snapped:
-    return Snapped(
-        index=index,
-        edge=_ro(np.concatenate([a.edge, b.edge])),
-        offset_m=_ro(np.concatenate([a.offset_m, b.offset_m])),
-        snap_m=_ro(np.concatenate([a.snap_m, b.snap_m])),
-    )
-
-
-def _replace_at(a: Snapped, k: int, one: Snapped) -> Snapped:
-    edge, offset, snap = a.edge.copy(), a.offset_m.copy(), a.snap_m.copy()
-    edge[k], offset[k], snap[k] = one.edge[0], one.offset_m[0], one.snap_m[0]
-    return Snapped(index=a.index, edge=_ro(edge), offset_m=_ro(offset), snap_m=_ro(snap))
-
-
-def _ro(arr: npt.NDArray[Any]) -> npt.NDArray[Any]:
+def read_only(arr: npt.NDArray[Any]) -> npt.NDArray[Any]:
+    """``arr`` itself, made read-only (plans share their arrays)."""
     arr.setflags(write=False)
     return arr
-
-
-def _free_id(plan: Plan) -> str:
-    taken = set(plan.stations["id"].astype(str))
-    k = 1
-    while f"{NEW_ID_PREFIX}{k}" in taken:
-        k += 1
-    return f"{NEW_ID_PREFIX}{k}"
-
-
-def _point(lon: float, lat: float, *, row: int | None = None) -> shapely.Point:
-    where = f"Station table, row {row}: " if row is not None else ""
-    try:
-        lon, lat = float(lon), float(lat)
-    except (TypeError, ValueError) as err:
-        msg = f"{where}longitude and latitude must be numbers, got {lon!r}, {lat!r}."
-        raise InputDataError(msg) from err
-    if not (math.isfinite(lon) and -180.0 <= lon <= 180.0):
-        msg = f"{where}longitude {lon!r} is outside -180..180 (WGS84 degrees expected)."
-        raise InputDataError(msg)
-    if not (math.isfinite(lat) and -90.0 <= lat <= 90.0):
-        msg = f"{where}latitude {lat!r} is outside -90..90 (WGS84 degrees expected)."
-        raise InputDataError(msg)
-    return shapely.Point(float(lon), float(lat))
-
-
-def _coordinate(value: object, column: str, row: int) -> float:
-    try:
-        out = float(value)  # type: ignore[arg-type]
-    except (TypeError, ValueError):
-        out = math.nan
-    if not math.isfinite(out):
-        msg = f"Station table, row {row}: {column} is missing or not a number ({value!r})."
-        raise InputDataError(msg)
-    return out
-
-
-def _text(value: object) -> str:
-    if value is None or (isinstance(value, float) and math.isnan(value)) or value is pd.NA:
-        return ""
-    return str(value).strip()

@@ -18,8 +18,10 @@ import numpy as np
 import pandas as pd
 
 from planner.app.plan import Plan
-from planner.report.export import LAYERS, csv_table, csv_text, for_geopackage, summary_dict
+from planner.report.export import csv_table, for_geopackage, summary_dict
+from planner.report.output_folder import LAYERS
 from planner.report.report import coverage_report
+from planner.report.spreadsheet import csv_text
 from planner.texts import Language
 from planner.walk.coverage import CoverageResult
 from planner.walk.layers import STATUS_OFF_NETWORK, STATUS_UNREACHABLE
@@ -159,7 +161,7 @@ def csv_bytes(layer: gpd.GeoDataFrame, *, raw_text: bool = False) -> bytes:
     UTF-8 with a byte-order mark, so that spreadsheet programs read Chinese names correctly.
     Text cells starting with ``=``, ``+``, ``-``, ``@``, a tab or a carriage return get a
     leading ``'`` so that spreadsheet programs do not run them as formulas, unless
-    ``raw_text`` (:func:`planner.report.export.spreadsheet_safe`); numbers are never changed.
+    ``raw_text`` (:func:`planner.report.spreadsheet.spreadsheet_safe`); numbers are never changed.
     """
     return csv_text(csv_table(layer), raw_text=raw_text).encode("utf-8-sig")
 

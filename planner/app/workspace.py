@@ -22,14 +22,8 @@ import pandas as pd
 import shapely
 
 from planner._version import __version__
-from planner.app.plan import (
-    Plan,
-    add_station,
-    add_stations,
-    build_plan,
-    move_station,
-    with_config,
-)
+from planner.app.edits import add_station, add_stations, move_station
+from planner.app.plan import Plan, build_plan, with_config
 from planner.app.study_area import StudyArea
 from planner.config import AnalysisConfig
 from planner.errors import InputDataError

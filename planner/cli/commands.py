@@ -18,7 +18,8 @@ from planner.errors import InputDataError, PdfEngineError, PlannerError
 from planner.limits import parse_limits
 from planner.pipeline.analysis import make_report, run_analysis, run_demo
 from planner.pipeline.suggest import SuggestRun, run_suggest
-from planner.report.export import check_file_free, is_planner_output, pdf_from_html
+from planner.report.output_folder import check_file_free, is_planner_output
+from planner.report.pdf import pdf_from_html
 from planner.sources.osm import parse_osm_tags
 
 

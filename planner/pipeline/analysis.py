@@ -15,18 +15,17 @@ import pandas as pd
 
 from planner.config import AnalysisConfig
 from planner.pipeline.inputs import InputOptions, describe_tags, load_inputs
-from planner.report.export import (
+from planner.report.export import write_outputs, write_report
+from planner.report.output_folder import (
     CSV_TABLES,
     OutputPaths,
     check_file_free,
     check_free,
     is_planner_output,
     output_paths,
-    read_outputs,
-    write_outputs,
-    write_report,
 )
 from planner.report.report import coverage_report
+from planner.report.saved_run import read_outputs
 from planner.sources.areas import districts_from_file
 from planner.sources.download import NetworkQuery
 from planner.sources.osm import (
@@ -90,7 +89,7 @@ def run_demo(
     raw_text
         Write the CSV files' text cells as they are, without the leading ``'`` that stops
         spreadsheet programs from running them as formulas
-        (:func:`planner.report.export.spreadsheet_safe`).
+        (:func:`planner.report.spreadsheet.spreadsheet_safe`).
 
     Returns
     -------

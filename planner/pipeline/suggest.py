@@ -26,7 +26,8 @@ from planner.config import AnalysisConfig
 from planner.errors import InputDataError, OutputExistsError, UnsupportedFormatError
 from planner.limits import DEFAULT_LIMITS, InputLimits
 from planner.pipeline.inputs import InputOptions, load_inputs
-from planner.report.export import GENERATOR, for_geopackage
+from planner.report.export import for_geopackage
+from planner.report.output_folder import GENERATOR
 from planner.siting.candidates import DEFAULT_SPACING_M, candidates_from_gaps, candidates_from_osm
 from planner.siting.models import (
     Method,

@@ -28,20 +28,14 @@ import pandas as pd
 from planner._version import __version__
 from planner.errors import InputDataError
 from planner.report.charts import station_labels
+from planner.report.comparison_section import comparison_section
+from planner.report.methods import methods_section, parameters_section
+from planner.report.page import REPORT_DATA_ID, Words, json_ready, page_html
 from planner.report.sections import (
-    FORMATS,
-    MISSING,
-    REPORT_DATA_ID,
-    Words,
     charts_section,
-    comparison_section,
     header_section,
-    json_ready,
     key_figures_section,
     map_section,
-    methods_section,
-    page_html,
-    parameters_section,
     tables_section,
 )
 from planner.texts import Language, check_language, text
@@ -49,9 +43,6 @@ from planner.walk.breakdowns import coverage_by_district
 from planner.walk.coverage import CoverageResult
 
 __all__ = [
-    "FORMATS",
-    "MISSING",
-    "REPORT_DATA_ID",
     "check_summary",
     "coverage_report",
     "report_data",

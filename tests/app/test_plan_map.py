@@ -12,7 +12,8 @@ import pytest
 import shapely
 from jinja2.utils import htmlsafe_json_dumps
 
-from planner.app.plan import Plan, add_station, build_plan
+from planner.app.edits import add_station
+from planner.app.plan import Plan, build_plan
 from planner.app.plan_map import (
     STREETS_PANE,
     base_map,

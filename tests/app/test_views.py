@@ -9,7 +9,8 @@ import geopandas as gpd
 import pandas as pd
 import pytest
 
-from planner.app.plan import add_station, build_plan
+from planner.app.edits import add_station
+from planner.app.plan import build_plan
 from planner.app.study_area import StudyArea
 from planner.app.views import (
     csv_bytes,
@@ -21,7 +22,7 @@ from planner.app.views import (
     walk_time_distribution,
 )
 from planner.config import AnalysisConfig
-from planner.report.export import LAYERS
+from planner.report.output_folder import LAYERS
 from tests.helpers import SPEED_KMH
 
 

@@ -8,7 +8,8 @@ import geopandas as gpd
 import pytest
 import shapely
 
-from planner.app.plan import add_station, build_plan, move_station, remove_station
+from planner.app.edits import add_station, move_station, remove_station
+from planner.app.plan import build_plan
 from planner.app.study_area import StudyArea
 from planner.app.workspace import (
     BASELINE,

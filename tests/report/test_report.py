@@ -34,8 +34,9 @@ from jinja2.utils import htmlsafe_json_dumps
 
 from planner.config import AnalysisConfig
 from planner.errors import InputDataError
-from planner.report.export import find_pdf_engine, pdf_from_html, summary_dict, write_outputs
+from planner.report.export import summary_dict, write_outputs
 from planner.report.maps import map_text
+from planner.report.pdf import find_pdf_engine, pdf_from_html
 from planner.report.report import coverage_report, report_data
 from planner.sources.osm import demo_extract_path, homes_from_osm, stations_from_osm
 from planner.sources.streets import graph_from_file
