@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import re
 import socket
 from collections.abc import Callable, Iterator
@@ -20,6 +21,7 @@ from fake_osm_servers import (
     nominatim_callback,
     overpass_callback,
 )
+from hypothesis import settings
 
 from planner.app.study_area import StudyArea
 from planner.walk.network import WalkNetwork, build_walk_network
@@ -236,3 +238,10 @@ def grid_area() -> StudyArea:
 
     network = build_walk_network(grid_streets(), crs="EPSG:32635")
     return study_area(network, grid_homes(), name="grid", stations=grid_stations())
+
+
+# Property-based tests draw new examples on every run; CI replays a fixed sequence so that a
+# red run can be reproduced (locally, failures found are kept in .hypothesis/ and replayed).
+settings.register_profile("ci", derandomize=True, database=None)
+if os.environ.get("CI"):
+    settings.load_profile("ci")

@@ -355,10 +355,16 @@ def test_encodings_round_trip_chinese_names(tmp_path: Path, encoding: str) -> No
 
 
 def test_unknown_encoding_is_reported(tmp_path: Path) -> None:
-    path = tmp_path / "utf16.csv"
-    path.write_bytes("lon,lat\n1,2\n".encode("utf-16"))
-    with pytest.raises(InputDataError, match=r"utf16\.csv: text encoding not recognised"):
+    path = tmp_path / "latin.csv"
+    path.write_bytes("name,lon,lat\nCafé Ålesund,1,2\n".encode("latin-1"))
+    with pytest.raises(InputDataError, match=r"latin\.csv: text encoding .*--encoding"):
         stations_from_csv(path)
+
+
+def test_utf16_is_read_by_its_byte_order_mark(tmp_path: Path) -> None:
+    path = tmp_path / "utf16.csv"
+    path.write_bytes("name,lon,lat\nCafé 站,24.9,60.1\n".encode("utf-16"))
+    assert stations_from_csv(path).data["name"].tolist() == ["Café 站"]
 
 
 def test_ids_are_strings_from_the_file_or_s_plus_row(tmp_path: Path) -> None:
