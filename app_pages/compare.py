@@ -41,7 +41,7 @@ if c2.button(ui.t("keep_scenario"), key="keep_scenario"):
     try:
         ui.save(keep_scenario(ws, name), ui.t("kept", name=name.strip()))
     except PlannerError as err:
-        ui.error(str(err))
+        ui.show_error(err)
     else:
         st.rerun()
 
@@ -112,7 +112,7 @@ if upload is not None and c2.button(ui.t("load"), key="load_scenario"):
         saved = read_scenario(upload.getvalue(), source=upload.name)
         loaded = plan_from_saved(plan.area, saved)
     except PlannerError as err:
-        ui.error(str(err))  # the plan is left as it was
+        ui.show_error(err)  # the plan is left as it was
     else:
         if saved.area_name and saved.area_name != plan.area.name:
             st.session_state["area_mismatch"] = ui.t("other_area", area=saved.area_name)

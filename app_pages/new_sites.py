@@ -51,7 +51,7 @@ if st.button(ui.t("suggest", n=int(count)), key="suggest_sites", type="primary")
                 time_limit_s=EXACT_TIME_LIMIT_S,
             )
     except PlannerError as err:
-        ui.error(str(err))  # the plan and any earlier proposal stay as they were
+        ui.show_error(err)  # the plan and any earlier proposal stay as they were
     else:
         n = len(found.sites)
         st.session_state[FIGURES] = {

@@ -44,7 +44,7 @@ with st.expander(ui.t("upload_stations"), expanded=False):
             table = loaded.data if how == "replace" else merge_stations(plan, loaded.data)
             new = build_plan(plan.area, table, config=plan.config)
         except PlannerError as err:
-            ui.error(str(err))  # the plan is left as it was
+            ui.show_error(err)  # the plan is left as it was
         else:
             st.session_state["rejected_rows"] = loaded.rejected
             ui.save(edit(ws, new), ui.t("loaded_stations", n=len(loaded.data)))
@@ -89,7 +89,7 @@ with right:
             try:
                 new = add_station(plan, lon, lat, name=new_name, category=new_category)  # type: ignore[arg-type]
             except PlannerError as err:
-                ui.error(str(err))
+                ui.show_error(err)
             else:
                 ui.save(edit(ws, new), ui.t("station_added", id=str(new.stations["id"].iloc[-1])))
                 st.rerun()
@@ -120,7 +120,7 @@ with st.form("station_table_form", border=False):
         try:
             new = apply_station_table(plan, edited)
         except PlannerError as err:
-            ui.error(str(err))
+            ui.show_error(err)
         else:
             if new is not plan:
                 ui.save(edit(ws, new), ui.t("table_applied"))

@@ -90,7 +90,7 @@ elif source == "extract":
                     digest, extract.name, data, demand.name if demand else "", extra
                 )
         except PlannerError as err:
-            ui.error(str(err))
+            ui.show_error(err)
         else:
             _switch(new_area)
 else:
@@ -101,6 +101,6 @@ else:
             with st.spinner(ui.t("downloading")):
                 new_area = _place_area(place.strip())
         except PlannerError as err:
-            ui.error(str(err))
+            ui.show_error(err)
         else:
             _switch(new_area)

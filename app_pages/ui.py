@@ -27,7 +27,7 @@ from planner.app.study_area import StudyArea, demo_study_area
 from planner.app.views import headline
 from planner.app.workspace import ClickMode, Workspace, handle_click, set_config, workspace_for_area
 from planner.config import AnalysisConfig
-from planner.texts import LANGUAGES, Language, md_escape, text
+from planner.texts import LANGUAGES, Language, error_text, md_escape, text
 
 APP_DIR = Path(__file__).resolve().parent.parent
 PAGES_DIR = Path(__file__).resolve().parent
@@ -121,6 +121,11 @@ def flash() -> None:
     message = st.session_state.pop(FLASH, None)
     if message:
         slot.success(md_escape(message))
+
+
+def show_error(err: BaseException) -> None:
+    """Show an error in the chosen language (framed English when it has no translation)."""
+    error(error_text(err, lang()))
 
 
 def error(message: str) -> None:

@@ -8,9 +8,75 @@ Messages name the file, row, column or argument at fault and say how to fix it.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from typing import Any, NamedTuple, Self
+
+
+class Term(NamedTuple):
+    """A text of the catalogue given as an error's value (``Term("kind_station")``).
+
+    Shown in the reader's language with the message; ``str(err)`` uses the English text.
+    ``values`` fill the term's own placeholders, as ``(name, value)`` pairs.
+    """
+
+    key: str
+    values: tuple[tuple[str, Any], ...] = ()
+    #: Shown when the catalogue has no such key (a word from code the catalogue lacks).
+    fallback: str = ""
+
 
 class PlannerError(Exception):
-    """Base class of every error raised on purpose by :mod:`planner`."""
+    """Base class of every error raised on purpose by :mod:`planner`.
+
+    An error may be raised with the key of its message in the text catalogue
+    (``planner/texts.toml``) and the values that fill it in::
+
+        raise InputDataError(key="err_file_empty", file=path)
+
+    ``str(err)`` is then the English message, and an interface shows
+    :func:`planner.texts.error_text` in its reader's language (the Chinese app does).
+    Errors raised with a plain message are shown as they are.
+    """
+
+    key: str | None
+    values: Mapping[str, Any]
+
+    def __init__(self, message: str = "", *, key: str | None = None, **values: Any) -> None:
+        if key is not None:
+            from planner.texts import text_with_terms  # texts imports this module
+
+            message = text_with_terms(key, "en", values)
+        super().__init__(message)
+        self.key = key
+        self.values = dict(values)
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        """Pickle with the key and values (errors cross process boundaries under Dask)."""
+        return (_rebuild, (type(self), str(self), self.key, dict(self.values)))
+
+    def replaced(self, old: str, new: str) -> Self:
+        """The same error with ``old`` replaced by ``new`` in its message and text values.
+
+        Used to name an upload instead of the temporary file it was read from.
+        """
+        values = {
+            k: v.replace(old, new) if isinstance(v, str) else v for k, v in self.values.items()
+        }
+        if self.key is not None:
+            out = type(self)(key=self.key, **values)
+        else:
+            out = type(self)(str(self).replace(old, new))
+            out.values = values
+        return out
+
+
+def _rebuild(
+    cls: type[PlannerError], message: str, key: str | None, values: dict[str, Any]
+) -> PlannerError:
+    err = cls.__new__(cls)
+    Exception.__init__(err, message)
+    err.key, err.values = key, values
+    return err
 
 
 class InputDataError(PlannerError, ValueError):

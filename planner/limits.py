@@ -38,7 +38,8 @@ from dataclasses import dataclass, fields, replace
 from pathlib import Path
 from typing import Protocol
 
-from planner.errors import InputDataError
+from planner.errors import InputDataError, Term
+from planner.texts import text, word
 
 #: How many row numbers a message lists before it only counts the rest.
 ROWS_SHOWN = 20
@@ -157,11 +158,14 @@ def parse_limits(items: Iterable[str], base: InputLimits | None = None) -> Input
 
 def how_to_raise(name: str, value: float) -> str:
     """The sentence saying how to raise limit ``name`` above ``value``."""
+    term = how_to_raise_term(name, value)
+    return text("how_to_raise", "en", **dict(term.values))
+
+
+def how_to_raise_term(name: str, value: float) -> Term:
+    """:func:`how_to_raise` as a catalogue term, shown in an error's language."""
     shown = f"{int(value)}" if float(value).is_integer() else f"{value:g}"
-    return (
-        f"If the file is right, raise the limit: --limit {name}=<more than {shown}> on the "
-        f"command line, or InputLimits({name}=...) in Python."
-    )
+    return Term("how_to_raise", (("name", name), ("shown", shown)))
 
 
 def describe_rows(rows: Iterable[object], *, shown: int = ROWS_SHOWN) -> str:
@@ -203,12 +207,14 @@ def check_file_size(
         The :class:`InputLimits` field of the limit, for the message.
     """
     if size_bytes > limit_mb * _MB:
-        msg = (
-            f"{path} is {size_bytes / _MB:.1f} MB; {what} files are limited to "
-            f"{limit_mb:g} MB. Use a smaller file (for example, cut the area or drop unused "
-            f"columns). {how_to_raise(name, limit_mb)}"
+        raise InputLimitError(
+            key="err_file_too_large",
+            file=str(path),
+            size_mb=size_bytes / _MB,
+            what=word(what),
+            limit_mb=limit_mb,
+            how=how_to_raise_term(name, limit_mb),
         )
-        raise InputLimitError(msg)
 
 
 def check_count(source: object, count: int, *, limit: int, what: str, name: str) -> None:
@@ -228,11 +234,13 @@ def check_count(source: object, count: int, *, limit: int, what: str, name: str)
         The :class:`InputLimits` field of the limit.
     """
     if count > limit:
-        msg = (
-            f"{source}: more than {limit:,} {what} (the limit); refused before analysis. "
-            f"Split the input or cut the area. {how_to_raise(name, limit)}"
+        raise InputLimitError(
+            key="err_too_many",
+            source=str(source),
+            limit=limit,
+            what=word(what),
+            how=how_to_raise_term(name, limit),
         )
-        raise InputLimitError(msg)
 
 
 def check_compressed(path: str | Path, limits: InputLimits = DEFAULT_LIMITS) -> None:

@@ -17,7 +17,7 @@ from pathlib import Path
 from types import MappingProxyType
 from typing import Literal, get_args
 
-from planner.errors import InputDataError
+from planner.errors import InputDataError, PlannerError, Term
 
 Language = Literal["en", "zh"]
 LANGUAGES: tuple[Language, ...] = get_args(Language)
@@ -68,3 +68,36 @@ def md_escape(text: str) -> str:
     Streamlit's Markdown then shows it literally: a station named ``<script>`` stays text.
     """
     return _MARKDOWN_SPECIAL.sub(r"\\\1", text)
+
+
+def text_with_terms(key: str, language: Language, values: Mapping[str, object]) -> str:
+    """:func:`text`, with every :class:`~planner.errors.Term` value looked up too."""
+    filled = {k: _term_text(v, language) if isinstance(v, Term) else v for k, v in values.items()}
+    return text(key, language, **filled)
+
+
+def _term_text(term: Term, language: Language) -> str:
+    if term.key not in TEXTS:
+        return term.fallback
+    return text(term.key, language, **dict(term.values))
+
+
+def word(words: str) -> Term:
+    """English words used in an error's message, as a term: ``kind_<words>`` in the catalogue.
+
+    The English words themselves are shown where the catalogue lacks the key.
+    """
+    return Term("kind_" + re.sub(r"\W+", "_", words).strip("_"), fallback=words)
+
+
+def error_text(err: BaseException, language: Language) -> str:
+    """An error's message in ``language``.
+
+    Errors raised with a catalogue key (:class:`~planner.errors.PlannerError`) are shown
+    in the language; any other error keeps its English message, framed in the language.
+    """
+    if isinstance(err, PlannerError) and err.key is not None:
+        return text_with_terms(err.key, language, err.values)
+    if language == "en":
+        return str(err)
+    return text("error_in_english", language, detail=str(err))

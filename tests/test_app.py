@@ -511,3 +511,23 @@ def test_study_area_from_an_uploaded_extract_starts_with_no_station() -> None:
     assert len(list(at.get("component_instance"))) == 1
     at.switch_page("app_pages/coverage.py").run()
     assert not at.exception, at.exception
+
+
+def test_errors_are_shown_in_chinese_in_the_chinese_app() -> None:
+    at = AppTest.from_file(APP, default_timeout=120)
+    at.session_state["lang"] = "zh"
+    at.run()
+    at.switch_page("app_pages/stations.py").run()
+    plan = workspace(at).plan
+    big = b"lon,lat\n" + b"24.94,60.17\n" * 500_000
+    at.file_uploader(key="stations_upload").set_value(("big.csv", big, "text/csv"))
+    at.run()
+    at.button(key="load_stations").click().run()
+    errors = [e.value.replace("\\", "") for e in at.error]
+    assert any("big.csv 大小为 6.0 MB；服务站文件上限为 5 MB" in e for e in errors), errors
+    at.file_uploader(key="stations_upload").set_value(("bad.csv", b"a,b\n1,2\n", "text/csv"))
+    at.run()
+    at.button(key="load_stations").click().run()
+    errors = [e.value.replace("\\", "") for e in at.error]
+    assert any("bad.csv：在" in e and "找不到坐标列" in e for e in errors), errors
+    assert workspace(at).plan is plan

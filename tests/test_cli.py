@@ -716,7 +716,7 @@ def test_analyze_limits_refuse_before_work_and_can_be_raised(
         [*argv, "--out", str(tmp_path / "o3"), "--limit", "max_network_file_mb=0.001"]
     )
     assert code == 1
-    assert "street-network files are limited to 0.001 MB" in stderr
+    assert "street network files are limited to 0.001 MB" in stderr
 
 
 def test_limits_are_documented_in_help(capsys: pytest.CaptureFixture[str]) -> None:

@@ -83,8 +83,7 @@ def add_station(
     sid = _free_id(plan) if station_id is None or not str(station_id).strip() else str(station_id)
     sid = sid.strip()
     if sid in set(plan.stations["id"]):
-        msg = f"A station with id {sid!r} is already in the plan; choose another id."
-        raise InputDataError(msg)
+        raise InputDataError(key="err_id_in_plan", id=repr(sid))
     point = _point(lon, lat)
     row = gpd.GeoDataFrame(
         {"id": [sid], "name": [str(name)], "category": [str(category)]},

@@ -29,6 +29,7 @@ from planner.sources.demand import demand_from_csv
 from planner.sources.sites import stations_from_file
 from planner.sources.tableio import TABLE_SUFFIXES
 from planner.sources.tables import Loaded
+from planner.texts import word
 
 #: Size limits in megabytes.
 STATION_LIMIT_MB = 5
@@ -47,12 +48,13 @@ EXTRACT_SUFFIXES = (".osm.pbf", ".pbf", ".osm", ".osm.bz2", ".osm.gz", ".graphml
 def check_size(filename: str, size_bytes: int, *, limit_mb: float, what: str) -> None:
     """Raise :class:`InputDataError` when a file is larger than ``limit_mb`` megabytes."""
     if size_bytes > limit_mb * 1_000_000:
-        msg = (
-            f"{filename} is {size_bytes / 1_000_000:.1f} MB; {what} files are limited to "
-            f"{limit_mb:g} MB. Use a smaller file (for example, cut the area or drop unused "
-            "columns)."
+        raise InputLimitError(
+            key="err_upload_too_large",
+            file=filename,
+            size_mb=size_bytes / 1_000_000,
+            what=word(what),
+            limit_mb=limit_mb,
         )
-        raise InputLimitError(msg)
 
 
 @contextmanager
@@ -79,8 +81,8 @@ def _uploaded(filename: str, data: bytes) -> Iterator[Path]:
             if str(path) not in text and tmp not in text:
                 raise
             # The same kind of error, naming the upload instead of the temporary file.
-            text = text.replace(str(path), filename).replace(f"{tmp}/", "")
-            raise type(err)(text) from err
+            named = err.replaced(str(path), filename).replaced(f"{tmp}/", "")
+            raise named from err
 
 
 def stations_from_upload(
@@ -109,11 +111,9 @@ def stations_from_upload(
     check_size(filename, len(data), limit_mb=limit_mb, what="station")
     name = _safe_name(filename)
     if not name.lower().endswith(STATION_SUFFIXES):
-        msg = (
-            f"{filename}: station files are read from {', '.join(STATION_SUFFIXES)} files "
-            "(a shapefile zipped with its .dbf, .shx and .prj)."
+        raise UnsupportedFormatError(
+            key="err_upload_stations_format", file=filename, suffixes=", ".join(STATION_SUFFIXES)
         )
-        raise UnsupportedFormatError(msg)
     with _uploaded(filename, data) as path:
         loaded = stations_from_file(path, limits=limits)
     return Loaded(data=loaded.data, rejected=loaded.rejected, source=filename)
@@ -133,8 +133,7 @@ def demand_from_upload(
     check_size(filename, len(data), limit_mb=limit_mb, what="demand")
     name = _safe_name(filename)
     if not name.lower().endswith(DEMAND_SUFFIXES):
-        msg = f"{filename}: demand tables are read from CSV files (lon, lat, population)."
-        raise UnsupportedFormatError(msg)
+        raise UnsupportedFormatError(key="err_upload_demand_format", file=filename)
     with _uploaded(filename, data) as path:
         loaded = demand_from_csv(path, limits=limits)
     return Loaded(data=loaded.data, rejected=loaded.rejected, source=filename)
@@ -157,8 +156,9 @@ def area_from_upload(
     check_size(filename, len(data), limit_mb=limit_mb, what="street network")
     name = _safe_name(filename)
     if not name.lower().endswith(EXTRACT_SUFFIXES):
-        msg = f"{filename}: street networks are read from {', '.join(EXTRACT_SUFFIXES)} files."
-        raise UnsupportedFormatError(msg)
+        raise UnsupportedFormatError(
+            key="err_upload_network_format", file=filename, suffixes=", ".join(EXTRACT_SUFFIXES)
+        )
     with _uploaded(filename, data) as path:
         return study_area_from_extract(
             path, demand=demand, name=filename, max_snap_m=max_snap_m, limits=limits
@@ -171,8 +171,7 @@ def merge_stations(plan: Plan, new: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
     clash = sorted(taken & set(new["id"].astype(str))) if "id" in new.columns else []
     if clash:
         shown = ", ".join(clash[:10]) + (" ..." if len(clash) > 10 else "")
-        msg = f"Stations with ids {shown} are already in the plan; give the new ones other ids."
-        raise InputDataError(msg)
+        raise InputDataError(key="err_ids_in_plan", ids=shown)
     both = pd.concat([plan.stations, new.to_crs(WGS84)], ignore_index=True)
     return gpd.GeoDataFrame(both, geometry="geometry", crs=WGS84)
 

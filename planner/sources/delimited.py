@@ -41,8 +41,7 @@ def read_delimited(
     """
     raw = path.read_bytes()
     if not raw.strip() or raw.strip() == UTF8_BOM:
-        msg = f"{path}: the file is empty. Give a CSV with a header row and one row per point."
-        raise InputDataError(msg)
+        raise InputDataError(key="err_file_empty", file=str(path))
     text = decode_text(raw, path, encoding)
     del raw
     sep = _delimiter(text, path)
@@ -119,8 +118,7 @@ def _parse_rows(
         )
         raise InputDataError(msg) from err
     if row == 0:
-        msg = f"{path}: the file has a header but no data rows."
-        raise InputDataError(msg)
+        raise InputDataError(key="err_no_data_rows", file=str(path))
     frame = pd.DataFrame(
         {name: pd.Series(col, dtype=object) for name, col in zip(names, columns, strict=True)},
         columns=names,

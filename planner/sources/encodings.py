@@ -65,18 +65,11 @@ def decode_text(raw: bytes, path: Path, encoding: str | None) -> str:
     try:
         text = body.decode("gb18030")
     except UnicodeDecodeError as err:
-        msg = (
-            f"{path}: text encoding not recognised (tried {tried}). Save as UTF-8, or "
-            "give the encoding with --encoding (e.g. --encoding latin-1)."
-        )
-        raise InputDataError(msg) from err
+        raise InputDataError(key="err_encoding_unknown", file=str(path), tried=tried) from err
     if not _mostly_common_chinese({"text": [text[:200_000]]}):
-        msg = (
-            f"{path}: text encoding is ambiguous: not UTF-8 (byte {utf8_error.start}), and "
-            "read as GB18030/GBK it is not Chinese text. Give the encoding with --encoding "
-            "(e.g. --encoding latin-1, cp1252, big5), or save the file as UTF-8."
-        )
-        raise InputDataError(msg) from utf8_error
+        raise InputDataError(
+            key="err_encoding_ambiguous", file=str(path), byte=utf8_error.start
+        ) from utf8_error
     if bom:
         warnings.warn(
             f"{path}: the file starts with a UTF-8 byte-order mark but is not UTF-8 (byte "

@@ -21,7 +21,7 @@ import pandas as pd
 import pyproj
 import shapely
 
-from planner.errors import CRSError, InputDataError, InputWarning
+from planner.errors import CRSError, InputDataError, InputWarning, Term
 from planner.sources.coords import (
     WGS84,
     CoordSystem,
@@ -58,12 +58,14 @@ def find_column(frame: pd.DataFrame, names: Sequence[str], given: str | None, so
         if name in lower:
             return lower[name]
     close = [m for n in names for m in difflib.get_close_matches(n, list(lower), 1, 0.75)]
-    hint = f" Did you mean {lower[close[0]]!r}?" if close else ""
-    msg = (
-        f"{source}: no coordinate column among {list(names)}; columns found: {columns}."
-        f"{hint} Rename the column or name it with --lon-column/--lat-column."
+    hint = Term("did_you_mean", (("name", repr(lower[close[0]])),)) if close else ""
+    raise InputDataError(
+        key="err_no_coordinate_column",
+        file=str(source),
+        names=str(list(names)),
+        columns=str(columns),
+        hint=hint,
     )
-    raise InputDataError(msg)
 
 
 def _problems(rows: pd.Index, column: str, values: pd.Series, reason: str) -> pd.DataFrame:

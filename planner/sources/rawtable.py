@@ -61,8 +61,7 @@ class RawTable:
 def numbered_rows(frame: pd.DataFrame, source: object, limits: InputLimits) -> pd.DataFrame:
     """The frame with rows numbered from 1 and a checked header, within the limits."""
     if len(frame) == 0:
-        msg = f"{source}: the file has a header but no data rows."
-        raise InputDataError(msg)
+        raise InputDataError(key="err_no_data_rows", file=str(source))
     frame.index = pd.RangeIndex(1, len(frame) + 1, name="row")
     frame.columns = clean_header(list(frame.columns), source)
     check_count(
@@ -94,11 +93,7 @@ def clean_header(names: Sequence[object], source: object) -> list[str]:
             f"{k!r} in columns {', '.join(map(str, v))}" for k, v in list(dups.items())[:20]
         )
         more = f" (and {len(dups) - 20} more)" if len(dups) > 20 else ""
-        msg = (
-            f"{source}: duplicated column names once spaces are trimmed: {detail}{more}. "
-            "Give every column its own name in the header row."
-        )
-        raise InputDataError(msg)
+        raise InputDataError(key="err_duplicate_columns", file=str(source), detail=detail + more)
     return out
 
 

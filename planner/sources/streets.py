@@ -73,7 +73,7 @@ def graph_from_file(
         p,
         p.stat().st_size,
         limit_mb=lim.max_network_file_mb,
-        what="street-network",
+        what="street network",
         name="max_network_file_mb",
     )
     check_compressed(p, lim)

@@ -26,6 +26,7 @@ from planner.sources.locate import locate_points
 from planner.sources.rawtable import DECIMAL_MARKS, RawTable
 from planner.sources.rejected import rejected_table
 from planner.sources.tableio import read_table
+from planner.texts import word
 
 #: Other names accepted (any case) for the columns that carry meaning.
 COLUMN_ALIASES: dict[str, tuple[str, ...]] = {
@@ -207,8 +208,13 @@ def require_rows(gdf: gpd.GeoDataFrame, rejected: pd.DataFrame, source: str, wha
         more = (
             f"\n  (and {len(rejected) - len(shown):,} more)" if len(rejected) > len(shown) else ""
         )
-        msg = f"{source}: no usable {what} rows ({n:,} rejected):\n  " + "\n  ".join(lines) + more
-        raise InputDataError(msg)
+        raise InputDataError(
+            key="err_no_usable_rows",
+            file=str(source),
+            what=word(what),
+            n=n,
+            detail="\n  ".join(lines) + more,
+        )
 
 
 def with_ids(gdf: gpd.GeoDataFrame, source: str, prefix: str) -> gpd.GeoDataFrame:
@@ -235,5 +241,4 @@ def check_unique_ids(points: pd.DataFrame, source: str) -> None:
             f"{k!r} on {describe_rows(list(v))}" for k, v in list(groups.items())[:10]
         )
         more = f" (and {len(groups) - 10} more)" if len(groups) > 10 else ""
-        msg = f"{source}: duplicate ids in column 'id': {detail}{more}. Give every row its own id."
-        raise InputDataError(msg)
+        raise InputDataError(key="err_duplicate_ids", file=str(source), detail=detail + more)

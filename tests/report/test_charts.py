@@ -79,7 +79,7 @@ def test_svg_is_deterministic_inline_and_escaped(result: CoverageResult) -> None
 def test_chinese_charts_need_no_chinese_font(result: CoverageResult) -> None:
     # filterwarnings=error: a missing-glyph warning would fail this test.
     svg = figure_svg(walk_time_figure(result, language="zh"), salt="zh")
-    assert "到最近服务站的步行时间（分钟）" in svg  # noqa: RUF001
+    assert "到最近服务站的步行时间（分钟）" in svg
     assert "超出标准" in svg
 
 

@@ -339,7 +339,7 @@ def test_explicit_coordinate_columns(tmp_path: Path) -> None:
 @pytest.mark.parametrize("encoding", ["utf-8", "utf-8-sig", "gb18030", "gbk"])
 def test_encodings_round_trip_chinese_names(tmp_path: Path, encoding: str) -> None:
     # Full-width brackets on purpose: they are common in Chinese names.
-    names = ["朝阳区零工驿站", "海淀·就业服务站（北）", "Ünïcödé café"]  # noqa: RUF001
+    names = ["朝阳区零工驿站", "海淀·就业服务站（北）", "Ünïcödé café"]
     if encoding == "gbk":
         names[2] = "plain name"  # GBK has no umlauts
     text = "id,name,category,经度,纬度\n" + "".join(

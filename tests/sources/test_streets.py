@@ -111,7 +111,7 @@ def test_graphml_problems_name_the_file(tmp_path: Path) -> None:
 def test_network_file_limits(tmp_path: Path) -> None:
     import bz2
 
-    with pytest.raises(InputLimitError, match=r"is 0\.\d MB; street-network files are limited"):
+    with pytest.raises(InputLimitError, match=r"is 0\.\d MB; street network files are limited"):
         graph_from_file(KOTKA, limits=InputLimits(max_network_file_mb=0.01))
     bomb = tmp_path / "bomb.osm.bz2"
     with bz2.open(bomb, "wb") as f:
