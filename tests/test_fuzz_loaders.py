@@ -10,6 +10,7 @@ from __future__ import annotations
 import csv
 import io
 import tempfile
+import warnings
 from collections.abc import Callable
 from pathlib import Path
 from typing import TypeVar
@@ -74,7 +75,9 @@ def _csv_bytes(header: list[str], rows: list[list[str]], encoding: str, sep: str
 def _attempt(load: Callable[..., T], *args: object) -> tuple[T | None, str]:
     """The loader's result, or None and the message of the planner error it raised."""
     try:
-        return load(*args), ""
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # warnings are allowed: crashes are not
+            return load(*args), ""
     except PlannerError as err:
         return None, str(err)
 

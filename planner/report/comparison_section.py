@@ -6,6 +6,7 @@ writes them as HTML with the vocabulary of :mod:`planner.report.page`.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping
 from typing import Any
 
@@ -146,8 +147,19 @@ def comparison_section(
     return "".join(parts), data
 
 
+#: Decimals each format shows: a change is the difference of the figures as shown, so that
+#: 20,593 → 29,939 reads +9,346, never a rounding of the exact difference (+9,345).
+_SHOWN_DECIMALS = {"people": 0, "count": 0, "share": 3, "metres": 0, "km": 1, "minutes": 1}
+
+
 def _cmp_row(label: str, key: str, before: Any, after: Any, fmt: str, change_fmt: str) -> list[str]:
-    change = float(after) - float(before) if before is not None and after is not None else None
+    change = None
+    if before is not None and after is not None:
+        digits = _SHOWN_DECIMALS.get(fmt)
+        b, a = float(before), float(after)
+        if digits is not None and math.isfinite(a) and math.isfinite(b):
+            b, a = round(b, digits), round(a, digits)
+        change = a - b
     return [
         label,
         num(before, fmt, key, "baseline"),

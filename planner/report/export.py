@@ -190,7 +190,17 @@ def csv_table(layer: gpd.GeoDataFrame, *, what: str = "table") -> pd.DataFrame:
         warn_renamed(clashes, what=what)
     table["lon"] = lon
     table["lat"] = lat
-    return table
+    return _people_rounded(table)
+
+
+def _people_rounded(table: pd.DataFrame) -> pd.DataFrame:
+    """Head counts to one decimal in CSV (estimates, not 15 digits); the GeoPackage keeps all."""
+    out = table.copy()
+    for col in out.columns:
+        name = str(col)
+        if name.startswith(("population", "people")) and pd.api.types.is_float_dtype(out[col]):
+            out[col] = out[col].round(1)
+    return out
 
 
 def check_finite_totals(summary: Mapping[str, Any], *, result: CoverageResult) -> None:

@@ -105,7 +105,7 @@ def check_free(paths: OutputPaths, *, overwrite: bool) -> None:
     if existing:
         msg = (
             f"{existing[0]} already exists; not overwriting it. Choose another output folder "
-            "or pass --overwrite (overwrite=True) to replace the earlier results."
+            "or pass --overwrite (overwrite=True in Python) to replace the earlier results."
         )
         raise OutputExistsError(msg)
 
@@ -126,7 +126,7 @@ def check_file_free(path: str | Path, *, overwrite: bool) -> Path:
     if out.exists() and not overwrite:
         msg = (
             f"{out} already exists; not overwriting it. Choose another file with --out or "
-            "pass --overwrite (overwrite=True) to replace it."
+            "pass --overwrite (overwrite=True in Python) to replace it."
         )
         raise OutputExistsError(msg)
     return out

@@ -174,9 +174,20 @@ def _points_from_columns(
         hint = "" if np.nanmax(np.abs(x), initial=0) <= 1000 else "; projected? give --crs"
         out_x = np.isfinite(x) & (np.abs(x) > 180)
         out_y = np.isfinite(y) & (np.abs(y) > 90)
-        for rows, col, bound in ((out_x, lon_col, "-180..180"), (out_y, lat_col, "-90..90")):
+        # A row whose pair would be valid the other way round says so (the columns are
+        # right when most rows are: see _looks_swapped).
+        swapped = out_y & (np.abs(y) <= 180) & (np.abs(x) <= 90)
+        fine = np.isfinite(x) & np.isfinite(y) & (np.abs(x) <= 180) & (np.abs(y) <= 90)
+        if fine.any():  # swapped when its latitude is where the other rows' longitudes are
+            swapped &= np.abs(y - np.median(x[fine])) < 2.0
+        for rows, col, bound in (
+            (out_x, lon_col, "-180..180"),
+            (out_y & ~swapped, lat_col, "-90..90"),
+        ):
             reason = f"outside {bound} ({unit} expected{hint})"
             parts.append(_problems(idx[rows], col, frame[col], reason))
+        reason = f"outside -90..90 ({unit} expected); longitude and latitude swapped in this row?"
+        parts.append(_problems(idx[swapped], lat_col, frame[lat_col], reason))
         bad |= bad_y | out_x | out_y
     else:
         bad |= bad_y
@@ -215,9 +226,15 @@ def _points_from_columns(
 
 
 def _looks_swapped(x: np.ndarray, y: np.ndarray) -> bool:
-    """True when most latitudes are out of range but every pair is valid swapped."""
+    """True when most latitudes are out of range but every pair is valid swapped.
+
+    Needs three rows with coordinates at least: one or two odd rows are bad rows (rejected
+    with a reason that suggests the swap), not a sign that the columns are misnamed.
+    """
     ok = np.isfinite(x) & np.isfinite(y)
     if not ok.any():
+        return False
+    if ok.sum() < 3:
         return False
     x, y = x[ok], y[ok]
     out_now = np.abs(y) > 90

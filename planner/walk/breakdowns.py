@@ -60,7 +60,8 @@ def coverage_by_district(
     if name_column not in districts.columns:
         msg = (
             f"districts: no column {name_column!r} with the district names (columns: "
-            f"{', '.join(map(str, districts.columns))}). Pass name_column=..."
+            f"{', '.join(map(str, districts.columns))}). Name the column with --district-name "
+            "(name_column=... in Python)."
         )
         raise InputDataError(msg)
     kinds = districts.geometry.geom_type

@@ -299,11 +299,17 @@ def _warn_off_network(
     if not off.any():
         return
     ids = table["id"].astype(str).to_numpy()[off] if "id" in table.columns else table.index[off]
-    shown = ", ".join(map(str, list(ids)[:20])) + (" ..." if off.sum() > 20 else "")
+    labels = [str(i) for i in ids]
+    if "name" in table.columns:  # the user's own names, next to ids we may have made up
+        names = table["name"].astype(str).to_numpy()[off]
+        labels = [f"{i} ({n!r})" if n.strip() else i for i, n in zip(labels, names, strict=True)]
+    shown = ", ".join(labels[:20]) + (
+        f" (and {len(labels) - 20:,} more)" if len(labels) > 20 else ""
+    )
     msg = (
         f"{int(off.sum())} {what} lie more than {cfg.max_snap_m:g} m from every street and "
         f"are reported as off-network, not moved: {shown}. Check their coordinates or raise "
-        "max_snap_m."
+        "the snap distance (--max-snap-m; max_snap_m in Python)."
     )
     warnings.warn(msg, OffNetworkWarning, stacklevel=3)
 
