@@ -25,6 +25,7 @@ import shapely
 
 from planner.errors import NetworkBuildError
 from planner.limits import DEFAULT_LIMITS, InputLimits, check_compressed, check_file_size
+from planner.sources.areas import Area
 from planner.sources.osm import GRAPHML_SUFFIXES, as_pbf
 from planner.sources.tableio import existing_file
 
@@ -300,6 +301,43 @@ def street_tables_from_graph(graph: nx.MultiDiGraph) -> StreetTables:
         tags={t: tag_text(as_array[t]) for t in PROFILE_TAGS},
         source=str(graph.graph.get("source", "")),
         reader="graph",
+    )
+
+
+def clip_tables(tables: StreetTables, area: Area) -> StreetTables:
+    """The streets of ``tables`` whose two ends lie inside ``area`` (WGS84), and their nodes.
+
+    Raises
+    ------
+    NetworkBuildError
+        When no street lies inside the area.
+    """
+    import geopandas as gpd
+
+    shape = gpd.GeoSeries([area], crs="EPSG:4326").to_crs(tables.crs).iloc[0]
+    inside = shapely.contains_xy(shape, tables.node_xy[:, 0], tables.node_xy[:, 1])
+    kept_ids = tables.node_ids[inside]
+    rows = np.isin(tables.edge_u, kept_ids) & np.isin(tables.edge_v, kept_ids)
+    if not rows.any():
+        west, south, east, north = area.bounds
+        msg = (
+            f"{tables.source or 'The street network'}: no street inside the study area "
+            f"({west:.5f}, {south:.5f}, {east:.5f}, {north:.5f}); check that the area and "
+            "the network cover the same place (and the area's CRS)."
+        )
+        raise NetworkBuildError(msg)
+    return StreetTables(
+        crs=tables.crs,
+        node_ids=kept_ids,
+        node_xy=tables.node_xy[inside],
+        edge_u=tables.edge_u[rows],
+        edge_v=tables.edge_v[rows],
+        length_m=tables.length_m[rows],
+        geometry=tables.geometry[rows],
+        tunnel=tables.tunnel[rows],
+        tags={t: v[rows] for t, v in tables.tags.items()},
+        source=tables.source,
+        reader=tables.reader,
     )
 
 
