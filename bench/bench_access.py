@@ -305,7 +305,7 @@ def bench_graph(name: str, path: Path, args: argparse.Namespace) -> dict[str, An
     t0 = time.perf_counter()
     _ = network.edge_tree
     t_tree = time.perf_counter() - t0
-    g = network.graph
+    g = network.to_networkx()
     print(
         f"network: {network.n_nodes:,} nodes, {g.number_of_edges():,} directed edges, "
         f"{len(network.edges):,} street segments, {network.street_m / 1000:,.1f} km of street; "

@@ -9,7 +9,7 @@ and :mod:`planner.app` (the app's model). The most used names are re-exported he
     import planner
 
     path = planner.demo_extract_path()
-    network = planner.build_walk_network(planner.graph_from_file(path))
+    network = planner.network_from_file(path)  # built once, then from the cache
     result = planner.analyze_coverage(
         network, planner.stations_from_osm(path), planner.homes_from_osm(path)
     )
@@ -48,6 +48,7 @@ if TYPE_CHECKING:  # what type checkers and IDEs see; at run time, __getattr__ b
     from planner.walk.breakdowns import coverage_by_district, coverage_curve
     from planner.walk.coverage import CoverageResult, analyze_coverage
     from planner.walk.network import WalkNetwork, build_walk_network
+    from planner.walk.network_cache import network_from_file
 
 #: Where each public name lives: imported from there on first use.
 _EXPORTS = {
@@ -73,6 +74,7 @@ _EXPORTS = {
     "graph_from_file": "planner.sources.streets",
     "homes_from_osm": "planner.sources.osm",
     "maximal_covering": "planner.siting.models",
+    "network_from_file": "planner.walk.network_cache",
     "relocation": "planner.siting.models",
     "set_covering": "planner.siting.models",
     "siting_problem": "planner.siting.models",
@@ -107,6 +109,7 @@ __all__ = [
     "graph_from_file",
     "homes_from_osm",
     "maximal_covering",
+    "network_from_file",
     "relocation",
     "set_covering",
     "siting_problem",

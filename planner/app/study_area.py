@@ -37,10 +37,10 @@ from planner.sources.osm import (
     stations_from_osm,
 )
 from planner.sources.population import RESIDENTIAL_BUILDING_TYPES, PopulationRule
-from planner.sources.streets import graph_from_file
 from planner.sources.validate import validate_points
 from planner.walk.access import Snapped, snap_points
 from planner.walk.network import WalkNetwork, build_walk_network
+from planner.walk.network_cache import network_from_file
 from planner.walk.reach import PointIndex, index_points
 
 logger = logging.getLogger(__name__)
@@ -224,7 +224,7 @@ def demo_study_area(*, max_snap_m: float = 300.0) -> StudyArea:
     Needs no internet. See the README's "The demo's data, stated plainly".
     """
     path = demo_extract_path()
-    network = build_walk_network(graph_from_file(path))
+    network = network_from_file(path)
     return study_area(
         network,
         homes_from_osm(path),
@@ -267,7 +267,7 @@ def study_area_from_extract(
     """
     p = Path(path)
     lim = limits or DEFAULT_LIMITS
-    network = build_walk_network(graph_from_file(p, limits=lim))
+    network = network_from_file(p, limits=lim)
     if demand is None:
         if p.name.lower().endswith(".graphml"):
             msg = (

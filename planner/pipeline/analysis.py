@@ -35,11 +35,11 @@ from planner.sources.osm import (
     osm_data_date,
     stations_from_osm,
 )
-from planner.sources.streets import graph_from_file
 from planner.sources.tables import TableSpec
 from planner.texts import Language
 from planner.walk.coverage import CoverageResult, analyze_coverage
-from planner.walk.network import WalkNetwork, build_walk_network
+from planner.walk.network import WalkNetwork
+from planner.walk.network_cache import network_from_file
 
 logger = logging.getLogger(__name__)
 
@@ -99,7 +99,7 @@ def run_demo(
     refresh = overwrite or is_planner_output(out_dir)
     check_free(output_paths(out_dir), overwrite=refresh)
     path = demo_extract_path()
-    network = build_walk_network(graph_from_file(path))
+    network = network_from_file(path)
     tags = station_tags or DEMO_STATION_TAGS
     stations = stations_from_osm(path, tags=tags)
     homes = homes_from_osm(path)

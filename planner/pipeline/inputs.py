@@ -15,7 +15,6 @@ from pathlib import Path
 from typing import Literal
 
 import geopandas as gpd
-import networkx as nx
 import pandas as pd
 import shapely
 
@@ -27,9 +26,9 @@ from planner.sources.download import NetworkQuery, buildings_from_query, graph_f
 from planner.sources.osm import homes_from_osm
 from planner.sources.population import PopulationRule, homes_from_buildings
 from planner.sources.sites import stations_from_file
-from planner.sources.streets import graph_from_file, graph_nodes
 from planner.sources.tables import Loaded, TableSpec
 from planner.walk.network import WalkNetwork, build_walk_network
+from planner.walk.network_cache import network_from_file
 
 logger = logging.getLogger(__name__)
 
@@ -56,8 +55,11 @@ class InputOptions:
     rule
         Population estimate for homes from buildings.
     cache_dir
-        Cache folder of downloaded networks (:func:`planner.sources.download.default_cache_dir`
-        when None).
+        Cache folder of downloaded and built networks
+        (:func:`planner.sources.download.default_cache_dir` when None).
+    network_cache
+        Reuse a network built before from the same file and options (and store the one
+        built now); see :mod:`planner.walk.network_cache`.
     refresh_download
         Download a queried network again even when it is cached.
     max_snap_m
@@ -73,6 +75,7 @@ class InputOptions:
     rule: PopulationRule | None = None
     cache_dir: str | Path | None = None
     refresh_download: bool = False
+    network_cache: bool = True
     max_snap_m: float = 300.0
     limits: InputLimits = DEFAULT_LIMITS
 
@@ -139,6 +142,7 @@ def load_inputs(
         if area is not None:
             graph = clip_graph(graph, area, source=graph.graph["source"])
         net_name = str(graph.graph["source"])
+        network = build_walk_network(graph)
 
         def homes_source() -> gpd.GeoDataFrame:
             buildings = buildings_from_query(
@@ -148,20 +152,25 @@ def load_inputs(
 
     else:
         net_path = Path(network_path)
-        graph = graph_from_file(net_path, study_area=area, limits=lim)
+        network = network_from_file(
+            net_path,
+            study_area=area,
+            limits=lim,
+            cache_dir=opts.cache_dir,
+            use_cache=opts.network_cache,
+        )
         net_name = str(net_path)
         if not net_path.name.lower().endswith(".graphml"):
 
             def homes_source() -> gpd.GeoDataFrame:
                 return homes_from_osm(net_path, rule=opts.rule)
 
-    network = build_walk_network(graph)
     extent = _extent(network, opts.max_snap_m)
     _report_outside(loaded_stations, extent, "stations")
     rejected = {"stations": loaded_stations.rejected}
     names = {"network": net_name, "stations": loaded_stations.source}
     if demand_path is not None:
-        onto, weight, onto_name = _demand_targets(opts, homes_source, graph, demand_path)
+        onto, weight, onto_name = _demand_targets(opts, homes_source, network, demand_path)
         loaded_demand = demand_from_file(
             demand_path,
             population_column=opts.population_column,
@@ -225,7 +234,7 @@ def _study_area(value: str | Path | Area | None, limits: InputLimits) -> Area | 
 def _demand_targets(
     opts: InputOptions,
     homes: Callable[[], gpd.GeoDataFrame] | None,
-    graph: nx.MultiDiGraph,
+    network: WalkNetwork,
     demand: object,
 ) -> tuple[Callable[[], gpd.GeoDataFrame] | None, str | None, str]:
     """Where the people of demand areas go: homes, street nodes, or nowhere (cells).
@@ -245,7 +254,18 @@ def _demand_targets(
             )
             raise UnsupportedFormatError(msg)
         return homes, "floor_m2", "homes"
-    return lambda: graph_nodes(graph), None, "street nodes"
+    return lambda: _network_nodes(network), None, "street nodes"
+
+
+def _network_nodes(network: WalkNetwork) -> gpd.GeoDataFrame:
+    """The network's nodes as WGS84 points with an ``id`` column (street-node demand)."""
+    xy = network.node_xy
+    pts = gpd.GeoDataFrame(
+        {"id": network.node_ids.astype(str)},
+        geometry=gpd.points_from_xy(xy[:, 0], xy[:, 1]),
+        crs=network.crs,
+    )
+    return pts.to_crs(4326)
 
 
 def _extent(network: WalkNetwork, margin_m: float) -> Area:

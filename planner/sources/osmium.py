@@ -39,13 +39,18 @@ def _excluded(tags: dict[str, str], rules: dict[str, Any]) -> bool:
     return False
 
 
-def walk_frames_from_osmium(path: Path) -> tuple[gpd.GeoDataFrame, gpd.GeoDataFrame]:
+def walk_frames_from_osmium(
+    path: Path, *, extra_tags: Sequence[str] = ()
+) -> tuple[gpd.GeoDataFrame, gpd.GeoDataFrame]:
     """Nodes and edges of the walking network, laid out as pyrosm's ``get_network``.
 
     Parameters
     ----------
     path
         An ``.osm.pbf`` (or any format libosmium reads).
+    extra_tags
+        Way tags kept as columns beyond pyrosm's walking columns (as pyrosm's
+        ``extra_attributes``).
 
     Returns
     -------
@@ -67,7 +72,7 @@ def walk_frames_from_osmium(path: Path) -> tuple[gpd.GeoDataFrame, gpd.GeoDataFr
     from pyrosm.distance import segment_lengths
 
     rules = walking_filter()
-    columns = list(dict.fromkeys(Conf.tags.highway))
+    columns = list(dict.fromkeys([*Conf.tags.highway, *extra_tags]))
     way_rows: list[dict[str, Any]] = []
     seg_way: list[int] = []
     seg_u: list[int] = []

@@ -134,26 +134,13 @@ def _read_walk_graph(pbf: Path, shown: Path) -> nx.MultiDiGraph:
             )
         from planner.sources.osmium import has_osm_data, walk_graph_from_osmium
 
-        pyrosm_said = (
-            "" if isinstance(err, _NoStreetsError) else f"pyrosm: {type(err).__name__}: {err}; "
-        )
         try:
             fallback = walk_graph_from_osmium(pbf)
             empty = fallback is None and not has_osm_data(pbf)
         except Exception as err2:
-            msg = (
-                f"{shown}: not a readable OSM PBF file ({pyrosm_said}"
-                f"pyosmium: {type(err2).__name__}: {err2}). Download the extract again; a "
-                "cut-off download is the usual cause."
-            )
-            raise NetworkBuildError(msg) from err2
+            raise _unreadable(shown, err, err2) from err2
         if empty:
-            msg = (
-                f"{shown}: not a readable OSM PBF file: it holds a header but no OSM data "
-                f"({pbf.stat().st_size:,} bytes). Download the extract again; a cut-off "
-                "download is the usual cause."
-            )
-            raise NetworkBuildError(msg) from err
+            raise _unreadable(shown, err, None) from err
         if fallback is None:
             raise _no_streets(shown) from err
         graph, reader = fallback, "pyosmium"
@@ -176,6 +163,24 @@ def _walk_graph_pyrosm(pbf: Path, shown: Path) -> nx.MultiDiGraph:
 
 class _NoStreetsError(Exception):
     """pyrosm found no walkable street (the file may still be unreadable)."""
+
+
+def _unreadable(shown: Path, err: Exception, err2: Exception | None) -> NetworkBuildError:
+    """A file neither reader can read (``err2`` from pyosmium), or one with no OSM data."""
+    if err2 is None:
+        return NetworkBuildError(
+            f"{shown}: not a readable OSM PBF file: it holds a header but no OSM data "
+            f"({shown.stat().st_size:,} bytes). Download the extract again; a cut-off "
+            "download is the usual cause."
+        )
+    pyrosm_said = (
+        "" if isinstance(err, _NoStreetsError) else f"pyrosm: {type(err).__name__}: {err}; "
+    )
+    return NetworkBuildError(
+        f"{shown}: not a readable OSM PBF file ({pyrosm_said}"
+        f"pyosmium: {type(err2).__name__}: {err2}). Download the extract again; a "
+        "cut-off download is the usual cause."
+    )
 
 
 def _no_streets(path: Path) -> NetworkBuildError:

@@ -264,6 +264,7 @@ def network_facts(network: WalkNetwork) -> dict[str, Any]:
         "street_km": round(network.street_m / 1000.0, 3),
         "crs": network.crs.to_string(),
         "components": network.islands.components,
+        "island_parts_left_out": network.islands.parts_dropped,
         "island_nodes_left_out": network.islands.nodes_dropped,
         "island_street_km_left_out": round(network.islands.street_m_dropped / 1000.0, 3),
     }

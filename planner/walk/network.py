@@ -1,10 +1,14 @@
-"""The walking network: an osmnx-compatible graph compiled into flat arrays.
+"""The walking network in flat arrays: nodes, streets, CSR adjacency, what was left out.
 
-:func:`build_walk_network` takes any osmnx-compatible ``networkx.MultiDiGraph`` (from
-pyrosm, osmnx or a GraphML file), makes every street walkable both ways, projects it to a
-metric CRS, keeps the largest connected part (the other parts are reported), and compiles it
-into a CSR adjacency matrix for the shortest-path engine plus one row per street segment
-for snapping points onto streets.
+:func:`network_from_tables` compiles a street network's node and edge tables
+(:mod:`planner.sources.street_tables`, read from an extract without networkx) into a
+:class:`WalkNetwork`: every street walkable both ways, projected to a metric CRS in one
+vectorised pyproj call, the largest connected part kept and every part left out reported,
+a CSR adjacency matrix for the shortest-path engine plus one row per street segment for
+snapping points onto streets. :func:`build_walk_network` does the same for any
+osmnx-compatible ``networkx.MultiDiGraph`` (GraphML, osmnx, hand-made graphs);
+:meth:`WalkNetwork.to_networkx` makes such a graph back, on request only. Networks built
+from files are cached on disk by :mod:`planner.walk.network_cache`.
 """
 
 from __future__ import annotations
@@ -18,14 +22,11 @@ import geopandas as gpd
 import networkx as nx
 import numpy as np
 import numpy.typing as npt
-import osmnx as ox
-import pandas as pd
 import pyproj
 import shapely
 from scipy import sparse
-from scipy.sparse import csgraph
 
-from planner.errors import NetworkBuildError
+from planner.sources.street_tables import street_tables_from_graph
 
 logger = logging.getLogger(__name__)
 
@@ -45,26 +46,27 @@ class IslandReport:
         Street nodes outside the largest part.
     street_m_dropped
         Street length outside the largest part, metres (each street counted once).
+    parts_dropped
+        Connected parts left out (``components - 1``, or 0 when every part is kept).
     """
 
     components: int
     nodes_dropped: int
     street_m_dropped: float
+    parts_dropped: int = 0
 
 
 @dataclass(frozen=True, eq=False)
 class WalkNetwork:
     """A walking network ready for shortest-path searches.
 
-    Build it with :func:`build_walk_network`; do not construct it by hand.
+    Build it with :func:`network_from_tables`, :func:`build_walk_network` or
+    :func:`planner.walk.network_cache.network_from_file`; do not construct it by hand.
 
     Attributes
     ----------
-    graph
-        Projected osmnx-compatible MultiDiGraph: every street in both directions, edge
-        ``length`` in metres, the largest connected part only.
     crs
-        The metric CRS of ``graph``, ``node_xy`` and ``edges``.
+        The metric CRS of ``node_xy`` and ``edges``.
     node_ids
         Graph node id of each compiled node position.
     node_xy
@@ -76,18 +78,24 @@ class WalkNetwork:
         One row per street segment (a street with its reverse counted once): ``u``, ``v``
         (graph node ids), ``u_idx``, ``v_idx`` (compiled positions), ``length_m`` and a
         ``geometry`` running from ``u`` to ``v``; ``snappable`` is False for tunnels, which
-        points never snap to (they are still walked through).
+        points never snap to (they are still walked through); the OSM tags of
+        :data:`~planner.sources.street_tables.PROFILE_TAGS` as text ("" when missing).
     islands
         What was left out as disconnected.
+    source
+        Where the network came from (a file name), for messages.
+    from_cache
+        Whether it was loaded from the built-network cache instead of being built.
     """
 
-    graph: nx.MultiDiGraph
     crs: pyproj.CRS
     node_ids: npt.NDArray[np.int64]
     node_xy: npt.NDArray[np.float64]
     csr: sparse.csr_array
     edges: gpd.GeoDataFrame
     islands: IslandReport
+    source: str = ""
+    from_cache: bool = False
 
     @property
     def n_nodes(self) -> int:
@@ -124,6 +132,18 @@ class WalkNetwork:
         """Spatial index over the geometries of :attr:`snap_edges` (built once)."""
         return shapely.STRtree(self.edges.geometry.to_numpy()[self.snap_edges])
 
+    def to_networkx(self) -> nx.MultiDiGraph:
+        """An osmnx-compatible ``MultiDiGraph`` of the network (made anew on each call).
+
+        Projected to :attr:`crs`; every street in both directions with ``length`` (metres),
+        ``geometry`` (from ``u`` to ``v``; ``reversed`` on the way back) and its non-empty
+        tags; nodes with ``x``/``y``. For GraphML export (``osmnx.save_graphml``) and
+        notebooks; the engine never needs it.
+        """
+        from planner.walk.graph_export import network_to_networkx
+
+        return network_to_networkx(self)
+
 
 def build_walk_network(
     graph: nx.MultiDiGraph,
@@ -154,207 +174,15 @@ def build_walk_network(
     NetworkBuildError
         If the graph has no walkable street or lacks ``x``/``y``/``length`` attributes.
     """
-    where = _where(graph)
-    if graph.number_of_edges() == 0:
-        msg = (
-            f"{where}has no walkable streets. Check that the extract covers the "
-            "study area and contains highway=* ways open to pedestrians."
-        )
-        raise NetworkBuildError(msg[0].upper() + msg[1:])
-    if "crs" not in graph.graph:
-        msg = f"{where}has no graph['crs']; set it (e.g. 'EPSG:4326') before building."
-        raise NetworkBuildError(msg[0].upper() + msg[1:])
-    _check_attributes(graph, where)
+    from planner.walk.compile import network_from_tables
 
-    projected = ox.projection.project_graph(graph, to_crs=crs)
-    two_way = _with_reverse_edges(projected)
-    node_ids = np.fromiter(two_way.nodes, dtype=np.int64, count=two_way.number_of_nodes())
-    csr = _compile_csr(two_way, node_ids)
-
-    n_comp, labels = csgraph.connected_components(csr, directed=False)
-    islands = IslandReport(components=int(n_comp), nodes_dropped=0, street_m_dropped=0.0)
-    if n_comp > 1 and not keep_islands:
-        largest = np.bincount(labels).argmax()
-        keep_mask = labels == largest
-        dropped_ids = node_ids[~keep_mask]
-        dropped_m = _street_length(two_way.subgraph(dropped_ids.tolist()))
-        two_way = two_way.subgraph(node_ids[keep_mask].tolist()).copy()
-        node_ids = node_ids[keep_mask]
-        csr = _compile_csr(two_way, node_ids)
-        islands = IslandReport(
-            components=int(n_comp),
-            nodes_dropped=int((~keep_mask).sum()),
-            street_m_dropped=dropped_m,
-        )
-        logger.info(
-            "Left out %d disconnected parts of the street network: %d nodes, %.0f m of street.",
-            n_comp - 1,
-            islands.nodes_dropped,
-            islands.street_m_dropped,
-        )
-
-    node_xy = np.column_stack(
-        [
-            np.fromiter((two_way.nodes[n]["x"] for n in node_ids), float, len(node_ids)),
-            np.fromiter((two_way.nodes[n]["y"] for n in node_ids), float, len(node_ids)),
-        ]
-    )
-    edges = _edge_table(two_way, node_ids, node_xy)
-    for arr in (node_ids, node_xy):
-        arr.setflags(write=False)
-    return WalkNetwork(
-        graph=two_way,
-        crs=pyproj.CRS.from_user_input(two_way.graph["crs"]),
-        node_ids=node_ids,
-        node_xy=node_xy,
-        csr=csr,
-        edges=edges,
-        islands=islands,
-    )
+    return network_from_tables(street_tables_from_graph(graph), crs=crs, keep_islands=keep_islands)
 
 
-def _where(graph: nx.MultiDiGraph) -> str:
-    """``"<file>: the street network "`` when the graph says where it came from."""
-    source = graph.graph.get("source")
-    return f"{source}: the street network " if source else "the street network "
-
-
-def _check_attributes(graph: nx.MultiDiGraph, where: str) -> None:
-    prefix = where[0].upper() + where[1:]
-    for node, data in graph.nodes(data=True):
-        if "x" not in data or "y" not in data:
-            msg = f"{prefix}node {node!r} has no 'x'/'y' coordinates."
-            raise NetworkBuildError(msg)
-        break
-    for u, v, data in graph.edges(data=True):
-        length = data.get("length")
-        try:
-            value = float(length) if length is not None else np.nan
-        except (TypeError, ValueError):
-            value = np.nan
-        if not np.isfinite(value) or value < 0:
-            msg = (
-                f"{prefix}edge ({u!r}, {v!r}) has no valid 'length' in metres "
-                f"(got {length!r}). Load the network with planner.graph_from_file or osmnx."
-            )
-            raise NetworkBuildError(msg)
-
-
-def _with_reverse_edges(graph: nx.MultiDiGraph) -> nx.MultiDiGraph:
-    """Return a copy in which every edge has a reverse edge (walking ignores one-way)."""
-    out = graph.copy()
-    # Match reverses by length too: with parallel streets, a reverse of one of them does not
-    # make the others two-way (a one-way 60 m street beside a two-way 100 m one).
-    present = {(u, v, round(float(d), 3)) for u, v, d in out.edges(data="length")}
-    missing = [
-        (u, v, d)
-        for u, v, d in out.edges(data=True)
-        if (v, u, round(float(d["length"]), 3)) not in present
-    ]
-    for u, v, data in missing:
-        rev = dict(data)
-        geom = rev.get("geometry")
-        if geom is not None:
-            rev["geometry"] = geom.reverse()
-        rev["reversed"] = True
-        out.add_edge(v, u, **rev)
-    return out
-
-
-def _compile_csr(graph: nx.MultiDiGraph, node_ids: npt.NDArray[np.int64]) -> sparse.csr_array:
-    """Adjacency with the shortest length per ordered node pair (never summed)."""
-    pos = pd.Index(node_ids)
-    m = graph.number_of_edges()
-    us = np.empty(m, dtype=np.int64)
-    vs = np.empty(m, dtype=np.int64)
-    ws = np.empty(m, dtype=np.float64)
-    for i, (u, v, length) in enumerate(graph.edges(data="length")):
-        us[i], vs[i], ws[i] = u, v, length
-    rows = pos.get_indexer(pd.Index(us))
-    cols = pos.get_indexer(pd.Index(vs))
-    keep = rows != cols  # self-loops never shorten a path
-    rows, cols, ws = rows[keep], cols[keep], ws[keep]
-    order = np.lexsort((ws, cols, rows))
-    rows, cols, ws = rows[order], cols[order], ws[order]
-    first = np.ones(rows.shape[0], dtype=bool)
-    first[1:] = (rows[1:] != rows[:-1]) | (cols[1:] != cols[:-1])
-    rows, cols, ws = rows[first], cols[first], np.maximum(ws[first], ZERO_LENGTH_M)
-    n = len(node_ids)
-    csr = sparse.csr_array((ws, (rows, cols)), shape=(n, n))
-    # csgraph works on 32-bit indices and would copy 64-bit ones on every search.
-    csr.indices = csr.indices.astype(np.int32)
-    csr.indptr = csr.indptr.astype(np.int32)
-    return csr
-
-
-def _street_length(graph: nx.MultiDiGraph) -> float:
-    seen: set[tuple[object, object, float]] = set()
-    total = 0.0
-    for u, v, length in graph.edges(data="length"):
-        key = (min(u, v), max(u, v), round(float(length), 3))
-        if key not in seen:
-            seen.add(key)
-            total += float(length)
-    return total
-
-
-def _edge_table(
-    graph: nx.MultiDiGraph,
-    node_ids: npt.NDArray[np.int64],
-    node_xy: npt.NDArray[np.float64],
-) -> gpd.GeoDataFrame:
-    """One row per street segment, geometry oriented from ``u`` to ``v``."""
-    pos = pd.Index(node_ids)
-    rows: list[tuple[int, int, float, object, bool]] = []
-    seen: set[tuple[int, int, float]] = set()
-    for u, v, data in graph.edges(data=True):
-        a, b = (u, v) if u <= v else (v, u)
-        length = float(data["length"])
-        key = (a, b, round(length, 3))
-        if key in seen:
-            continue
-        seen.add(key)
-        rows.append((a, b, length, data.get("geometry"), _is_tunnel(data.get("tunnel"))))
-    u_arr = np.array([r[0] for r in rows], dtype=np.int64)
-    v_arr = np.array([r[1] for r in rows], dtype=np.int64)
-    u_idx = pos.get_indexer(pd.Index(u_arr))
-    v_idx = pos.get_indexer(pd.Index(v_arr))
-    geoms = np.array([r[3] for r in rows], dtype=object)
-    straight = shapely.linestrings(np.stack([node_xy[u_idx], node_xy[v_idx]], axis=1))
-    missing = np.array([g is None for g in geoms])
-    geoms[missing] = straight[missing]
-    # Orient every geometry from u to v: stored geometries may run either way.
-    starts = shapely.get_coordinates(shapely.get_point(geoms, 0))
-    d_u = np.hypot(*(starts - node_xy[u_idx]).T)
-    d_v = np.hypot(*(starts - node_xy[v_idx]).T)
-    flip = d_v < d_u
-    geoms[flip] = shapely.reverse(geoms[flip])
-    return gpd.GeoDataFrame(
-        {
-            "u": u_arr,
-            "v": v_arr,
-            "u_idx": u_idx,
-            "v_idx": v_idx,
-            "length_m": np.array([r[2] for r in rows], dtype=float),
-            "snappable": np.array([not r[4] for r in rows], dtype=bool),
-        },
-        geometry=gpd.GeoSeries(geoms, crs=graph.graph["crs"]),
-    )
-
-
-def _frozen(arr: npt.NDArray[Any]) -> npt.NDArray[Any]:
+def frozen(arr: npt.NDArray[Any]) -> npt.NDArray[Any]:
+    """``arr``, made read-only."""
     arr.setflags(write=False)
     return arr
 
 
-def _is_tunnel(tag: object) -> bool:
-    """True for ``tunnel=*`` values meaning underground (not ``no`` or a building passage).
-
-    Homes and stations are entered from the surface: snapping them to a tunnel below
-    (Helsinki's underground service roads, metro passages) would be wrong.
-    """
-    values = tag if isinstance(tag, list) else [tag]
-    return any(
-        isinstance(v, str) and v.strip().lower() not in {"", "no", "building_passage"}
-        for v in values
-    )
+_frozen = frozen

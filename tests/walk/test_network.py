@@ -85,7 +85,7 @@ def test_grid_streets_become_two_way(grid_graph: nx.MultiDiGraph) -> None:
     assert (0, 1) in entries
     assert (1, 0) in entries
     assert (0, 4) not in entries
-    assert network.graph.number_of_edges() == 24
+    assert network.to_networkx().number_of_edges() == 24
     assert network.n_nodes == 9
     assert network.street_m == 1200.0
     assert network.islands.components == 1
@@ -151,7 +151,8 @@ def test_one_way_parallel_street_beside_two_way_street_is_walkable_both_ways() -
 
     assert csr_by_id(network) == {(1, 2): 60.0, (2, 1): 60.0}
     assert sorted(network.edges["length_m"]) == [60.0, 100.0]
-    lengths = sorted(w for u, v, w in network.graph.edges(data="length") if (u, v) == (2, 1))
+    graph = network.to_networkx()
+    lengths = sorted(w for u, v, w in graph.edges(data="length") if (u, v) == (2, 1))
     assert lengths == [60.0, 100.0]
 
 
@@ -227,12 +228,13 @@ def test_islands_are_dropped_and_reported() -> None:
     network = build_walk_network(grid_with_island(), crs=CRS)
 
     assert network.islands.components == 2
+    assert network.islands.parts_dropped == 1
     assert network.islands.nodes_dropped == 3
     assert network.islands.street_m_dropped == 150.0
     assert sorted(network.node_ids.tolist()) == list(range(9))
     assert network.csr.shape == (9, 9)
     assert network.street_m == 1200.0
-    assert set(network.graph.nodes) == set(range(9))
+    assert set(network.to_networkx().nodes) == set(range(9))
     assert not set(network.edges["u"]) & {100, 101, 102}
 
 
@@ -262,8 +264,9 @@ def test_input_graph_is_not_modified(grid_graph: nx.MultiDiGraph) -> None:
 
     assert graph_snapshot(grid_graph) == before
     assert grid_graph.number_of_edges() == 14
-    assert network.graph is not grid_graph
-    assert network.graph.number_of_edges() > grid_graph.number_of_edges()
+    graph = network.to_networkx()
+    assert graph is not grid_graph
+    assert graph.number_of_edges() > grid_graph.number_of_edges()
 
 
 def test_input_graph_in_wgs84_is_not_modified(helsinki_graph: nx.MultiDiGraph) -> None:

@@ -1,0 +1,355 @@
+"""Walking street networks as flat tables: node and edge arrays, read without networkx.
+
+:func:`street_tables_from_file` reads an OSM extract's walking network with pyrosm (and
+with pyosmium, :mod:`planner.sources.osmium`, when pyrosm fails), simplified exactly as
+pyrosm's ``to_graph`` simplifies it (degree-2 chains merged, a chain not merged across a
+change of ``highway`` or ``maxspeed``) but with **every** connected part kept: which parts
+to keep is decided, and reported, by :func:`planner.walk.network.network_from_tables`.
+:func:`street_tables_from_graph` gives the same tables for an osmnx-compatible
+``networkx.MultiDiGraph`` (GraphML files, osmnx downloads, hand-made graphs).
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import networkx as nx
+import numpy as np
+import numpy.typing as npt
+import pandas as pd
+import shapely
+
+from planner.errors import NetworkBuildError
+from planner.limits import DEFAULT_LIMITS, InputLimits, check_compressed, check_file_size
+from planner.sources.areas import Area
+from planner.sources.osm import GRAPHML_SUFFIXES, as_pbf
+from planner.sources.tableio import existing_file
+
+logger = logging.getLogger(__name__)
+
+#: OSM tags kept on every street, as text ("" when missing): what walking profiles read.
+PROFILE_TAGS = ("highway", "wheelchair", "incline", "kerb", "step_count", "surface")
+#: Tags read from an extract beyond pyrosm's default walking columns.
+EXTRA_TAGS = ("wheelchair", "incline", "kerb", "step_count")
+
+
+@dataclass(frozen=True, eq=False)
+class StreetTables:
+    """A street network as arrays, before projection and compilation.
+
+    Attributes
+    ----------
+    crs
+        CRS of ``node_xy`` and ``geometry`` (WGS84 for extracts).
+    node_ids
+        Node ids (OSM node ids for extracts), shape ``(n,)``.
+    node_xy
+        Node coordinates in ``crs``, shape ``(n, 2)``.
+    edge_u, edge_v
+        Node ids at the ends of each street segment, one row per direction given.
+    length_m
+        Length of each row in metres (geodesic for extracts).
+    geometry
+        Line of each row from ``u`` to ``v`` in ``crs``; None where a graph edge has none.
+    tunnel
+        Whether each row is underground (``tunnel=*`` other than ``no``/building passage).
+    tags
+        :data:`PROFILE_TAGS` to one text per row ("" when missing; ``;`` joins the values
+        of a merged chain that differ).
+    source
+        Where the network came from, for messages.
+    reader
+        ``"pyrosm"``, ``"pyosmium"`` or ``"graph"``.
+    """
+
+    crs: Any
+    node_ids: npt.NDArray[np.int64]
+    node_xy: npt.NDArray[np.float64]
+    edge_u: npt.NDArray[np.int64]
+    edge_v: npt.NDArray[np.int64]
+    length_m: npt.NDArray[np.float64]
+    geometry: npt.NDArray[np.object_]
+    tunnel: npt.NDArray[np.bool_]
+    tags: Mapping[str, npt.NDArray[np.object_]] = field(default_factory=dict)
+    source: str = ""
+    reader: str = "graph"
+
+
+def street_tables_from_file(path: str | Path, *, limits: InputLimits | None = None) -> StreetTables:
+    """Read the walking network of a local OSM extract or osmnx GraphML file as tables.
+
+    Parameters
+    ----------
+    path
+        ``.osm.pbf``, ``.osm``, ``.osm.bz2``, ``.osm.gz`` or ``.graphml``.
+    limits
+        File-size limits, as in :func:`planner.sources.streets.graph_from_file`.
+
+    Returns
+    -------
+    StreetTables
+        Every connected part of the network (none dropped), each street in each direction
+        it is given.
+
+    Raises
+    ------
+    InputFileNotFoundError, UnsupportedFormatError, NetworkBuildError, InputLimitError
+        As :func:`planner.sources.streets.graph_from_file`.
+    """
+    p = existing_file(path)
+    lim = limits or DEFAULT_LIMITS
+    check_file_size(
+        p,
+        p.stat().st_size,
+        limit_mb=lim.max_network_file_mb,
+        what="street-network",
+        name="max_network_file_mb",
+    )
+    check_compressed(p, lim)
+    if p.name.lower().endswith(GRAPHML_SUFFIXES):
+        from planner.sources.streets import _read_graphml
+
+        graph = _read_graphml(p)
+        graph.graph["source"] = str(p)
+        return street_tables_from_graph(graph)
+    with as_pbf(p) as pbf:
+        nodes, edges, reader = _read_frames(pbf, p)
+    return _tables_from_frames(nodes, edges, source=str(p), reader=reader)
+
+
+def _read_frames(pbf: Path, shown: Path) -> tuple[Any, Any, str]:
+    """The walking node and edge frames of pyrosm, or of pyosmium when pyrosm fails.
+
+    Errors are told apart as :func:`planner.sources.streets.graph_from_file` tells them.
+    """
+    from planner.sources.streets import _no_streets, _NoStreetsError, _unreadable
+
+    try:
+        import pyrosm
+
+        osm = pyrosm.OSM(str(pbf))
+        nodes, edges = osm.get_network(
+            network_type="walking", nodes=True, extra_attributes=list(EXTRA_TAGS)
+        )
+        if edges is None or len(edges) == 0:
+            raise _NoStreetsError(str(shown))
+        return nodes, edges, "pyrosm"
+    except Exception as err:
+        if not isinstance(err, _NoStreetsError):
+            logger.warning(
+                "%s: pyrosm failed (%s: %s); reading the file with pyosmium instead.",
+                shown,
+                type(err).__name__,
+                err,
+            )
+        from planner.sources.osmium import has_osm_data, walk_frames_from_osmium
+
+        try:
+            nodes, edges = walk_frames_from_osmium(pbf, extra_tags=EXTRA_TAGS)
+            empty = len(edges) == 0 and not has_osm_data(pbf)
+        except Exception as err2:
+            raise _unreadable(shown, err, err2) from err2
+        if empty:
+            raise _unreadable(shown, err, None) from err
+        if len(edges) == 0:
+            raise _no_streets(shown) from err
+        return nodes, edges, "pyosmium"
+
+
+def _tables_from_frames(nodes: Any, edges: Any, *, source: str, reader: str) -> StreetTables:
+    """Simplify pyrosm-style frames as ``to_graph`` does, keeping every part."""
+    from pyrosm.graphs import graph_tables
+
+    gn, ge = graph_tables(
+        nodes, edges, network_type="walking", retain_all=True, simplify=True, progress=False
+    )
+    geoms = np.asarray(ge.geometry.to_numpy(), dtype=object)
+    return StreetTables(
+        crs="EPSG:4326",
+        node_ids=gn["id"].to_numpy(dtype=np.int64),
+        node_xy=shapely.get_coordinates(gn.geometry.to_numpy()),
+        edge_u=ge["u"].to_numpy(dtype=np.int64),
+        edge_v=ge["v"].to_numpy(dtype=np.int64),
+        length_m=ge["length"].to_numpy(dtype=np.float64),
+        geometry=geoms,
+        tunnel=tunnel_flags(_column(ge, "tunnel")),
+        tags={t: tag_text(_column(ge, t)) for t in PROFILE_TAGS},
+        source=source,
+        reader=reader,
+    )
+
+
+def _column(frame: pd.DataFrame, name: str) -> npt.NDArray[np.object_]:
+    if name in frame.columns:
+        return np.asarray(frame[name].to_numpy(), dtype=object)
+    return np.full(len(frame), None, dtype=object)
+
+
+def _values(value: object) -> list[str]:
+    """The texts of one cell: a scalar, a list (a merged chain) or missing."""
+    items = value if isinstance(value, list | tuple | np.ndarray) else [value]
+    out: list[str] = []
+    for item in items:
+        if item is None or (isinstance(item, float) and np.isnan(item)):
+            continue
+        text = str(item).strip()
+        if text and text not in out:
+            out.append(text)
+    return out
+
+
+def tag_text(values: npt.NDArray[np.object_]) -> npt.NDArray[np.object_]:
+    """One text per row: missing is "", a chain's differing values are joined with ``;``."""
+    codes, uniques = pd.factorize(pd.Series(values, dtype=object).map(_hashable))
+    texts = np.array([";".join(_values(u)) for u in uniques] + [""], dtype=object)
+    return texts[codes]  # code -1 (missing) takes the last entry, ""
+
+
+def _hashable(value: object) -> object:
+    return tuple(value) if isinstance(value, list | np.ndarray) else value
+
+
+def tunnel_flags(values: npt.NDArray[np.object_]) -> npt.NDArray[np.bool_]:
+    """True for ``tunnel=*`` values meaning underground (not ``no`` or a building passage).
+
+    Homes and stations are entered from the surface: snapping them to a tunnel below
+    (Helsinki's underground service roads, metro passages) would be wrong.
+    """
+    texts = tag_text(values)
+    uniq, inverse = np.unique(texts.astype(str), return_inverse=True)
+    flags = np.array(
+        [any(v.lower() not in {"", "no", "building_passage"} for v in u.split(";")) for u in uniq],
+        dtype=bool,
+    )
+    return flags[inverse].reshape(len(values))
+
+
+def street_tables_from_graph(graph: nx.MultiDiGraph) -> StreetTables:
+    """The tables of an osmnx-compatible graph (GraphML, osmnx, pyrosm or hand-made).
+
+    Parameters
+    ----------
+    graph
+        A MultiDiGraph with node ``x``/``y``, edge ``length`` in metres and optional edge
+        ``geometry``, in the CRS given by ``graph.graph["crs"]``. It is not modified.
+
+    Returns
+    -------
+    StreetTables
+        Nodes in the graph's order, edges in its edge order.
+
+    Raises
+    ------
+    NetworkBuildError
+        If the graph has no walkable street, no CRS, or lacks ``x``/``y``/``length``.
+    """
+    where = graph_where(graph)
+    if graph.number_of_edges() == 0:
+        msg = (
+            f"{where}has no walkable streets. Check that the extract covers the "
+            "study area and contains highway=* ways open to pedestrians."
+        )
+        raise NetworkBuildError(msg[0].upper() + msg[1:])
+    if "crs" not in graph.graph:
+        msg = f"{where}has no graph['crs']; set it (e.g. 'EPSG:4326') before building."
+        raise NetworkBuildError(msg[0].upper() + msg[1:])
+    prefix = where[0].upper() + where[1:]
+    n = graph.number_of_nodes()
+    node_ids = np.fromiter(graph.nodes, dtype=np.int64, count=n)
+    xy = np.empty((n, 2), dtype=np.float64)
+    for i, (node, data) in enumerate(graph.nodes(data=True)):
+        if "x" not in data or "y" not in data:
+            msg = f"{prefix}node {node!r} has no 'x'/'y' coordinates."
+            raise NetworkBuildError(msg)
+        xy[i] = data["x"], data["y"]
+    m = graph.number_of_edges()
+    us = np.empty(m, dtype=np.int64)
+    vs = np.empty(m, dtype=np.int64)
+    lengths = np.empty(m, dtype=np.float64)
+    geoms = np.empty(m, dtype=object)
+    raw: dict[str, list[object]] = {t: [] for t in (*PROFILE_TAGS, "tunnel")}
+    for i, (u, v, data) in enumerate(graph.edges(data=True)):
+        length = data.get("length")
+        try:
+            value = float(length) if length is not None else np.nan
+        except (TypeError, ValueError):
+            value = np.nan
+        if not np.isfinite(value) or value < 0:
+            msg = (
+                f"{prefix}edge ({u!r}, {v!r}) has no valid 'length' in metres "
+                f"(got {length!r}). Load the network with planner.graph_from_file or osmnx."
+            )
+            raise NetworkBuildError(msg)
+        us[i], vs[i], lengths[i] = u, v, value
+        geoms[i] = data.get("geometry")
+        for tag, values in raw.items():
+            values.append(data.get(tag))
+    as_array = {t: _object_array(v) for t, v in raw.items()}
+    return StreetTables(
+        crs=graph.graph["crs"],
+        node_ids=node_ids,
+        node_xy=xy,
+        edge_u=us,
+        edge_v=vs,
+        length_m=lengths,
+        geometry=geoms,
+        tunnel=tunnel_flags(as_array["tunnel"]),
+        tags={t: tag_text(as_array[t]) for t in PROFILE_TAGS},
+        source=str(graph.graph.get("source", "")),
+        reader="graph",
+    )
+
+
+def clip_tables(tables: StreetTables, area: Area) -> StreetTables:
+    """The streets of ``tables`` whose two ends lie inside ``area`` (WGS84), and their nodes.
+
+    Raises
+    ------
+    NetworkBuildError
+        When no street lies inside the area.
+    """
+    import geopandas as gpd
+
+    shape = gpd.GeoSeries([area], crs="EPSG:4326").to_crs(tables.crs).iloc[0]
+    inside = shapely.contains_xy(shape, tables.node_xy[:, 0], tables.node_xy[:, 1])
+    kept_ids = tables.node_ids[inside]
+    rows = np.isin(tables.edge_u, kept_ids) & np.isin(tables.edge_v, kept_ids)
+    if not rows.any():
+        west, south, east, north = area.bounds
+        msg = (
+            f"{tables.source or 'The street network'}: no street inside the study area "
+            f"({west:.5f}, {south:.5f}, {east:.5f}, {north:.5f}); check that the area and "
+            "the network cover the same place (and the area's CRS)."
+        )
+        raise NetworkBuildError(msg)
+    return StreetTables(
+        crs=tables.crs,
+        node_ids=kept_ids,
+        node_xy=tables.node_xy[inside],
+        edge_u=tables.edge_u[rows],
+        edge_v=tables.edge_v[rows],
+        length_m=tables.length_m[rows],
+        geometry=tables.geometry[rows],
+        tunnel=tables.tunnel[rows],
+        tags={t: v[rows] for t, v in tables.tags.items()},
+        source=tables.source,
+        reader=tables.reader,
+    )
+
+
+def _object_array(values: list[object]) -> npt.NDArray[np.object_]:
+    """A 1-D object array of ``values`` (lists stay cells, never a second dimension)."""
+    out = np.empty(len(values), dtype=object)
+    for i, value in enumerate(values):
+        out[i] = value
+    return out
+
+
+def graph_where(graph: nx.MultiDiGraph) -> str:
+    """``"<file>: the street network "`` when the graph says where it came from."""
+    source = graph.graph.get("source")
+    return f"{source}: the street network " if source else "the street network "
