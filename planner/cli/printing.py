@@ -39,6 +39,13 @@ def print_summary(run: Run, seconds: float) -> None:
             else ""
         ),
     ]
+    if run.access is not None:
+        for method, fig in run.access.summary()["by_method"].items():
+            lines.append(
+                f"  access {method:<17} : mean {fig['mean']:.3g}, p10 {fig['p10']:.3g}, "
+                f"Gini {fig['gini'] if fig['gini'] is not None else math.nan:.2f} "
+                "(supply per person)"
+            )
     for name, table in run.rejected.items():
         if len(table):
             lines.append(
