@@ -154,4 +154,8 @@ def _suggest(args: argparse.Namespace, config: AnalysisConfig) -> SuggestRun:
         config=config,
         overwrite=args.overwrite,
         limits=parse_limits(args.limit),
+        objective=args.objective,
+        access_method=args.access_method,
+        new_capacity=args.new_capacity,
+        worst_share=args.worst_share,
     )

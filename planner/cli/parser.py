@@ -232,6 +232,34 @@ def build_parser() -> argparse.ArgumentParser:
         type=float,
         help="relocation: how far (walk metres) a station may move (default: half the limit)",
     )
+    suggest.add_argument(
+        "--objective",
+        choices=("coverage", "access"),
+        default="coverage",
+        help="coverage (default): most people within the limit; access: also the --k sites "
+        "that raise the mean access score of the worst-served people most (greedy, with an "
+        "upper bound), next to maximal covering",
+    )
+    suggest.add_argument(
+        "--access-method",
+        choices=("2sfca", "e2sfca", "g2sfca", "gravity"),
+        default="2sfca",
+        help="access objective: the score (default 2sfca)",
+    )
+    suggest.add_argument(
+        "--new-capacity",
+        type=positive_number,
+        default=1.0,
+        help="access objective: supply of each new station, in the unit of the stations' "
+        "capacity column (default 1)",
+    )
+    suggest.add_argument(
+        "--worst-share",
+        type=positive_number,
+        default=0.1,
+        help="access objective: share of people whose mean access is raised (default 0.1, "
+        "the worst decile)",
+    )
     suggest.add_argument("--out", required=True, help="output folder")
     return parser
 
