@@ -37,6 +37,7 @@ from planner.config import AnalysisConfig
 from planner.errors import InputDataError
 from planner.sources.validate import validate_points
 from planner.walk.access import snap_points
+from planner.walk.gaps import cluster_unserved
 from planner.walk.network import WalkNetwork
 from planner.walk.reach import reach_matrix
 
@@ -421,3 +422,69 @@ def settings_dict(settings: AccessSettings, config: AnalysisConfig) -> dict[str,
         "gravity_min_minutes": settings.gravity_min_minutes,
         "threshold": settings.threshold,
     }
+
+
+def access_gap_zones(
+    demand: gpd.GeoDataFrame,
+    method: str,
+    *,
+    below: float,
+    link_m: float,
+) -> pd.DataFrame:
+    """Zones of under-served homes: access below ``below``, clustered as coverage gap zones.
+
+    Parameters
+    ----------
+    demand
+        Homes with ``population`` and ``access_<method>`` (:attr:`AccessScores.demand`).
+    method
+        Which score.
+    below
+        Homes with a score below this are under-served (homes no station reaches score 0).
+    link_m
+        Under-served homes closer than this form one zone (as ``gap_link_m``).
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per zone, worst first (lowest population-weighted mean access, then most
+        people): ``zone``, ``homes``, ``population``, ``access_mean``, ``access_min``,
+        ``lon``, ``lat`` (the zone's population-weighted centre, WGS84).
+    """
+    columns = ["zone", "homes", "population", "access_mean", "access_min", "lon", "lat"]
+    if demand.empty:
+        return pd.DataFrame(columns=columns)
+    metric = demand.to_crs(demand.estimate_utm_crs())
+    xy = np.column_stack([metric.geometry.x, metric.geometry.y])
+    score = demand[f"access_{method}"].to_numpy(dtype=float)
+    low = score < below
+    clusters = cluster_unserved(xy, low, link_m=link_m)
+    wgs = demand.to_crs("EPSG:4326")
+    table = pd.DataFrame(
+        {
+            "zone": clusters.zone_of,
+            "population": demand["population"].to_numpy(dtype=float),
+            "access": score,
+            "lon": wgs.geometry.x.to_numpy(),
+            "lat": wgs.geometry.y.to_numpy(),
+        }
+    )[low]
+    if table.empty:
+        return pd.DataFrame(columns=columns)
+    table["w"] = table["population"] + 1e-12  # a zone of empty homes still has a centre
+    for col in ("access", "lon", "lat"):
+        table[f"{col}_w"] = table[col] * table["w"]
+    g = table.groupby("zone")
+    out = pd.DataFrame(
+        {
+            "homes": g.size(),
+            "population": g["population"].sum(),
+            "access_mean": g["access_w"].sum() / g["w"].sum(),
+            "access_min": g["access"].min(),
+            "lon": g["lon_w"].sum() / g["w"].sum(),
+            "lat": g["lat_w"].sum() / g["w"].sum(),
+        }
+    ).reset_index(drop=True)
+    out = out.sort_values(["access_mean", "population"], ascending=[True, False], kind="stable")
+    out.insert(0, "zone", np.arange(1, len(out) + 1))
+    return out.reset_index(drop=True)
