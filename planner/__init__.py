@@ -49,9 +49,12 @@ if TYPE_CHECKING:  # what type checkers and IDEs see; at run time, __getattr__ b
     from planner.walk.coverage import CoverageResult, analyze_coverage
     from planner.walk.network import WalkNetwork, build_walk_network
     from planner.walk.network_cache import network_from_file
+    from planner.walk.scores import AccessScores, AccessSettings, access_scores
 
 #: Where each public name lives: imported from there on first use.
 _EXPORTS = {
+    "AccessScores": "planner.walk.scores",
+    "AccessSettings": "planner.walk.scores",
     "AnalysisConfig": "planner.config",
     "CoverageResult": "planner.walk.coverage",
     "InputLimits": "planner.limits",
@@ -59,6 +62,7 @@ _EXPORTS = {
     "ScenarioComparison": "planner.report.scenarios",
     "SitingResult": "planner.siting.models",
     "WalkNetwork": "planner.walk.network",
+    "access_scores": "planner.walk.scores",
     "analyze_coverage": "planner.walk.coverage",
     "build_walk_network": "planner.walk.network",
     "candidates_from_file": "planner.sources.sites",
@@ -86,6 +90,8 @@ _EXPORTS = {
 }
 
 __all__ = [
+    "AccessScores",
+    "AccessSettings",
     "AnalysisConfig",
     "CoverageResult",
     "InputLimits",
@@ -94,6 +100,7 @@ __all__ = [
     "SitingResult",
     "WalkNetwork",
     "__version__",
+    "access_scores",
     "analyze_coverage",
     "build_walk_network",
     "candidates_from_file",

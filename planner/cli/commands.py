@@ -10,6 +10,7 @@ import argparse
 import sys
 import time
 from pathlib import Path
+from typing import Any
 
 from planner.cli.inputs import input_specs
 from planner.cli.printing import print_suggestion, print_summary
@@ -21,6 +22,12 @@ from planner.pipeline.suggest import SuggestRun, run_suggest
 from planner.report.output_folder import check_file_free, is_planner_output
 from planner.report.pdf import pdf_from_html
 from planner.sources.osm import parse_osm_tags
+from planner.walk.scores import (
+    DEFAULT_STEP_WEIGHTS,
+    AccessSettings,
+    parse_methods,
+    parse_step_weights,
+)
 
 
 def run_command(args: argparse.Namespace) -> int:
@@ -49,6 +56,7 @@ def run_command(args: argparse.Namespace) -> int:
                 language=args.lang,
                 overwrite=args.overwrite,
                 raw_text=args.raw_text,
+                **_access_options(args),
             )
         else:
             network, stations, demand, options = input_specs(args)
@@ -64,6 +72,7 @@ def run_command(args: argparse.Namespace) -> int:
                 overwrite=args.overwrite,
                 options=options,
                 raw_text=args.raw_text,
+                **_access_options(args),
             )
         print_summary(run, time.perf_counter() - started)
         if args.pdf and run.paths.report is not None:
@@ -72,6 +81,21 @@ def run_command(args: argparse.Namespace) -> int:
         print(f"planner: error: {err}", file=sys.stderr)
         return 1
     return 0
+
+
+def _access_options(args: argparse.Namespace) -> dict[str, Any]:
+    """``access_methods`` and ``access_settings`` of ``run_demo``/``run_analysis``."""
+    if not args.access:
+        return {}
+    settings = AccessSettings(
+        step_weights=parse_step_weights(args.e2sfca_weights)
+        if args.e2sfca_weights
+        else DEFAULT_STEP_WEIGHTS,
+        gaussian_sigma_min=args.gaussian_sigma_min,
+        gravity_beta=args.gravity_beta,
+        threshold=args.access_threshold,
+    )
+    return {"access_methods": parse_methods(args.access), "access_settings": settings}
 
 
 def _report(args: argparse.Namespace, started: float) -> int:
@@ -130,4 +154,8 @@ def _suggest(args: argparse.Namespace, config: AnalysisConfig) -> SuggestRun:
         config=config,
         overwrite=args.overwrite,
         limits=parse_limits(args.limit),
+        objective=args.objective,
+        access_method=args.access_method,
+        new_capacity=args.new_capacity,
+        worst_share=args.worst_share,
     )

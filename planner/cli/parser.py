@@ -110,6 +110,7 @@ def build_parser() -> argparse.ArgumentParser:
         help="OSM tags of the stations, e.g. 'amenity=community_centre,library,social_facility' "
         "(default amenity=community_centre)",
     )
+    _access_args(demo)
 
     analyze = sub.add_parser(
         "analyze",
@@ -125,6 +126,7 @@ def build_parser() -> argparse.ArgumentParser:
     analyze.add_argument("--out", required=True, help="output folder")
     _raw_text_arg(analyze)
     _district_args(analyze)
+    _access_args(analyze)
 
     report = sub.add_parser(
         "report",
@@ -230,6 +232,34 @@ def build_parser() -> argparse.ArgumentParser:
         type=float,
         help="relocation: how far (walk metres) a station may move (default: half the limit)",
     )
+    suggest.add_argument(
+        "--objective",
+        choices=("coverage", "access"),
+        default="coverage",
+        help="coverage (default): most people within the limit; access: also the --k sites "
+        "that raise the mean access score of the worst-served people most (greedy, with an "
+        "upper bound), next to maximal covering",
+    )
+    suggest.add_argument(
+        "--access-method",
+        choices=("2sfca", "e2sfca", "g2sfca", "gravity"),
+        default="2sfca",
+        help="access objective: the score (default 2sfca)",
+    )
+    suggest.add_argument(
+        "--new-capacity",
+        type=positive_number,
+        default=1.0,
+        help="access objective: supply of each new station, in the unit of the stations' "
+        "capacity column (default 1)",
+    )
+    suggest.add_argument(
+        "--worst-share",
+        type=positive_number,
+        default=0.1,
+        help="access objective: share of people whose mean access is raised (default 0.1, "
+        "the worst decile)",
+    )
     suggest.add_argument("--out", required=True, help="output folder")
     return parser
 
@@ -271,4 +301,40 @@ def _district_args(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--district-name",
         help="column of the district names (default: name, district, 名称 or 区)",
+    )
+
+
+def _access_args(parser: argparse.ArgumentParser) -> None:
+    group = parser.add_argument_group(
+        "access scores",
+        "supply per person each home can reach (station supply = its capacity column, 1 "
+        "when absent); catchment = the walk limit",
+    )
+    group.add_argument(
+        "--access",
+        metavar="METHODS",
+        help="comma-separated: 2sfca (Luo & Wang 2003), e2sfca (stepped weights, Luo & Qi "
+        "2009), g2sfca (Gaussian decay), gravity; adds access_<method> to the homes, "
+        "ratio_<method> to the stations and an access block to summary.json",
+    )
+    group.add_argument(
+        "--e2sfca-weights",
+        metavar="MIN:W,...",
+        help="E2SFCA weight per walk band (default 5:1,10:0.68,15:0.22)",
+    )
+    group.add_argument(
+        "--gaussian-sigma-min",
+        type=positive_number,
+        help="width of the Gaussian decay in minutes (default half the walk limit)",
+    )
+    group.add_argument(
+        "--gravity-beta",
+        type=positive_number,
+        default=1.5,
+        help="gravity decay exponent: weight = minutes^-beta, at least 1 minute (default 1.5)",
+    )
+    group.add_argument(
+        "--access-threshold",
+        type=float,
+        help="count the people whose access is below this (supply per person) in the summary",
     )

@@ -39,6 +39,13 @@ def print_summary(run: Run, seconds: float) -> None:
             else ""
         ),
     ]
+    if run.access is not None:
+        for method, fig in run.access.summary()["by_method"].items():
+            lines.append(
+                f"  access {method:<17} : mean {fig['mean']:.3g}, p10 {fig['p10']:.3g}, "
+                f"Gini {fig['gini'] if fig['gini'] is not None else math.nan:.2f} "
+                "(supply per person)"
+            )
     for name, table in run.rejected.items():
         if len(table):
             lines.append(
@@ -122,6 +129,15 @@ def print_suggestion(run: SuggestRun, seconds: float) -> None:
             lines.append(
                 f"    {st['id']}: {st['population_only_here']:,.0f} people only here{move}"
             )
+    if run.access is not None:
+        a = run.access
+        lines.append(
+            f"  access objective ({a.method}, worst {a.worst_share:.0%} of people, "
+            f"capacity {a.capacity:g} per new station): mean access {a.objective_before:.3g} "
+            f"-> {a.objective_after:.3g} (upper bound {a.upper_bound:.3g}, gap {_pct(a.gap)})"
+        )
+        for _, row in a.sites.head(20).iterrows():
+            lines.append(f"    {row['rank']:>3}. {row['id']:<24} +{row['objective_gain']:.3g}")
     for name, table in run.rejected.items():
         if len(table):
             lines.append(f"  rejected {name} rows: {len(table)}")

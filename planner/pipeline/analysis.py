@@ -40,6 +40,7 @@ from planner.texts import Language
 from planner.walk.coverage import CoverageResult, analyze_coverage
 from planner.walk.network import WalkNetwork
 from planner.walk.network_cache import network_from_file
+from planner.walk.scores import AccessScores, AccessSettings, access_scores
 
 logger = logging.getLogger(__name__)
 
@@ -60,6 +61,49 @@ class Run:
     result: CoverageResult
     paths: OutputPaths
     rejected: dict[str, pd.DataFrame] = field(default_factory=dict)
+    access: AccessScores | None = None
+
+
+def with_access(
+    network: WalkNetwork,
+    result: CoverageResult,
+    methods: Sequence[str],
+    settings: AccessSettings | None = None,
+) -> tuple[CoverageResult, AccessScores | None]:
+    """The result with ``access_<method>`` on its homes and ``ratio_<method>`` on its stations.
+
+    Parameters
+    ----------
+    network
+        The network the result was computed on.
+    result
+        The coverage result; not modified.
+    methods
+        Access methods (:data:`planner.walk.scores.METHODS`); none leaves the result as is.
+    settings
+        Their weighting.
+
+    Returns
+    -------
+    result, scores
+        A new result whose layers carry the scores (the stations also ``supply``), and the
+        scores themselves (None when no method is asked for).
+    """
+    if not methods:
+        return result, None
+    scores = access_scores(
+        network,
+        result.stations,
+        result.demand,
+        methods=methods,
+        settings=settings,
+        config=result.config,
+    )
+    new = [c for c in scores.stations.columns if c not in result.stations.columns]
+    stations = result.stations.assign(**{c: scores.stations[c] for c in new})
+    cols = [f"access_{m}" for m in scores.methods]
+    demand = result.demand.assign(**{c: scores.demand[c] for c in cols})
+    return replace(result, stations=stations, demand=demand), scores
 
 
 def run_demo(
@@ -70,6 +114,8 @@ def run_demo(
     language: Language = "en",
     overwrite: bool = False,
     raw_text: bool = False,
+    access_methods: Sequence[str] = (),
+    access_settings: AccessSettings | None = None,
 ) -> Run:
     """Analyse the bundled Helsinki extract and write the results (no internet needed).
 
@@ -90,6 +136,9 @@ def run_demo(
         Write the CSV files' text cells as they are, without the leading ``'`` that stops
         spreadsheet programs from running them as formulas
         (:func:`planner.report.spreadsheet.spreadsheet_safe`).
+    access_methods, access_settings
+        Access scores to add (:func:`with_access`): columns on the homes and stations, an
+        ``access`` block in ``summary.json`` and an access section in the report.
 
     Returns
     -------
@@ -104,6 +153,7 @@ def run_demo(
     stations = stations_from_osm(path, tags=tags)
     homes = homes_from_osm(path)
     result = analyze_coverage(network, stations, homes, config=config)
+    result, scores = with_access(network, result, access_methods, access_settings)
     inputs = dict(DEMO_DESCRIPTION)
     inputs["stations"] = f"OSM {describe_tags(tags)} in the same extract"
     date = osm_data_date(path)
@@ -117,8 +167,9 @@ def run_demo(
         language=language,
         overwrite=refresh,
         raw_text=raw_text,
+        access=scores.summary() if scores is not None else None,
     )
-    return Run(network=network, result=result, paths=paths)
+    return Run(network=network, result=result, paths=paths, access=scores)
 
 
 def run_analysis(
@@ -134,6 +185,8 @@ def run_analysis(
     overwrite: bool = False,
     options: InputOptions | None = None,
     raw_text: bool = False,
+    access_methods: Sequence[str] = (),
+    access_settings: AccessSettings | None = None,
 ) -> Run:
     """Analyse coverage for a street network, a station table and optional demand.
 
@@ -165,6 +218,8 @@ def run_analysis(
         Study area, how areas' people are placed, population rule, download cache.
     raw_text
         Write the CSV files' text cells as they are (see :func:`run_demo`).
+    access_methods, access_settings
+        Access scores to add (see :func:`run_demo`).
 
     Returns
     -------
@@ -194,6 +249,7 @@ def run_analysis(
         options=replace(options or InputOptions(), max_snap_m=cfg.max_snap_m),
     )
     result = analyze_coverage(inputs.network, inputs.stations, inputs.demand, config=cfg)
+    result, scores = with_access(inputs.network, result, access_methods, access_settings)
     names = dict(inputs.names)
     if not isinstance(network_path, NetworkQuery):
         date = osm_data_date(network_path)
@@ -211,8 +267,15 @@ def run_analysis(
         language=language,
         overwrite=overwrite,
         raw_text=raw_text,
+        access=scores.summary() if scores is not None else None,
     )
-    return Run(network=inputs.network, result=result, paths=paths, rejected=inputs.rejected)
+    return Run(
+        network=inputs.network,
+        result=result,
+        paths=paths,
+        rejected=inputs.rejected,
+        access=scores,
+    )
 
 
 #: How the people of demand areas (grid cells, compounds) are placed.

@@ -3,7 +3,8 @@
 Layout of an output folder::
 
     siting.json    headline figures: coverage before and after, sites, bound and gap
-    siting.gpkg    layers proposed_sites, demand, unreachable, relocation (EPSG:4326)
+    siting.gpkg    layers proposed_sites, demand, unreachable, relocation (EPSG:4326),
+                   and access_sites with ``--objective access``
 
 Existing files are never replaced unless ``overwrite=True``.
 """
@@ -17,7 +18,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 import geopandas as gpd
 import pandas as pd
@@ -28,6 +29,7 @@ from planner.limits import DEFAULT_LIMITS, InputLimits
 from planner.pipeline.inputs import InputOptions, load_inputs
 from planner.report.export import for_geopackage
 from planner.report.output_folder import GENERATOR
+from planner.siting.access_siting import AccessSitingResult, access_siting
 from planner.siting.candidates import DEFAULT_SPACING_M, candidates_from_gaps, candidates_from_osm
 from planner.siting.models import (
     Method,
@@ -42,9 +44,15 @@ from planner.siting.models import (
 from planner.sources.sites import candidates_from_file
 from planner.walk.coverage import CoverageResult, analyze_coverage
 from planner.walk.network import WalkNetwork
+from planner.walk.scores import AccessSettings
 
 #: Layers of ``siting.gpkg``.
 SITING_LAYERS = ("proposed_sites", "demand", "unreachable", "relocation")
+#: The layer added by ``--objective access``.
+ACCESS_SITES_LAYER = "access_sites"
+
+#: What ``planner suggest`` maximises: people within the limit, or the worst-served access.
+Objective = Literal["coverage", "access"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -67,6 +75,7 @@ class SuggestRun:
     relocation: RelocationResult
     paths: SitingPaths
     rejected: dict[str, pd.DataFrame]
+    access: AccessSitingResult | None = None
 
 
 def siting_paths(out_dir: str | Path) -> SitingPaths:
@@ -84,6 +93,7 @@ def write_siting_outputs(
     relocation: RelocationResult | None = None,
     inputs: Mapping[str, str] | None = None,
     overwrite: bool = False,
+    access: AccessSitingResult | None = None,
 ) -> SitingPaths:
     """Write proposed sites and the coverage before and after them.
 
@@ -100,6 +110,9 @@ def write_siting_outputs(
     overwrite
         Replace existing files; without it an existing file stops the write before
         anything is written.
+    access
+        Sites of the access objective: the ``access_sites`` layer and the
+        ``access_objective`` block of ``siting.json``.
 
     Returns
     -------
@@ -118,11 +131,15 @@ def write_siting_outputs(
     }
     if relocation is not None:
         layers["relocation"] = relocation.stations
+    if access is not None:
+        layers[ACCESS_SITES_LAYER] = access.sites
     for name, layer in layers.items():
         for_geopackage(layer).to_file(paths.geopackage, layer=name, driver="GPKG", index=False)
     summary: dict[str, Any] = {"generator": GENERATOR, **result.summary()}
     if relocation is not None:
         summary["relocation"] = relocation_summary(relocation)
+    if access is not None:
+        summary["access_objective"] = access.summary()
     summary["inputs"] = dict(inputs or {})
     summary["created_utc"] = datetime.now(UTC).isoformat(timespec="seconds")
     summary["attribution"] = "Street and building data (c) OpenStreetMap contributors, ODbL 1.0"
@@ -188,6 +205,11 @@ def run_suggest(
     config: AnalysisConfig | None = None,
     overwrite: bool = False,
     limits: InputLimits | None = None,
+    objective: Objective = "coverage",
+    access_method: str = "2sfca",
+    new_capacity: float = 1.0,
+    worst_share: float = 0.1,
+    access_settings: AccessSettings | None = None,
 ) -> SuggestRun:
     """Propose new station sites for a local extract and a station table, and write them.
 
@@ -219,6 +241,13 @@ def run_suggest(
         Replace existing output files.
     limits
         Input limits (:class:`~planner.limits.InputLimits`); the defaults when None.
+    objective
+        ``"coverage"`` (maximal or set covering only) or ``"access"``: also the ``k`` sites
+        that raise the mean access of the worst ``worst_share`` of people most
+        (:func:`planner.siting.access_siting.access_siting`), next to maximal covering.
+    access_method, new_capacity, worst_share, access_settings
+        The access objective: method, supply of each new station, share of people, and
+        the method's weighting.
 
     Returns
     -------
@@ -235,6 +264,9 @@ def run_suggest(
         raise InputDataError(msg)
     if k is not None and k < 1:
         msg = f"k must be a whole number of new stations, 1 or more; got {k!r}."
+        raise InputDataError(msg)
+    if objective == "access" and k is None:
+        msg = "The access objective places a given number of stations: give --k, not --cover-all."
         raise InputDataError(msg)
     paths = siting_paths(out_dir)
     _check_free(paths, overwrite=overwrite)
@@ -283,9 +315,21 @@ def run_suggest(
             time_limit_s=time_limit_s,
             lp_bound=lp_bound,
         )
+    by_access = (
+        access_siting(
+            problem,
+            k,
+            capacity=new_capacity,
+            method=access_method,
+            worst_share=worst_share,
+            settings=access_settings,
+        )
+        if objective == "access" and k is not None
+        else None
+    )
     reloc = relocation(network, problem, move_within_m=move_within_m)
     written = write_siting_outputs(
-        result, out_dir, relocation=reloc, inputs=names, overwrite=overwrite
+        result, out_dir, relocation=reloc, inputs=names, overwrite=overwrite, access=by_access
     )
     return SuggestRun(
         network=network,
@@ -295,6 +339,7 @@ def run_suggest(
         relocation=reloc,
         paths=written,
         rejected=rejected,
+        access=by_access,
     )
 
 

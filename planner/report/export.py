@@ -58,6 +58,7 @@ def write_outputs(
     language: Language = "en",
     overwrite: bool = False,
     raw_text: bool = False,
+    access: Mapping[str, Any] | None = None,
 ) -> OutputPaths:
     """Write the coverage result to a folder, all files or none.
 
@@ -93,6 +94,10 @@ def write_outputs(
         is written with a leading ``'`` so that spreadsheet programs show it as text
         instead of running it as a formula (CSV injection); numbers, also negative ones,
         are never changed (:func:`~planner.report.spreadsheet.spreadsheet_safe`).
+    access
+        The ``access`` block of ``summary.json``
+        (:meth:`planner.walk.scores.AccessScores.summary`), when the result's layers carry
+        access scores; the report then gains its access section.
 
     Returns
     -------
@@ -121,7 +126,7 @@ def write_outputs(
     tables = (*CSV_TABLES, "districts") if districts is not None else CSV_TABLES
     paths = output_paths(out_dir, rejected_names=tuple(rejected), csv_names=tables, report=report)
     check_free(paths, overwrite=overwrite)
-    summary = summary_dict(result, inputs=inputs, rejected=rejected)
+    summary = summary_dict(result, inputs=inputs, rejected=rejected, access=access)
     check_finite_totals(summary, result=result)
     by_district = (
         coverage_by_district(result, districts, name_column=district_name_column)
@@ -258,10 +263,17 @@ def summary_dict(
     *,
     inputs: Mapping[str, str] | None = None,
     rejected: Mapping[str, pd.DataFrame] | None = None,
+    access: Mapping[str, Any] | None = None,
 ) -> dict[str, Any]:
-    """The content of ``summary.json``: :meth:`CoverageResult.summary` plus provenance."""
+    """The content of ``summary.json``: :meth:`CoverageResult.summary` plus provenance.
+
+    ``access`` (:meth:`planner.walk.scores.AccessScores.summary`) is added as the
+    ``access`` block when given.
+    """
     out: dict[str, Any] = {"generator": GENERATOR}
     out.update(result.summary())
+    if access is not None:
+        out["access"] = dict(access)
     out["inputs"] = dict(inputs or {})
     # Rows, not problems: a row with two bad cells is one rejected row.
     out["rejected_rows"] = {

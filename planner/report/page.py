@@ -30,6 +30,8 @@ FORMATS: dict[str, Callable[[float], str]] = {
     "share": lambda v: f"{v:.1%}",
     "minutes": lambda v: f"{v:.1f}",
     "number": lambda v: f"{v:g}",
+    "number2": lambda v: f"{v:.2f}",
+    "score": lambda v: f"{v:.4g}",  # access scores: supply per person
     "metres": lambda v: f"{v:,.0f}",
     "km": lambda v: f"{v:,.1f}",
     "people_change": lambda v: f"{v:+,.0f}",

@@ -27,6 +27,7 @@ import pandas as pd
 
 from planner._version import __version__
 from planner.errors import InputDataError
+from planner.report.access_section import access_section
 from planner.report.charts import station_labels
 from planner.report.comparison_section import comparison_section
 from planner.report.methods import methods_section, parameters_section
@@ -157,6 +158,8 @@ def coverage_report(
         charts_section(w, result, district_table),
         tables_section(w, result, district_table, data, site_of_gap),
     ]
+    if s.get("access"):
+        body.append(access_section(w, result, s["access"]))
     if baseline is not None and bs is not None:
         section, data["comparison"] = comparison_section(w, baseline, bs, result, s)
         body.append(section)

@@ -135,3 +135,27 @@ def test_report_shows_the_proposed_sites(suggested: tuple[int, str, Path], tmp_p
     )
     assert code == 1
     assert "siting.gpkg" in stderr
+
+
+def test_suggest_access_objective_next_to_maximal_covering(tmp_path: Path) -> None:
+    out = tmp_path / "access"
+    argv = [*BASE, "--k", "3", "--objective", "access", "--new-capacity", "2", "--out", str(out)]
+    code, stdout, stderr = run([*argv, "--worst-share", "0.2", "--access-method", "e2sfca"])
+    assert code == 0, stderr
+    s = json.loads((out / "siting.json").read_text("utf-8"))
+    assert s["model"] == "maximal_covering"  # today's answer stays
+    block = s["access_objective"]
+    assert block["method"] == "e2sfca"
+    assert block["worst_share"] == 0.2
+    assert block["capacity_per_new_station"] == 2.0
+    assert block["objective_before"] <= block["objective_after"] <= block["upper_bound"]
+    assert 0.0 <= block["gap"] <= 1.0
+    layers = set(pyogrio.list_layers(out / "siting.gpkg")[:, 0])
+    assert layers == {*SITING_LAYERS, "access_sites"}
+    sites = gpd.read_file(out / "siting.gpkg", layer="access_sites")
+    assert sites["id"].tolist() == [site["id"] for site in block["sites"]]
+    assert "access objective (e2sfca, worst 20% of people" in stdout
+    # The access objective places a given number of stations.
+    code, _, stderr = run([*BASE, "--cover-all", "--objective", "access", "--out", str(tmp_path)])
+    assert code == 1
+    assert "give --k" in stderr
