@@ -269,7 +269,7 @@ def test_off_network_home_and_station_warn_and_are_not_moved(grid: WalkNetwork) 
     with pytest.warns(OffNetworkWarning) as record:
         result = analyze_coverage(grid, stations, homes, config=GRID_CONFIG)
     messages = [str(w.message) for w in record]
-    assert any("1 stations" in m and ": C." in m for m in messages)
+    assert any("1 stations" in m and ": C ('Gamma')." in m for m in messages)
     assert any("1 demand points" in m and ": far." in m for m in messages)
     far = result.demand.set_index("id").loc["far"]
     assert far["status"] == STATUS_OFF_NETWORK
