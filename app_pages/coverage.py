@@ -5,6 +5,7 @@ from __future__ import annotations
 import streamlit as st
 
 from app_pages import ui
+from planner.app.access_layer import METHODS, access_layer
 from planner.app.views import gap_table, station_figures, walk_time_distribution
 from planner.report.maps import COVERED_COLOUR, UNCOVERED_COLOUR
 
@@ -21,7 +22,26 @@ ui.metrics(plan)
 
 left, right = st.columns([3, 2])
 with left:
-    ui.plan_map(ws, key="map_coverage")
+    extra = []
+    if st.toggle(ui.t("access_toggle"), key="show_access"):
+        method = st.selectbox(ui.t("access_method_label"), METHODS, key="access_method")
+        layer = access_layer(plan, method=method, language=ui.lang())
+        extra.append(layer.group)
+        f = layer.figures
+        st.caption(
+            ui.t(
+                "access_note",
+                method=method.upper(),
+                mean=f"{f['mean']:.3g}",
+                median=f"{f['median']:.3g}",
+                p10=f"{f['p10']:.3g}",
+                p90=f"{f['p90']:.3g}",
+                gini=f"{f['gini']:.2f}",
+                none=f"{f['share_no_access']:.1%}",
+                top=f"{layer.breaks[-1]:.3g}",
+            )
+        )
+    ui.plan_map(ws, key="map_coverage", extra_groups=extra)
 with right:
     st.subheader(ui.t("walk_times"))
     walk = walk_time_distribution(plan)

@@ -7,10 +7,11 @@ Per browser session (``st.session_state``): the :class:`~planner.app.workspace.W
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
+import folium
 import streamlit as st
 from streamlit_folium import st_folium
 
@@ -201,8 +202,12 @@ def plan_map(
     click_mode: ClickMode | None = None,
     selected: str | None = None,
     height: int = 560,
+    extra_groups: Sequence[folium.FeatureGroup] = (),
 ) -> None:
-    """The map of the session's plan; with ``click_mode``, a click edits the plan."""
+    """The map of the session's plan; with ``click_mode``, a click edits the plan.
+
+    ``extra_groups`` are drawn over the plan's layers (e.g. the access layer).
+    """
     plan = ws.plan
     fmap = base_map(
         plan.area,
@@ -221,7 +226,7 @@ def plan_map(
         key=key,
         height=height,
         use_container_width=True,
-        feature_group_to_add=layers.groups,
+        feature_group_to_add=[*layers.groups, *extra_groups],
         layer_control=layer_control(),
         returned_objects=["last_clicked"] if click_mode else [],
         on_change=on_click,

@@ -531,3 +531,15 @@ def test_errors_are_shown_in_chinese_in_the_chinese_app() -> None:
     errors = [e.value.replace("\\", "") for e in at.error]
     assert any("bad.csv：在" in e and "找不到坐标列" in e for e in errors), errors
     assert workspace(at).plan is plan
+
+
+def test_access_layer_on_the_coverage_page() -> None:
+    at = fresh("coverage")
+    at.toggle(key="show_access").set_value(True).run()
+    assert not at.exception, at.exception
+    at.selectbox(key="access_method").set_value("gravity").run()
+    captions = " ".join(c.value for c in at.caption)
+    assert "Access (GRAVITY" in captions and "Gini" in captions
+    args = map_args(at)
+    assert "feature_group_feature_group_4" in str(args["feature_group"])  # a fifth layer
+    assert "Access (GRAVITY)" in str(args["layer_control"])
