@@ -539,7 +539,8 @@ def test_access_layer_on_the_coverage_page() -> None:
     assert not at.exception, at.exception
     at.selectbox(key="access_method").set_value("gravity").run()
     captions = " ".join(c.value for c in at.caption)
-    assert "Access (GRAVITY" in captions and "Gini" in captions
+    assert "Access (GRAVITY" in captions
+    assert "Gini" in captions
     args = map_args(at)
     assert "feature_group_feature_group_4" in str(args["feature_group"])  # a fifth layer
     assert "Access (GRAVITY)" in str(args["layer_control"])
