@@ -15,6 +15,7 @@ import pandas as pd
 
 from planner.config import AnalysisConfig
 from planner.pipeline.inputs import InputOptions, describe_tags, load_inputs
+from planner.pipeline.progress import Progress, Stages
 from planner.report.export import write_outputs, write_report
 from planner.report.output_folder import (
     CSV_TABLES,
@@ -51,6 +52,19 @@ DEMO_DESCRIPTION = {
     "same extract; population = footprint x levels / 40 m2 per person",
 }
 
+#: The stages of :func:`run_demo` and :func:`run_analysis`, as announced to ``progress``.
+DEMO_STAGES = (
+    "reading the street network",
+    "reading stations and homes",
+    "analysing coverage",
+    "writing map, report, GeoPackage and CSV",
+)
+ANALYSIS_STAGES = (
+    "reading the street network, stations and demand",
+    "analysing coverage",
+    "writing map, report, GeoPackage and CSV",
+)
+
 
 @dataclass(frozen=True, eq=False)
 class Run:
@@ -70,6 +84,7 @@ def run_demo(
     language: Language = "en",
     overwrite: bool = False,
     raw_text: bool = False,
+    progress: Progress | None = None,
 ) -> Run:
     """Analyse the bundled Helsinki extract and write the results (no internet needed).
 
@@ -90,6 +105,8 @@ def run_demo(
         Write the CSV files' text cells as they are, without the leading ``'`` that stops
         spreadsheet programs from running them as formulas
         (:func:`planner.report.spreadsheet.spreadsheet_safe`).
+    progress
+        Told of each stage (:data:`DEMO_STAGES`) as it starts; stages are logged too.
 
     Returns
     -------
@@ -98,17 +115,22 @@ def run_demo(
     """
     refresh = overwrite or is_planner_output(out_dir)
     check_free(output_paths(out_dir), overwrite=refresh)
+    stages = Stages(DEMO_STAGES, progress)
+    stages.start(DEMO_STAGES[0])
     path = demo_extract_path()
     network = build_walk_network(graph_from_file(path))
+    stages.start(DEMO_STAGES[1])
     tags = station_tags or DEMO_STATION_TAGS
     stations = stations_from_osm(path, tags=tags)
     homes = homes_from_osm(path)
+    stages.start(DEMO_STAGES[2])
     result = analyze_coverage(network, stations, homes, config=config)
     inputs = dict(DEMO_DESCRIPTION)
     inputs["stations"] = f"OSM {describe_tags(tags)} in the same extract"
     date = osm_data_date(path)
     if date:
         inputs["network_date"] = date
+    stages.start(DEMO_STAGES[3])
     paths = write_outputs(
         result,
         out_dir,
@@ -118,6 +140,7 @@ def run_demo(
         overwrite=refresh,
         raw_text=raw_text,
     )
+    stages.done()
     return Run(network=network, result=result, paths=paths)
 
 
@@ -134,6 +157,7 @@ def run_analysis(
     overwrite: bool = False,
     options: InputOptions | None = None,
     raw_text: bool = False,
+    progress: Progress | None = None,
 ) -> Run:
     """Analyse coverage for a street network, a station table and optional demand.
 
@@ -165,12 +189,15 @@ def run_analysis(
         Study area, how areas' people are placed, population rule, download cache.
     raw_text
         Write the CSV files' text cells as they are (see :func:`run_demo`).
+    progress
+        Told of each stage (:data:`ANALYSIS_STAGES`) as it starts; stages are logged too.
 
     Returns
     -------
     Run
         The network, result, written paths and rejected input rows.
     """
+    stages = Stages(ANALYSIS_STAGES, progress)
     out = Path(out_dir)
     tables = (*CSV_TABLES, "districts") if districts_path is not None else CSV_TABLES
     check_free(
@@ -187,12 +214,14 @@ def run_analysis(
         else None
     )
     cfg = config or AnalysisConfig()
+    stages.start(ANALYSIS_STAGES[0])
     inputs = load_inputs(
         network_path,
         stations_path,
         demand_path=demand_path,
         options=replace(options or InputOptions(), max_snap_m=cfg.max_snap_m),
     )
+    stages.start(ANALYSIS_STAGES[1])
     result = analyze_coverage(inputs.network, inputs.stations, inputs.demand, config=cfg)
     names = dict(inputs.names)
     if not isinstance(network_path, NetworkQuery):
@@ -201,6 +230,7 @@ def run_analysis(
             names["network_date"] = date
     if districts_path is not None:
         names["districts"] = str(districts_path)
+    stages.start(ANALYSIS_STAGES[2])
     paths = write_outputs(
         result,
         out,
@@ -212,6 +242,7 @@ def run_analysis(
         overwrite=overwrite,
         raw_text=raw_text,
     )
+    stages.done()
     return Run(network=inputs.network, result=result, paths=paths, rejected=inputs.rejected)
 
 

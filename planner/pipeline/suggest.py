@@ -26,6 +26,7 @@ from planner.config import AnalysisConfig
 from planner.errors import InputDataError, OutputExistsError, UnsupportedFormatError
 from planner.limits import DEFAULT_LIMITS, InputLimits
 from planner.pipeline.inputs import InputOptions, load_inputs
+from planner.pipeline.progress import Progress, Stages
 from planner.report.export import for_geopackage
 from planner.report.output_folder import GENERATOR
 from planner.siting.candidates import DEFAULT_SPACING_M, candidates_from_gaps, candidates_from_osm
@@ -42,6 +43,15 @@ from planner.siting.models import (
 from planner.sources.sites import candidates_from_file
 from planner.walk.coverage import CoverageResult, analyze_coverage
 from planner.walk.network import WalkNetwork
+
+#: The stages of :func:`run_suggest`, as announced to ``progress``.
+SUGGEST_STAGES = (
+    "reading the street network, stations and demand",
+    "analysing coverage",
+    "finding candidate sites and what each can reach",
+    "choosing sites",
+    "relocation and writing siting.json, siting.gpkg",
+)
 
 #: Layers of ``siting.gpkg``.
 SITING_LAYERS = ("proposed_sites", "demand", "unreachable", "relocation")
@@ -188,6 +198,7 @@ def run_suggest(
     config: AnalysisConfig | None = None,
     overwrite: bool = False,
     limits: InputLimits | None = None,
+    progress: Progress | None = None,
 ) -> SuggestRun:
     """Propose new station sites for a local extract and a station table, and write them.
 
@@ -219,6 +230,8 @@ def run_suggest(
         Replace existing output files.
     limits
         Input limits (:class:`~planner.limits.InputLimits`); the defaults when None.
+    progress
+        Told of each stage (:data:`SUGGEST_STAGES`) as it starts; stages are logged too.
 
     Returns
     -------
@@ -240,11 +253,14 @@ def run_suggest(
     _check_free(paths, overwrite=overwrite)
     cfg = config or AnalysisConfig()
     lim = limits or DEFAULT_LIMITS
+    stages = Stages(SUGGEST_STAGES, progress)
+    stages.start(SUGGEST_STAGES[0])
     inputs = load_inputs(
         network_path, stations_path, demand_path=demand_path, options=InputOptions(limits=lim)
     )
     network = inputs.network
     rejected = dict(inputs.rejected)
+    stages.start(SUGGEST_STAGES[1])
     coverage = analyze_coverage(
         network,
         inputs.stations,
@@ -252,6 +268,7 @@ def run_suggest(
         config=dataclasses.replace(cfg, max_isochrone_stations=0),
     )
     names = dict(inputs.names)
+    stages.start(SUGGEST_STAGES[2])
     if candidates_path is not None:
         loaded = candidates_from_file(candidates_path, limits=lim)
         candidates = loaded.data
@@ -272,6 +289,7 @@ def run_suggest(
     problem = siting_problem(
         network, inputs.stations, inputs.demand, candidates, config=coverage.config
     )
+    stages.start(SUGGEST_STAGES[3])
     if k is None:
         result = set_covering(problem, method=method, capacity=capacity, time_limit_s=time_limit_s)
     else:
@@ -283,10 +301,12 @@ def run_suggest(
             time_limit_s=time_limit_s,
             lp_bound=lp_bound,
         )
+    stages.start(SUGGEST_STAGES[4])
     reloc = relocation(network, problem, move_within_m=move_within_m)
     written = write_siting_outputs(
         result, out_dir, relocation=reloc, inputs=names, overwrite=overwrite
     )
+    stages.done()
     return SuggestRun(
         network=network,
         coverage=coverage,
