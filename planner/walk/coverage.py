@@ -334,8 +334,13 @@ def _station_isochrones(
                 offset_m=snapped.offset_m[s : s + 1],
                 snap_m=snapped.snap_m[s : s + 1],
             )
-            polys = isochrone_polygons(
-                network, dist, single, limits_m=limits, buffer_m=cfg.isochrone_buffer_m
+            polys = isochrone_polygons(  # built as the coverage area is: their union is it
+                network,
+                dist,
+                single,
+                limits_m=limits,
+                buffer_m=cfg.isochrone_buffer_m,
+                **AREA_POLYGON_OPTIONS,
             )
             rows.extend(
                 (str(ids[s]), band, poly) for band, poly in zip(cfg.bands, polys, strict=True)
