@@ -135,24 +135,27 @@ def points_csv(
 
 
 def run_child(argv: list[str]) -> tuple[float, float, str]:
-    """Run a process; its wall time, its peak RSS in MB and its standard output."""
-    before = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
+    """Run a process; its wall time, its peak RSS in MB and its standard output.
+
+    Peak RSS from ``/usr/bin/time -f %M`` when present (the child's own peak); otherwise
+    ``getrusage(RUSAGE_CHILDREN)``, the largest of all children so far.
+    """
+    timer = Path("/usr/bin/time")
+    wrapped = [str(timer), "-f", "MAXRSS_KB %M", *argv] if timer.exists() else argv
     t0 = time.perf_counter()
-    proc = subprocess.run(argv, capture_output=True, text=True, check=False, cwd=ROOT)
+    proc = subprocess.run(wrapped, capture_output=True, text=True, check=False, cwd=ROOT)
     seconds = time.perf_counter() - t0
     if proc.returncode != 0:
         print(proc.stdout[-3000:], proc.stderr[-3000:], sep="\n")
         raise SystemExit(f"failed ({proc.returncode}): {' '.join(argv)}")
-    peak = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
-    # ru_maxrss of children is the largest child so far; report it only when it grew.
-    return seconds, max(peak, before) / 1024.0, proc.stdout
+    found = re.findall(r"MAXRSS_KB (\d+)", proc.stderr)
+    kb = int(found[-1]) if found else resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
+    return seconds, kb / 1024.0, proc.stdout
 
 
-def stage_times(stdout: str, total_s: float) -> list[tuple[str, float]]:
-    """Each stage's duration from the stage lines' elapsed times."""
-    marks = [(m.group(3), float(m.group(4))) for m in map(STAGE.match, stdout.splitlines()) if m]
-    ends = [t for _, t in marks[1:]] + [total_s]
-    return [(name, end - start) for (name, start), end in zip(marks, ends, strict=True)]
+def stage_times(stdout: str) -> list[tuple[str, float]]:
+    """Each stage's duration, from the stage lines ``planner analyze`` prints."""
+    return [(m.group(3), float(m.group(4))) for m in map(STAGE.match, stdout.splitlines()) if m]
 
 
 def bench_case(name: str, pbf: Path, args: argparse.Namespace) -> dict[str, object]:
@@ -167,7 +170,7 @@ def bench_case(name: str, pbf: Path, args: argparse.Namespace) -> dict[str, obje
         cmd = [sys.executable, "-m", "planner.cli", "analyze", "--network", str(pbf)]
         cmd += ["--stations", str(stations), "--demand", str(homes), "--out", str(folder / "out")]
         wall, rss, out = run_child(cmd)
-        stages = stage_times(out, wall)
+        stages = stage_times(out)
         share = json.loads((folder / "out" / "summary.json").read_text())["share_covered"]
         sizes_mb = {p.name: p.stat().st_size / 1e6 for p in (folder / "out").iterdir()}
         lean_wall, lean_rss, lean_out = run_child(

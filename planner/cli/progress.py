@@ -3,9 +3,10 @@
 The pipeline announces its stages through a callback
 (:class:`planner.pipeline.progress.Stage`); this module renders them. On a terminal
 (standard error is a TTY) a tqdm bar counts the stages on standard error and shows the one
-running; otherwise each stage is one plain line on standard output (``planner: [2/3]
-analysing coverage``), so that logs of scheduled runs say where a run is. ``--quiet``
-shows nothing.
+running; otherwise each stage is one plain line on standard output once it has finished,
+with its duration (``planner: [2/3] analysing coverage (38.0 s)``), so that logs of
+scheduled runs say where a run spent its time; a run stopped by bad input in its first
+stage prints no stage line. ``--quiet`` shows nothing.
 """
 
 from __future__ import annotations
@@ -36,7 +37,7 @@ class StageDisplay:
         self._bar_wanted = sys.stderr.isatty() if bar is None else bar
         self._out = out
         self._bar: Any = None
-        self._started = time.perf_counter()
+        self._pending: tuple[Stage, float] | None = None
 
     def __call__(self, stage: Stage) -> None:
         """Show that ``stage`` starts (or, past the last stage, that all are done)."""
@@ -45,12 +46,16 @@ class StageDisplay:
         if self._bar_wanted:
             self._show_bar(stage)
             return
-        if stage.index > stage.total:
-            return
-        out = self._out or sys.stdout
-        seconds = time.perf_counter() - self._started
-        print(f"planner: [{stage.index}/{stage.total}] {stage.name} ({seconds:.1f} s)", file=out)
-        out.flush()
+        now = time.perf_counter()
+        if self._pending is not None:
+            done, started = self._pending
+            out = self._out or sys.stdout
+            print(
+                f"planner: [{done.index}/{done.total}] {done.name} ({now - started:.1f} s)",
+                file=out,
+            )
+            out.flush()
+        self._pending = (stage, now) if stage.index <= stage.total else None
 
     def close(self) -> None:
         """Close the bar, if one was drawn."""
