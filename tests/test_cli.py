@@ -23,6 +23,7 @@ from helpers import check_report_numbers
 
 from planner import __version__
 from planner.cli import main
+from planner.pipeline.analysis import DEMO_STAGES
 from planner.report.pdf import find_pdf_engine
 from planner.report.report import report_data
 from planner.sources.osm import demo_extract_path, stations_from_osm
@@ -100,6 +101,16 @@ def test_demo_prints_the_share_and_writes_the_files(demo: tuple[int, str, Path])
     assert s["stations"] == 3
     assert s["demand_points"] == 373
     assert str(out.resolve()) in stdout
+
+
+def test_demo_shows_its_stages_unless_quiet(demo: tuple[int, str, Path], tmp_path: Path) -> None:
+    stdout = demo[1]
+    for n, name in enumerate(DEMO_STAGES, start=1):
+        assert f"planner: [{n}/{len(DEMO_STAGES)}] {name}" in stdout
+    code, quiet_out, stderr = run(["demo", "--out", str(tmp_path / "quiet"), "--quiet"])
+    assert (code, stderr) == (0, "")
+    assert "planner: [" not in quiet_out
+    assert printed_share(quiet_out)
 
 
 def test_demo_refreshes_its_own_output(demo: tuple[int, str, Path], tmp_path: Path) -> None:

@@ -14,6 +14,7 @@ from typing import Any
 
 from planner.cli.inputs import input_specs
 from planner.cli.printing import print_suggestion, print_summary
+from planner.cli.progress import StageDisplay
 from planner.config import AnalysisConfig
 from planner.errors import InputDataError, PdfEngineError, PlannerError
 from planner.limits import parse_limits
@@ -33,6 +34,7 @@ from planner.walk.scores import (
 def run_command(args: argparse.Namespace) -> int:
     """Run the command of ``args``; returns the exit code (1 for bad input)."""
     started = time.perf_counter()
+    display = StageDisplay(quiet=bool(getattr(args, "quiet", False)))
     try:
         if args.command == "report":
             return _report(args, started)
@@ -40,7 +42,7 @@ def run_command(args: argparse.Namespace) -> int:
             walk_minutes=args.minutes, speed_kmh=args.speed_kmh, max_snap_m=args.max_snap_m
         )
         if args.command == "suggest":
-            suggested = _suggest(args, config)
+            suggested = _suggest(args, config, display)
             print_suggestion(suggested, time.perf_counter() - started)
             return 0
         # The demo refreshes its own earlier output, its PDF included.
@@ -57,6 +59,7 @@ def run_command(args: argparse.Namespace) -> int:
                 overwrite=args.overwrite,
                 raw_text=args.raw_text,
                 **_access_options(args),
+                progress=display,
             )
         else:
             network, stations, demand, options = input_specs(args)
@@ -73,13 +76,17 @@ def run_command(args: argparse.Namespace) -> int:
                 options=options,
                 raw_text=args.raw_text,
                 **_access_options(args),
+                progress=display,
             )
         print_summary(run, time.perf_counter() - started)
         if args.pdf and run.paths.report is not None:
             _pdf(run.paths.report, run.paths.folder / "report.pdf", overwrite=pdf_overwrite)
     except PlannerError as err:
+        display.close()
         print(f"planner: error: {err}", file=sys.stderr)
         return 1
+    finally:
+        display.close()
     return 0
 
 
@@ -132,7 +139,7 @@ def _pdf(html_path: Path, pdf_path: Path, *, overwrite: bool) -> None:
     print(f"PDF written to {written}")
 
 
-def _suggest(args: argparse.Namespace, config: AnalysisConfig) -> SuggestRun:
+def _suggest(args: argparse.Namespace, config: AnalysisConfig, display: StageDisplay) -> SuggestRun:
     if args.k is not None and args.k < 1:
         msg = f"--k must be 1 or more, got {args.k}."
         raise InputDataError(msg)
@@ -158,4 +165,5 @@ def _suggest(args: argparse.Namespace, config: AnalysisConfig) -> SuggestRun:
         access_method=args.access_method,
         new_capacity=args.new_capacity,
         worst_share=args.worst_share,
+        progress=display,
     )

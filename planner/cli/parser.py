@@ -84,6 +84,12 @@ def build_parser() -> argparse.ArgumentParser:
         "--overwrite", action="store_true", help="replace files already in the output folder"
     )
     common.add_argument("-v", "--verbose", action="store_true", help="log progress")
+    common.add_argument(
+        "-q",
+        "--quiet",
+        action="store_true",
+        help="do not show the stages of the work (a progress bar on a terminal, lines otherwise)",
+    )
     # The report of an analysis: demo and analyze (suggest writes no report).
     report_options = CommandParser(add_help=False)
     report_options.add_argument(

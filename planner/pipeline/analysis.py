@@ -15,6 +15,7 @@ import pandas as pd
 
 from planner.config import AnalysisConfig
 from planner.pipeline.inputs import InputOptions, describe_tags, load_inputs
+from planner.pipeline.progress import Progress, Stages
 from planner.report.export import write_outputs, write_report
 from planner.report.output_folder import (
     CSV_TABLES,
@@ -51,6 +52,19 @@ DEMO_DESCRIPTION = {
     "demand": "OSM residential buildings (and building=yes without amenity/shop/office) in the "
     "same extract; population = footprint x levels / 40 m2 per person",
 }
+
+#: The stages of :func:`run_demo` and :func:`run_analysis`, as announced to ``progress``.
+DEMO_STAGES = (
+    "reading the street network",
+    "reading stations and homes",
+    "analysing coverage",
+    "writing map, report, GeoPackage and CSV",
+)
+ANALYSIS_STAGES = (
+    "reading the street network, stations and demand",
+    "analysing coverage",
+    "writing map, report, GeoPackage and CSV",
+)
 
 
 @dataclass(frozen=True, eq=False)
@@ -116,6 +130,7 @@ def run_demo(
     raw_text: bool = False,
     access_methods: Sequence[str] = (),
     access_settings: AccessSettings | None = None,
+    progress: Progress | None = None,
 ) -> Run:
     """Analyse the bundled Helsinki extract and write the results (no internet needed).
 
@@ -139,6 +154,8 @@ def run_demo(
     access_methods, access_settings
         Access scores to add (:func:`with_access`): columns on the homes and stations, an
         ``access`` block in ``summary.json`` and an access section in the report.
+    progress
+        Told of each stage (:data:`DEMO_STAGES`) as it starts; stages are logged too.
 
     Returns
     -------
@@ -147,11 +164,15 @@ def run_demo(
     """
     refresh = overwrite or is_planner_output(out_dir)
     check_free(output_paths(out_dir), overwrite=refresh)
+    stages = Stages(DEMO_STAGES, progress)
+    stages.start(DEMO_STAGES[0])
     path = demo_extract_path()
     network = network_from_file(path)
+    stages.start(DEMO_STAGES[1])
     tags = station_tags or DEMO_STATION_TAGS
     stations = stations_from_osm(path, tags=tags)
     homes = homes_from_osm(path)
+    stages.start(DEMO_STAGES[2])
     result = analyze_coverage(network, stations, homes, config=config)
     result, scores = with_access(network, result, access_methods, access_settings)
     inputs = dict(DEMO_DESCRIPTION)
@@ -159,6 +180,7 @@ def run_demo(
     date = osm_data_date(path)
     if date:
         inputs["network_date"] = date
+    stages.start(DEMO_STAGES[3])
     paths = write_outputs(
         result,
         out_dir,
@@ -169,6 +191,7 @@ def run_demo(
         raw_text=raw_text,
         access=scores.summary() if scores is not None else None,
     )
+    stages.done()
     return Run(network=network, result=result, paths=paths, access=scores)
 
 
@@ -187,6 +210,7 @@ def run_analysis(
     raw_text: bool = False,
     access_methods: Sequence[str] = (),
     access_settings: AccessSettings | None = None,
+    progress: Progress | None = None,
 ) -> Run:
     """Analyse coverage for a street network, a station table and optional demand.
 
@@ -220,12 +244,15 @@ def run_analysis(
         Write the CSV files' text cells as they are (see :func:`run_demo`).
     access_methods, access_settings
         Access scores to add (see :func:`run_demo`).
+    progress
+        Told of each stage (:data:`ANALYSIS_STAGES`) as it starts; stages are logged too.
 
     Returns
     -------
     Run
         The network, result, written paths and rejected input rows.
     """
+    stages = Stages(ANALYSIS_STAGES, progress)
     out = Path(out_dir)
     tables = (*CSV_TABLES, "districts") if districts_path is not None else CSV_TABLES
     check_free(
@@ -242,12 +269,14 @@ def run_analysis(
         else None
     )
     cfg = config or AnalysisConfig()
+    stages.start(ANALYSIS_STAGES[0])
     inputs = load_inputs(
         network_path,
         stations_path,
         demand_path=demand_path,
         options=replace(options or InputOptions(), max_snap_m=cfg.max_snap_m),
     )
+    stages.start(ANALYSIS_STAGES[1])
     result = analyze_coverage(inputs.network, inputs.stations, inputs.demand, config=cfg)
     result, scores = with_access(inputs.network, result, access_methods, access_settings)
     names = dict(inputs.names)
@@ -257,6 +286,7 @@ def run_analysis(
             names["network_date"] = date
     if districts_path is not None:
         names["districts"] = str(districts_path)
+    stages.start(ANALYSIS_STAGES[2])
     paths = write_outputs(
         result,
         out,
@@ -269,6 +299,7 @@ def run_analysis(
         raw_text=raw_text,
         access=scores.summary() if scores is not None else None,
     )
+    stages.done()
     return Run(
         network=inputs.network,
         result=result,

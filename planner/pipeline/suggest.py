@@ -27,6 +27,7 @@ from planner.config import AnalysisConfig
 from planner.errors import InputDataError, OutputExistsError, UnsupportedFormatError
 from planner.limits import DEFAULT_LIMITS, InputLimits
 from planner.pipeline.inputs import InputOptions, load_inputs
+from planner.pipeline.progress import Progress, Stages
 from planner.report.export import for_geopackage
 from planner.report.output_folder import GENERATOR
 from planner.siting.access_siting import AccessSitingResult, access_siting
@@ -45,6 +46,15 @@ from planner.sources.sites import candidates_from_file
 from planner.walk.coverage import CoverageResult, analyze_coverage
 from planner.walk.network import WalkNetwork
 from planner.walk.scores import AccessSettings
+
+#: The stages of :func:`run_suggest`, as announced to ``progress``.
+SUGGEST_STAGES = (
+    "reading the street network, stations and demand",
+    "analysing coverage",
+    "finding candidate sites and what each can reach",
+    "choosing sites",
+    "relocation and writing siting.json, siting.gpkg",
+)
 
 #: Layers of ``siting.gpkg``.
 SITING_LAYERS = ("proposed_sites", "demand", "unreachable", "relocation")
@@ -210,6 +220,7 @@ def run_suggest(
     new_capacity: float = 1.0,
     worst_share: float = 0.1,
     access_settings: AccessSettings | None = None,
+    progress: Progress | None = None,
 ) -> SuggestRun:
     """Propose new station sites for a local extract and a station table, and write them.
 
@@ -248,6 +259,8 @@ def run_suggest(
     access_method, new_capacity, worst_share, access_settings
         The access objective: method, supply of each new station, share of people, and
         the method's weighting.
+    progress
+        Told of each stage (:data:`SUGGEST_STAGES`) as it starts; stages are logged too.
 
     Returns
     -------
@@ -272,11 +285,14 @@ def run_suggest(
     _check_free(paths, overwrite=overwrite)
     cfg = config or AnalysisConfig()
     lim = limits or DEFAULT_LIMITS
+    stages = Stages(SUGGEST_STAGES, progress)
+    stages.start(SUGGEST_STAGES[0])
     inputs = load_inputs(
         network_path, stations_path, demand_path=demand_path, options=InputOptions(limits=lim)
     )
     network = inputs.network
     rejected = dict(inputs.rejected)
+    stages.start(SUGGEST_STAGES[1])
     coverage = analyze_coverage(
         network,
         inputs.stations,
@@ -284,6 +300,7 @@ def run_suggest(
         config=dataclasses.replace(cfg, max_isochrone_stations=0),
     )
     names = dict(inputs.names)
+    stages.start(SUGGEST_STAGES[2])
     if candidates_path is not None:
         loaded = candidates_from_file(candidates_path, limits=lim)
         candidates = loaded.data
@@ -304,6 +321,7 @@ def run_suggest(
     problem = siting_problem(
         network, inputs.stations, inputs.demand, candidates, config=coverage.config
     )
+    stages.start(SUGGEST_STAGES[3])
     if k is None:
         result = set_covering(problem, method=method, capacity=capacity, time_limit_s=time_limit_s)
     else:
@@ -327,10 +345,12 @@ def run_suggest(
         if objective == "access" and k is not None
         else None
     )
+    stages.start(SUGGEST_STAGES[4])
     reloc = relocation(network, problem, move_within_m=move_within_m)
     written = write_siting_outputs(
         result, out_dir, relocation=reloc, inputs=names, overwrite=overwrite, access=by_access
     )
+    stages.done()
     return SuggestRun(
         network=network,
         coverage=coverage,

@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING, Any
 import geopandas as gpd
 import numpy as np
 import pandas as pd
+import shapely
 from matplotlib import rc_context
 from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
@@ -44,6 +45,8 @@ BEYOND_COLOUR = "#bdbdbd"
 SERVED_COLOUR = "#b2abd2"
 #: Chart width in inches: fits an A4 page with 15 mm margins.
 WIDTH_IN = 7.0
+#: Layers with more features (or an outline with more vertices) are drawn rasterised.
+RASTER_ABOVE = 20_000
 
 _STYLE: dict[RcKeyType, Any] = {
     "svg.fonttype": "none",  # text stays text: searchable, and drawn with the reader's fonts
@@ -215,21 +218,38 @@ def overview_figure(
     with _style():
         fig = Figure(figsize=(WIDTH_IN, height), layout="constrained")
         ax = fig.add_subplot()
+        # Large layers are drawn as one raster image inside the SVG: a city's streets and
+        # homes as vectors make a chart of tens of megabytes that takes long to write.
+        big = RASTER_ABOVE
         if streets is not None and len(streets):
             lines = streets.geometry.to_crs(4326).simplify(0.00002)
-            gpd.GeoSeries(lines).plot(ax=ax, color=STREET_COLOUR, linewidth=0.4)
+            gpd.GeoSeries(lines).plot(
+                ax=ax, color=STREET_COLOUR, linewidth=0.4, rasterized=len(lines) > big
+            )
         areas = result.coverage_area.sort_values("band_min", ascending=False)
         n = len(areas)
         for i, geom in enumerate(areas.geometry):
             colour = BAND_COLOURS[min(n - 1 - i, len(BAND_COLOURS) - 1)]
-            gpd.GeoSeries([geom]).plot(ax=ax, color=colour, alpha=0.45, linewidth=0)
+            gpd.GeoSeries([geom]).plot(
+                ax=ax,
+                color=colour,
+                alpha=0.45,
+                linewidth=0,
+                rasterized=len(result.demand) > big or shapely.get_num_coordinates(geom) > big,
+            )
         if len(result.gaps):
-            result.gaps.boundary.plot(ax=ax, color=GAP_COLOUR, linewidth=1.2, linestyle="--")
+            result.gaps.boundary.plot(
+                ax=ax,
+                color=GAP_COLOUR,
+                linewidth=1.2,
+                linestyle="--",
+                rasterized=len(result.gaps) > big // 10,
+            )
         d = result.demand
         cov = d["covered"].to_numpy(dtype=bool)
         for mask, colour in ((cov, COVERED_COLOUR), (~cov, UNCOVERED_COLOUR)):
             if mask.any():
-                d.loc[mask].plot(ax=ax, color=colour, markersize=3)
+                d.loc[mask].plot(ax=ax, color=colour, markersize=3, rasterized=len(d) > big)
         result.stations.plot(
             ax=ax, color=STATION_COLOUR, markersize=40, edgecolor="white", linewidth=1
         )

@@ -146,7 +146,8 @@ def write_outputs(
         for path in staged.csv:
             layer = by_district if path.stem == "districts" else getattr(result, path.stem)
             write_csv(csv_table(layer, what=path.name), path, raw_text=raw_text)
-        coverage_map(result, streets=streets, language=language).save(str(staged.map))
+        map_html = coverage_map(result, streets=streets, language=language).get_root().render()
+        staged.map.write_text(map_html, "utf-8")
         for path, table in zip(staged.rejected, rejected.values(), strict=True):
             write_csv(table, path, raw_text=raw_text, bom=False)
         if staged.report is not None:
@@ -157,6 +158,7 @@ def write_outputs(
                 streets=streets,
                 districts=districts,
                 district_name_column=district_name_column,
+                map_html=map_html,
             )
             staged.report.write_text(page, "utf-8")
         staged.summary.write_text(json.dumps(summary, indent=2, ensure_ascii=False) + "\n", "utf-8")

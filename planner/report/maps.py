@@ -32,6 +32,7 @@ import folium
 import geopandas as gpd
 import numpy as np
 import pandas as pd
+import shapely
 from branca.element import Element, MacroElement
 from jinja2 import Template
 
@@ -54,6 +55,14 @@ SITE_COLOUR = "#e08214"
 #: the homes drawn are an even sample and the layer's name says how many are shown. Every
 #: figure still counts every home.
 MAX_MAP_HOMES = 20_000
+#: Past this many street segments or gap zones, the map draws them with coarser outlines
+#: (:data:`LARGE_LAYER_TOLERANCE_DEG`, about 5 m) so that a city's map stays a few megabytes;
+#: figures and the GeoPackage keep the exact outlines.
+LARGE_LAYER = 20_000
+LARGE_GAP_LAYER = 500
+#: Simplification of lines and outlines drawn on the map, in degrees (about 2 m and 5 m).
+SMALL_LAYER_TOLERANCE_DEG = 0.00002
+LARGE_LAYER_TOLERANCE_DEG = 0.00005
 
 
 def leaflet_assets() -> tuple[list[tuple[str, str]], list[tuple[str, str]]]:
@@ -218,7 +227,7 @@ def _bounds(result: CoverageResult) -> list[list[float]]:
 
 def _streets_layer(streets: gpd.GeoDataFrame, lang: Language) -> folium.FeatureGroup:
     lines = streets[["geometry"]].to_crs(4326)
-    lines = lines.set_geometry(lines.geometry.simplify(0.00002))
+    lines = lines.set_geometry(lines.geometry.simplify(_tolerance(len(lines), LARGE_LAYER)))
     group = folium.FeatureGroup(name=text("map_layer_streets", lang), show=True)
     folium.GeoJson(
         to_geojson(lines),
@@ -236,7 +245,11 @@ def _bands_layer(result: CoverageResult, lang: Language) -> folium.FeatureGroup:
         colour = BAND_COLOURS[min(n - 1 - i, len(BAND_COLOURS) - 1)]
         folium.GeoJson(
             to_geojson(
-                gpd.GeoDataFrame({"band_min": [row["band_min"]]}, geometry=[row.geometry], crs=4326)
+                gpd.GeoDataFrame(
+                    {"band_min": [row["band_min"]]},
+                    geometry=[shapely.simplify(row.geometry, SMALL_LAYER_TOLERANCE_DEG / 2)],
+                    crs=4326,
+                )
             ),
             style_function=lambda _, c=colour: {
                 "color": c,
@@ -272,6 +285,8 @@ def _gaps_layer(result: CoverageResult, lang: Language) -> folium.FeatureGroup:
     group = folium.FeatureGroup(name=text("map_layer_gaps", lang), show=True)
     if len(result.gaps):
         gaps = result.gaps.copy()
+        if len(gaps) > LARGE_GAP_LAYER:
+            gaps = gaps.set_geometry(gaps.geometry.simplify(LARGE_LAYER_TOLERANCE_DEG))
         gaps["population"] = gaps["population"].round(0)
         gaps["walk_min_nearest"] = gaps["walk_min_nearest"].round(1)
         folium.GeoJson(
@@ -327,6 +342,11 @@ def _homes_layer(result: CoverageResult, lang: Language, max_homes: int) -> foli
             tooltip=folium.GeoJsonTooltip(["id", "people", "minutes", "status"]),
         ).add_to(group)
     return group
+
+
+def _tolerance(rows: int, large: int) -> float:
+    """How much to simplify a layer of ``rows`` features on the map (degrees)."""
+    return LARGE_LAYER_TOLERANCE_DEG if rows > large else SMALL_LAYER_TOLERANCE_DEG
 
 
 def even_sample(frame: pd.DataFrame, limit: int) -> pd.DataFrame:

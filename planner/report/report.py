@@ -80,6 +80,7 @@ def coverage_report(
     baseline_summary: Mapping[str, Any] | None = None,
     suggested_sites: gpd.GeoDataFrame | None = None,
     tiles: bool = True,
+    map_html: str | None = None,
 ) -> str:
     """The coverage report as the text of one self-contained HTML page.
 
@@ -112,6 +113,10 @@ def coverage_report(
         within the walk limit (straight line).
     tiles
         Let the map load OpenStreetMap tiles when online.
+    map_html
+        The interactive map already rendered (the ``map.html`` written beside the report,
+        :func:`planner.report.maps.coverage_map` of the same arguments), so that a city's
+        map is rendered once; None renders it here.
 
     Returns
     -------
@@ -154,7 +159,7 @@ def coverage_report(
         header_section(w, s, title),
         key_figures_section(w, s, result),
         parameters_section(w, s),
-        map_section(w, result, streets, sites, tiles),
+        map_section(w, result, streets, sites, tiles, map_html),
         charts_section(w, result, district_table),
         tables_section(w, result, district_table, data, site_of_gap),
     ]

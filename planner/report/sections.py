@@ -159,12 +159,18 @@ def map_section(
     streets: gpd.GeoDataFrame | None,
     sites: gpd.GeoDataFrame | None,
     tiles: bool,
+    map_html: str | None = None,
 ) -> str:
-    """The interactive map in an ``iframe`` (screen) and a static overview map (print)."""
-    fmap = coverage_map(
-        result, streets=streets, tiles=tiles, suggested_sites=sites, language=w.lang
-    )
-    doc = fmap.get_root().render()
+    """The interactive map in an ``iframe`` (screen) and a static overview map (print).
+
+    ``map_html`` is the map already rendered (e.g. for ``map.html``); None renders it.
+    """
+    if map_html is None:
+        fmap = coverage_map(
+            result, streets=streets, tiles=tiles, suggested_sites=sites, language=w.lang
+        )
+        map_html = fmap.get_root().render()
+    doc = map_html
     overview = figure_svg(
         overview_figure(result, streets=streets, suggested_sites=sites, language=w.lang),
         label=text("map", w.lang),

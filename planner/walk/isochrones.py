@@ -8,6 +8,8 @@ rivers or railways that the network does not cross.
 
 from __future__ import annotations
 
+from concurrent.futures import ThreadPoolExecutor
+
 import geopandas as gpd
 import numpy as np
 import numpy.typing as npt
@@ -63,6 +65,9 @@ def isochrone_polygons(
     *,
     limits_m: tuple[float, ...],
     buffer_m: float,
+    quad_segs: int = 3,
+    simplify_m: float = 0.0,
+    workers: int = 1,
 ) -> list[shapely.Geometry]:
     """Nested isochrone polygons, one per limit, built from reached street pieces.
 
@@ -79,6 +84,16 @@ def isochrone_polygons(
         Ascending limits in metres.
     buffer_m
         Half-width of the strip around each reached street piece.
+    quad_segs
+        Segments per quarter circle of the buffers' round ends. 2 instead of 3 moves the
+        outline by about 0.2 m on average (at most ``buffer_m * (1 - cos 22.5°)``, 3 m at
+        40 m, at the tip of a dead end) and halves the union's work.
+    simplify_m
+        Simplify the street pieces by this tolerance (metres) before buffering; 0 keeps
+        them as they are. 1 m moves the outline by at most 1 m.
+    workers
+        Union the pieces in this many vertical strips at once (threads; GEOS releases
+        the GIL), then merge the strips. 1 unions in one call.
 
     Returns
     -------
@@ -102,12 +117,33 @@ def isochrone_polygons(
         lines = np.array([*geoms[new_whole], *(g for e, g in pieces if not done[e])], dtype=object)
         # Union the band's new streets on their own, then merge with the previous band:
         # cheaper than feeding the large previous polygon into the many-piece union.
-        ring = shapely.union_all(shapely.buffer(lines, buffer_m, quad_segs=3))
+        if simplify_m > 0:
+            lines = shapely.simplify(lines, simplify_m)
+        ring = union_pieces(shapely.buffer(lines, buffer_m, quad_segs=quad_segs), workers=workers)
         poly = shapely.union(previous, ring)
         out.append(poly)
         previous = poly
         done[whole] = True
     return out
+
+
+def union_pieces(polygons: npt.NDArray[np.object_], *, workers: int = 1) -> shapely.Geometry:
+    """The union of many small polygons, in ``workers`` vertical strips at once.
+
+    Pieces are sorted by the x of their centre and cut into ``workers`` strips of equal
+    count; each strip is unioned in its own thread (GEOS releases the GIL) and the strips
+    are merged pairwise. The result is the same area as ``shapely.union_all(polygons)``.
+    """
+    if workers <= 1 or len(polygons) < 1000:
+        return shapely.union_all(polygons)
+    x = shapely.get_coordinates(shapely.centroid(polygons))[:, 0]
+    strips = np.array_split(polygons[np.argsort(x, kind="stable")], workers)
+    with ThreadPoolExecutor(max_workers=workers) as pool:
+        parts = list(pool.map(shapely.union_all, strips))
+        while len(parts) > 1:
+            pairs = [np.array(parts[i : i + 2], dtype=object) for i in range(0, len(parts), 2)]
+            parts = list(pool.map(shapely.union_all, pairs))
+    return parts[0]
 
 
 # --------------------------------------------------------------------------- internals

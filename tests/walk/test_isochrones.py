@@ -13,7 +13,7 @@ import shapely
 from walk_reference import CRS, X0, Y0, Case, edge_row, points_at
 
 from planner.walk.access import nearest_station_distances, snap_points
-from planner.walk.isochrones import isochrone_polygons, reached_edge_parts
+from planner.walk.isochrones import isochrone_polygons, reached_edge_parts, union_pieces
 from planner.walk.network import WalkNetwork, build_walk_network
 
 
@@ -202,3 +202,73 @@ def test_isochrone_bands_are_nested_and_hug_the_streets(case: Case) -> None:
         for probe in (edge_spots, inside):
             _, away_m = tree.query_nearest(probe, return_distance=True, all_matches=False)
             assert away_m.max() <= buffer_m + 1e-6
+
+
+# ------------------------------------------------------------- the fast whole-city bands
+
+
+def _old_bands(
+    network: WalkNetwork, dist: np.ndarray, stations: object, limits: tuple[float, ...]
+) -> list[shapely.Geometry]:
+    """The bands as they were built before the fast options: 12-sided ends, one union."""
+    return isochrone_polygons(network, dist, stations, limits_m=limits, buffer_m=40.0)  # type: ignore[arg-type]
+
+
+def _mean_offset_m(old: shapely.Geometry, new: shapely.Geometry) -> float:
+    """Symmetric-difference area per metre of outline: the mean distance between outlines."""
+    return float(shapely.symmetric_difference(old, new).area / old.length)
+
+
+def _big_grid(side: int = 45, step: float = 80.0) -> WalkNetwork:
+    graph = nx.MultiDiGraph(crs=CRS)
+    rng = np.random.default_rng(3)
+    for i, j in itertools.product(range(side), range(side)):
+        jitter = rng.normal(0.0, 6.0, 2)
+        graph.add_node(i * side + j, x=X0 + i * step + jitter[0], y=Y0 + j * step + jitter[1])
+    for i, j in itertools.product(range(side), range(side)):
+        for di, dj in ((1, 0), (0, 1)):
+            if i + di < side and j + dj < side and rng.random() > 0.1:
+                graph.add_edge(i * side + j, (i + di) * side + j + dj, length=step * 1.05)
+    return build_walk_network(graph, crs=CRS)
+
+
+@pytest.mark.parametrize("where", ["grid", "helsinki"])
+def test_fast_bands_match_the_old_outlines(where: str, request: pytest.FixtureRequest) -> None:
+    network = _big_grid() if where == "grid" else request.getfixturevalue("helsinki_network")
+    rng = np.random.default_rng(7)
+    edges = rng.choice(network.snap_edges, 12)
+    points = shapely.line_interpolate_point(
+        network.edges.geometry.to_numpy()[edges], rng.random(12), normalized=True
+    )
+    stations = snap_points(network, gpd.GeoSeries(points, crs=network.crs), max_snap_m=5.0)
+    dist = nearest_station_distances(network, stations).dist_m
+    limits = (375.0, 750.0, 1125.0)
+
+    old = _old_bands(network, dist, stations, limits)
+    new = isochrone_polygons(
+        network,
+        dist,
+        stations,
+        limits_m=limits,
+        buffer_m=40.0,
+        quad_segs=2,
+        simplify_m=1.0,
+        workers=2,
+    )
+
+    for before, after in zip(old, new, strict=True):
+        assert after.is_valid
+        assert _mean_offset_m(before, after) < 1.0
+        assert after.area == pytest.approx(before.area, rel=0.01)
+    for inner, outer in itertools.pairwise(new):
+        assert outer.buffer(1e-6).contains(inner)
+
+
+def test_union_in_strips_is_the_same_area() -> None:
+    rng = np.random.default_rng(1)
+    discs = shapely.buffer(shapely.points(rng.uniform(0, 2000, size=(3000, 2))), 30.0)
+
+    one = shapely.union_all(discs)
+    strips = union_pieces(discs, workers=3)
+
+    assert shapely.symmetric_difference(one, strips).area < 1e-6 * one.area
