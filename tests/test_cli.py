@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import html
 import io
 import json
 import re
@@ -335,6 +336,22 @@ def test_report_from_a_folder_in_chinese(demo: tuple[int, str, Path], tmp_path: 
     assert '<html lang="zh-CN">' in page
     assert "<title>&lt;b&gt;试点&lt;/b&gt;</title>" in page
     assert check_report_numbers(page, summary(out)) >= 30
+    # The street layer of the analysis's own report is kept: drawn from the network file.
+    assert json.dumps("街道（步行网络）")[1:-1] in html.unescape(page)
+
+
+def test_report_without_the_network_file_warns_that_streets_are_missing(
+    demo: tuple[int, str, Path], tmp_path: Path
+) -> None:
+    folder = tmp_path / "moved"
+    shutil.copytree(demo[2], folder)
+    s = summary(folder)
+    s["inputs"]["network"] = str(tmp_path / "gone.osm.pbf")
+    (folder / "summary.json").write_text(json.dumps(s), "utf-8")
+    code, _, stderr = run(["report", str(folder), "--out", str(tmp_path / "r.html")])
+    assert code == 0
+    assert "the report's map has no street layer" in stderr
+    assert "gone.osm.pbf" in stderr
 
 
 def test_report_compares_two_folders(demo: tuple[int, str, Path], tmp_path: Path) -> None:

@@ -7,13 +7,16 @@ command line and for scripts; each stage stays usable on its own.
 from __future__ import annotations
 
 import logging
+import warnings
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
+import geopandas as gpd
 import pandas as pd
 
 from planner.config import AnalysisConfig
+from planner.errors import InputWarning, PlannerError
 from planner.pipeline.inputs import InputOptions, describe_tags, load_inputs
 from planner.pipeline.progress import Progress, Stages
 from planner.report.export import write_outputs, write_report
@@ -355,9 +358,10 @@ def make_report(
 
     Notes
     -----
-    The folder holds no street network, so the report's map has no street base layer
-    (OpenStreetMap tiles show the streets when online); the reports that ``analyze`` and
-    ``demo`` write themselves have it.
+    The folder holds no street network: the street base layer of the map is drawn from
+    the network file named in its ``summary.json`` when that file is still there (read
+    from the network cache, so quickly); otherwise the report has no street layer, and a
+    warning says so (OpenStreetMap tiles still show the streets when online).
     """
     target = check_file_free(
         Path(out) if out is not None else Path(results_dir) / "report.html", overwrite=overwrite
@@ -377,6 +381,7 @@ def make_report(
     page = coverage_report(
         saved.result,
         summary=saved.summary,
+        streets=_saved_streets(saved.summary, results_dir),
         language=language,
         title=title,
         districts=districts,
@@ -385,3 +390,26 @@ def make_report(
         suggested_sites=sites,
     )
     return write_report(page, target, overwrite=overwrite)
+
+
+def _saved_streets(summary: Mapping[str, object], folder: str | Path) -> gpd.GeoDataFrame | None:
+    """The street lines of the network a saved run used, when its file is still readable."""
+    inputs = summary.get("inputs")
+    source = inputs.get("network") if isinstance(inputs, Mapping) else None
+    path = Path(str(source)) if isinstance(source, str) else None
+    if source == DEMO_DESCRIPTION["network"]:
+        path = demo_extract_path()
+    if path is not None and path.is_file():
+        try:
+            return network_from_file(path).edges
+        except PlannerError as err:
+            reason = f"its network file could not be read again ({err})"
+    else:
+        reason = f"its network ({source}) is not a file here" if source else "it names no network"
+    msg = (
+        f"{folder}: the report's map has no street layer: {reason}. The report that "
+        "`planner analyze` wrote into the folder has it; keep that one, or run the analysis "
+        "again to rebuild both."
+    )
+    warnings.warn(msg, InputWarning, stacklevel=3)
+    return None
