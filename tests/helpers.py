@@ -268,7 +268,10 @@ def assert_same_as_full(plan: Plan, *, polygons: bool = True) -> None:
         crs = plan.area.network.crs
         area_got = got.coverage_area.to_crs(crs).area.to_numpy()
         area_ref = ref.coverage_area.to_crs(crs).area.to_numpy()
-        np.testing.assert_allclose(area_got, area_ref, rtol=1e-5, atol=1.0)
+        # The union of the stations' own bands against the one-pass bands: pieces are
+        # simplified (1 m) as each station reaches them, so outlines agree to within
+        # centimetres on average, areas to 0.01 %.
+        np.testing.assert_allclose(area_got, area_ref, rtol=1e-4, atol=1.0)
         iso_got = got.isochrones.to_crs(crs)
         iso_ref = ref.isochrones.to_crs(crs)
         assert list(iso_got["station_id"]) == list(iso_ref["station_id"])

@@ -33,7 +33,7 @@ from planner.walk.access import (
     single_station_distances,
     snap_points,
 )
-from planner.walk.coverage import CoverageResult, network_facts
+from planner.walk.coverage import AREA_POLYGON_OPTIONS, CoverageResult, network_facts
 from planner.walk.gaps import GapClusters, cluster_unserved, gap_table, update_clusters
 from planner.walk.isochrones import isochrone_polygons
 from planner.walk.layers import demand_layer, station_layer
@@ -88,7 +88,14 @@ class StationBands:
         dist = single_station_distances(self.network, self.station, 0, limit_m=self.limits_m[-1])
         return tuple(
             isochrone_polygons(
-                self.network, dist, self.station, limits_m=self.limits_m, buffer_m=self.buffer_m
+                self.network,
+                dist,
+                self.station,
+                limits_m=self.limits_m,
+                buffer_m=self.buffer_m,
+                # as the analysis builds them (one station: no threads), so that the union
+                # of the stations' bands is the analysis's coverage area
+                **{**AREA_POLYGON_OPTIONS, "workers": 1},
             )
         )
 
@@ -281,6 +288,7 @@ class Plan:
                 self.snapped,
                 limits_m=limits,
                 buffer_m=cfg.isochrone_buffer_m,
+                **AREA_POLYGON_OPTIONS,
             )
         return gpd.GeoDataFrame(
             {"band_min": list(cfg.bands)}, geometry=polys, crs=self.area.network.crs
