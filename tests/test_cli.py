@@ -252,7 +252,7 @@ def test_analyze_with_a_demand_csv(
         ),
         (
             lambda d: ["--network", str(d / "streets.shp"), "--stations", str(d / "s.csv")],
-            "streets.shp: unsupported file type",
+            "streets.shp: cannot be read as a line layer",
         ),
     ],
 )

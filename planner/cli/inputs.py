@@ -25,7 +25,10 @@ def add_input_arguments(parser: argparse.ArgumentParser) -> None:
     net = parser.add_argument_group("street network (one of)")
     source = net.add_mutually_exclusive_group(required=True)
     source.add_argument(
-        "--network", metavar="FILE", help=".osm.pbf, .osm, .osm.bz2, .osm.gz or .graphml file"
+        "--network",
+        metavar="FILE",
+        help=".osm.pbf, .osm, .osm.bz2, .osm.gz or .graphml file, or a road line layer "
+        "(.shp, .gpkg, .geojson, ...; any CRS)",
     )
     source.add_argument(
         "--place", metavar="NAME", help="download the area of a place, e.g. 'Kotka, Finland'"
@@ -41,6 +44,18 @@ def add_input_arguments(parser: argparse.ArgumentParser) -> None:
     )
     net.add_argument(
         "--radius-m", type=float, default=1500.0, help="half-side for --point (default 1500)"
+    )
+    net.add_argument("--network-layer", help="layer of a road GeoPackage with several")
+    net.add_argument(
+        "--node-tolerance-m",
+        type=float,
+        default=0.5,
+        help="road layers: join line ends that nearly meet within this distance (default 0.5)",
+    )
+    net.add_argument(
+        "--walkable",
+        metavar="EXPR",
+        help='road layers: keep only lines matching "<column> in (a, b)" (or "not in")',
     )
     net.add_argument(
         "--study-area", metavar="FILE", help="polygon file: analyse only the streets inside it"
@@ -156,6 +171,9 @@ def input_specs(
         cache_dir=args.cache_dir,
         refresh_download=args.refresh_download,
         limits=limits,
+        network_layer=getattr(args, "network_layer", None),
+        node_tolerance_m=getattr(args, "node_tolerance_m", 0.5),
+        walkable=getattr(args, "walkable", None),
     )
     return network, stations, demand, options
 

@@ -25,6 +25,7 @@ from planner.sources.demand import demand_from_file
 from planner.sources.download import NetworkQuery, buildings_from_query, graph_from_query
 from planner.sources.osm import homes_from_osm
 from planner.sources.population import PopulationRule, homes_from_buildings
+from planner.sources.road_layers import is_road_layer
 from planner.sources.sites import stations_from_file
 from planner.sources.tables import Loaded, TableSpec
 from planner.walk.network import WalkNetwork, build_walk_network
@@ -67,6 +68,10 @@ class InputOptions:
     limits
         Input limits (file sizes, rows, columns, stations, homes); see
         :class:`~planner.limits.InputLimits`.
+    network_layer, node_tolerance_m, walkable
+        For a road line layer as the network: its layer, the distance within which line
+        ends are joined, and the filter of walkable lines
+        (:func:`planner.sources.road_layers.road_tables_from_file`).
     """
 
     study_area: str | Path | Area | None = None
@@ -78,6 +83,9 @@ class InputOptions:
     network_cache: bool = True
     max_snap_m: float = 300.0
     limits: InputLimits = DEFAULT_LIMITS
+    network_layer: str | None = None
+    node_tolerance_m: float = 0.5
+    walkable: str | None = None
 
 
 @dataclass(frozen=True, eq=False)
@@ -158,9 +166,14 @@ def load_inputs(
             limits=lim,
             cache_dir=opts.cache_dir,
             use_cache=opts.network_cache,
+            layer=opts.network_layer,
+            node_tolerance_m=opts.node_tolerance_m,
+            walkable=opts.walkable,
         )
         net_name = str(net_path)
-        if not net_path.name.lower().endswith(".graphml"):
+        if opts.network_layer:
+            net_name += f" (layer {opts.network_layer})"
+        if not net_path.name.lower().endswith(".graphml") and not is_road_layer(net_path):
 
             def homes_source() -> gpd.GeoDataFrame:
                 return homes_from_osm(net_path, rule=opts.rule)
@@ -185,8 +198,10 @@ def load_inputs(
         if "area_id" in demand.columns and onto_name:
             names["demand"] += f" (areas onto {onto_name})"
     elif homes_source is None:
+        kind = "road layer" if is_road_layer(str(network_path)) else "GraphML network"
         msg = (
-            f"{net_name}: a GraphML network carries no buildings to take homes from; give "
+            f"{net_name}: a {kind} "
+            "carries no buildings to take homes from; give "
             "the demand with --demand (population points, or areas such as a population grid)."
         )
         raise UnsupportedFormatError(msg)
@@ -249,8 +264,8 @@ def _demand_targets(
     if mode == "homes":
         if homes is None:
             msg = (
-                f"{demand}: --demand-onto homes needs buildings, which a GraphML network "
-                "does not have; use --demand-onto nodes or cells."
+                f"{demand}: --demand-onto homes needs buildings, which a GraphML network or "
+                "road layer does not have; use --demand-onto nodes or cells."
             )
             raise UnsupportedFormatError(msg)
         return homes, "floor_m2", "homes"

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import logging
 import warnings
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from typing import Any
 
 import geopandas as gpd
@@ -23,6 +23,7 @@ from planner._version import __version__
 from planner.config import AnalysisConfig
 from planner.errors import InputDataError, OffNetworkWarning
 from planner.sources.coords import WGS84
+from planner.sources.road_layers import RoadLayerReport
 from planner.sources.validate import validate_points
 from planner.walk.access import (
     Snapped,
@@ -269,8 +270,11 @@ def check_population(demand: gpd.GeoDataFrame) -> None:
 
 
 def network_facts(network: WalkNetwork) -> dict[str, Any]:
-    """Size of the network analysed and what was left out (:attr:`CoverageResult.network_facts`)."""
-    return {
+    """Size of the network analysed and what was left out (:attr:`CoverageResult.network_facts`).
+
+    A network built from a road layer adds its quality report under ``road_layer``.
+    """
+    facts: dict[str, Any] = {
         "nodes": network.n_nodes,
         "street_segments": len(network.edges),
         "street_km": round(network.street_m / 1000.0, 3),
@@ -280,6 +284,16 @@ def network_facts(network: WalkNetwork) -> dict[str, Any]:
         "island_nodes_left_out": network.islands.nodes_dropped,
         "island_street_km_left_out": round(network.islands.street_m_dropped / 1000.0, 3),
     }
+    if network.road_report is not None:
+        facts["road_layer"] = road_report_facts(network.road_report)
+    return facts
+
+
+def road_report_facts(report: RoadLayerReport) -> dict[str, Any]:
+    """The road-layer quality report as JSON-ready figures (lengths in km)."""
+    facts = asdict(report)
+    facts["parts_street_km"] = round(facts.pop("parts_street_m") / 1000.0, 3)
+    return facts
 
 
 def gap_zones(

@@ -26,6 +26,7 @@ import pyproj
 import shapely
 from scipy import sparse
 
+from planner.sources.road_layers import RoadLayerReport
 from planner.sources.street_tables import street_tables_from_graph
 
 logger = logging.getLogger(__name__)
@@ -86,6 +87,9 @@ class WalkNetwork:
         Where the network came from (a file name), for messages.
     from_cache
         Whether it was loaded from the built-network cache instead of being built.
+    road_report
+        What noding a road line layer found (:mod:`planner.sources.road_layers`); None
+        for OSM extracts and graphs.
     """
 
     crs: pyproj.CRS
@@ -96,6 +100,7 @@ class WalkNetwork:
     islands: IslandReport
     source: str = ""
     from_cache: bool = False
+    road_report: RoadLayerReport | None = None
 
     @property
     def n_nodes(self) -> int:

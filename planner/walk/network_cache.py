@@ -18,6 +18,7 @@ import hashlib
 import json
 import logging
 import os
+from dataclasses import asdict, replace
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -33,6 +34,7 @@ from planner._version import __version__
 from planner.limits import DEFAULT_LIMITS, InputLimits, check_file_size
 from planner.sources.areas import Area
 from planner.sources.download import default_cache_dir
+from planner.sources.road_layers import RoadLayerReport, is_road_layer, road_tables_from_file
 from planner.sources.street_tables import PROFILE_TAGS, clip_tables, street_tables_from_file
 from planner.sources.tableio import existing_file
 from planner.walk.compile import network_from_tables
@@ -41,7 +43,7 @@ from planner.walk.network import IslandReport, WalkNetwork, frozen
 logger = logging.getLogger(__name__)
 
 #: Bump when a cached network would no longer match what a fresh build gives.
-CACHE_FORMAT = 1
+CACHE_FORMAT = 2
 #: Folder of built networks under the cache folder.
 CACHE_SUBDIR = "built-networks"
 _CHUNK = 1 << 20
@@ -66,13 +68,17 @@ def network_from_file(
     limits: InputLimits | None = None,
     cache_dir: str | Path | None = None,
     use_cache: bool = True,
+    layer: str | None = None,
+    node_tolerance_m: float = 0.5,
+    walkable: str | None = None,
 ) -> WalkNetwork:
-    """The walking network of a local OSM extract or GraphML file, built once and cached.
+    """The walking network of a local OSM extract, GraphML file or road layer, cached.
 
     Parameters
     ----------
     path
-        ``.osm.pbf``, ``.osm``, ``.osm.bz2``, ``.osm.gz`` or ``.graphml``.
+        ``.osm.pbf``, ``.osm``, ``.osm.bz2``, ``.osm.gz``, ``.graphml``, or a road line
+        layer (:data:`planner.sources.road_layers.ROAD_LAYER_SUFFIXES`).
     study_area
         Keep only the streets whose two ends lie inside this polygon (WGS84).
     crs, keep_islands
@@ -83,6 +89,9 @@ def network_from_file(
         Cache folder; :func:`planner.sources.download.default_cache_dir` when None.
     use_cache
         Read and write the built-network cache (False: always build, store nothing).
+    layer, node_tolerance_m, walkable
+        For road layers only, as in
+        :func:`planner.sources.road_layers.road_tables_from_file`; part of the cache key.
 
     Returns
     -------
@@ -104,13 +113,15 @@ def network_from_file(
         what="street-network",
         name="max_network_file_mb",
     )
+    road = {"layer": layer, "node_tolerance_m": node_tolerance_m, "walkable": walkable}
     if not use_cache:
-        return _build(p, study_area, crs, keep_islands, lim)
+        return _build(p, study_area, crs, keep_islands, lim, road)
     key = {
         "file": file_fingerprint(p),
         "study_area": None if study_area is None else shapely.normalize(study_area).wkt,
         "crs": None if crs is None else pyproj.CRS.from_user_input(crs).to_wkt(),
         "keep_islands": keep_islands,
+        "road_layer": road if is_road_layer(p) else None,
         "planner": __version__,
         "format": CACHE_FORMAT,
     }
@@ -122,7 +133,7 @@ def network_from_file(
     if cached is not None:
         logger.info("%s: network loaded from the cache (%s.npz).", p, stem)
         return cached
-    network = _build(p, study_area, crs, keep_islands, lim)
+    network = _build(p, study_area, crs, keep_islands, lim, road)
     try:
         save_network(network, stem, key)
     except OSError as err:
@@ -136,11 +147,18 @@ def _build(
     crs: str | pyproj.CRS | None,
     keep_islands: bool,
     limits: InputLimits,
+    road: dict[str, Any],
 ) -> WalkNetwork:
-    tables = street_tables_from_file(p, limits=limits)
+    if not is_road_layer(p):
+        tables = street_tables_from_file(p, limits=limits)
+        if area is not None:
+            tables = clip_tables(tables, area)
+        return network_from_tables(tables, crs=crs, keep_islands=keep_islands)
+    tables, report = road_tables_from_file(p, limits=limits, **road)
     if area is not None:
         tables = clip_tables(tables, area)
-    return network_from_tables(tables, crs=crs, keep_islands=keep_islands)
+    network = network_from_tables(tables, crs=crs, keep_islands=keep_islands)
+    return replace(network, road_report=report)
 
 
 def save_network(network: WalkNetwork, stem: Path, key: dict[str, Any]) -> None:
@@ -175,6 +193,7 @@ def save_network(network: WalkNetwork, stem: Path, key: dict[str, Any]) -> None:
         "islands": [isl.components, isl.nodes_dropped, isl.street_m_dropped, isl.parts_dropped],
         "nodes": network.n_nodes,
         "streets": len(edges),
+        "road_report": None if network.road_report is None else asdict(network.road_report),
         "created_utc": datetime.now(UTC).isoformat(timespec="seconds"),
     }
     tmp_json = stem.with_name(f"{stem.name}.{os.getpid()}.tmp.json")
@@ -245,6 +264,7 @@ def _network_from_arrays(data: Any, meta: dict[str, Any], source: str) -> WalkNe
         columns[tag] = values[data[f"tag_{tag}_codes"]] if m else np.array([], dtype=object)
     crs = pyproj.CRS.from_wkt(meta["crs"])
     components, nodes_dropped, street_m, parts = meta["islands"]
+    road = meta.get("road_report")
     return WalkNetwork(
         crs=crs,
         node_ids=frozen(node_ids),
@@ -259,4 +279,5 @@ def _network_from_arrays(data: Any, meta: dict[str, Any], source: str) -> WalkNe
         ),
         source=source,
         from_cache=True,
+        road_report=None if road is None else RoadLayerReport(**road),
     )

@@ -1,0 +1,429 @@
+"""Walking networks from a city's own road centre-line layers (any line layer GDAL reads).
+
+:func:`road_tables_from_file` reads a line layer (Shapefile, GeoPackage, GeoJSON,
+FlatGeobuf, ...) in any CRS and *nodes* it into the same
+:class:`~planner.sources.street_tables.StreetTables` the OSM path gives, so the rest of
+the planner does not know where the streets came from:
+
+- a node wherever lines share an end point or a vertex (a vertex shared by lines on
+  different levels, per a ``level``/``layer``/``z_level`` column, is not a junction);
+- ends that nearly meet (within ``node_tolerance_m``) are joined to the other end or
+  vertex, and the joins counted;
+- no junction where lines only cross without a shared vertex (bridges, tunnels);
+- every line walkable both ways; lengths are geodesic, as for OSM extracts.
+
+A :class:`RoadLayerReport` says what was found: lines dropped and why, joins made,
+dead ends, near-miss ends left unjoined, disconnected parts.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import geopandas as gpd
+import numpy as np
+import numpy.typing as npt
+import pandas as pd
+import pyproj
+import shapely
+from scipy import sparse
+from scipy.sparse import csgraph
+from scipy.spatial import cKDTree
+
+from planner.errors import InputDataError, NetworkBuildError, UnsupportedFormatError
+from planner.limits import DEFAULT_LIMITS, InputLimits, check_file_size
+from planner.sources.street_tables import PROFILE_TAGS, StreetTables, tag_text, tunnel_flags
+from planner.sources.tableio import existing_file
+
+logger = logging.getLogger(__name__)
+
+#: File endings read as road line layers (everything else goes to the OSM readers).
+ROAD_LAYER_SUFFIXES = (".shp", ".gpkg", ".geojson", ".json", ".fgb", ".sqlite", ".gml", ".kml")
+#: Columns that say on which level a line lies (first one present is used).
+LEVEL_COLUMNS = ("level", "layer", "z_level", "zlevel", "z_lev", "z", "层", "层级")
+#: Ends within this distance of another line but not joined are reported as near misses.
+NEAR_MISS_M = 5.0
+#: Coordinates closer than this (metres) are the same point.
+_GRID_M = 1e-3
+_WALKABLE = re.compile(r"^\s*(?P<col>.+?)\s+(?P<neg>not\s+)?in\s*\((?P<vals>.*)\)\s*$", re.I)
+
+
+@dataclass(frozen=True, slots=True)
+class RoadLayerReport:
+    """What noding a road layer found and did.
+
+    Attributes
+    ----------
+    lines_read
+        Features in the layer.
+    dropped_no_geometry, dropped_not_lines, dropped_zero_length, dropped_not_walkable
+        Features left out, by reason.
+    ends_joined
+        Line ends moved onto another end or vertex within the node tolerance.
+    node_tolerance_m
+        The tolerance used.
+    dead_ends
+        Nodes with a single street.
+    near_miss_ends
+        Dead ends within :data:`NEAR_MISS_M` of another street they are not joined to.
+    parts
+        Connected parts of the noded network.
+    parts_street_m
+        Street length outside the largest part, metres.
+    level_column
+        Column read as the level of each line ("" when none).
+    """
+
+    lines_read: int
+    dropped_no_geometry: int
+    dropped_not_lines: int
+    dropped_zero_length: int
+    dropped_not_walkable: int
+    ends_joined: int
+    node_tolerance_m: float
+    dead_ends: int
+    near_miss_ends: int
+    parts: int
+    parts_street_m: float
+    level_column: str = ""
+
+
+def is_road_layer(path: str | Path) -> bool:
+    """Whether ``path`` is read as a road line layer (by its ending)."""
+    return str(path).lower().endswith(ROAD_LAYER_SUFFIXES)
+
+
+def road_tables_from_file(
+    path: str | Path,
+    *,
+    layer: str | None = None,
+    node_tolerance_m: float = 0.5,
+    walkable: str | None = None,
+    limits: InputLimits | None = None,
+) -> tuple[StreetTables, RoadLayerReport]:
+    """Read and node a road line layer into street tables.
+
+    Parameters
+    ----------
+    path
+        Any line layer GDAL reads (:data:`ROAD_LAYER_SUFFIXES`), in any CRS it states.
+    layer
+        Layer name of a file with several (GeoPackage).
+    node_tolerance_m
+        Line ends closer than this to another end or vertex are joined to it (0: only
+        exactly shared points are junctions).
+    walkable
+        Keep only lines matching ``"<column> in (a, b)"`` or ``"<column> not in (a, b)"``.
+    limits
+        File-size limits (:class:`~planner.limits.InputLimits` defaults when None).
+
+    Returns
+    -------
+    (StreetTables, RoadLayerReport)
+        Tables in a metric CRS (the layer's own when projected, else its UTM zone), one
+        row per street between two nodes, and the quality report.
+
+    Raises
+    ------
+    InputFileNotFoundError, UnsupportedFormatError, InputDataError, NetworkBuildError
+
+    Notes
+    -----
+    A node is put at every end point and at every vertex that two lines (or one line
+    twice) share, to the millimetre. An end point joins every line through it whatever
+    their levels (ramps meet bridges at their ends); a shared interior vertex joins only
+    lines of the same level. Crossings without a shared vertex are never junctions.
+    """
+    p = existing_file(path)
+    lim = limits or DEFAULT_LIMITS
+    check_file_size(
+        p,
+        p.stat().st_size,
+        limit_mb=lim.max_network_file_mb,
+        what="road",
+        name="max_network_file_mb",
+    )
+    if node_tolerance_m < 0 or not np.isfinite(node_tolerance_m):
+        msg = f"--node-tolerance-m {node_tolerance_m}: give a distance in metres, 0 or more."
+        raise InputDataError(msg)
+    frame = _read(p, layer)
+    n_read = len(frame)
+    keep_walk = _walkable_mask(frame, walkable, p)
+    frame = frame.loc[keep_walk]
+    geoms = frame.geometry.to_numpy()
+    missing = shapely.is_missing(geoms) | shapely.is_empty(geoms)
+    types = shapely.get_type_id(geoms)
+    lines = np.isin(types, (1, 2, 5)) & ~missing  # LineString, LinearRing, MultiLineString
+    parts, owner = shapely.get_parts(shapely.force_2d(geoms[lines]), return_index=True)
+    rows = np.flatnonzero(lines)[owner]
+    if len(parts) == 0:
+        msg = f"{p}: no line features to build a street network from."
+        raise NetworkBuildError(msg)
+    crs, parts = _metric(frame.crs, parts, p)
+    level_col = next((c for c in LEVEL_COLUMNS if c in frame.columns), "")
+    levels = (
+        frame[level_col].astype(str).to_numpy()[rows]
+        if level_col
+        else np.zeros(len(rows), dtype=object)
+    )
+    xy, line = shapely.get_coordinates(parts, return_index=True)
+    # Consecutive repeats are one vertex; lines left with one vertex have no length.
+    q = np.round(xy / _GRID_M).astype(np.int64)
+    first = np.r_[True, line[1:] != line[:-1]]
+    keep = first | (q[:, 0] != np.roll(q[:, 0], 1)) | (q[:, 1] != np.roll(q[:, 1], 1))
+    xy, line, q = xy[keep], line[keep], q[keep]
+    counts = np.bincount(line, minlength=len(parts))
+    good = counts >= 2
+    n_zero = int(len(np.unique(rows[~good])) if (~good).any() else 0)
+    vert_ok = good[line]
+    xy, line, q = xy[vert_ok], line[vert_ok], q[vert_ok]
+    renum = np.cumsum(good) - 1
+    line, rows, levels = renum[line], rows[good], levels[good]
+    first = np.r_[True, line[1:] != line[:-1]]
+    last = np.r_[line[1:] != line[:-1], True]
+    is_end = first | last
+    xy, joins = _join_near_ends(xy, line, is_end, node_tolerance_m)
+    q = np.round(xy / _GRID_M).astype(np.int64)
+    node_vertex, node_key = _node_keys(q, line, is_end, levels)
+    tables = _split(xy, line, node_vertex, node_key, rows, frame, crs, str(p))
+    report = _quality(
+        tables,
+        n_read=n_read,
+        no_geom=int(missing.sum()),
+        not_lines=int((~lines & ~missing).sum()),
+        zero=n_zero,
+        not_walkable=int((~keep_walk).sum()),
+        joins=joins,
+        tolerance=node_tolerance_m,
+        level_col=level_col,
+    )
+    logger.info("%s: road layer noded: %s", p, report)
+    return tables, report
+
+
+def _read(p: Path, layer: str | None) -> gpd.GeoDataFrame:
+    try:
+        frame = gpd.read_file(p, layer=layer, engine="pyogrio")
+    except Exception as err:
+        which = f" (layer {layer!r})" if layer else ""
+        msg = (
+            f"{p}{which}: cannot be read as a line layer ({type(err).__name__}: {err}). "
+            "Give a Shapefile, GeoPackage (--network-layer for its layer), GeoJSON or "
+            "another GDAL line layer."
+        )
+        raise UnsupportedFormatError(msg) from err
+    if frame.crs is None:
+        msg = f"{p}: the layer states no CRS; define it (e.g. a .prj file) and try again."
+        raise InputDataError(msg)
+    return frame
+
+
+def _walkable_mask(frame: pd.DataFrame, expr: str | None, p: Path) -> npt.NDArray[np.bool_]:
+    """Rows matching ``"<column> [not] in (a, b, ...)"`` (all rows when ``expr`` is None)."""
+    if not expr:
+        return np.ones(len(frame), dtype=bool)
+    m = _WALKABLE.match(expr)
+    if m is None:
+        msg = f'--walkable {expr!r}: write it as "<column> in (a, b)" or "<column> not in (a)".'
+        raise InputDataError(msg)
+    col = m["col"].strip().strip("\"'")
+    if col not in frame.columns:
+        known = ", ".join(str(c) for c in frame.columns if c != "geometry")
+        msg = f"{p}: --walkable names column {col!r}, which the layer lacks (it has {known})."
+        raise InputDataError(msg)
+    values = {v.strip().strip("\"'") for v in m["vals"].split(",") if v.strip()}
+    hit = frame[col].astype(str).str.strip().isin(values).to_numpy()
+    return ~hit if m["neg"] else hit
+
+
+def _metric(crs: Any, parts: npt.NDArray[np.object_], p: Path) -> tuple[pyproj.CRS, Any]:
+    """Lines in a metric CRS: the layer's own when projected in metres, else its UTM zone."""
+    src = pyproj.CRS.from_user_input(crs)
+    unit = src.axis_info[0].unit_name if src.axis_info else ""
+    if src.is_projected and unit in {"metre", "meter"}:
+        return src, parts
+    series = gpd.GeoSeries(parts, crs=src)
+    try:
+        dst = series.to_crs(4326).estimate_utm_crs()
+        return dst, series.to_crs(dst).to_numpy()
+    except Exception as err:
+        msg = f"{p}: cannot project the layer from {src.name} to metres ({err})."
+        raise InputDataError(msg) from err
+
+
+def _join_near_ends(
+    xy: npt.NDArray[np.float64],
+    line: npt.NDArray[np.int64],
+    is_end: npt.NDArray[np.bool_],
+    tol: float,
+) -> tuple[npt.NDArray[np.float64], int]:
+    """Move ends within ``tol`` of another line's end or vertex onto it; count the joins.
+
+    Joined points form clusters (transitively); each cluster takes the place of its first
+    interior vertex, or else of its first end, so lines through it do not move.
+    """
+    if tol <= 0:
+        return xy, 0
+    tree = cKDTree(xy)
+    ends = np.flatnonzero(is_end)
+    hits = tree.query_ball_point(xy[ends], r=tol)
+    a = np.repeat(ends, [len(h) for h in hits])
+    b = np.fromiter((j for h in hits for j in h), dtype=np.int64, count=len(a))
+    other = line[a] != line[b]
+    same_pt = np.all(np.round(xy[a] / _GRID_M) == np.round(xy[b] / _GRID_M), axis=1)
+    a, b = a[other & ~same_pt], b[other & ~same_pt]
+    if len(a) == 0:
+        return xy, 0
+    # Clusters of vertices (exactly coincident vertices count as one point).
+    grid = np.round(xy / _GRID_M).astype(np.int64)
+    key = pd.factorize(pd.MultiIndex.from_arrays([grid[:, 0], grid[:, 1]]))[0]
+    k = int(key.max()) + 1
+    graph = sparse.coo_array((np.ones(len(a)), (key[a], key[b])), shape=(k, k))
+    n_c, label = csgraph.connected_components(graph, directed=False)
+    sizes = np.bincount(label, minlength=n_c)
+    joins = int((sizes - 1).sum())
+    # Representative point of each cluster: an interior vertex first, then an end.
+    order = np.lexsort((np.arange(len(xy)), is_end, label[key]))
+    rep = np.full(n_c, -1, dtype=np.int64)
+    lab_sorted = label[key][order]
+    firsts = np.r_[True, lab_sorted[1:] != lab_sorted[:-1]]
+    rep[lab_sorted[firsts]] = order[firsts]
+    moved = sizes[label[key]] > 1
+    out = xy.copy()
+    out[moved] = xy[rep[label[key][moved]]]
+    return out, joins
+
+
+def _node_keys(
+    q: npt.NDArray[np.int64],
+    line: npt.NDArray[np.int64],
+    is_end: npt.NDArray[np.bool_],
+    levels: npt.NDArray[np.object_],
+) -> tuple[npt.NDArray[np.bool_], npt.NDArray[np.int64]]:
+    """Which vertices are nodes, and the node number of each (-1 where none)."""
+    loc = pd.factorize(pd.MultiIndex.from_arrays([q[:, 0], q[:, 1]]))[0]
+    lvl = pd.factorize(pd.MultiIndex.from_arrays([loc, levels[line].astype(str)]))[0]
+    end_at = np.zeros(int(loc.max()) + 1, dtype=bool)
+    end_at[loc[is_end]] = True
+    shared = np.bincount(lvl) > 1  # a point twice on one level: two lines or a loop
+    node = is_end | end_at[loc] | shared[lvl]
+    ident = np.where(end_at[loc], loc, int(loc.max()) + 1 + lvl)
+    key = np.full(len(q), -1, dtype=np.int64)
+    key[node] = pd.factorize(ident[node])[0]
+    return node, key
+
+
+def _split(
+    xy: npt.NDArray[np.float64],
+    line: npt.NDArray[np.int64],
+    node: npt.NDArray[np.bool_],
+    key: npt.NDArray[np.int64],
+    rows: npt.NDArray[np.int64],
+    frame: gpd.GeoDataFrame,
+    crs: pyproj.CRS,
+    source: str,
+) -> StreetTables:
+    """One street per stretch of a line between two consecutive nodes."""
+    nodes_at = np.flatnonzero(node)
+    # Consecutive nodes on the same line bound a street.
+    same = line[nodes_at[1:]] == line[nodes_at[:-1]]
+    start, stop = nodes_at[:-1][same], nodes_at[1:][same]
+    n_v = stop - start + 1
+    offsets = np.repeat(start - np.r_[0, np.cumsum(n_v)[:-1]], n_v)
+    idx = np.arange(int(n_v.sum())) + offsets
+    seg = np.repeat(np.arange(len(start)), n_v)
+    geoms = shapely.linestrings(xy[idx], indices=seg)
+    length = _geodesic_m(xy[idx], seg, len(start), crs)
+    u, v = key[start], key[stop]
+    ok = ~((u == v) & (length <= _GRID_M))
+    src_rows = rows[line[start]][ok]
+    n_nodes = int(key.max()) + 1
+    node_xy = np.empty((n_nodes, 2))
+    node_xy[key[nodes_at]] = xy[nodes_at]
+    attrs = frame.iloc[src_rows]
+    tags = {t: tag_text(_col(attrs, t)) for t in PROFILE_TAGS}
+    return StreetTables(
+        crs=crs,
+        node_ids=np.arange(n_nodes, dtype=np.int64),
+        node_xy=node_xy,
+        edge_u=u[ok].astype(np.int64),
+        edge_v=v[ok].astype(np.int64),
+        length_m=length[ok],
+        geometry=np.asarray(geoms, dtype=object)[ok],
+        tunnel=tunnel_flags(_col(attrs, "tunnel")),
+        tags=tags,
+        source=source,
+        reader="road-layer",
+    )
+
+
+def _col(frame: pd.DataFrame, name: str) -> npt.NDArray[np.object_]:
+    if name in frame.columns:
+        return np.asarray(frame[name].to_numpy(), dtype=object)
+    return np.full(len(frame), None, dtype=object)
+
+
+def _geodesic_m(
+    xy: npt.NDArray[np.float64], seg: npt.NDArray[np.int64], n: int, crs: pyproj.CRS
+) -> npt.NDArray[np.float64]:
+    """Geodesic length of each street (WGS84 ellipsoid), as OSM extracts measure it."""
+    to_ll = pyproj.Transformer.from_crs(crs, 4326, always_xy=True)
+    lon, lat = to_ll.transform(xy[:, 0], xy[:, 1])
+    inner = seg[1:] == seg[:-1]
+    _, _, d = pyproj.Geod(ellps="WGS84").inv(
+        lon[:-1][inner], lat[:-1][inner], lon[1:][inner], lat[1:][inner]
+    )
+    out = np.zeros(n)
+    np.add.at(out, seg[1:][inner], d)
+    return out
+
+
+def _quality(
+    tables: StreetTables,
+    *,
+    n_read: int,
+    no_geom: int,
+    not_lines: int,
+    zero: int,
+    not_walkable: int,
+    joins: int,
+    tolerance: float,
+    level_col: str,
+) -> RoadLayerReport:
+    """Dead ends, near-miss ends, parts: measured on the noded tables."""
+    n = len(tables.node_ids)
+    u, v = tables.edge_u, tables.edge_v
+    loops = u == v
+    degree = np.bincount(np.r_[u[~loops], v[~loops]], minlength=n) + 2 * np.bincount(
+        u[loops], minlength=n
+    )
+    dead = np.flatnonzero(degree == 1)
+    near = 0
+    if len(dead):
+        tree = shapely.STRtree(tables.geometry)
+        pts = shapely.points(tables.node_xy[dead])
+        pi, ei = tree.query(pts, predicate="dwithin", distance=NEAR_MISS_M)
+        foreign = (u[ei] != dead[pi]) & (v[ei] != dead[pi])
+        near = len(np.unique(pi[foreign]))
+    adj = sparse.coo_array((np.ones(len(u)), (u, v)), shape=(n, n))
+    n_parts, label = csgraph.connected_components(adj, directed=False)
+    main = np.bincount(label).argmax() if n else 0
+    outside = float(tables.length_m[label[u] != main].sum())
+    return RoadLayerReport(
+        lines_read=n_read,
+        dropped_no_geometry=no_geom,
+        dropped_not_lines=not_lines,
+        dropped_zero_length=zero,
+        dropped_not_walkable=not_walkable,
+        ends_joined=joins,
+        node_tolerance_m=float(tolerance),
+        dead_ends=len(dead),
+        near_miss_ends=near,
+        parts=int(n_parts),
+        parts_street_m=outside,
+        level_column=level_col,
+    )
