@@ -57,7 +57,8 @@ with st.expander(ui.t("upload_stations"), expanded=False):
 ids = plan.stations["id"].astype(str).tolist()
 names = dict(zip(ids, plan.stations["name"].astype(str), strict=True))
 if st.session_state.get("selected_station") not in ids:
-    st.session_state.pop("selected_station", None)
+    # Set, not dropped: the browser then clears the box instead of showing a deleted station.
+    st.session_state["selected_station"] = None
 left, right = st.columns([2, 1])
 with right:
     mode: ClickMode = st.radio(

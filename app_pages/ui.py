@@ -28,12 +28,14 @@ from planner.app.study_area import StudyArea, demo_study_area
 from planner.app.views import headline
 from planner.app.workspace import ClickMode, Workspace, handle_click, set_config, workspace_for_area
 from planner.config import AnalysisConfig
+from planner.errors import PlannerError
 from planner.texts import LANGUAGES, Language, error_text, md_escape, text
 
 APP_DIR = Path(__file__).resolve().parent.parent
 PAGES_DIR = Path(__file__).resolve().parent
 WS = "workspace"
 FLASH = "flash"
+FLASH_ERROR = "flash_error"
 
 
 # ------------------------------------------------------------------ shared, read-only
@@ -122,6 +124,9 @@ def flash() -> None:
     message = st.session_state.pop(FLASH, None)
     if message:
         slot.success(md_escape(message))
+    problem = st.session_state.pop(FLASH_ERROR, None)
+    if problem:
+        slot.error(md_escape(problem))
 
 
 def show_error(err: BaseException) -> None:
@@ -239,7 +244,11 @@ def _click_handler(key: str, mode: ClickMode, selected: str | None) -> Callable[
     def on_click() -> None:
         value = st.session_state.get(key) or {}
         ws: Workspace = st.session_state[WS]
-        new, sid = handle_click(ws, value.get("last_clicked"), mode=mode, selected=selected)
+        try:
+            new, sid = handle_click(ws, value.get("last_clicked"), mode=mode, selected=selected)
+        except PlannerError as err:  # e.g. "move" with no station selected: say so
+            st.session_state[FLASH_ERROR] = error_text(err, lang())
+            return
         if sid is not None:
             done = "station_added" if mode == "add" else "station_moved"
             save(new, t(done, id=sid))

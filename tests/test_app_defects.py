@@ -46,3 +46,24 @@ def test_accept_after_a_second_suggestion_adds_what_was_proposed_last() -> None:
     assert metrics(at)["Stations"] == "5"
     assert metrics(at)["People within the circle"] == "100.0%"
     assert "2 sites added to the plan." in successes(at)
+
+
+# ------------------------------------------------------------------ 3. a deleted selection
+
+
+@pytest.mark.parametrize("how", ["button", "table"])
+def test_a_deleted_station_is_no_longer_selected(how: str) -> None:
+    at = fresh()
+    first = str(workspace(at).plan.stations["id"].iloc[0])
+    at.selectbox(key="selected_station").set_value(first).run()
+    if how == "button":
+        at.button(key="delete_station").click().run()
+    else:
+        key = f"station_editor_{workspace(at).revision}"
+        at.session_state[key] = {"edited_rows": {}, "added_rows": [], "deleted_rows": [0]}
+        at.button(key="FormSubmitter:station_table_form-Apply changes to the plan").click().run()
+    assert not at.exception
+    assert first not in set(workspace(at).plan.stations["id"])
+    box = at.selectbox(key="selected_station")
+    assert box.value is None
+    assert box.proto.set_value  # the browser is told to clear the box, not left showing it
