@@ -6,10 +6,12 @@ short; the helpers are the same.
 
 from __future__ import annotations
 
+import json
+
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from tests.test_app import fresh, metrics, workspace
+from tests.test_app import APP, fresh, metrics, workspace
 
 pytestmark = pytest.mark.filterwarnings("ignore::DeprecationWarning", "ignore::FutureWarning")
 
@@ -67,3 +69,48 @@ def test_a_deleted_station_is_no_longer_selected(how: str) -> None:
     box = at.selectbox(key="selected_station")
     assert box.value is None
     assert box.proto.set_value  # the browser is told to clear the box, not left showing it
+
+
+# ------------------------------------------------------------------ 4. impossible coordinates
+
+
+def zh_app() -> AppTest:
+    at = AppTest.from_file(APP, default_timeout=120)
+    at.session_state["lang"] = "zh"
+    at.run()
+    assert not at.exception, at.exception
+    return at
+
+
+def test_latitude_95_in_the_table_is_refused_not_clamped() -> None:
+    at = fresh()
+    plan = workspace(at).plan
+    columns = json.loads(at.data_editor[0].proto.columns)
+    assert "max_value" not in json.dumps(columns)  # the browser must not clamp it to 90
+    key = f"station_editor_{workspace(at).revision}"
+    at.session_state[key] = {"edited_rows": {"0": {"lat": 95.0}}}
+    at.button(key="FormSubmitter:station_table_form-Apply changes to the plan").click().run()
+    assert any("row 1: latitude 95" in e and "-90..90" in e for e in errors(at)), errors(at)
+    assert workspace(at).plan is plan
+    assert not successes(at)
+
+
+def test_empty_coordinates_are_refused_in_chinese() -> None:
+    at = zh_app()
+    plan = workspace(at).plan
+    at.button(key="FormSubmitter:add_by_coordinates-添加服务站").click().run()
+    assert not at.exception
+    assert any("经度和纬度" in e for e in errors(at)), errors(at)
+    assert not any("must be numbers" in e for e in errors(at))
+    assert workspace(at).plan is plan
+
+
+def test_a_station_outside_the_study_area_is_added_with_a_warning() -> None:
+    at = zh_app()
+    at.number_input(key="add_lon").set_value(2.3522)  # Paris, far from the demo city
+    at.number_input(key="add_lat").set_value(48.8566)
+    at.button(key="FormSubmitter:add_by_coordinates-添加服务站").click().run()
+    assert not at.exception
+    assert metrics(at)["服务站数"] == "4"
+    assert any("研究区" in w for w in warning_texts(at)), warning_texts(at)
+    assert not successes(at)
