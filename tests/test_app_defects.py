@@ -7,11 +7,12 @@ short; the helpers are the same.
 from __future__ import annotations
 
 import json
+import re
 
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from tests.test_app import APP, fresh, metrics, workspace
+from tests.test_app import APP, frame_with, fresh, metrics, workspace
 
 pytestmark = pytest.mark.filterwarnings("ignore::DeprecationWarning", "ignore::FutureWarning")
 
@@ -114,3 +115,46 @@ def test_a_station_outside_the_study_area_is_added_with_a_warning() -> None:
     assert metrics(at)["服务站数"] == "4"
     assert any("研究区" in w for w in warning_texts(at)), warning_texts(at)
     assert not successes(at)
+
+
+# ------------------------------------------------------------------ 7. tables a planner reads
+
+
+def test_compare_tables_show_readable_figures() -> None:
+    at = fresh()
+    at.number_input(key="add_lon").set_value(24.9475)
+    at.number_input(key="add_lat").set_value(60.1765)
+    at.button(key="FormSubmitter:add_by_coordinates-Add station").click().run()
+    at.switch_page("app_pages/compare.py").run()
+    at.selectbox(key="cmp_base").set_value("baseline").run()
+    figures = frame_with(at, "Change")
+    assert figures.loc["Share of people within the circle", "baseline"] == "81.8%"
+    assert figures.loc["People within the circle", "baseline"] == "28,370"
+    assert figures.loc["Median walk time (min)", "baseline"] == "8.7"
+    assert figures.loc["Stations", "Change"] == "+1"
+    changes = frame_with(at, "Moved (m)")
+    assert list(changes.columns) == [
+        "Id",
+        "Name",
+        "Change",
+        "Moved (m)",
+        "People served (first plan)",
+        "People served (second plan)",
+    ]
+    row = changes.iloc[0]
+    assert (row["Id"], row["Change"], row["Moved (m)"]) == ("new-1", "added", "")
+    assert row["People served (first plan)"] == ""
+    assert "None" not in changes.to_numpy().ravel().tolist()
+
+
+def test_gap_table_is_readable_in_chinese() -> None:
+    at = AppTest.from_file(APP, default_timeout=120)
+    at.session_state["lang"] = "zh"
+    at.run()
+    at.switch_page("app_pages/coverage.py").run()
+    gaps = frame_with(at, "缺口区")
+    assert "gap_id" not in gaps.columns
+    assert "walk_min_nearest" not in gaps.columns
+    assert "到最近服务站步行（分钟）" in gaps.columns
+    assert all(re.fullmatch(r"[\d,]+", v) for v in gaps["人口"])  # whole people
+    assert all(re.fullmatch(r"\d+\.\d", v) for v in gaps["到最近服务站步行（分钟）"])
