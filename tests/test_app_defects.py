@@ -158,3 +158,17 @@ def test_gap_table_is_readable_in_chinese() -> None:
     assert "到最近服务站步行（分钟）" in gaps.columns
     assert all(re.fullmatch(r"[\d,]+", v) for v in gaps["人口"])  # whole people
     assert all(re.fullmatch(r"\d+\.\d", v) for v in gaps["到最近服务站步行（分钟）"])
+
+
+# ------------------------------------------------------------------ 9. smaller
+
+
+def test_the_deploy_button_is_hidden() -> None:
+    import tomllib
+    from pathlib import Path
+
+    config = Path(APP).with_name(".streamlit") / "config.toml"
+    assert tomllib.loads(config.read_text("utf-8"))["client"]["toolbarMode"] in {
+        "viewer",
+        "minimal",
+    }
