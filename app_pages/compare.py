@@ -12,7 +12,14 @@ import streamlit as st
 
 from app_pages import ui
 from planner.app.uploads import SCENARIO_LIMIT_MB, check_size
-from planner.app.views import csv_bytes, geopackage_bytes, report_bytes, summary_bytes
+from planner.app.views import (
+    csv_bytes,
+    geopackage_bytes,
+    readable_figures,
+    readable_table,
+    report_bytes,
+    summary_bytes,
+)
 from planner.app.workspace import (
     compare_plans,
     drop_scenario,
@@ -74,13 +81,13 @@ m[2].metric(ui.t("stations_moved"), f"{counts['moved']}")
 m[3].metric(ui.t("stations_removed"), f"{counts['removed']}")
 if cmp.settings_differ:
     st.warning(ui.t("settings_differ", names=", ".join(cmp.settings_differ)))
-figures = cmp.figures.rename(index=lambda k: ui.t(f"fig_{k}")).rename(
+figures = readable_figures(cmp.figures, ui.lang()).rename(
     columns={"base": _label(base_name), "other": _label(other_name), "change": ui.t("change")}
 )
 st.dataframe(figures, key="cmp_figures")
 if len(cmp.stations):
     changes = cmp.stations.assign(change=cmp.stations["change"].map(lambda c: ui.t(f"change_{c}")))
-    st.dataframe(changes, hide_index=True, key="cmp_stations")
+    st.dataframe(readable_table(changes, ui.lang()), hide_index=True, key="cmp_stations")
 
 c1, c2 = st.columns(2)
 if ws.scenario_names:

@@ -6,7 +6,12 @@ import streamlit as st
 
 from app_pages import ui
 from planner.app.access_layer import METHODS, access_layer
-from planner.app.views import gap_table, station_figures, walk_time_distribution
+from planner.app.views import (
+    gap_table,
+    readable_table,
+    station_figures,
+    walk_time_distribution,
+)
 from planner.report.maps import COVERED_COLOUR, UNCOVERED_COLOUR
 
 
@@ -89,6 +94,6 @@ st.dataframe(
 st.subheader(ui.t("gap_zones"))
 gaps = gap_table(plan)
 if len(gaps):
-    st.dataframe(gaps, hide_index=True, key="gap_table")
+    st.dataframe(readable_table(gaps, ui.lang()), hide_index=True, key="gap_table")
 else:
     st.caption(ui.t("no_gaps"))

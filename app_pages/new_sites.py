@@ -19,6 +19,7 @@ from planner.errors import PlannerError
 from planner.siting.models import suggest_sites
 
 FIGURES = "siting_figures"  # session key: the last suggestion's figures and its revision
+ACCEPT = "accept_ids"  # widget key of the sites to accept (reset by every new proposal)
 #: Time limit of the exact solver, seconds (greedy takes well under one on a city).
 EXACT_TIME_LIMIT_S = 30.0
 #: Columns of a proposal shown in the table, in this order (when present).
@@ -64,6 +65,7 @@ if st.button(ui.t("suggest", n=int(count)), key="suggest_sites", type="primary")
             "status": found.status,
             "unreachable": float(found.unreachable["population"].sum()),
         }
+        st.session_state.pop(ACCEPT, None)  # the accept box offers this proposal's sites
         ui.save(
             propose_sites(ws, found.sites if n else None),
             ui.t("suggested", n=n) if n else ui.t("no_site_helps"),
@@ -108,12 +110,15 @@ else:
         },
     )
     ids = table["id"].astype(str).tolist() if "id" in table.columns else []
-    chosen = st.multiselect(ui.t("accept_which"), ids, default=ids, key="accept_ids")
+    chosen = st.multiselect(ui.t("accept_which"), ids, default=ids, key=ACCEPT)
     c1, c2 = st.columns(2)
     if c1.button(ui.t("accept_sites"), disabled=not chosen, key="accept_sites"):
-        ui.save(accept_sites(ws, chosen), ui.t("accepted", n=len(chosen)))
+        new = accept_sites(ws, chosen)
+        st.session_state.pop(ACCEPT, None)
+        ui.save(new, ui.t("accepted", n=len(new.plan.stations) - len(plan.stations)))
         st.rerun()
     if c2.button(ui.t("discard_sites"), key="discard_sites"):
+        st.session_state.pop(ACCEPT, None)
         ui.save(propose_sites(ws, None))
         st.rerun()
     ui.plan_map(ws, key="map_sites")

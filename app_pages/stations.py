@@ -57,7 +57,8 @@ with st.expander(ui.t("upload_stations"), expanded=False):
 ids = plan.stations["id"].astype(str).tolist()
 names = dict(zip(ids, plan.stations["name"].astype(str), strict=True))
 if st.session_state.get("selected_station") not in ids:
-    st.session_state.pop("selected_station", None)
+    # Set, not dropped: the browser then clears the box instead of showing a deleted station.
+    st.session_state["selected_station"] = None
 left, right = st.columns([2, 1])
 with right:
     mode: ClickMode = st.radio(
@@ -91,7 +92,7 @@ with right:
             except PlannerError as err:
                 ui.show_error(err)
             else:
-                ui.save(edit(ws, new), ui.t("station_added", id=str(new.stations["id"].iloc[-1])))
+                ui.save_added(edit(ws, new), str(new.stations["id"].iloc[-1]))
                 st.rerun()
 with left:
     ui.plan_map(ws, key="map_stations", click_mode=mode, selected=selected)
@@ -108,12 +109,10 @@ with st.form("station_table_form", border=False):
             "id": st.column_config.TextColumn(ui.t("id")),
             "name": st.column_config.TextColumn(ui.t("name")),
             "category": st.column_config.TextColumn(ui.t("category")),
-            "lon": st.column_config.NumberColumn(
-                ui.t("lon"), format="%.6f", min_value=-180, max_value=180
-            ),
-            "lat": st.column_config.NumberColumn(
-                ui.t("lat"), format="%.6f", min_value=-90, max_value=90
-            ),
+            # No min/max here: the browser would clamp 95 to 90 silently; the plan
+            # refuses an out-of-range value with a message instead.
+            "lon": st.column_config.NumberColumn(ui.t("lon"), format="%.6f"),
+            "lat": st.column_config.NumberColumn(ui.t("lat"), format="%.6f"),
         },
     )
     if st.form_submit_button(ui.t("apply_table")):

@@ -15,6 +15,7 @@ import folium
 import streamlit as st
 from streamlit_folium import st_folium
 
+from planner.app.edits import is_off_network
 from planner.app.plan import Plan
 from planner.app.plan_map import (
     base_map,
@@ -28,12 +29,15 @@ from planner.app.study_area import StudyArea, demo_study_area
 from planner.app.views import headline
 from planner.app.workspace import ClickMode, Workspace, handle_click, set_config, workspace_for_area
 from planner.config import AnalysisConfig
+from planner.errors import PlannerError
 from planner.texts import LANGUAGES, Language, error_text, md_escape, text
 
 APP_DIR = Path(__file__).resolve().parent.parent
 PAGES_DIR = Path(__file__).resolve().parent
 WS = "workspace"
 FLASH = "flash"
+FLASH_ERROR = "flash_error"
+FLASH_WARNING = "flash_warning"
 
 
 # ------------------------------------------------------------------ shared, read-only
@@ -112,6 +116,17 @@ def save(ws: Workspace, message: str | None = None) -> None:
         st.session_state[FLASH] = message
 
 
+def save_added(ws: Workspace, station_id: str) -> None:
+    """Store a workspace with a station just added: a warning when it serves nobody."""
+    plan = ws.plan
+    if is_off_network(plan, station_id):
+        metres = f"{plan.config.max_snap_m:g}"
+        st.session_state[WS] = ws
+        st.session_state[FLASH_WARNING] = t("station_outside_area", id=station_id, metres=metres)
+    else:
+        save(ws, t("station_added", id=station_id))
+
+
 def flash() -> None:
     """Show the message left by the last action, once.
 
@@ -122,6 +137,12 @@ def flash() -> None:
     message = st.session_state.pop(FLASH, None)
     if message:
         slot.success(md_escape(message))
+    doubt = st.session_state.pop(FLASH_WARNING, None)
+    if doubt:
+        slot.warning(md_escape(doubt))
+    problem = st.session_state.pop(FLASH_ERROR, None)
+    if problem:
+        slot.error(md_escape(problem))
 
 
 def show_error(err: BaseException) -> None:
@@ -239,11 +260,15 @@ def _click_handler(key: str, mode: ClickMode, selected: str | None) -> Callable[
     def on_click() -> None:
         value = st.session_state.get(key) or {}
         ws: Workspace = st.session_state[WS]
-        new, sid = handle_click(ws, value.get("last_clicked"), mode=mode, selected=selected)
-        if sid is not None:
-            done = "station_added" if mode == "add" else "station_moved"
-            save(new, t(done, id=sid))
-            if mode == "add":
-                st.session_state["selected_station"] = sid
+        try:
+            new, sid = handle_click(ws, value.get("last_clicked"), mode=mode, selected=selected)
+        except PlannerError as err:  # e.g. "move" with no station selected: say so
+            st.session_state[FLASH_ERROR] = error_text(err, lang())
+            return
+        if sid is not None and mode == "add":
+            save_added(new, sid)
+            st.session_state["selected_station"] = sid
+        elif sid is not None:
+            save(new, t("station_moved", id=sid))
 
     return on_click

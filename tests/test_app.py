@@ -246,9 +246,10 @@ def test_coverage_page_figures_chart_and_tables() -> None:
     plan = workspace(at).plan
     assert list(table["id"]) == list(plan.stations["id"])
     assert table["population_served"].sum() == pytest.approx(plan.population_served.sum(), 0.01)
-    gaps = frame_with(at, "gap_id")
+    gaps = frame_with(at, "Gap zone")
     assert len(gaps) == 4
-    assert gaps["population"].is_monotonic_decreasing
+    people = gaps["People"].str.replace(",", "").astype(int)
+    assert people.is_monotonic_decreasing
     assert map_args(at)["returned_objects"] == []  # this map only shows; clicks edit nothing
     assert any("Median" in c.value for c in at.caption)
 
@@ -374,7 +375,7 @@ def test_compare_page_scenarios_files_and_downloads() -> None:
     )
     assert gained > 5000
     figures = frame_with(at, "Change")
-    assert figures.loc["Stations", "Change"] == 1
+    assert figures.loc["Stations", "Change"] == "+1"
     downloads = {b.proto.label for b in at.get("download_button")}
     assert {"coverage.gpkg", "stations.csv", "homes.csv", "summary.json"} <= downloads
     assert "Save the current plan to a file" in downloads

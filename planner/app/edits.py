@@ -40,7 +40,7 @@ from planner.app.plan import (
     station_bands,
     station_reach,
 )
-from planner.errors import InputDataError
+from planner.errors import InputDataError, Term
 from planner.sources.coords import WGS84
 from planner.walk.access import Snapped, snap_points
 
@@ -199,6 +199,14 @@ def update_station(
     return replace(plan, stations=table, parent_gaps=inherited_gaps(plan))
 
 
+def is_off_network(plan: Plan, station_id: str) -> bool:
+    """Whether a station lies farther than ``max_snap_m`` from every street (serves nobody).
+
+    A station typed far outside the study area is one; the app warns when one is added.
+    """
+    return not bool(plan.snapped.on_network[plan.position(station_id)])
+
+
 def station_table(plan: Plan) -> pd.DataFrame:
     """``id``, ``name``, ``category``, ``lon``, ``lat`` per station: the editable table."""
     geoms = plan.stations.geometry
@@ -310,18 +318,17 @@ def _free_id(plan: Plan) -> str:
 
 
 def _point(lon: float, lat: float, *, row: int | None = None) -> shapely.Point:
-    where = f"Station table, row {row}: " if row is not None else ""
+    where: Term | str = Term("where_table_row", (("row", row),)) if row is not None else ""
     try:
         lon, lat = float(lon), float(lat)
     except (TypeError, ValueError) as err:
-        msg = f"{where}longitude and latitude must be numbers, got {lon!r}, {lat!r}."
-        raise InputDataError(msg) from err
+        raise InputDataError(
+            key="err_coordinates_not_numbers", where=where, lon=repr(lon), lat=repr(lat)
+        ) from err
     if not (math.isfinite(lon) and -180.0 <= lon <= 180.0):
-        msg = f"{where}longitude {lon!r} is outside -180..180 (WGS84 degrees expected)."
-        raise InputDataError(msg)
+        raise InputDataError(key="err_lon_range", where=where, lon=repr(lon))
     if not (math.isfinite(lat) and -90.0 <= lat <= 90.0):
-        msg = f"{where}latitude {lat!r} is outside -90..90 (WGS84 degrees expected)."
-        raise InputDataError(msg)
+        raise InputDataError(key="err_lat_range", where=where, lat=repr(lat))
     return shapely.Point(float(lon), float(lat))
 
 
@@ -331,8 +338,12 @@ def _coordinate(value: object, column: str, row: int) -> float:
     except (TypeError, ValueError):
         out = math.nan
     if not math.isfinite(out):
-        msg = f"Station table, row {row}: {column} is missing or not a number ({value!r})."
-        raise InputDataError(msg)
+        raise InputDataError(
+            key="err_table_coordinate",
+            where=Term("where_table_row", (("row", row),)),
+            column=Term(column),
+            value=repr(value),
+        )
     return out
 
 

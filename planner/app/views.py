@@ -9,7 +9,7 @@ from __future__ import annotations
 import json
 import math
 import tempfile
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -22,7 +22,7 @@ from planner.report.export import csv_table, for_geopackage, summary_dict
 from planner.report.output_folder import LAYERS
 from planner.report.report import coverage_report
 from planner.report.spreadsheet import csv_text
-from planner.texts import Language
+from planner.texts import Language, text
 from planner.walk.coverage import CoverageResult
 from planner.walk.layers import STATUS_OFF_NETWORK, STATUS_UNREACHABLE
 
@@ -137,6 +137,95 @@ def gap_table(plan: Plan) -> pd.DataFrame:
     """Gap zones without their outlines, largest population first."""
     gaps = pd.DataFrame(plan.gaps.drop(columns="geometry"))
     return gaps.round({"population": 1, "walk_min_nearest": 1, "walk_min_median": 1})
+
+
+#: Text keys of the column names the app shows (``col_<column>`` in the catalogue).
+READABLE_COLUMNS = (
+    "gap_id",
+    "homes",
+    "population",
+    "walk_min_nearest",
+    "walk_min_median",
+    "nearest_station",
+    "homes_off_network",
+    "id",
+    "name",
+    "change",
+    "moved_m",
+    "served_base",
+    "served_other",
+)
+_PEOPLE = {"population", "served_base", "served_other", "moved_m"}
+_MINUTES = {"walk_min_nearest", "walk_min_median"}
+_SHARES = {"share_covered"}
+
+
+def _whole(value: object) -> str:
+    x = float(value)  # type: ignore[arg-type]
+    return f"{x:,.0f}" if math.isfinite(x) else ""
+
+
+def _tenth(value: object) -> str:
+    x = float(value)  # type: ignore[arg-type]
+    return f"{x:.1f}" if math.isfinite(x) else ""
+
+
+def readable_table(table: pd.DataFrame, language: Language) -> pd.DataFrame:
+    """A table as a planner reads it: named columns, whole people, minutes to a tenth.
+
+    People (and metres) become whole numbers with thousands separators, walk times minutes
+    with one decimal, missing values empty cells; columns are named in ``language``
+    (``col_<column>`` of the catalogue). Every cell is text, ready to show.
+    """
+    out = pd.DataFrame(index=table.index)
+    for column in table.columns:
+        values = table[column]
+        if column in _PEOPLE:
+            shown = values.map(_cell(_whole))
+        elif column in _MINUTES:
+            shown = values.map(_cell(_tenth))
+        else:
+            shown = values.map(lambda v: "" if _missing(v) else str(v))
+        label = text(f"col_{column}", language) if column in READABLE_COLUMNS else column
+        out[label] = shown.astype(str)
+    return out
+
+
+def readable_figures(figures: pd.DataFrame, language: Language) -> pd.DataFrame:
+    """The comparison's figures (rows ``share_covered``, ...) as text, rows named in ``language``.
+
+    Shares in percent (changes in percentage points), people whole, minutes to a tenth,
+    changes signed, missing values empty.
+    """
+
+    def one(key: str, value: object, signed: bool) -> str:
+        if _missing(value):
+            return ""
+        x = float(value)  # type: ignore[arg-type]
+        sign = "+" if signed else ""
+        if key in _SHARES:
+            return f"{x * 100:{sign}.1f}" + (" pp" if signed else "%")
+        if key in _MINUTES:
+            return f"{x:{sign}.1f}"
+        return f"{x:{sign},.0f}"
+
+    rows = {
+        text(f"fig_{key}", language): [
+            one(str(key), row[c], signed=c == "change") for c in figures.columns
+        ]
+        for key, row in figures.iterrows()
+    }
+    return pd.DataFrame.from_dict(rows, orient="index", columns=list(figures.columns))
+
+
+def _missing(value: object) -> bool:
+    if value is None or value is pd.NA:
+        return True
+    return isinstance(value, float) and not math.isfinite(value)
+
+
+def _cell(fmt: Callable[[object], str]) -> Callable[[object], str]:
+    return lambda v: "" if _missing(v) else fmt(v)
 
 
 # ----------------------------------------------------------------------- downloads

@@ -186,6 +186,12 @@ def handle_click(
     workspace, station id
         The new workspace and the id of the station added or moved (None when nothing
         changed).
+
+    Raises
+    ------
+    InputDataError
+        A click in ``"move"`` mode with no station selected (or the selected one is no
+        longer in the plan): nothing is moved, and the planner is told to choose one.
     """
     if not click or mode == "inspect":
         return ws, None
@@ -200,7 +206,7 @@ def handle_click(
         plan = add_station(ws.plan, lon, lat)
         return edit(ws, plan), str(plan.stations["id"].iloc[-1])
     if selected is None or selected not in set(ws.plan.stations["id"].astype(str)):
-        return ws, None
+        raise InputDataError(key="err_move_needs_station")
     return edit(ws, move_station(ws.plan, selected, lon, lat)), selected
 
 

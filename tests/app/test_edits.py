@@ -190,7 +190,7 @@ def test_station_table_round_trip_applies_each_kind_of_change(grid_area: StudyAr
 
 @pytest.mark.parametrize(
     ("column", "value", "message"),
-    [("lat", np.nan, "row 2: lat is missing"), ("id", "A", "id 'A' appears twice")],
+    [("lat", np.nan, "row 2: Latitude is missing"), ("id", "A", "id 'A' appears twice")],
 )
 def test_a_bad_table_row_changes_nothing(
     grid_area: StudyArea, column: str, value: object, message: str

@@ -109,13 +109,17 @@ def test_map_clicks_add_move_or_do_nothing(ws) -> None:  # type: ignore[no-untyp
     for mode, selected, value in (
         ("inspect", None, click),
         ("add", None, None),
-        ("move", None, click),
-        ("move", "nope", click),
+        ("move", None, None),
         ("add", None, {"lat": "x"}),
     ):
         same, sid = handle_click(ws, value, mode=mode, selected=selected)  # type: ignore[arg-type]
         assert same is ws
         assert sid is None
+    # A move with no station selected (or one deleted since) is refused with a reason.
+    for selected in (None, "nope"):
+        with pytest.raises(InputDataError, match="choose the station to move") as err:
+            handle_click(ws, click, mode="move", selected=selected)
+        assert err.value.key == "err_move_needs_station"
     wrapped, _ = handle_click(ws, {"lat": 60.2, "lng": 27.0005 + 360}, mode="add")
     assert wrapped.plan.stations.geometry.iloc[-1].x == pytest.approx(27.0005)
 
