@@ -25,6 +25,16 @@ EXACT_TIME_LIMIT_S = 30.0
 #: Columns of a proposal shown in the table, in this order (when present).
 SHOWN = ("rank", "id", "population_added", "population_within", "population_only_here")
 
+
+def _message(n: int, enough: int | None, asked: int) -> str:
+    """What a suggestion found: sites proposed, fewer are enough, or none helps."""
+    if not n:
+        return ui.t("no_site_helps")
+    if enough is not None:
+        return ui.t("sites_enough", n=n, k=asked)
+    return ui.t("suggested", n=n)
+
+
 ws = ui.workspace()
 plan = ws.plan
 st.header(ui.t("page_sites"))
@@ -64,11 +74,13 @@ if st.button(ui.t("suggest", n=int(count)), key="suggest_sites", type="primary")
             "gap": found.gap,
             "status": found.status,
             "unreachable": float(found.unreachable["population"].sum()),
+            "enough": found.sites_enough,
+            "asked": int(count),
         }
         st.session_state.pop(ACCEPT, None)  # the accept box offers this proposal's sites
         ui.save(
             propose_sites(ws, found.sites if n else None),
-            ui.t("suggested", n=n) if n else ui.t("no_site_helps"),
+            _message(n, found.sites_enough, int(count)),
         )
         st.rerun()
 
@@ -83,6 +95,8 @@ if proposed is not None and figures and figures["revision"] == ws.revision:
     m[3].metric(ui.t("sites_status"), ui.t(f"status_{figures['status']}"))
     if math.isfinite(figures["bound"]):
         st.caption(ui.t("sites_bound", bound=f"{figures['bound']:,.0f}"))
+    if figures.get("enough") is not None:
+        st.caption(ui.t("sites_enough", n=figures["enough"], k=figures["asked"]))
     if figures["unreachable"] > 0:
         st.caption(ui.t("sites_unreachable", people=f"{figures['unreachable']:,.0f}"))
 

@@ -51,6 +51,27 @@ def test_accept_after_a_second_suggestion_adds_what_was_proposed_last() -> None:
     assert "2 sites added to the plan." in successes(at)
 
 
+# ------------------------------------------------------------------ 8. a site that adds nobody
+
+
+def test_exact_siting_proposes_no_site_that_adds_nobody() -> None:
+    # Greedy stops at 2 sites on the demo (100 % served); exact asked for 3 proposed a
+    # third that added 0 people.
+    at = fresh("new_sites")
+    at.radio(key="siting_method").set_value("exact")
+    at.number_input(key="n_sites").set_value(3).run()
+    at.button(key="suggest_sites").click().run()
+    assert not at.exception
+    proposed = workspace(at).proposed_sites
+    assert len(proposed) == 2
+    assert (proposed["population_added"] > 0).all()
+    enough = (
+        "2 sites are enough (asked for 3): every reachable home is served, "
+        "a further site would add nobody."
+    )
+    assert enough in successes(at)
+
+
 # ------------------------------------------------------------------ 3. a deleted selection
 
 

@@ -104,6 +104,11 @@ def print_suggestion(run: SuggestRun, seconds: float) -> None:
         f"  status                   : {_status(r.status, r.gap)}; {bound}, gap {_pct(r.gap)}"
         + (f"; a-priori guarantee {r.guarantee:.3f}" if r.guarantee is not None else ""),
     ]
+    if r.sites_enough is not None:
+        lines.append(
+            f"  note                     : {r.sites_enough} sites are enough (asked for {r.k}): "
+            "every reachable home is served, a further site would add nobody"
+        )
     if len(r.unreachable):
         lines.append(
             f"  unreachable homes        : {len(r.unreachable)} "

@@ -68,6 +68,9 @@ def exact_max_cover(
     chosen = np.flatnonzero(x > 0.5).astype(np.int64)
     value = float(w[np.asarray(a[:, chosen].sum(axis=1)).ravel() > 0].sum())
     bound = max(out.bound, value) if math.isfinite(out.bound) else out.bound
+    # No answer serves more than the rows some column covers (HiGHS's bound can, by its gap).
+    coverable = float(w[np.asarray(a.sum(axis=1)).ravel() > 0].sum())
+    bound = min(bound, max(coverable, value))
     return Solution(
         chosen=chosen,
         gains=only_gains(a, w, chosen),

@@ -195,6 +195,14 @@ def maximal_covering(
         detail.update(solution.detail)
     chosen = reps[solution.chosen]
     base = float(pop[before].sum())
+    # No choice of sites serves more people than some site can reach: HiGHS's dual bound
+    # (within its MIP gap) and greedy's online bound can exceed that, so they are capped.
+    reachable = float(classes.weight[np.asarray(classes.matrix.sum(axis=1)).ravel() > 0].sum())
+    if math.isfinite(solution.bound) and solution.bound > reachable:
+        capped = max(reachable, solution.objective)
+        solution = dataclasses.replace(
+            solution, bound=capped, gap=relative_gap(solution.objective, capped)
+        )
     return assemble_result(
         problem,
         model="maximal_covering",

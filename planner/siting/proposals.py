@@ -54,6 +54,7 @@ class SitingResult:
         sites up to this one; NaN with capacity),
         ``population_within`` (people within its limit, served before or not) and
         ``population_only_here`` (served by this site and no other station, old or new).
+        Without capacity a site that adds nobody is never proposed, even when asked for.
     demand
         Homes with ``covered_before``, ``covered_after``, ``new_site`` (id of the nearest
         proposed site within the limit, if any) and ``walk_min_new_site``; with capacity
@@ -81,6 +82,10 @@ class SitingResult:
         Candidates given, within reach of the network, and with distinct useful coverage.
     detail
         Solver facts (JSON-ready).
+    sites_enough
+        Maximal covering without capacity: the number of sites proposed when fewer than
+        ``k`` serve every home that some site can reach (more would add nobody); None
+        otherwise.
     """
 
     model: Model
@@ -105,6 +110,7 @@ class SitingResult:
     candidates_on_network: int
     candidates_distinct: int
     detail: dict[str, Any]
+    sites_enough: int | None = None
 
     @property
     def population_added(self) -> float:
@@ -152,6 +158,7 @@ class SitingResult:
             "max_snap_m": cfg.max_snap_m,
             "stations_existing": int(self.detail.get("stations_existing", 0)),
             "sites_proposed": len(sites),
+            "sites_enough": self.sites_enough,
             "candidates_total": self.candidates_total,
             "candidates_on_network": self.candidates_on_network,
             "candidates_distinct": self.candidates_distinct,
@@ -197,6 +204,13 @@ def assemble_result(
     c_reach = sparse.csr_array(problem.candidate_reach)
     order = _greedy_order(c_reach, pop, before, chosen)
     chosen = chosen[order]
+    dropped = 0
+    if model == "maximal_covering" and share is None and chosen.size:
+        # A site whose people are all served by the sites ranked before it adds nobody:
+        # it is not proposed (coverage is unchanged without it).
+        useful = _adds_people(c_reach, pop, before, chosen)
+        dropped = int((~useful).sum())
+        chosen = chosen[useful]
     sub = sparse.csr_array(c_reach[chosen]) if chosen.size else sparse.csr_array((0, len(pop)))
     by_new = sub > 0
     new_count = np.asarray(by_new.sum(axis=0)).ravel()
@@ -273,6 +287,13 @@ def assemble_result(
         index=problem.demand.index[unreach],
     )
     detail = {"stations_existing": len(problem.stations), **detail}
+    if dropped:
+        detail["sites_adding_nobody_dropped"] = dropped
+    enough = None
+    if model == "maximal_covering" and share is None and k is not None and chosen.size < k:
+        reachable_by_site = (reached_count(problem.candidate_reach) > 0) & (pop > 0)
+        if bool(after[reachable_by_site].all()):
+            enough = int(chosen.size)
     return SitingResult(
         model=model,
         method=method,
@@ -296,7 +317,22 @@ def assemble_result(
         candidates_on_network=int(problem.candidates["on_network"].sum()),
         candidates_distinct=distinct,
         detail=detail,
+        sites_enough=enough,
     )
+
+
+def _adds_people(
+    reach: sparse.csr_array, pop: FloatArray, before: BoolArray, chosen: npt.NDArray[np.int64]
+) -> BoolArray:
+    """Per chosen site (in rank order), whether it serves someone the sites before it do not."""
+    seen = before.copy()
+    useful = np.zeros(chosen.size, dtype=bool)
+    for r, j in enumerate(chosen):
+        cols = reach[[int(j)]].indices
+        fresh = cols[~seen[cols]]
+        useful[r] = bool(pop[fresh].sum() > 0)
+        seen[cols] = True
+    return useful
 
 
 def _greedy_order(

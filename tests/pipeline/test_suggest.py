@@ -159,3 +159,18 @@ def test_suggest_access_objective_next_to_maximal_covering(tmp_path: Path) -> No
     code, _, stderr = run([*BASE, "--cover-all", "--objective", "access", "--out", str(tmp_path)])
     assert code == 1
     assert "give --k" in stderr
+
+
+def test_suggest_says_when_fewer_sites_are_enough(tmp_path: Path) -> None:
+    # Asked for far more sites than the gaps need: no site that adds nobody is proposed,
+    # and the print says how many are enough.
+    out = tmp_path / "sites"
+    code, stdout, _ = run([*BASE, "--k", "200", "--method", "exact", "--out", str(out)])
+
+    assert code == 0, stdout
+    s = json.loads((out / "siting.json").read_text("utf-8"))
+    assert 0 < s["sites_proposed"] < 200
+    assert s["sites_enough"] == s["sites_proposed"]
+    assert all(site["population_added"] > 0 for site in s["sites"])
+    assert s["bound"] <= s["population_total"] - s["unreachable_population"] + 1e-6
+    assert f"{s['sites_proposed']} sites are enough (asked for 200)" in stdout

@@ -118,3 +118,15 @@ def test_time_limit_is_reported() -> None:
     assert sol.bound <= sol.objective
     assert sol.gap > 0
     assert (a[:, sol.chosen].sum(axis=1) > 0).all()
+
+
+def test_exact_proposes_no_useless_site_and_bounds_by_what_exists() -> None:
+    # Asked for three columns when two cover every row: the bound never exceeds the rows'
+    # weight, and the column adding nobody is not chosen.
+    a = sparse.csc_array(np.array([[1, 0, 0], [0, 1, 0], [1, 1, 0]], dtype=float))
+    w = np.array([5.0, 5.0, 1.0])
+    exact = exact_max_cover(a, w, 3)
+
+    assert exact.objective == 11.0
+    assert exact.bound <= 11.0
+    assert 2 not in exact.chosen.tolist()

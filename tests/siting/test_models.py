@@ -33,7 +33,9 @@ from helpers import SPEED_KMH, UTM
 
 from planner.config import AnalysisConfig
 from planner.errors import InputDataError, OffNetworkWarning
+from planner.siting import models as models_module
 from planner.siting.candidates import candidates_from_gaps
+from planner.siting.covering import Solution
 from planner.siting.models import (
     REASON_NO_SITE,
     REASON_OFF_NETWORK,
@@ -386,3 +388,45 @@ def test_suggest_sites_on_the_demo_is_fast_and_closes_gaps(
     exact = suggest_sites(helsinki_network, helsinki_result, k=3, method="exact")
     assert exact.status == "optimal"
     assert r.objective <= exact.objective <= r.bound * (1 + 1e-9)
+
+
+@pytest.mark.parametrize("method", ["greedy", "exact"])
+def test_no_site_that_adds_nobody_is_proposed(problem: SitingProblem, method: str) -> None:
+    # Three sites reach every home some candidate can reach (a..e, 21 people); asked for
+    # five, both methods propose three and say that three are enough.
+    r = maximal_covering(problem, 5, method=method)  # type: ignore[arg-type]
+
+    assert len(r.sites) == 3
+    assert (r.sites["population_added"] > 0).all()
+    assert r.population_covered_after == 21.0
+    assert r.sites_enough == 3
+    assert r.summary()["sites_enough"] == 3
+    assert r.bound <= 21.0  # never more people than some site can reach
+    full = maximal_covering(problem, 2, method=method)  # type: ignore[arg-type]
+    assert full.sites_enough is None
+
+
+def test_solver_answer_with_a_useless_site_is_trimmed_and_bounded(
+    problem: SitingProblem, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # HiGHS may fill the k-th slot with a site that adds nobody, and its dual bound may
+    # lie above every person there is (Monaco: 63,415 > 63,215): neither reaches the result.
+    real = models_module.exact_max_cover
+
+    def padded(*args: object, **kwargs: object) -> Solution:
+        sol = real(*args, **kwargs)  # type: ignore[arg-type]
+        spare = np.setdiff1d(np.arange(args[0].shape[1]), sol.chosen)  # type: ignore[attr-defined]
+        return dataclasses.replace(
+            sol, chosen=np.concatenate([sol.chosen, spare[:1]]), bound=sol.bound + 200.0
+        )
+
+    monkeypatch.setattr(models_module, "exact_max_cover", padded)
+    r = maximal_covering(problem, 4, method="exact")
+
+    assert len(r.sites) == 3
+    assert (r.sites["population_added"] > 0).all()
+    assert r.population_covered_after == 21.0
+    assert r.sites_enough == 3
+    assert r.detail["sites_adding_nobody_dropped"] == 1
+    assert r.bound == 21.0
+    assert r.gap == pytest.approx(0.0)
