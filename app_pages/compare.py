@@ -139,6 +139,7 @@ if mismatch:
 st.subheader(ui.t("downloads"))
 st.caption(ui.t("downloads_help"))
 result_plan = plan
+report_inputs = ws.inputs()  # the stations' own source when they were uploaded
 d = st.columns(4)
 d[0].download_button(
     "coverage.gpkg",
@@ -163,7 +164,7 @@ d[2].download_button(
 )
 d[3].download_button(
     "summary.json",
-    data=lambda: summary_bytes(result_plan.result, inputs=dict(result_plan.area.description)),
+    data=lambda: summary_bytes(result_plan.result, inputs=report_inputs),
     file_name="summary.json",
     mime="application/json",
     key="dl_summary",
@@ -174,7 +175,11 @@ report_tiles = bool(st.session_state.get("tiles", True))
 st.download_button(
     ui.t("report_download"),
     data=lambda: report_bytes(
-        result_plan, language=report_language, suggested_sites=report_sites, tiles=report_tiles
+        result_plan,
+        language=report_language,
+        suggested_sites=report_sites,
+        tiles=report_tiles,
+        inputs=report_inputs,
     ),
     file_name="report.html",
     mime="text/html",

@@ -13,7 +13,7 @@ from planner.app.uploads import (
     merge_stations,
     stations_from_upload,
 )
-from planner.app.workspace import ClickMode, edit
+from planner.app.workspace import ClickMode, edit, stations_loaded
 from planner.errors import PlannerError
 
 ws = ui.workspace()
@@ -47,7 +47,8 @@ with st.expander(ui.t("upload_stations"), expanded=False):
             ui.show_error(err)  # the plan is left as it was
         else:
             st.session_state["rejected_rows"] = loaded.rejected
-            ui.save(edit(ws, new), ui.t("loaded_stations", n=len(loaded.data)))
+            loaded_ws = stations_loaded(ws, new, source=upload.name, append=how == "append")
+            ui.save(loaded_ws, ui.t("loaded_stations", n=len(loaded.data)))
             st.rerun()
     rejected = st.session_state.get("rejected_rows")
     if rejected is not None and len(rejected):

@@ -12,7 +12,15 @@ import re
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from tests.test_app import APP, frame_with, fresh, metrics, workspace
+from tests.test_app import (
+    APP,
+    Deferred,
+    deferred,  # noqa: F401  (a fixture, used by name)
+    frame_with,
+    fresh,
+    metrics,
+    workspace,
+)
 
 pytestmark = pytest.mark.filterwarnings("ignore::DeprecationWarning", "ignore::FutureWarning")
 
@@ -193,3 +201,19 @@ def test_the_deploy_button_is_hidden() -> None:
         "viewer",
         "minimal",
     }
+
+
+def test_the_report_names_the_uploaded_stations_file(deferred: Deferred) -> None:  # noqa: F811
+    at = fresh("stations")
+    csv = b"id,name,lon,lat\nU1,Uploaded one,24.94,60.17\nU2,Uploaded two,24.945,60.172\n"
+    at.file_uploader(key="stations_upload").set_value(("my_stations.csv", csv, "text/csv"))
+    at.run()
+    at.button(key="load_stations").click().run()
+    assert not at.exception
+    assert workspace(at).stations_source == "my_stations.csv"
+    at.switch_page("app_pages/compare.py").run()
+    html = deferred["report.html"][0]().decode("utf-8")
+    assert "my_stations.csv" in html
+    assert "amenity=community_centre" not in html
+    summary = json.loads(deferred["summary.json"][0]())
+    assert summary["inputs"]["stations"] == "my_stations.csv"

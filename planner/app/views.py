@@ -267,16 +267,21 @@ def report_bytes(
     language: Language = "en",
     suggested_sites: gpd.GeoDataFrame | None = None,
     tiles: bool = True,
+    inputs: Mapping[str, str] | None = None,
 ) -> bytes:
     """The HTML coverage report of a plan (:func:`planner.report.report.coverage_report`), UTF-8.
 
     Its figures are those of the plan's ``summary.json`` (same inputs as
     :func:`summary_bytes`); the area's streets are drawn under the map, and
     ``suggested_sites`` (e.g. the workspace's proposed sites) are added when given.
+    ``inputs`` (e.g. :meth:`Workspace.inputs`) say where the data came from; the study
+    area's description when None.
     """
     html = coverage_report(
         plan.result,
-        summary=summary_dict(plan.result, inputs=dict(plan.area.description)),
+        summary=summary_dict(
+            plan.result, inputs=dict(inputs) if inputs is not None else dict(plan.area.description)
+        ),
         language=language,
         streets=plan.area.network.edges,
         suggested_sites=suggested_sites,

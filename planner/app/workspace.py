@@ -60,6 +60,9 @@ class Workspace:
     revision
         Counts the changes of the current plan (edits, undo, settings); pages use it to
         know that a table made from the plan is out of date.
+    stations_source
+        Where the stations came from when not from the study area (e.g. an uploaded
+        file's name); the reports and ``summary.json`` of the plan state it.
     """
 
     plan: Plan
@@ -67,6 +70,18 @@ class Workspace:
     scenarios: tuple[tuple[str, Plan], ...] = ()
     proposed_sites: gpd.GeoDataFrame | None = None
     revision: int = 0
+    stations_source: str | None = None
+
+    def inputs(self) -> dict[str, str]:
+        """The ``inputs`` of the plan's ``summary.json`` and report.
+
+        The study area's description, with the stations' own source when they were loaded
+        from a file.
+        """
+        out = dict(self.plan.area.description)
+        if self.stations_source is not None:
+            out["stations"] = self.stations_source
+        return out
 
     @property
     def scenario_names(self) -> list[str]:
@@ -95,6 +110,16 @@ def start_workspace(plan: Plan) -> Workspace:
 def workspace_for_area(area: StudyArea, *, config: AnalysisConfig | None = None) -> Workspace:
     """A fresh workspace on a study area with its starting stations."""
     return start_workspace(build_plan(area, config=config))
+
+
+def stations_loaded(ws: Workspace, plan: Plan, *, source: str, append: bool) -> Workspace:
+    """:func:`edit` to ``plan``, whose stations were loaded from ``source`` (a file name).
+
+    With ``append`` the source is added to the one before (the plan kept its stations).
+    """
+    before = ws.stations_source or ws.plan.area.description.get("stations", "")
+    named = f"{before} + {source}" if append and before else source
+    return replace(edit(ws, plan), stations_source=named)
 
 
 def edit(ws: Workspace, plan: Plan) -> Workspace:
