@@ -51,6 +51,8 @@ STATION_COLOUR = "#542788"
 GAP_COLOUR = "#b2182b"
 STREET_COLOUR = "#9e9e9e"
 SITE_COLOUR = "#e08214"
+#: Grid (degrees) coordinates are snapped to on the maps: 1e-6 degree is about 0.1 m.
+MAP_GRID_DEG = 1e-6
 #: Draw at most this many homes of each kind (served, not served) in ``map.html``; past it
 #: the homes drawn are an even sample and the layer's name says how many are shown. Every
 #: figure still counts every home.
@@ -457,9 +459,16 @@ def to_geojson(gdf: gpd.GeoDataFrame) -> dict[str, Any]:
 
     Every text value and column name goes through :func:`map_text`; numbers stay numbers.
     Name tooltip or popup fields with ``map_text(column)`` when a column name may come
-    from the user.
+    from the user. Coordinates are snapped to :data:`MAP_GRID_DEG` (about 0.1 m) and
+    features carry no ``bbox``: a map's size is mostly coordinates, and 17 significant
+    digits of a degree are sub-nanometre.
     """
-    data: dict[str, Any] = escape_text_columns(gdf).to_crs(4326).__geo_interface__
+    table = escape_text_columns(gdf).to_crs(4326)
+    geoms = table.geometry.array
+    table = table.set_geometry(
+        gpd.GeoSeries(shapely.set_precision(geoms, MAP_GRID_DEG), index=table.index, crs=4326)
+    )
+    data: dict[str, Any] = table.to_geo_dict(show_bbox=False)
     return data
 
 
