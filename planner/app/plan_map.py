@@ -189,7 +189,8 @@ def base_map(
         _Streets(url=streets_url).add_to(fmap)
     elif 0 < n_streets <= MAX_STREETS:
         _Streets(data=streets_geojson(area)).add_to(fmap)
-    Legend(bands, language, sites=False).add_to(fmap)
+    # Every symbol the app can draw, proposed sites included (the legend stays put).
+    Legend(bands, language, sites=True).add_to(fmap)
     minx, miny, maxx, maxy = area.bounds_wgs84
     fmap.fit_bounds([[miny, minx], [maxy, maxx]])
     stable_ids(fmap.get_root(), prefix="base-map")

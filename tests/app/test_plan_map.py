@@ -201,3 +201,11 @@ def test_app_map_ids_are_stable_across_reruns(evil_plan: Plan) -> None:
     first = [g.get_name() for g in plan_layers(evil_plan).groups]
     assert first == [g.get_name() for g in plan_layers(evil_plan).groups]
     assert len(set(first)) == len(first)
+
+
+def test_the_legend_shows_proposed_sites(evil_plan: Plan) -> None:
+    page = _page_html(evil_plan)
+    assert "suggested site" in page
+    assert "#e08214" in page  # the proposed sites' colour
+    zh = base_map(evil_plan.area, bands=evil_plan.config.bands, language="zh")
+    assert json.dumps("建议站点")[1:-1] in zh.get_root().render()
