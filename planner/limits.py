@@ -217,6 +217,22 @@ def check_file_size(
         )
 
 
+def check_network_file(path: Path, limits: InputLimits, *, what: str = "street network") -> None:
+    """Refuse a network file too large to read, before it is read.
+
+    Its size against ``max_network_file_mb``, and a compressed file's content against the
+    decompression limits (:func:`check_compressed`).
+    """
+    check_file_size(
+        path,
+        path.stat().st_size,
+        limit_mb=limits.max_network_file_mb,
+        what=what,
+        name="max_network_file_mb",
+    )
+    check_compressed(path, limits)
+
+
 def check_count(source: object, count: int, *, limit: int, what: str, name: str) -> None:
     """Raise :class:`InputLimitError` when ``count`` items exceed ``limit``.
 

@@ -35,7 +35,7 @@ from scipy.sparse import csgraph
 from scipy.spatial import cKDTree
 
 from planner.errors import InputDataError, NetworkBuildError, UnsupportedFormatError
-from planner.limits import DEFAULT_LIMITS, InputLimits, check_file_size
+from planner.limits import DEFAULT_LIMITS, InputLimits, check_network_file
 from planner.sources.street_tables import PROFILE_TAGS, StreetTables, tag_text, tunnel_flags
 from planner.sources.tableio import existing_file
 
@@ -140,13 +140,7 @@ def road_tables_from_file(
     """
     p = existing_file(path)
     lim = limits or DEFAULT_LIMITS
-    check_file_size(
-        p,
-        p.stat().st_size,
-        limit_mb=lim.max_network_file_mb,
-        what="road",
-        name="max_network_file_mb",
-    )
+    check_network_file(p, lim, what="road")
     if node_tolerance_m < 0 or not np.isfinite(node_tolerance_m):
         msg = f"--node-tolerance-m {node_tolerance_m}: give a distance in metres, 0 or more."
         raise InputDataError(msg)

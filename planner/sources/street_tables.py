@@ -24,7 +24,7 @@ import pandas as pd
 import shapely
 
 from planner.errors import NetworkBuildError
-from planner.limits import DEFAULT_LIMITS, InputLimits, check_compressed, check_file_size
+from planner.limits import DEFAULT_LIMITS, InputLimits, check_network_file
 from planner.sources.areas import Area
 from planner.sources.osm import GRAPHML_SUFFIXES, as_pbf
 from planner.sources.tableio import existing_file
@@ -102,14 +102,7 @@ def street_tables_from_file(path: str | Path, *, limits: InputLimits | None = No
     """
     p = existing_file(path)
     lim = limits or DEFAULT_LIMITS
-    check_file_size(
-        p,
-        p.stat().st_size,
-        limit_mb=lim.max_network_file_mb,
-        what="street-network",
-        name="max_network_file_mb",
-    )
-    check_compressed(p, lim)
+    check_network_file(p, lim)
     if p.name.lower().endswith(GRAPHML_SUFFIXES):
         from planner.sources.streets import _read_graphml
 

@@ -16,7 +16,7 @@ import networkx as nx
 import osmnx as ox
 
 from planner.errors import NetworkBuildError
-from planner.limits import DEFAULT_LIMITS, InputLimits, check_compressed, check_file_size
+from planner.limits import DEFAULT_LIMITS, InputLimits, check_network_file
 from planner.sources.areas import Area, clip_graph
 from planner.sources.coords import WGS84
 from planner.sources.osm import GRAPHML_SUFFIXES, PBF_SUFFIXES, XML_SUFFIXES, as_pbf
@@ -69,14 +69,7 @@ def graph_from_file(
     p = existing_file(path)
     name = p.name.lower()
     lim = limits or DEFAULT_LIMITS
-    check_file_size(
-        p,
-        p.stat().st_size,
-        limit_mb=lim.max_network_file_mb,
-        what="street network",
-        name="max_network_file_mb",
-    )
-    check_compressed(p, lim)
+    check_network_file(p, lim)
     if name.endswith(GRAPHML_SUFFIXES):
         graph = _read_graphml(p)
     else:

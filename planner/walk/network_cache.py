@@ -31,7 +31,7 @@ import shapely
 from scipy import sparse
 
 from planner._version import __version__
-from planner.limits import DEFAULT_LIMITS, InputLimits, check_file_size
+from planner.limits import DEFAULT_LIMITS, InputLimits, check_network_file
 from planner.sources.areas import Area
 from planner.sources.download import default_cache_dir
 from planner.sources.road_layers import RoadLayerReport, is_road_layer, road_tables_from_file
@@ -106,13 +106,7 @@ def network_from_file(
     """
     p = existing_file(path)
     lim = limits or DEFAULT_LIMITS
-    check_file_size(
-        p,
-        p.stat().st_size,
-        limit_mb=lim.max_network_file_mb,
-        what="street-network",
-        name="max_network_file_mb",
-    )
+    check_network_file(p, lim)
     road = {"layer": layer, "node_tolerance_m": node_tolerance_m, "walkable": walkable}
     if not use_cache:
         return _build(p, study_area, crs, keep_islands, lim, road)
