@@ -14,8 +14,7 @@ from __future__ import annotations
 import json
 import math
 import secrets
-import warnings
-from collections.abc import Iterable, Mapping
+from collections.abc import Mapping
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -24,7 +23,7 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 
-from planner.errors import InputDataError, InputWarning
+from planner.errors import InputDataError
 from planner.report.maps import coverage_map
 from planner.report.output_folder import (
     CSV_TABLES,
@@ -43,6 +42,7 @@ from planner.report.spreadsheet import write_csv
 from planner.texts import Language
 from planner.walk.breakdowns import coverage_by_district
 from planner.walk.coverage import CoverageResult
+from planner.walk.layers import free_name, warn_renamed
 
 
 def write_outputs(
@@ -340,28 +340,6 @@ def _finite(value: Any) -> Any:
     if isinstance(value, list | tuple):
         return [_finite(v) for v in value]
     return value
-
-
-def free_name(name: str, taken: Iterable[object]) -> str:
-    """``name``, or ``name_2``, ``name_3``, ... : the first that is not in ``taken``."""
-    used = {str(t) for t in taken}
-    if name not in used:
-        return name
-    n = 2
-    while f"{name}_{n}" in used:
-        n += 1
-    return f"{name}_{n}"
-
-
-def warn_renamed(renamed: Mapping[str, str], *, what: str) -> None:
-    """Warn that input columns are kept under new names (they clash with output columns)."""
-    listed = ", ".join(f"{old!r} as {new!r}" for old, new in renamed.items())
-    warnings.warn(
-        f"{what}: input column(s) named like the planner's own output columns are kept "
-        f"under new names: {listed}.",
-        InputWarning,
-        stacklevel=3,
-    )
 
 
 def _is_finite_number(value: object) -> bool:

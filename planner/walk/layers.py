@@ -11,7 +11,7 @@ and for the app's incremental plan (:mod:`planner.app.plan`) alike.
 from __future__ import annotations
 
 import warnings
-from collections.abc import Sequence
+from collections.abc import Iterable, Mapping, Sequence
 
 import geopandas as gpd
 import numpy as np
@@ -159,13 +159,26 @@ def keep_input_columns(
     taken = {str(c) for c in table.columns} | reserved
     renamed: dict[str, str] = {}
     for col in clashes:
-        new = f"{INPUT_PREFIX}{col}"
-        n = 2
-        while new in taken:
-            new = f"{INPUT_PREFIX}{col}_{n}"
-            n += 1
+        new = free_name(f"{INPUT_PREFIX}{col}", taken)
         taken.add(new)
         renamed[str(col)] = new
+    warn_renamed(renamed, what=what)
+    return table.rename(columns=renamed)
+
+
+def free_name(name: str, taken: Iterable[object]) -> str:
+    """``name``, or ``name_2``, ``name_3``, ... : the first that is not in ``taken``."""
+    used = {str(t) for t in taken}
+    if name not in used:
+        return name
+    n = 2
+    while f"{name}_{n}" in used:
+        n += 1
+    return f"{name}_{n}"
+
+
+def warn_renamed(renamed: Mapping[str, str], *, what: str) -> None:
+    """Warn that input columns are kept under new names (they clash with output columns)."""
     listed = ", ".join(f"{old!r} as {new!r}" for old, new in renamed.items())
     warnings.warn(
         f"{what}: input column(s) named like the planner's own output columns are kept "
@@ -173,4 +186,3 @@ def keep_input_columns(
         InputWarning,
         stacklevel=3,
     )
-    return table.rename(columns=renamed)
