@@ -115,13 +115,11 @@ def street_tables_from_file(path: str | Path, *, limits: InputLimits | None = No
 
 
 def _read_frames(pbf: Path, shown: Path) -> tuple[Any, Any, str]:
-    """The walking node and edge frames of pyrosm, or of pyosmium when pyrosm fails.
+    """The walking node and edge frames of pyrosm, or of pyosmium when pyrosm fails."""
+    from planner.sources.osmium import walk_frames_from_osmium
+    from planner.sources.streets import _NoStreetsError, read_pbf_with_fallback
 
-    Errors are told apart as :func:`planner.sources.streets.graph_from_file` tells them.
-    """
-    from planner.sources.streets import _no_streets, _NoStreetsError, _unreadable
-
-    try:
+    def with_pyrosm() -> tuple[Any, Any]:
         import pyrosm
 
         osm = pyrosm.OSM(str(pbf))
@@ -130,27 +128,14 @@ def _read_frames(pbf: Path, shown: Path) -> tuple[Any, Any, str]:
         )
         if edges is None or len(edges) == 0:
             raise _NoStreetsError(str(shown))
-        return nodes, edges, "pyrosm"
-    except Exception as err:
-        if not isinstance(err, _NoStreetsError):
-            logger.warning(
-                "%s: pyrosm failed (%s: %s); reading the file with pyosmium instead.",
-                shown,
-                type(err).__name__,
-                err,
-            )
-        from planner.sources.osmium import has_osm_data, walk_frames_from_osmium
+        return nodes, edges
 
-        try:
-            nodes, edges = walk_frames_from_osmium(pbf, extra_tags=EXTRA_TAGS)
-            empty = len(edges) == 0 and not has_osm_data(pbf)
-        except Exception as err2:
-            raise _unreadable(shown, err, err2) from err2
-        if empty:
-            raise _unreadable(shown, err, None) from err
-        if len(edges) == 0:
-            raise _no_streets(shown) from err
-        return nodes, edges, "pyosmium"
+    def with_pyosmium() -> tuple[Any, Any] | None:
+        nodes, edges = walk_frames_from_osmium(pbf, extra_tags=EXTRA_TAGS)
+        return None if len(edges) == 0 else (nodes, edges)
+
+    (nodes, edges), reader = read_pbf_with_fallback(pbf, shown, with_pyrosm, with_pyosmium)
+    return nodes, edges, reader
 
 
 def _tables_from_frames(nodes: Any, edges: Any, *, source: str, reader: str) -> StreetTables:

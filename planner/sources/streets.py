@@ -9,7 +9,9 @@ box, point or polygon are downloaded in :mod:`planner.sources.download`.
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from pathlib import Path
+from typing import TypeVar
 
 import geopandas as gpd
 import networkx as nx
@@ -23,6 +25,7 @@ from planner.sources.osm import GRAPHML_SUFFIXES, PBF_SUFFIXES, XML_SUFFIXES, as
 from planner.sources.tableio import existing_file
 
 logger = logging.getLogger(__name__)
+T = TypeVar("T")
 
 #: File types a street network is read from.
 NETWORK_SUFFIXES = PBF_SUFFIXES + XML_SUFFIXES + GRAPHML_SUFFIXES
@@ -107,14 +110,41 @@ def _read_graphml(p: Path) -> nx.MultiDiGraph:
 
 
 def _read_walk_graph(pbf: Path, shown: Path) -> nx.MultiDiGraph:
-    """The walking graph of a PBF: pyrosm first, pyosmium when pyrosm fails.
+    """The walking graph of a PBF: pyrosm first, pyosmium when pyrosm fails."""
+    from planner.sources.osmium import walk_graph_from_osmium
 
-    When pyrosm finds no walkable street, pyosmium reads the whole file to tell a file
+    graph, reader = read_pbf_with_fallback(
+        pbf,
+        shown,
+        lambda: _walk_graph_pyrosm(pbf, shown),
+        lambda: walk_graph_from_osmium(pbf),
+    )
+    graph.graph["reader"] = reader
+    return graph
+
+
+def read_pbf_with_fallback(
+    pbf: Path, shown: Path, with_pyrosm: Callable[[], T], with_pyosmium: Callable[[], T | None]
+) -> tuple[T, str]:
+    """Read a PBF with pyrosm, and with pyosmium when pyrosm fails or finds no street.
+
+    ``with_pyrosm`` raises :class:`_NoStreetsError` when it finds no walkable street;
+    ``with_pyosmium`` returns None then. pyosmium reads the whole file to tell a file
     without streets from one cut short (pyrosm reads a PBF cut to 100 bytes as empty).
+
+    Returns
+    -------
+    tuple
+        What was read, and ``"pyrosm"`` or ``"pyosmium"``.
+
+    Raises
+    ------
+    NetworkBuildError
+        "not a readable OSM PBF file" when neither reader can read it, or "no walkable
+        streets" when it holds OSM data without them.
     """
     try:
-        graph = _walk_graph_pyrosm(pbf, shown)
-        reader = "pyrosm"
+        return with_pyrosm(), "pyrosm"
     except NetworkBuildError:
         raise
     except Exception as err:
@@ -125,20 +155,18 @@ def _read_walk_graph(pbf: Path, shown: Path) -> nx.MultiDiGraph:
                 type(err).__name__,
                 err,
             )
-        from planner.sources.osmium import has_osm_data, walk_graph_from_osmium
+        from planner.sources.osmium import has_osm_data
 
         try:
-            fallback = walk_graph_from_osmium(pbf)
-            empty = fallback is None and not has_osm_data(pbf)
+            found = with_pyosmium()
+            empty = found is None and not has_osm_data(pbf)
         except Exception as err2:
             raise _unreadable(shown, err, err2) from err2
         if empty:
             raise _unreadable(shown, err, None) from err
-        if fallback is None:
+        if found is None:
             raise _no_streets(shown) from err
-        graph, reader = fallback, "pyosmium"
-    graph.graph["reader"] = reader
-    return graph
+        return found, "pyosmium"
 
 
 def _walk_graph_pyrosm(pbf: Path, shown: Path) -> nx.MultiDiGraph:

