@@ -5,7 +5,7 @@ from __future__ import annotations
 import streamlit as st
 
 from app_pages import ui
-from planner.app.access_layer import METHODS, access_layer
+from planner.app.access_layer import access_layer
 from planner.app.views import (
     gap_table,
     readable_table,
@@ -13,6 +13,7 @@ from planner.app.views import (
     walk_time_distribution,
 )
 from planner.report.maps import COVERED_COLOUR, UNCOVERED_COLOUR
+from planner.walk.scores import METHODS
 
 
 def _minutes(value: float | None) -> str:

@@ -20,7 +20,7 @@ from planner.app.plan import Plan
 from planner.report.maps import even_sample, map_text, stable_ids, to_geojson
 from planner.sources.coords import WGS84
 from planner.texts import Language, text
-from planner.walk.scores import METHODS, AccessScores, access_scores
+from planner.walk.scores import AccessScores, access_scores
 
 #: Class colours: no access first, then low to high access.
 ACCESS_COLOURS = ("#d7301f", "#eff3ff", "#9ecae1", "#4292c6", "#08519c")
@@ -133,4 +133,4 @@ def _weighted_quartiles(values: np.ndarray, weights: np.ndarray) -> tuple[float,
     return (*tops, float(v[-1]))
 
 
-__all__ = ["ACCESS_COLOURS", "METHODS", "AccessLayer", "access_layer"]
+__all__ = ["ACCESS_COLOURS", "AccessLayer", "access_layer"]

@@ -232,8 +232,6 @@ def _looks_swapped(x: np.ndarray, y: np.ndarray) -> bool:
     with a reason that suggests the swap), not a sign that the columns are misnamed.
     """
     ok = np.isfinite(x) & np.isfinite(y)
-    if not ok.any():
-        return False
     if ok.sum() < 3:
         return False
     x, y = x[ok], y[ok]
