@@ -12,13 +12,14 @@ import time
 from pathlib import Path
 from typing import Any
 
-from planner.cli.inputs import input_specs
+from planner.cli.inputs import input_specs, road_option_values
 from planner.cli.printing import print_suggestion, print_summary
 from planner.cli.progress import StageDisplay
 from planner.config import AnalysisConfig
 from planner.errors import InputDataError, PdfEngineError, PlannerError
 from planner.limits import parse_limits
 from planner.pipeline.analysis import make_report, run_analysis, run_demo
+from planner.pipeline.inputs import InputOptions
 from planner.pipeline.suggest import SuggestRun, run_suggest
 from planner.report.output_folder import check_file_free, is_planner_output
 from planner.report.pdf import pdf_from_html
@@ -161,6 +162,7 @@ def _suggest(args: argparse.Namespace, config: AnalysisConfig, display: StageDis
         config=config,
         overwrite=args.overwrite,
         limits=parse_limits(args.limit),
+        options=InputOptions(**road_option_values(args)),
         objective=args.objective,
         access_method=args.access_method,
         new_capacity=args.new_capacity,

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import argparse
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from planner.errors import InputDataError
 from planner.limits import DEFAULT_LIMITS, limit_names, parse_limits
@@ -28,7 +28,7 @@ def add_input_arguments(parser: argparse.ArgumentParser) -> None:
         "--network",
         metavar="FILE",
         help=".osm.pbf, .osm, .osm.bz2, .osm.gz or .graphml file, or a road line layer "
-        "(.shp, .gpkg, .geojson, ...; any CRS)",
+        "(.shp, .zip, .gpkg, .gdb, .dxf, .geojson, ...; any CRS)",
     )
     source.add_argument(
         "--place", metavar="NAME", help="download the area of a place, e.g. 'Kotka, Finland'"
@@ -45,18 +45,7 @@ def add_input_arguments(parser: argparse.ArgumentParser) -> None:
     net.add_argument(
         "--radius-m", type=float, default=1500.0, help="half-side for --point (default 1500)"
     )
-    net.add_argument("--network-layer", help="layer of a road GeoPackage with several")
-    net.add_argument(
-        "--node-tolerance-m",
-        type=float,
-        default=0.5,
-        help="road layers: join line ends that nearly meet within this distance (default 0.5)",
-    )
-    net.add_argument(
-        "--walkable",
-        metavar="EXPR",
-        help='road layers: keep only lines matching "<column> in (a, b)" (or "not in")',
-    )
+    add_road_arguments(net)
     net.add_argument(
         "--study-area", metavar="FILE", help="polygon file: analyse only the streets inside it"
     )
@@ -124,6 +113,70 @@ def add_input_arguments(parser: argparse.ArgumentParser) -> None:
     )
 
 
+def add_road_arguments(group: argparse._ArgumentGroup) -> None:
+    """Add the options of a road line layer given as ``--network``."""
+    group.add_argument(
+        "--network-layer",
+        help="road layers: the layer of a file with several (GeoPackage, .gdb, .zip); for a "
+        "DXF file, the CAD layer of the road lines",
+    )
+    group.add_argument(
+        "--node-tolerance-m",
+        type=float,
+        default=0.5,
+        help="road layers: join line ends that nearly meet within this distance (default 0.5)",
+    )
+    group.add_argument(
+        "--walkable",
+        metavar="EXPR",
+        help='road layers: keep only lines matching "<column> in (a, b)" (or "not in")',
+    )
+    group.add_argument(
+        "--road-mapping",
+        metavar="FILE",
+        help="road layers: TOML file naming the walkable classes and a 'no pedestrians' "
+        "flag column (see the README)",
+    )
+    group.add_argument(
+        "--network-crs",
+        metavar="CRS",
+        help="road layers: the layer's CRS when the file states none (DXF always), e.g. "
+        "EPSG:4547 (CGCS2000 Gauss-Kruger); overrides a wrong one",
+    )
+    group.add_argument(
+        "--network-coord-system",
+        default="wgs84",
+        help="road layers: gcj02 or bd09 for lon/lat lines traced from Chinese web maps",
+    )
+    group.add_argument(
+        "--add-osm-paths",
+        metavar="FILE",
+        help="road layers: merge the footways, paths and steps of this OSM extract in",
+    )
+    group.add_argument(
+        "--osm-join-m",
+        type=float,
+        default=5.0,
+        help="road layers: join OSM path ends to a road line within this distance (default 5)",
+    )
+
+
+def road_option_values(args: argparse.Namespace) -> dict[str, Any]:
+    """The road-layer fields of :class:`~planner.pipeline.inputs.InputOptions` from ``args``."""
+    from planner.sources.coords import parse_coord_system
+
+    return {
+        "network_layer": getattr(args, "network_layer", None),
+        "node_tolerance_m": getattr(args, "node_tolerance_m", 0.5),
+        "walkable": getattr(args, "walkable", None),
+        "road_mapping": getattr(args, "road_mapping", None),
+        "network_crs": getattr(args, "network_crs", None),
+        "network_coord_system": parse_coord_system(getattr(args, "network_coord_system", "wgs84")),
+        "add_osm_paths": getattr(args, "add_osm_paths", None),
+        "osm_join_m": getattr(args, "osm_join_m", 5.0),
+    }
+
+
 def input_specs(
     args: argparse.Namespace,
 ) -> tuple[Path | NetworkQuery, TableSpec, TableSpec | None, InputOptions]:
@@ -171,9 +224,7 @@ def input_specs(
         cache_dir=args.cache_dir,
         refresh_download=args.refresh_download,
         limits=limits,
-        network_layer=getattr(args, "network_layer", None),
-        node_tolerance_m=getattr(args, "node_tolerance_m", 0.5),
-        walkable=getattr(args, "walkable", None),
+        **road_option_values(args),
     )
     return network, stations, demand, options
 

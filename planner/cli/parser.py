@@ -14,7 +14,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from planner._version import __version__
-from planner.cli.inputs import add_input_arguments, add_limit_argument
+from planner.cli.inputs import add_input_arguments, add_limit_argument, add_road_arguments
 from planner.texts import LANGUAGES
 
 
@@ -177,8 +177,12 @@ def build_parser() -> argparse.ArgumentParser:
         "siting.json and siting.gpkg.",
     )
     suggest.add_argument(
-        "--network", required=True, help=".osm.pbf, .osm, .osm.bz2, .osm.gz or .graphml file"
+        "--network",
+        required=True,
+        help=".osm.pbf, .osm, .osm.bz2, .osm.gz or .graphml file, or a road line layer "
+        "(.shp, .zip, .gpkg, .gdb, .dxf, .geojson, ...; any CRS)",
     )
+    add_road_arguments(suggest.add_argument_group("road line layer as the network"))
     suggest.add_argument("--stations", required=True, help="CSV of existing stations with lon, lat")
     suggest.add_argument(
         "--demand",

@@ -17,7 +17,13 @@ import pandas as pd
 
 from planner.config import AnalysisConfig
 from planner.errors import InputWarning, PlannerError
-from planner.pipeline.inputs import InputOptions, describe_tags, load_inputs
+from planner.pipeline.inputs import (
+    InputOptions,
+    describe_tags,
+    load_inputs,
+    load_network,
+    saved_road_options,
+)
 from planner.pipeline.progress import Progress, Stages
 from planner.report.export import write_outputs, write_report
 from planner.report.output_folder import (
@@ -399,8 +405,15 @@ def _saved_streets(summary: Mapping[str, object], folder: str | Path) -> gpd.Geo
     path = Path(str(source)) if isinstance(source, str) else None
     if source == DEMO_DESCRIPTION["network"]:
         path = demo_extract_path()
-    if path is not None and path.is_file():
+    network = summary.get("network")
+    road = network.get("road_layer") if isinstance(network, Mapping) else None
+    road_options = road.get("options") if isinstance(road, Mapping) else None
+    if isinstance(road_options, Mapping) and isinstance(road_options.get("file"), str):
+        path = Path(road_options["file"])
+    if path is not None and path.exists():
         try:
+            if isinstance(road_options, Mapping):
+                return load_network(path, saved_road_options(road_options)).edges
             return network_from_file(path).edges
         except PlannerError as err:
             reason = f"its network file could not be read again ({err})"

@@ -21,11 +21,12 @@ import shapely
 from planner.errors import InputDataError, InputWarning, UnsupportedFormatError
 from planner.limits import DEFAULT_LIMITS, InputLimits, check_count, describe_rows
 from planner.sources.areas import Area, clip_graph, points_outside, study_area_from_file
+from planner.sources.coords import CoordSystem, parse_coord_system
 from planner.sources.demand import demand_from_file
 from planner.sources.download import NetworkQuery, buildings_from_query, graph_from_query
 from planner.sources.osm import homes_from_osm
 from planner.sources.population import PopulationRule, homes_from_buildings
-from planner.sources.road_layers import is_road_layer
+from planner.sources.road_files import RoadOptions, is_road_layer
 from planner.sources.sites import stations_from_file
 from planner.sources.tables import Loaded, TableSpec
 from planner.walk.network import WalkNetwork, build_walk_network
@@ -68,10 +69,13 @@ class InputOptions:
     limits
         Input limits (file sizes, rows, columns, stations, homes); see
         :class:`~planner.limits.InputLimits`.
-    network_layer, node_tolerance_m, walkable
+    network_layer, node_tolerance_m, walkable, road_mapping, network_crs,
+    network_coord_system, add_osm_paths, osm_join_m
         For a road line layer as the network: its layer, the distance within which line
-        ends are joined, and the filter of walkable lines
-        (:func:`planner.sources.road_layers.road_tables_from_file`).
+        ends are joined, the filter of walkable lines, a mapping file, the layer's CRS
+        (DXF states none), GCJ-02/BD-09 lon/lat, an OSM extract whose footpaths are merged
+        in and how near their ends join (:class:`~planner.sources.road_files.RoadOptions`,
+        made by :meth:`road_options`).
     """
 
     study_area: str | Path | Area | None = None
@@ -86,6 +90,24 @@ class InputOptions:
     network_layer: str | None = None
     node_tolerance_m: float = 0.5
     walkable: str | None = None
+    road_mapping: str | Path | None = None
+    network_crs: str | None = None
+    network_coord_system: CoordSystem = "wgs84"
+    add_osm_paths: str | Path | None = None
+    osm_join_m: float = 5.0
+
+    def road_options(self) -> RoadOptions:
+        """How a road line layer given as the network is read and noded."""
+        return RoadOptions(
+            layer=self.network_layer,
+            node_tolerance_m=self.node_tolerance_m,
+            walkable=self.walkable,
+            mapping=self.road_mapping,
+            crs=self.network_crs,
+            coord_system=self.network_coord_system,
+            osm_paths=self.add_osm_paths,
+            osm_join_m=self.osm_join_m,
+        )
 
 
 @dataclass(frozen=True, eq=False)
@@ -109,6 +131,63 @@ class Inputs:
     demand: gpd.GeoDataFrame
     rejected: dict[str, pd.DataFrame]
     names: dict[str, str]
+
+
+def load_network(
+    network_path: str | Path, options: InputOptions, *, study_area: Area | None = None
+) -> WalkNetwork:
+    """The walking network of a local file read with ``options``: every command's one way in.
+
+    ``planner analyze``, ``suggest``, ``report`` (its street layer) and ``region`` read a
+    network file through here, so a road layer's options (layer, tolerance, mapping, CRS,
+    OSM paths) apply alike everywhere.
+
+    Parameters
+    ----------
+    network_path
+        An OSM extract, GraphML file or road line layer.
+    options
+        Cache, limits and road-layer options.
+    study_area
+        Keep only the streets inside this polygon (WGS84).
+    """
+    return network_from_file(
+        network_path,
+        study_area=study_area,
+        limits=options.limits,
+        cache_dir=options.cache_dir,
+        use_cache=options.network_cache,
+        road=options.road_options() if is_road_layer(network_path) else None,
+    )
+
+
+def saved_road_options(facts: Mapping[str, object]) -> InputOptions:
+    """Input options that read a road layer again as a saved run's ``summary.json`` says.
+
+    ``facts`` is ``network.road_layer.options`` of the summary
+    (:attr:`planner.sources.road_layers.RoadLayerReport.options`); values of the wrong
+    type are left at their defaults.
+    """
+
+    def text(key: str) -> str | None:
+        value = facts.get(key)
+        return value if isinstance(value, str) else None
+
+    def number(key: str, default: float) -> float:
+        value = facts.get(key)
+        return float(value) if isinstance(value, int | float) else default
+
+    system = text("coord_system")
+    return InputOptions(
+        network_layer=text("layer"),
+        node_tolerance_m=number("node_tolerance_m", 0.5),
+        walkable=text("walkable"),
+        road_mapping=text("mapping"),
+        network_crs=text("crs"),
+        network_coord_system=parse_coord_system(system) if system else "wgs84",
+        add_osm_paths=text("osm_paths"),
+        osm_join_m=number("osm_join_m", 5.0),
+    )
 
 
 def load_inputs(
@@ -160,16 +239,7 @@ def load_inputs(
 
     else:
         net_path = Path(network_path)
-        network = network_from_file(
-            net_path,
-            study_area=area,
-            limits=lim,
-            cache_dir=opts.cache_dir,
-            use_cache=opts.network_cache,
-            layer=opts.network_layer,
-            node_tolerance_m=opts.node_tolerance_m,
-            walkable=opts.walkable,
-        )
+        network = load_network(net_path, opts, study_area=area)
         net_name = str(net_path)
         if opts.network_layer:
             net_name += f" (layer {opts.network_layer})"

@@ -42,6 +42,7 @@ from planner.siting.models import (
     set_covering,
     siting_problem,
 )
+from planner.sources.road_files import is_road_layer
 from planner.sources.sites import candidates_from_file
 from planner.walk.coverage import CoverageResult, analyze_coverage
 from planner.walk.network import WalkNetwork
@@ -215,6 +216,7 @@ def run_suggest(
     config: AnalysisConfig | None = None,
     overwrite: bool = False,
     limits: InputLimits | None = None,
+    options: InputOptions | None = None,
     objective: Objective = "coverage",
     access_method: str = "2sfca",
     new_capacity: float = 1.0,
@@ -252,6 +254,9 @@ def run_suggest(
         Replace existing output files.
     limits
         Input limits (:class:`~planner.limits.InputLimits`); the defaults when None.
+    options
+        How the inputs are read (a road layer's options, the cache, ...); ``limits``
+        replaces its limits.
     objective
         ``"coverage"`` (maximal or set covering only) or ``"access"``: also the ``k`` sites
         that raise the mean access of the worst ``worst_share`` of people most
@@ -287,9 +292,8 @@ def run_suggest(
     lim = limits or DEFAULT_LIMITS
     stages = Stages(SUGGEST_STAGES, progress)
     stages.start(SUGGEST_STAGES[0])
-    inputs = load_inputs(
-        network_path, stations_path, demand_path=demand_path, options=InputOptions(limits=lim)
-    )
+    opts = dataclasses.replace(options or InputOptions(), limits=lim)
+    inputs = load_inputs(network_path, stations_path, demand_path=demand_path, options=opts)
     network = inputs.network
     rejected = dict(inputs.rejected)
     stages.start(SUGGEST_STAGES[1])
@@ -307,8 +311,12 @@ def run_suggest(
         rejected["candidates"] = loaded.rejected
         names["candidates"] = str(candidates_path)
     elif candidate_tags is not None:
-        if str(network_path).lower().endswith(".graphml"):
-            msg = f"{network_path}: a GraphML network has no OSM features to use as candidates."
+        if str(network_path).lower().endswith(".graphml") or is_road_layer(network_path):
+            kind = "road layer" if is_road_layer(network_path) else "GraphML network"
+            msg = (
+                f"{network_path}: a {kind} has no OSM features to use as candidates; give "
+                "them with --candidates (a table or GIS file of points)."
+            )
             raise UnsupportedFormatError(msg)
         candidates = candidates_from_osm(network_path, tags=candidate_tags)
         tags = "; ".join(f"{key}={','.join(v)}" for key, v in candidate_tags.items())

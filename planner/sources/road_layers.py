@@ -19,8 +19,7 @@ dead ends, near-miss ends left unjoined, disconnected parts.
 from __future__ import annotations
 
 import logging
-import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -34,22 +33,26 @@ from scipy import sparse
 from scipy.sparse import csgraph
 from scipy.spatial import cKDTree
 
-from planner.errors import InputDataError, NetworkBuildError, UnsupportedFormatError
-from planner.limits import DEFAULT_LIMITS, InputLimits, check_network_file
+from planner.errors import InputDataError, NetworkBuildError
+from planner.limits import DEFAULT_LIMITS, InputLimits
+from planner.sources.road_files import RoadOptions, check_road_file, read_road_frame, road_source
+from planner.sources.road_mapping import (
+    RoadMapping,
+    parse_walkable,
+    road_mapping_from_file,
+    rule_mask,
+)
+from planner.sources.road_paths import merge_osm_paths
 from planner.sources.street_tables import PROFILE_TAGS, StreetTables, tag_text, tunnel_flags
-from planner.sources.tableio import existing_file
 
 logger = logging.getLogger(__name__)
 
-#: File endings read as road line layers (everything else goes to the OSM readers).
-ROAD_LAYER_SUFFIXES = (".shp", ".gpkg", ".geojson", ".json", ".fgb", ".sqlite", ".gml", ".kml")
 #: Columns that say on which level a line lies (first one present is used).
 LEVEL_COLUMNS = ("level", "layer", "z_level", "zlevel", "z_lev", "z", "层", "层级")
 #: Ends within this distance of another line but not joined are reported as near misses.
 NEAR_MISS_M = 5.0
 #: Coordinates closer than this (metres) are the same point.
 _GRID_M = 1e-3
-_WALKABLE = re.compile(r"^\s*(?P<col>.+?)\s+(?P<neg>not\s+)?in\s*\((?P<vals>.*)\)\s*$", re.I)
 
 
 @dataclass(frozen=True, slots=True)
@@ -62,6 +65,8 @@ class RoadLayerReport:
         Features in the layer.
     dropped_no_geometry, dropped_not_lines, dropped_zero_length, dropped_not_walkable
         Features left out, by reason.
+    dropped_no_pedestrians
+        Features left out because the mapping file's flag closes them to people on foot.
     ends_joined
         Line ends moved onto another end or vertex within the node tolerance.
     node_tolerance_m
@@ -76,6 +81,14 @@ class RoadLayerReport:
         Street length outside the largest part, metres.
     level_column
         Column read as the level of each line ("" when none).
+    osm_paths_added
+        OSM footways, paths, steps and alleys merged into the layer (street segments).
+    osm_ends_joined
+        Ends of those paths joined onto a line of the layer.
+    options
+        The file and the options it was read with
+        (:meth:`~planner.sources.road_files.RoadOptions.facts` and ``file``), so that a
+        saved run can read the same network again.
     """
 
     lines_read: int
@@ -90,19 +103,16 @@ class RoadLayerReport:
     parts: int
     parts_street_m: float
     level_column: str = ""
-
-
-def is_road_layer(path: str | Path) -> bool:
-    """Whether ``path`` is read as a road line layer (by its ending)."""
-    return str(path).lower().endswith(ROAD_LAYER_SUFFIXES)
+    dropped_no_pedestrians: int = 0
+    osm_paths_added: int = 0
+    osm_ends_joined: int = 0
+    options: dict[str, Any] = field(default_factory=dict)
 
 
 def road_tables_from_file(
     path: str | Path,
     *,
-    layer: str | None = None,
-    node_tolerance_m: float = 0.5,
-    walkable: str | None = None,
+    options: RoadOptions | None = None,
     limits: InputLimits | None = None,
 ) -> tuple[StreetTables, RoadLayerReport]:
     """Read and node a road line layer into street tables.
@@ -110,14 +120,14 @@ def road_tables_from_file(
     Parameters
     ----------
     path
-        Any line layer GDAL reads (:data:`ROAD_LAYER_SUFFIXES`), in any CRS it states.
-    layer
-        Layer name of a file with several (GeoPackage).
-    node_tolerance_m
-        Line ends closer than this to another end or vertex are joined to it (0: only
-        exactly shared points are junctions).
-    walkable
-        Keep only lines matching ``"<column> in (a, b)"`` or ``"<column> not in (a, b)"``.
+        Any line layer GDAL reads
+        (:data:`~planner.sources.road_files.ROAD_LAYER_SUFFIXES`: a ``.gdb`` folder, a
+        ``.zip`` of a shapefile, DXF, ...), in any CRS it states or ``options.crs``.
+    options
+        Layer, node tolerance (line ends closer than this to another end or vertex are
+        joined to it; 0: only exactly shared points are junctions), walkable filter,
+        mapping file, CRS, coordinate system and OSM paths
+        (:class:`~planner.sources.road_files.RoadOptions`; its defaults when None).
     limits
         File-size limits (:class:`~planner.limits.InputLimits` defaults when None).
 
@@ -138,16 +148,21 @@ def road_tables_from_file(
     their levels (ramps meet bridges at their ends); a shared interior vertex joins only
     lines of the same level. Crossings without a shared vertex are never junctions.
     """
-    p = existing_file(path)
+    p = road_source(path)
+    opts = options or RoadOptions()
     lim = limits or DEFAULT_LIMITS
-    check_network_file(p, lim, what="road")
+    check_road_file(p, lim)
+    node_tolerance_m = opts.node_tolerance_m
     if node_tolerance_m < 0 or not np.isfinite(node_tolerance_m):
         msg = f"--node-tolerance-m {node_tolerance_m}: give a distance in metres, 0 or more."
         raise InputDataError(msg)
-    frame = _read(p, layer)
+    mapping = road_mapping_from_file(opts.mapping) if opts.mapping else RoadMapping()
+    frame = read_road_frame(p, opts, lim)
     n_read = len(frame)
-    keep_walk = _walkable_mask(frame, walkable, p)
-    frame = frame.loc[keep_walk]
+    by_option = parse_walkable(opts.walkable) if opts.walkable else None
+    keep_walk = rule_mask(frame, by_option, p) & rule_mask(frame, mapping.walkable, p)
+    no_foot = keep_walk & ~rule_mask(frame, mapping.no_pedestrians, p)
+    frame = frame.loc[keep_walk & ~no_foot]
     geoms = frame.geometry.to_numpy()
     missing = shapely.is_missing(geoms) | shapely.is_empty(geoms)
     types = shapely.get_type_id(geoms)
@@ -158,6 +173,9 @@ def road_tables_from_file(
         msg = f"{p}: no line features to build a street network from."
         raise NetworkBuildError(msg)
     crs, parts = _metric(frame.crs, parts, p)
+    n_lines = len(parts)
+    merged = merge_osm_paths(parts, rows, frame, crs, options=opts, limits=lim)
+    parts, rows, frame = merged.parts, merged.rows, merged.frame
     level_col = next((c for c in LEVEL_COLUMNS if c in frame.columns), "")
     levels = (
         frame[level_col].astype(str).to_numpy()[rows]
@@ -172,7 +190,8 @@ def road_tables_from_file(
     xy, line, q = xy[keep], line[keep], q[keep]
     counts = np.bincount(line, minlength=len(parts))
     good = counts >= 2
-    n_zero = int(len(np.unique(rows[~good])) if (~good).any() else 0)
+    bad = ~good[:n_lines]
+    n_zero = int(len(np.unique(rows[:n_lines][bad])) if bad.any() else 0)
     vert_ok = good[line]
     xy, line, q = xy[vert_ok], line[vert_ok], q[vert_ok]
     renum = np.cumsum(good) - 1
@@ -195,43 +214,15 @@ def road_tables_from_file(
         tolerance=node_tolerance_m,
         level_col=level_col,
     )
+    report = replace(
+        report,
+        dropped_no_pedestrians=int(no_foot.sum()),
+        osm_paths_added=merged.added,
+        osm_ends_joined=merged.joined,
+        options={"file": str(p), **opts.facts()},
+    )
     logger.info("%s: road layer noded: %s", p, report)
     return tables, report
-
-
-def _read(p: Path, layer: str | None) -> gpd.GeoDataFrame:
-    try:
-        frame = gpd.read_file(p, layer=layer, engine="pyogrio")
-    except Exception as err:
-        which = f" (layer {layer!r})" if layer else ""
-        msg = (
-            f"{p}{which}: cannot be read as a line layer ({type(err).__name__}: {err}). "
-            "Give a Shapefile, GeoPackage (--network-layer for its layer), GeoJSON or "
-            "another GDAL line layer."
-        )
-        raise UnsupportedFormatError(msg) from err
-    if frame.crs is None:
-        msg = f"{p}: the layer states no CRS; define it (e.g. a .prj file) and try again."
-        raise InputDataError(msg)
-    return frame
-
-
-def _walkable_mask(frame: pd.DataFrame, expr: str | None, p: Path) -> npt.NDArray[np.bool_]:
-    """Rows matching ``"<column> [not] in (a, b, ...)"`` (all rows when ``expr`` is None)."""
-    if not expr:
-        return np.ones(len(frame), dtype=bool)
-    m = _WALKABLE.match(expr)
-    if m is None:
-        msg = f'--walkable {expr!r}: write it as "<column> in (a, b)" or "<column> not in (a)".'
-        raise InputDataError(msg)
-    col = m["col"].strip().strip("\"'")
-    if col not in frame.columns:
-        known = ", ".join(str(c) for c in frame.columns if c != "geometry")
-        msg = f"{p}: --walkable names column {col!r}, which the layer lacks (it has {known})."
-        raise InputDataError(msg)
-    values = {v.strip().strip("\"'") for v in m["vals"].split(",") if v.strip()}
-    hit = frame[col].astype(str).str.strip().isin(values).to_numpy()
-    return ~hit if m["neg"] else hit
 
 
 def _metric(crs: Any, parts: npt.NDArray[np.object_], p: Path) -> tuple[pyproj.CRS, Any]:
@@ -317,7 +308,7 @@ def _split(
     node: npt.NDArray[np.bool_],
     key: npt.NDArray[np.int64],
     rows: npt.NDArray[np.int64],
-    frame: gpd.GeoDataFrame,
+    frame: pd.DataFrame,
     crs: pyproj.CRS,
     source: str,
 ) -> StreetTables:

@@ -34,7 +34,8 @@ from planner._version import __version__
 from planner.limits import DEFAULT_LIMITS, InputLimits, check_network_file
 from planner.sources.areas import Area
 from planner.sources.download import default_cache_dir
-from planner.sources.road_layers import RoadLayerReport, is_road_layer, road_tables_from_file
+from planner.sources.road_files import RoadOptions, is_road_layer, path_fingerprint, road_source
+from planner.sources.road_layers import RoadLayerReport, road_tables_from_file
 from planner.sources.street_tables import PROFILE_TAGS, clip_tables, street_tables_from_file
 from planner.sources.tableio import existing_file
 from planner.walk.compile import network_from_tables
@@ -43,7 +44,7 @@ from planner.walk.network import IslandReport, WalkNetwork, frozen
 logger = logging.getLogger(__name__)
 
 #: Bump when a cached network would no longer match what a fresh build gives.
-CACHE_FORMAT = 2
+CACHE_FORMAT = 3
 #: Folder of built networks under the cache folder.
 CACHE_SUBDIR = "built-networks"
 _CHUNK = 1 << 20
@@ -68,9 +69,7 @@ def network_from_file(
     limits: InputLimits | None = None,
     cache_dir: str | Path | None = None,
     use_cache: bool = True,
-    layer: str | None = None,
-    node_tolerance_m: float = 0.5,
-    walkable: str | None = None,
+    road: RoadOptions | None = None,
 ) -> WalkNetwork:
     """The walking network of a local OSM extract, GraphML file or road layer, cached.
 
@@ -78,7 +77,8 @@ def network_from_file(
     ----------
     path
         ``.osm.pbf``, ``.osm``, ``.osm.bz2``, ``.osm.gz``, ``.graphml``, or a road line
-        layer (:data:`planner.sources.road_layers.ROAD_LAYER_SUFFIXES`).
+        layer (:data:`planner.sources.road_files.ROAD_LAYER_SUFFIXES`; a File
+        Geodatabase is a ``.gdb`` folder).
     study_area
         Keep only the streets whose two ends lie inside this polygon (WGS84).
     crs, keep_islands
@@ -89,9 +89,10 @@ def network_from_file(
         Cache folder; :func:`planner.sources.download.default_cache_dir` when None.
     use_cache
         Read and write the built-network cache (False: always build, store nothing).
-    layer, node_tolerance_m, walkable
-        For road layers only, as in
-        :func:`planner.sources.road_layers.road_tables_from_file`; part of the cache key.
+    road
+        For road layers only: layer, node tolerance, walkable lines, mapping file, CRS,
+        OSM paths (:class:`planner.sources.road_files.RoadOptions`; its defaults when
+        None); part of the cache key, files by their content.
 
     Returns
     -------
@@ -104,18 +105,20 @@ def network_from_file(
     InputFileNotFoundError, UnsupportedFormatError, NetworkBuildError, InputLimitError
         As :func:`planner.sources.streets.graph_from_file`.
     """
-    p = existing_file(path)
+    is_road = is_road_layer(path)
+    p = road_source(path) if is_road else existing_file(path)
     lim = limits or DEFAULT_LIMITS
-    check_network_file(p, lim)
-    road = {"layer": layer, "node_tolerance_m": node_tolerance_m, "walkable": walkable}
+    road_opts = road or RoadOptions()
+    if not is_road:
+        check_network_file(p, lim)
     if not use_cache:
-        return _build(p, study_area, crs, keep_islands, lim, road)
+        return _build(p, study_area, crs, keep_islands, lim, road_opts)
     key = {
-        "file": file_fingerprint(p),
+        "file": path_fingerprint(p) if is_road else file_fingerprint(p),
         "study_area": None if study_area is None else shapely.normalize(study_area).wkt,
         "crs": None if crs is None else pyproj.CRS.from_user_input(crs).to_wkt(),
         "keep_islands": keep_islands,
-        "road_layer": road if is_road_layer(p) else None,
+        "road_layer": road_opts.key() if is_road else None,
         "planner": __version__,
         "format": CACHE_FORMAT,
     }
@@ -127,7 +130,7 @@ def network_from_file(
     if cached is not None:
         logger.info("%s: network loaded from the cache (%s.npz).", p, stem)
         return cached
-    network = _build(p, study_area, crs, keep_islands, lim, road)
+    network = _build(p, study_area, crs, keep_islands, lim, road_opts)
     try:
         save_network(network, stem, key)
     except OSError as err:
@@ -141,14 +144,14 @@ def _build(
     crs: str | pyproj.CRS | None,
     keep_islands: bool,
     limits: InputLimits,
-    road: dict[str, Any],
+    road: RoadOptions,
 ) -> WalkNetwork:
     if not is_road_layer(p):
         tables = street_tables_from_file(p, limits=limits)
         if area is not None:
             tables = clip_tables(tables, area)
         return network_from_tables(tables, crs=crs, keep_islands=keep_islands)
-    tables, report = road_tables_from_file(p, limits=limits, **road)
+    tables, report = road_tables_from_file(p, options=road, limits=limits)
     if area is not None:
         tables = clip_tables(tables, area)
     network = network_from_tables(tables, crs=crs, keep_islands=keep_islands)

@@ -13,6 +13,7 @@ import shapely
 from planner.config import AnalysisConfig
 from planner.errors import InputDataError
 from planner.sources.osm import demo_extract_path, homes_from_osm, stations_from_osm
+from planner.sources.road_files import RoadOptions
 from planner.sources.road_layers import RoadLayerReport, road_tables_from_file
 from planner.sources.street_tables import StreetTables
 from planner.walk.compile import network_from_tables
@@ -59,7 +60,7 @@ def test_shapefile_gives_the_pbf_network_and_coverage(
     tmp_path: Path, pbf_network: WalkNetwork, street_lines: gpd.GeoDataFrame
 ) -> None:
     shp = _write(street_lines, tmp_path / "roads.shp")
-    road = network_from_file(shp, node_tolerance_m=0.0, use_cache=False)
+    road = network_from_file(shp, road=RoadOptions(node_tolerance_m=0.0), use_cache=False)
     _same_network(road, pbf_network)
     assert road.crs == pbf_network.crs
     path = demo_extract_path()
@@ -84,7 +85,9 @@ def test_geopackage_in_gauss_kruger_with_chinese_columns(
 ) -> None:
     lines = street_lines.rename(columns={"highway": "道路等级"}).to_crs(GK)
     gpkg = _write(lines, tmp_path / "道路.gpkg", layer="中心线")
-    road = network_from_file(gpkg, layer="中心线", node_tolerance_m=0.0, use_cache=False)
+    road = network_from_file(
+        gpkg, road=RoadOptions(layer="中心线", node_tolerance_m=0.0), use_cache=False
+    )
     _same_network(road, pbf_network)
 
 
@@ -95,7 +98,7 @@ def test_cache_keeps_the_report_and_is_keyed_by_tolerance(
     cache = tmp_path / "cache"
     first = network_from_file(shp, cache_dir=cache)
     again = network_from_file(shp, cache_dir=cache)
-    other = network_from_file(shp, cache_dir=cache, node_tolerance_m=0.0)
+    other = network_from_file(shp, cache_dir=cache, road=RoadOptions(node_tolerance_m=0.0))
     assert not first.from_cache
     assert again.from_cache
     assert not other.from_cache
@@ -110,7 +113,7 @@ def _tables(
     tmp_path: Path, frame: gpd.GeoDataFrame, **kw: Any
 ) -> tuple[StreetTables, RoadLayerReport]:
     path = _write(frame, tmp_path / "lines.geojson")
-    return road_tables_from_file(path, **kw)
+    return road_tables_from_file(path, options=RoadOptions(**kw))
 
 
 def test_bridge_crossing_without_a_shared_vertex_is_not_joined(tmp_path: Path) -> None:
@@ -170,11 +173,11 @@ def test_dropped_lines_counted_by_reason(tmp_path: Path) -> None:
     assert (report.dropped_not_lines, report.dropped_no_geometry) == (1, 1)
     assert report.dropped_zero_length == 1
     assert len(tables.edge_u) == 3
-    tables, report = road_tables_from_file(path, walkable="class in (road)")
+    tables, report = road_tables_from_file(path, options=RoadOptions(walkable="class in (road)"))
     assert report.dropped_not_walkable == 2
     assert len(tables.edge_u) == 1
     with pytest.raises(InputDataError, match="lacks"):
-        road_tables_from_file(path, walkable="kind in (road)")
+        road_tables_from_file(path, options=RoadOptions(walkable="kind in (road)"))
 
 
 def test_compiled_network_walks_both_ways(tmp_path: Path) -> None:
