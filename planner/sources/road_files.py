@@ -210,8 +210,9 @@ def read_road_frame(p: Path, options: RoadOptions, limits: InputLimits) -> gpd.G
         raise
     except Exception as err:
         raise _unreadable(p, layer, err) from err
-    if info.get("driver") == "ESRI Shapefile" and info.get("encoding") == "ISO-8859-1":
-        frame = _redecode_shapefile(p, frame)
+    undeclared = info.get("driver") == "ESRI Shapefile" and info.get("encoding") == "ISO-8859-1"
+    if undeclared or is_dxf:
+        frame = _redecode(p, frame)
     if is_dxf and layer is not None:
         frame = _dxf_layer(p, frame, layer)
     return _with_crs(p, frame, options, is_dxf=is_dxf)
@@ -227,13 +228,18 @@ def _unreadable(p: Path, layer: str | None, err: Exception) -> UnsupportedFormat
     return UnsupportedFormatError(msg)
 
 
-def _redecode_shapefile(p: Path, frame: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
-    """Text and column names of a ``.dbf`` without ``.cpg``: UTF-8 or GBK when they read so.
+def _redecode(p: Path, frame: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
+    """Text and column names read as Latin-1: taken as UTF-8 or GBK when they read so.
 
-    GDAL reads such text as ISO-8859-1; :func:`planner.sources.encodings.redecode_dbf`
-    takes the values back to their bytes and decodes them as the station tables do. The
-    column names get the same test, by themselves.
+    A ``.dbf`` without ``.cpg``, or a DXF file whose code page GDAL took as Latin-1:
+    :func:`planner.sources.encodings.redecode_dbf` takes the values back to their bytes
+    and decodes them as the station tables do. The column names get the same test, by
+    themselves. Text that is not all Latin-1 was decoded already and stays as it is.
     """
+    cells = [v for c in frame.columns if c != frame.geometry.name for v in frame[c]]
+    texts = [*(v for v in cells if isinstance(v, str)), *(str(c) for c in frame.columns)]
+    if any(max(t, default="\0") > "\xff" for t in texts):
+        return frame
     out = redecode_dbf(p, None, frame)
     names = [str(c) for c in out.columns if c != out.geometry.name]
     as_frame = pd.DataFrame({"name": pd.Series(names, dtype=object)})

@@ -6,9 +6,9 @@ from pathlib import Path
 from typing import Any
 
 import geopandas as gpd
-import numpy as np
 import pytest
 import shapely
+from road_lines import assert_same_network, street_lines_of, write_layer
 
 from planner.config import AnalysisConfig
 from planner.errors import InputDataError
@@ -32,36 +32,15 @@ def pbf_network() -> WalkNetwork:
 @pytest.fixture(scope="module")
 def street_lines(pbf_network: WalkNetwork) -> gpd.GeoDataFrame:
     """The PBF network's streets as plain lines, tunnels flagged, in ETRS-TM35FIN."""
-    e = pbf_network.edges
-    lines = gpd.GeoDataFrame(
-        {"highway": e["highway"], "tunnel": np.where(e["snappable"], "", "yes")},
-        geometry=e.geometry,
-    )
-    return lines.to_crs(3067)
-
-
-def _write(frame: gpd.GeoDataFrame, path: Path, **kw: Any) -> Path:
-    frame.to_file(path, engine="pyogrio", **kw)
-    return path
-
-
-def _same_network(road: WalkNetwork, pbf: WalkNetwork) -> None:
-    assert road.n_nodes == pbf.n_nodes
-    # One tunnel footway ends on another's vertex without an OSM junction there: the
-    # layer (no levels given) joins them, splitting that footway in two.
-    assert len(road.edges) == len(pbf.edges) + 1
-    # Geodesic lengths on the WGS84 ellipsoid; pyrosm's are haversine, 0.3 % shorter.
-    assert road.street_m == pytest.approx(pbf.street_m, rel=5e-3)
-    assert road.islands.components == 1
-    assert int((~road.edges["snappable"]).sum()) == int((~pbf.edges["snappable"]).sum()) + 1
+    return street_lines_of(pbf_network)
 
 
 def test_shapefile_gives_the_pbf_network_and_coverage(
     tmp_path: Path, pbf_network: WalkNetwork, street_lines: gpd.GeoDataFrame
 ) -> None:
-    shp = _write(street_lines, tmp_path / "roads.shp")
+    shp = write_layer(street_lines, tmp_path / "roads.shp")
     road = network_from_file(shp, road=RoadOptions(node_tolerance_m=0.0), use_cache=False)
-    _same_network(road, pbf_network)
+    assert_same_network(road, pbf_network)
     assert road.crs == pbf_network.crs
     path = demo_extract_path()
     stations = stations_from_osm(path).head(4)
@@ -84,17 +63,17 @@ def test_geopackage_in_gauss_kruger_with_chinese_columns(
     tmp_path: Path, pbf_network: WalkNetwork, street_lines: gpd.GeoDataFrame
 ) -> None:
     lines = street_lines.rename(columns={"highway": "道路等级"}).to_crs(GK)
-    gpkg = _write(lines, tmp_path / "道路.gpkg", layer="中心线")
+    gpkg = write_layer(lines, tmp_path / "道路.gpkg", layer="中心线")
     road = network_from_file(
         gpkg, road=RoadOptions(layer="中心线", node_tolerance_m=0.0), use_cache=False
     )
-    _same_network(road, pbf_network)
+    assert_same_network(road, pbf_network)
 
 
 def test_cache_keeps_the_report_and_is_keyed_by_tolerance(
     tmp_path: Path, street_lines: gpd.GeoDataFrame
 ) -> None:
-    shp = _write(street_lines, tmp_path / "roads.shp")
+    shp = write_layer(street_lines, tmp_path / "roads.shp")
     cache = tmp_path / "cache"
     first = network_from_file(shp, cache_dir=cache)
     again = network_from_file(shp, cache_dir=cache)
@@ -112,7 +91,7 @@ def test_cache_keeps_the_report_and_is_keyed_by_tolerance(
 def _tables(
     tmp_path: Path, frame: gpd.GeoDataFrame, **kw: Any
 ) -> tuple[StreetTables, RoadLayerReport]:
-    path = _write(frame, tmp_path / "lines.geojson")
+    path = write_layer(frame, tmp_path / "lines.geojson")
     return road_tables_from_file(path, options=RoadOptions(**kw))
 
 
@@ -168,7 +147,7 @@ def test_dropped_lines_counted_by_reason(tmp_path: Path) -> None:
     ]
     frame = gpd.GeoDataFrame({"class": ["road", "x", "road", "road", "path"]}, geometry=geoms)
     frame = frame.set_crs(3067)
-    path = _write(frame, tmp_path / "mixed.gpkg")
+    path = write_layer(frame, tmp_path / "mixed.gpkg")
     tables, report = road_tables_from_file(path)
     assert (report.dropped_not_lines, report.dropped_no_geometry) == (1, 1)
     assert report.dropped_zero_length == 1
