@@ -163,7 +163,7 @@ def _join_ends(
     end_node = np.r_[u, v]
     at_loose = np.isin(end_node, loose)
     end_vertex, end_node = end_vertex[at_loose], end_node[at_loose]
-    if len(end_vertex) == 0 or len(parts) == 0:
+    if len(end_vertex) == 0 or len(parts) == 0 or join_m <= 0:
         return parts, paths, 0
     points = shapely.points(xy[end_vertex])
     tree = shapely.STRtree(parts)
