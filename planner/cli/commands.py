@@ -79,7 +79,7 @@ def run_command(args: argparse.Namespace) -> int:
                 **_access_options(args),
                 progress=display,
             )
-        print_summary(run, time.perf_counter() - started)
+        print_summary(run, time.perf_counter() - started, language=args.lang)
         if args.pdf and run.paths.report is not None:
             _pdf(run.paths.report, run.paths.folder / "report.pdf", overwrite=pdf_overwrite)
     except PlannerError as err:

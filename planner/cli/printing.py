@@ -7,6 +7,8 @@ from typing import TYPE_CHECKING
 
 from planner.limits import ROWS_SHOWN
 from planner.pipeline.suggest import relocation_summary
+from planner.report.road_section import road_quality_items
+from planner.texts import Language, text
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -15,8 +17,12 @@ if TYPE_CHECKING:
     from planner.pipeline.suggest import SuggestRun
 
 
-def print_summary(run: Run, seconds: float) -> None:
-    """Print the coverage of ``analyze`` or ``demo``, its rejected rows and its files."""
+def print_summary(run: Run, seconds: float, *, language: Language = "en") -> None:
+    """Print the coverage of ``analyze`` or ``demo``, its rejected rows and its files.
+
+    A road layer's quality report (:func:`planner.report.road_section.road_quality_items`)
+    is printed in ``language``.
+    """
     s = run.result.summary()
     cfg = run.result.config
     lines = [
@@ -39,6 +45,10 @@ def print_summary(run: Run, seconds: float) -> None:
             else ""
         ),
     ]
+    road = s["network"].get("road_layer")
+    if road:
+        lines.append(f"  {text('rq_title', language)}:")
+        lines.extend(f"    {label}: {value}" for label, value in road_quality_items(road, language))
     if run.access is not None:
         for method, fig in run.access.summary()["by_method"].items():
             lines.append(

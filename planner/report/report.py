@@ -32,6 +32,7 @@ from planner.report.charts import station_labels
 from planner.report.comparison_section import comparison_section
 from planner.report.methods import methods_section, parameters_section
 from planner.report.page import REPORT_DATA_ID, Words, json_ready, page_html
+from planner.report.road_section import road_quality_section
 from planner.report.sections import (
     charts_section,
     header_section,
@@ -159,6 +160,7 @@ def coverage_report(
         header_section(w, s, title),
         key_figures_section(w, s, result),
         parameters_section(w, s),
+        road_quality_section(w, s),
         map_section(w, result, streets, sites, tiles, map_html),
         charts_section(w, result, district_table),
         tables_section(w, result, district_table, data, site_of_gap),
@@ -170,7 +172,7 @@ def coverage_report(
         body.append(section)
     body.append(methods_section(w, s))
     page_title = title if title else text("title", lang)
-    return page_html(lang, page_title, "\n".join(body), data)
+    return page_html(lang, page_title, "\n".join(b for b in body if b), data)
 
 
 def check_summary(result: CoverageResult, summary: Mapping[str, Any], *, what: str) -> None:
