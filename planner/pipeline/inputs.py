@@ -169,7 +169,7 @@ def saved_road_options(facts: Mapping[str, object]) -> InputOptions:
     type are left at their defaults.
     """
 
-    def text(key: str) -> str | None:
+    def given(key: str) -> str | None:
         value = facts.get(key)
         return value if isinstance(value, str) else None
 
@@ -177,15 +177,15 @@ def saved_road_options(facts: Mapping[str, object]) -> InputOptions:
         value = facts.get(key)
         return float(value) if isinstance(value, int | float) else default
 
-    system = text("coord_system")
+    system = given("coord_system")
     return InputOptions(
-        network_layer=text("layer"),
+        network_layer=given("layer"),
         node_tolerance_m=number("node_tolerance_m", 0.5),
-        walkable=text("walkable"),
-        road_mapping=text("mapping"),
-        network_crs=text("crs"),
+        walkable=given("walkable"),
+        road_mapping=given("mapping"),
+        network_crs=given("crs"),
         network_coord_system=parse_coord_system(system) if system else "wgs84",
-        add_osm_paths=text("osm_paths"),
+        add_osm_paths=given("osm_paths"),
         osm_join_m=number("osm_join_m", 5.0),
     )
 
