@@ -67,7 +67,7 @@ if source == "demo":
 elif source == "extract":
     extract = st.file_uploader(
         ui.t("extract_file"),
-        type=["pbf", "osm", "bz2", "gz", "graphml"],
+        type=["pbf", "osm", "bz2", "gz", "graphml", "zip", "gpkg", "geojson"],
         key="extract_upload",
         max_upload_size=EXTRACT_LIMIT_MB,
         help=ui.t("extract_help", mb=EXTRACT_LIMIT_MB),

@@ -37,6 +37,7 @@ from planner.sources.osm import (
     stations_from_osm,
 )
 from planner.sources.population import RESIDENTIAL_BUILDING_TYPES, PopulationRule
+from planner.sources.road_files import is_road_layer
 from planner.sources.validate import validate_points
 from planner.walk.access import Snapped, snap_points
 from planner.walk.network import WalkNetwork, build_walk_network
@@ -243,15 +244,17 @@ def study_area_from_extract(
     max_snap_m: float = 300.0,
     limits: InputLimits | None = None,
 ) -> StudyArea:
-    """A study area from a local OSM extract or GraphML file.
+    """A study area from a local OSM extract, GraphML file or road line layer.
 
     Parameters
     ----------
     path
-        ``.osm.pbf``, ``.osm``, ``.osm.bz2``, ``.osm.gz`` or ``.graphml``.
+        ``.osm.pbf``, ``.osm``, ``.osm.bz2``, ``.osm.gz``, ``.graphml``, or a road line
+        layer (:mod:`planner.sources.road_files`: a zipped shapefile, GeoPackage, ...),
+        noded with the default options.
     demand
         Demand points with ``population``. When None, homes are the extract's residential
-        buildings (not possible for GraphML, which carries no buildings).
+        buildings (not possible for GraphML or a road layer, which carry no buildings).
     name
         Name of the area; the file name when None.
     max_snap_m
@@ -269,9 +272,10 @@ def study_area_from_extract(
     lim = limits or DEFAULT_LIMITS
     network = network_from_file(p, limits=lim)
     if demand is None:
-        if p.name.lower().endswith(".graphml"):
+        if p.name.lower().endswith(".graphml") or is_road_layer(p):
+            kind = "road layer" if is_road_layer(p) else "GraphML network"
             msg = (
-                f"{p.name}: a GraphML network carries no buildings to take homes from; "
+                f"{p.name}: a {kind} carries no buildings to take homes from; "
                 "give a demand table (lon, lat, population) as well."
             )
             raise InputDataError(msg)

@@ -42,7 +42,18 @@ SCENARIO_LIMIT_MB = 5
 STATION_SUFFIXES = tuple(s for s in TABLE_SUFFIXES if s != ".shp")
 #: Demand tables (homes) are read from CSV.
 DEMAND_SUFFIXES = (".csv", ".txt")
-EXTRACT_SUFFIXES = (".osm.pbf", ".pbf", ".osm", ".osm.bz2", ".osm.gz", ".graphml")
+#: Street networks: OSM extracts, GraphML, and road line layers that come as one file.
+EXTRACT_SUFFIXES = (
+    ".osm.pbf",
+    ".pbf",
+    ".osm",
+    ".osm.bz2",
+    ".osm.gz",
+    ".graphml",
+    ".zip",
+    ".gpkg",
+    ".geojson",
+)
 
 
 def check_size(filename: str, size_bytes: int, *, limit_mb: float, what: str) -> None:
@@ -148,7 +159,7 @@ def area_from_upload(
     limit_mb: float = EXTRACT_LIMIT_MB,
     limits: InputLimits | None = None,
 ) -> StudyArea:
-    """A study area from an uploaded OSM extract or GraphML file.
+    """A study area from an uploaded OSM extract, GraphML file or road line layer.
 
     ``limits`` as in :func:`stations_from_upload` (decompressed size of ``.osm.bz2``/
     ``.osm.gz``, homes).

@@ -194,3 +194,26 @@ def test_a_cut_off_extract_upload_is_named(tmp_path: Path) -> None:
     data = Path(pyrosm.get_data("test_pbf")).read_bytes()[:100]
     with pytest.raises(NetworkBuildError, match=r"^kotka\.osm\.pbf: not a readable OSM PBF file"):
         area_from_upload("kotka.osm.pbf", data)
+
+
+def test_a_zipped_road_layer_builds_a_study_area(tmp_path: Path) -> None:
+    from planner.sources.osm import demo_extract_path, homes_from_osm
+    from planner.walk.network_cache import network_from_file
+
+    pbf = network_from_file(demo_extract_path(), use_cache=False)
+    lines = gpd.GeoDataFrame({"class": pbf.edges["highway"]}, geometry=pbf.edges.geometry)
+    lines.to_crs(3067).to_file(tmp_path / "roads.shp", engine="pyogrio")
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w") as zf:
+        for f in tmp_path.glob("roads.*"):
+            zf.write(f, f.name)
+    homes = homes_from_osm(demo_extract_path()).head(50)
+    with pytest.raises(InputDataError, match=r"^道路\.zip: a road layer carries no buildings"):
+        area_from_upload("道路.zip", buf.getvalue())
+    area = area_from_upload("道路.zip", buf.getvalue(), demand=homes)
+    assert area.network.road_report is not None
+    # Default tolerance 0.5 m: the extract's network, a few near ends joined.
+    assert area.network.n_nodes == pytest.approx(pbf.n_nodes, rel=0.01)
+    assert area.network.street_m == pytest.approx(pbf.street_m, rel=0.01)
+    with pytest.raises(UnsupportedFormatError, match=r"^bad\.gpkg: cannot be read as a line"):
+        area_from_upload("bad.gpkg", b"not a geopackage")
