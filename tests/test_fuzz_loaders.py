@@ -169,3 +169,59 @@ def test_random_district_names_never_crash(names: list[str]) -> None:
             return
         assert len(districts) == len(names)
         assert sorted(districts["name"].astype(str)) == sorted(n.strip() for n in names)
+
+
+@SETTINGS
+@given(
+    values=st.lists(cell_text, min_size=3, max_size=3),
+    column=st.text(
+        st.characters(exclude_characters="\x00", exclude_categories=("Cs",)), min_size=1, max_size=8
+    ),
+    walkable=st.one_of(st.none(), st.text(max_size=30), cell_text.map(lambda v: f"c in ({v})")),
+    suffix=st.sampled_from([".geojson", ".gpkg"]),
+)
+def test_random_road_attributes_never_crash_the_road_loader(
+    values: list[str], column: str, walkable: str | None, suffix: str
+) -> None:
+    import geopandas as gpd
+    import shapely
+
+    from planner.sources.road_files import RoadOptions
+    from planner.sources.road_layers import road_tables_from_file
+
+    lines = [shapely.LineString([(500_000 + 100 * i, 3_000_000), (500_100 + 100 * i, 3e6)])
+             for i in range(3)]  # fmt: skip
+    with tempfile.TemporaryDirectory() as tmp:
+        path = Path(tmp) / f"roads{suffix}"
+        try:
+            frame = gpd.GeoDataFrame({column: values, "c": values}, geometry=lines, crs=4547)
+            frame.to_file(path, engine="pyogrio")
+        except Exception:  # a name GDAL cannot store is not a file anyone can hand us
+            return
+        result, message = _attempt(
+            lambda p: road_tables_from_file(p, options=RoadOptions(walkable=walkable)), path
+        )
+        if result is None:
+            assert path.name in message or "--walkable" in message, message
+            return
+        tables, report = result
+        assert report.lines_read == 3
+        assert len(tables.edge_u) + report.dropped_not_walkable == 3
+
+
+@SETTINGS
+@given(data=st.binary(max_size=400), suffix=st.sampled_from([".geojson", ".gpkg", ".zip", ".dxf"]))
+def test_random_bytes_as_a_road_layer_are_refused_with_the_file_named(
+    data: bytes, suffix: str
+) -> None:
+    from planner.sources.road_files import RoadOptions
+    from planner.sources.road_layers import road_tables_from_file
+
+    with tempfile.TemporaryDirectory() as tmp:
+        path = Path(tmp) / f"roads{suffix}"
+        path.write_bytes(data)
+        result, message = _attempt(
+            lambda p: road_tables_from_file(p, options=RoadOptions(crs="EPSG:4547")), path
+        )
+        assert result is None
+        assert path.name in message, message
