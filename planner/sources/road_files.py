@@ -11,6 +11,7 @@ web maps (GCJ-02, BD-09) converted to WGS84 like station points. The noding is
 from __future__ import annotations
 
 import hashlib
+import zipfile
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -182,8 +183,9 @@ def read_road_frame(p: Path, options: RoadOptions, limits: InputLimits) -> gpd.G
     import pyogrio
 
     layer = options.layer
+    source = _gdal_path(p)
     try:
-        layers = [str(row[0]) for row in pyogrio.list_layers(p)]
+        layers = [str(row[0]) for row in pyogrio.list_layers(source)]
     except Exception as err:
         raise _unreadable(p, layer, err) from err
     is_dxf = p.name.lower().endswith(".dxf")
@@ -198,14 +200,14 @@ def read_road_frame(p: Path, options: RoadOptions, limits: InputLimits) -> gpd.G
         msg = f"{p}: no layer {gdal_layer!r}; its layers are {', '.join(layers)}."
         raise InputDataError(msg)
     try:
-        info = pyogrio.read_info(p, layer=gdal_layer)
+        info = pyogrio.read_info(source, layer=gdal_layer)
         check_count(
             p, len(info.get("fields", ())), limit=limits.max_columns, what="columns",
             name="max_columns",
         )  # fmt: skip
         features = int(info.get("features", -1) or -1)
         check_count(p, features, limit=limits.max_rows, what="rows", name="max_rows")
-        frame = gpd.read_file(p, layer=gdal_layer, engine="pyogrio")
+        frame = gpd.read_file(source, layer=gdal_layer, engine="pyogrio")
     except InputDataError:
         raise
     except Exception as err:
@@ -216,6 +218,37 @@ def read_road_frame(p: Path, options: RoadOptions, limits: InputLimits) -> gpd.G
     if is_dxf and layer is not None:
         frame = _dxf_layer(p, frame, layer)
     return _with_crs(p, frame, options, is_dxf=is_dxf)
+
+
+#: Single files or folders a zip may hold instead of a shapefile.
+_ZIPPED = (".gdb", ".gpkg", ".geojson", ".json", ".fgb", ".dxf", ".sqlite", ".gml", ".kml")
+
+
+def _gdal_path(p: Path) -> str | Path:
+    """Where GDAL reads ``p``: inside a zip, the one File Geodatabase or layer file it holds.
+
+    GDAL reads shapefiles in a zip by itself; a zipped ``.gdb`` folder or GeoPackage it
+    reads in place through ``/vsizip/`` (nothing is extracted, so member names cannot
+    write anywhere).
+    """
+    if not p.name.lower().endswith(".zip"):
+        return p
+    try:
+        with zipfile.ZipFile(p) as archive:
+            names = archive.namelist()
+    except (OSError, zipfile.BadZipFile):
+        return p  # GDAL's own message names the file
+    lower = [n.lower() for n in names]
+    if any(n.endswith(".shp") for n in lower):
+        return p
+    inner = {
+        n[: low.index(".gdb/") + 4] if ".gdb/" in low else n
+        for n, low in zip(names, lower, strict=True)
+        if ".gdb/" in low or low.endswith(_ZIPPED)
+    }
+    if len(inner) == 1:
+        return f"/vsizip/{p}/{next(iter(inner))}"
+    return p
 
 
 def _unreadable(p: Path, layer: str | None, err: Exception) -> UnsupportedFormatError:

@@ -53,6 +53,25 @@ def test_zipped_shapefile_gives_the_pbf_network(
     assert_same_network(road, pbf_network)
 
 
+def test_zipped_geodatabase_and_geopackage(
+    tmp_path: Path, pbf_network: WalkNetwork, street_lines: gpd.GeoDataFrame
+) -> None:
+    gdb = write_layer(street_lines, tmp_path / "城区.gdb", driver="OpenFileGDB", layer="roads")
+    packed = tmp_path / "gdb.zip"
+    with zipfile.ZipFile(packed, "w") as zf:
+        for f in sorted(gdb.rglob("*")):
+            zf.write(f, f.relative_to(tmp_path).as_posix())
+    road = network_from_file(packed, road=EXACT, use_cache=False)
+    assert_same_network(road, pbf_network)
+    gpkg = write_layer(street_lines, tmp_path / "roads.gpkg")
+    packed = tmp_path / "gpkg.zip"
+    with zipfile.ZipFile(packed, "w") as zf:
+        zf.write(gpkg, "data/roads.gpkg")
+        zf.writestr("readme.txt", "roads of the city")
+    road = network_from_file(packed, road=EXACT, use_cache=False)
+    assert_same_network(road, pbf_network)
+
+
 def test_zip_bomb_is_refused_before_reading(tmp_path: Path) -> None:
     bomb = tmp_path / "roads.zip"
     with zipfile.ZipFile(bomb, "w", compression=zipfile.ZIP_DEFLATED) as zf:
