@@ -253,11 +253,11 @@ def _join_near_ends(
     """
     if tol <= 0:
         return xy, 0
-    tree = cKDTree(xy)
-    ends = np.flatnonzero(is_end)
-    hits = tree.query_ball_point(xy[ends], r=tol)
-    a = np.repeat(ends, [len(h) for h in hits])
-    b = np.fromiter((j for h in hits for j in h), dtype=np.int64, count=len(a))
+    pairs = cKDTree(xy).query_pairs(r=tol, output_type="ndarray").astype(np.int64)
+    i, j = pairs[:, 0], pairs[:, 1]
+    # Each pair with an end in it, as (end, other point).
+    a = np.r_[i[is_end[i]], j[is_end[j]]]
+    b = np.r_[j[is_end[i]], i[is_end[j]]]
     other = line[a] != line[b]
     same_pt = np.all(np.round(xy[a] / _GRID_M) == np.round(xy[b] / _GRID_M), axis=1)
     a, b = a[other & ~same_pt], b[other & ~same_pt]
@@ -265,7 +265,7 @@ def _join_near_ends(
         return xy, 0
     # Clusters of vertices (exactly coincident vertices count as one point).
     grid = np.round(xy / _GRID_M).astype(np.int64)
-    key = pd.factorize(pd.MultiIndex.from_arrays([grid[:, 0], grid[:, 1]]))[0]
+    key = _pair_codes(grid[:, 0], grid[:, 1])
     k = int(key.max()) + 1
     graph = sparse.coo_array((np.ones(len(a)), (key[a], key[b])), shape=(k, k))
     n_c, label = csgraph.connected_components(graph, directed=False)
@@ -283,6 +283,14 @@ def _join_near_ends(
     return out, joins
 
 
+def _pair_codes(a: npt.NDArray[Any], b: npt.NDArray[Any]) -> npt.NDArray[np.int64]:
+    """One code per distinct pair ``(a[i], b[i])``, numbered in order of first appearance."""
+    ca, _ = pd.factorize(a)
+    cb, ub = pd.factorize(b)
+    combined = ca.astype(np.int64) * max(len(ub), 1) + cb
+    return pd.factorize(combined)[0].astype(np.int64)
+
+
 def _node_keys(
     q: npt.NDArray[np.int64],
     line: npt.NDArray[np.int64],
@@ -290,8 +298,8 @@ def _node_keys(
     levels: npt.NDArray[np.object_],
 ) -> tuple[npt.NDArray[np.bool_], npt.NDArray[np.int64]]:
     """Which vertices are nodes, and the node number of each (-1 where none)."""
-    loc = pd.factorize(pd.MultiIndex.from_arrays([q[:, 0], q[:, 1]]))[0]
-    lvl = pd.factorize(pd.MultiIndex.from_arrays([loc, levels[line].astype(str)]))[0]
+    loc = _pair_codes(q[:, 0], q[:, 1])
+    lvl = _pair_codes(loc, levels[line].astype(str))
     end_at = np.zeros(int(loc.max()) + 1, dtype=bool)
     end_at[loc[is_end]] = True
     shared = np.bincount(lvl) > 1  # a point twice on one level: two lines or a loop
@@ -329,8 +337,7 @@ def _split(
     n_nodes = int(key.max()) + 1
     node_xy = np.empty((n_nodes, 2))
     node_xy[key[nodes_at]] = xy[nodes_at]
-    attrs = frame.iloc[src_rows]
-    tags = {t: tag_text(_col(attrs, t)) for t in PROFILE_TAGS}
+    tags = {t: _tag(frame, t)[src_rows] for t in PROFILE_TAGS}
     return StreetTables(
         crs=crs,
         node_ids=np.arange(n_nodes, dtype=np.int64),
@@ -339,17 +346,24 @@ def _split(
         edge_v=v[ok].astype(np.int64),
         length_m=length[ok],
         geometry=np.asarray(geoms, dtype=object)[ok],
-        tunnel=tunnel_flags(_col(attrs, "tunnel")),
+        tunnel=_tunnel(frame)[src_rows],
         tags=tags,
         source=source,
         reader="road-layer",
     )
 
 
-def _col(frame: pd.DataFrame, name: str) -> npt.NDArray[np.object_]:
-    if name in frame.columns:
-        return np.asarray(frame[name].to_numpy(), dtype=object)
-    return np.full(len(frame), None, dtype=object)
+def _tag(frame: pd.DataFrame, name: str) -> npt.NDArray[np.object_]:
+    """One text per row of the layer ("" when the column is missing)."""
+    if name not in frame.columns:
+        return np.full(len(frame), "", dtype=object)
+    return tag_text(np.asarray(frame[name].to_numpy(), dtype=object))
+
+
+def _tunnel(frame: pd.DataFrame) -> npt.NDArray[np.bool_]:
+    if "tunnel" not in frame.columns:
+        return np.zeros(len(frame), dtype=bool)
+    return tunnel_flags(np.asarray(frame["tunnel"].to_numpy(), dtype=object))
 
 
 def _geodesic_m(
