@@ -207,6 +207,12 @@ def test_a_broken_mapping_file_and_an_empty_gdb_are_named(
     )
     assert code == 1
     assert re.search(r"映射\.toml: \[walkable\] has an unknown key 'speed'", printed), printed
+    for option in ("--road-mapping", "--add-osm-paths"):
+        argv = ["analyze", "--network", str(network), option, str(tmp_path / "gone.toml")]
+        code, printed = run([*argv, *tail])
+        assert code == 1
+        assert f"gone.toml: no such file ({option})" in printed
+        assert "Traceback" not in printed
     gdb = tmp_path / "empty.gdb"
     gdb.mkdir()
     code, printed = run(["analyze", "--network", str(gdb), *tail])

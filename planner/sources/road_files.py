@@ -86,10 +86,10 @@ class RoadOptions:
             "layer": self.layer,
             "node_tolerance_m": self.node_tolerance_m,
             "walkable": self.walkable,
-            "mapping": None if self.mapping is None else path_fingerprint(Path(self.mapping)),
+            "mapping": _given_file(self.mapping, "--road-mapping"),
             "crs": self.crs,
             "coord_system": self.coord_system,
-            "osm_paths": None if self.osm_paths is None else path_fingerprint(Path(self.osm_paths)),
+            "osm_paths": _given_file(self.osm_paths, "--add-osm-paths"),
             "osm_join_m": self.osm_join_m,
         }
 
@@ -105,6 +105,19 @@ class RoadOptions:
             "osm_paths": None if self.osm_paths is None else str(self.osm_paths),
             "osm_join_m": self.osm_join_m,
         }
+
+
+def _given_file(path: str | Path | None, option: str) -> dict[str, Any] | None:
+    """The fingerprint of a file an option names (None when not given)."""
+    if path is None:
+        return None
+    p = Path(path).expanduser()
+    if not p.is_file():
+        msg = (
+            f"{p}: no such file ({option}). Check the path (relative paths start at {Path.cwd()})."
+        )
+        raise InputFileNotFoundError(msg)
+    return path_fingerprint(p)
 
 
 def is_road_layer(path: str | Path) -> bool:
