@@ -190,3 +190,24 @@ def test_broken_and_unreadable_files_are_named(tmp_path: Path) -> None:
     folder.mkdir()
     with pytest.raises(InputDataError, match=r"is a folder.*\.gdb"):
         road_tables_from_file(folder, options=EXACT)
+
+
+def test_the_extract_traced_in_gcj02_gives_the_same_network(
+    tmp_path: Path, street_lines: gpd.GeoDataFrame
+) -> None:
+    # The extract's streets moved to Beijing (GCJ-02 is WGS84 outside China), as WGS84
+    # lon/lat and as a web map would give them.
+    moved = street_lines.to_crs(4326).translate(116.40 - 24.94, 39.90 - 60.17)
+    true = gpd.GeoDataFrame({"highway": street_lines["highway"]}, geometry=moved, crs=4326)
+
+    def to_gcj(xy: np.ndarray) -> np.ndarray:
+        return np.column_stack(wgs84_to_gcj02(xy[:, 0], xy[:, 1]))
+
+    traced = true.set_geometry(shapely.transform(true.geometry.to_numpy(), to_gcj), crs=4326)
+    a = network_from_file(write_layer(true, tmp_path / "true.geojson"), road=EXACT, use_cache=False)
+    gcj = RoadOptions(node_tolerance_m=0.0, coord_system="gcj02")
+    b = network_from_file(write_layer(traced, tmp_path / "gcj.geojson"), road=gcj, use_cache=False)
+    assert b.n_nodes == a.n_nodes
+    assert len(b.edges) == len(a.edges)
+    assert b.street_m == pytest.approx(a.street_m, rel=1e-6)
+    assert np.abs(b.node_xy - a.node_xy).max() < 0.01  # metres
