@@ -40,7 +40,7 @@ from planner.report.sections import (
     tables_section,
 )
 from planner.texts import Language, check_language, text
-from planner.walk.breakdowns import coverage_by_district
+from planner.walk.breakdowns import coverage_by_district, district_extras
 from planner.walk.coverage import CoverageResult
 
 __all__ = [
@@ -139,7 +139,9 @@ def coverage_report(
     sites = _checked_sites(suggested_sites)
     w = Words(lang)
     district_table = (
-        coverage_by_district(result, districts, name_column=district_name_column)
+        coverage_by_district(
+            result, districts, name_column=district_name_column, **district_extras(s)
+        )
         if districts is not None
         else None
     )

@@ -127,6 +127,7 @@ class CircleResult:
                 for c in self.categories
             }
             out["require"] = list(self.require)
+            out["complete_column"] = self.complete_column
             out["population_complete"] = self.population_complete
             out["share_complete"] = self.share_complete
         if self.groups:
@@ -316,3 +317,93 @@ def _check_named(
             f"category; the stations' categories are {known}."
         )
         raise InputDataError(msg)
+
+
+@dataclass(frozen=True, slots=True)
+class CircleSettings:
+    """What a run asks of the circle analysis (:func:`analyze_profiles`).
+
+    Parameters
+    ----------
+    profiles
+        Walking profiles, each a built-in name, a TOML file or a
+        :class:`~planner.walk.profiles.WalkProfile`; the first one's result is the run's
+        main result. Empty: the ``adult`` profile at the configured ``speed_kmh``.
+    category_minutes
+        Walk limit in minutes per station category.
+    require
+        Categories of the complete circle; every category when empty.
+    groups
+        Demand columns with head counts of groups of people.
+    """
+
+    profiles: tuple[str | Path | WalkProfile, ...] = ()
+    category_minutes: Mapping[str, float] = field(default_factory=dict)
+    require: tuple[str, ...] = ()
+    groups: tuple[str, ...] = ()
+
+
+def analyze_profiles(
+    network: WalkNetwork,
+    stations: gpd.GeoDataFrame,
+    demand: gpd.GeoDataFrame,
+    *,
+    config: AnalysisConfig | None = None,
+    settings: CircleSettings | None = None,
+) -> tuple[CircleResult, ...]:
+    """:func:`analyze_circles` once per walking profile of ``settings``, in order.
+
+    Without profiles the one profile is ``adult`` walking at ``config.speed_kmh`` (so a
+    plain run is the coverage analysis it always was).
+    """
+    cfg = config or AnalysisConfig()
+    opts = settings or CircleSettings()
+    profiles = opts.profiles or (replace(walk_profile("adult"), speed_kmh=cfg.speed_kmh),)
+    names: list[str] = []
+    out = []
+    for spec in profiles:
+        prof = walk_profile(spec)
+        if prof.name in names:
+            raise InputDataError(f"Walking profile {prof.name!r} given twice: name each once.")
+        names.append(prof.name)
+        out.append(
+            analyze_circles(
+                network,
+                stations,
+                demand,
+                config=cfg,
+                profile=prof,
+                category_minutes=opts.category_minutes,
+                require=opts.require or None,
+                groups=opts.groups,
+            )
+        )
+    return tuple(out)
+
+
+def circles_summary(results: Sequence[CircleResult]) -> dict[str, Any]:
+    """The ``summary.json`` additions of a run: the first profile's, plus ``profiles``.
+
+    ``profiles`` (only when there are several) gives per profile its speed, people and
+    share covered, complete circle and per-category shares, side by side.
+    """
+    out = results[0].summary()
+    if len(results) > 1:
+        out["profiles"] = {
+            r.profile.name: {
+                "speed_kmh": r.profile.speed_kmh,
+                "population_covered": r.result.population_covered,
+                "share_covered": r.result.share_covered,
+                "population_complete": r.population_complete,
+                "share_complete": r.share_complete,
+                "categories": {
+                    c.name: {
+                        "population_covered": c.result.population_covered,
+                        "share_covered": c.result.share_covered,
+                    }
+                    for c in r.categories
+                },
+            }
+            for r in results
+        }
+    return out
