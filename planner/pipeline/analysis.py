@@ -50,6 +50,7 @@ from planner.walk.categories import (
 from planner.walk.coverage import CoverageResult
 from planner.walk.network import WalkNetwork
 from planner.walk.network_cache import network_from_file
+from planner.walk.profiles import profile_network
 from planner.walk.scores import AccessScores, AccessSettings, access_scores
 
 logger = logging.getLogger(__name__)
@@ -192,7 +193,8 @@ def run_demo(
     homes = homes_from_osm(path)
     stages.start(DEMO_STAGES[2])
     runs = analyze_profiles(network, stations, homes, config=config, settings=circles)
-    result, scores = with_access(network, runs[0].result, access_methods, access_settings)
+    walked = profile_network(network, runs[0].profile)
+    result, scores = with_access(walked, runs[0].result, access_methods, access_settings)
     inputs = dict(DEMO_DESCRIPTION)
     inputs["stations"] = f"OSM {describe_tags(tags)} in the same extract"
     date = osm_data_date(path)
@@ -209,6 +211,7 @@ def run_demo(
         raw_text=raw_text,
         access=scores.summary() if scores is not None else None,
         circles=circles_summary(runs),
+        category_gaps=runs[0].category_gaps,
     )
     stages.done()
     return Run(network=network, result=result, paths=paths, access=scores, circles=runs)
@@ -302,7 +305,8 @@ def run_analysis(
     runs = analyze_profiles(
         inputs.network, inputs.stations, inputs.demand, config=cfg, settings=circles
     )
-    result, scores = with_access(inputs.network, runs[0].result, access_methods, access_settings)
+    walked = profile_network(inputs.network, runs[0].profile)
+    result, scores = with_access(walked, runs[0].result, access_methods, access_settings)
     names = dict(inputs.names)
     if not isinstance(network_path, NetworkQuery):
         date = osm_data_date(network_path)
@@ -323,6 +327,7 @@ def run_analysis(
         raw_text=raw_text,
         access=scores.summary() if scores is not None else None,
         circles=circles_summary(runs),
+        category_gaps=runs[0].category_gaps,
     )
     stages.done()
     return Run(

@@ -60,6 +60,7 @@ def write_outputs(
     raw_text: bool = False,
     access: Mapping[str, Any] | None = None,
     circles: Mapping[str, Any] | None = None,
+    category_gaps: gpd.GeoDataFrame | None = None,
 ) -> OutputPaths:
     """Write the coverage result to a folder, all files or none.
 
@@ -105,6 +106,10 @@ def write_outputs(
         ``share_complete``, ``groups``, ``profiles``); the report then gains its
         categories, profiles and groups tables, and the district table its complete-circle
         and group columns.
+    category_gaps
+        Gap zones per station category
+        (:attr:`planner.walk.categories.CircleResult.category_gaps`), written as the
+        ``category_gaps`` layer of the GeoPackage.
 
     Returns
     -------
@@ -152,6 +157,10 @@ def write_outputs(
             for_geopackage(by_district).to_file(
                 staged.geopackage, layer="districts", driver="GPKG", index=False
             )
+        if category_gaps is not None:
+            for_geopackage(category_gaps).to_file(
+                staged.geopackage, layer="category_gaps", driver="GPKG", index=False
+            )
         for path in staged.csv:
             layer = by_district if path.stem == "districts" else getattr(result, path.stem)
             write_csv(csv_table(layer, what=path.name), path, raw_text=raw_text)
@@ -172,6 +181,8 @@ def write_outputs(
             staged.report.write_text(page, "utf-8")
         staged.summary.write_text(json.dumps(summary, indent=2, ensure_ascii=False) + "\n", "utf-8")
         layers = [*LAYERS, "districts"] if by_district is not None else list(LAYERS)
+        if category_gaps is not None:
+            layers.append("category_gaps")
         write_manifest(tmp, layers=layers)
     return paths
 

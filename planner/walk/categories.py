@@ -67,7 +67,10 @@ class CircleResult:
     result
         Coverage of all stations under the profile; when there are categories its demand
         layer also carries ``walk_min_<c>`` and ``covered_<c>`` per category and
-        ``complete``.
+        ``complete``, and its station layer each station's ``category_minutes``,
+        ``population_served_in_category`` and ``population_only_here_in_category`` (within its
+        category's limit, "only here" among the stations of its category; NaN for
+        stations without a category).
     categories
         Per-category coverage, in order of first appearance in the station table (empty
         when the stations have fewer than two categories and none was asked for).
@@ -93,6 +96,22 @@ class CircleResult:
         d = self.result.demand
         column = self.complete_column if self.categories else "covered"
         return np.asarray(d[column].to_numpy(dtype=bool), dtype=bool)
+
+    @property
+    def category_gaps(self) -> gpd.GeoDataFrame | None:
+        """Gap zones of every category in one table; None without categories.
+
+        ``category`` first, then the columns of
+        :attr:`~planner.walk.coverage.CoverageResult.gaps`.
+        """
+        if not self.categories:
+            return None
+        frames = [
+            c.result.gaps.assign(category=c.name)[["category", *c.result.gaps.columns]]
+            for c in self.categories
+        ]
+        table = pd.concat(frames, ignore_index=True)
+        return gpd.GeoDataFrame(table, geometry=frames[0].geometry.name, crs=frames[0].crs)
 
     @property
     def population_complete(self) -> float:
@@ -231,14 +250,41 @@ def analyze_circles(
     complete_column = free_name("complete", taken)
     columns[complete_column] = complete
     demand_out = result.demand.assign(**columns)
+    stations_out = _station_figures(result.stations, labels, cats)
     return CircleResult(
         profile=prof,
-        result=replace(result, demand=demand_out),
+        result=replace(result, demand=demand_out, stations=stations_out),
         categories=tuple(cats),
         require=req,
         groups=groups,
         complete_column=complete_column,
     )
+
+
+def _station_figures(
+    stations: gpd.GeoDataFrame, labels: npt.NDArray[Any], cats: Sequence[CategoryCoverage]
+) -> gpd.GeoDataFrame:
+    """The station layer plus each station's figures within its own category's limit."""
+    n = len(stations)
+    minutes = np.full(n, np.nan)
+    served = np.full(n, np.nan)
+    only = np.full(n, np.nan)
+    for cat in cats:
+        pos = np.flatnonzero(labels == cat.name)
+        minutes[pos] = cat.result.config.walk_minutes
+        served[pos] = cat.result.stations["population_served"].to_numpy(dtype=float)
+        only[pos] = cat.result.stations["population_only_here"].to_numpy(dtype=float)
+    taken: list[str] = list(map(str, stations.columns))
+    out = {}
+    for name, values in (
+        ("category_minutes", minutes),
+        ("population_served_in_category", served),
+        ("population_only_here_in_category", only),
+    ):
+        column = free_name(name, taken)
+        taken.append(column)
+        out[column] = values
+    return stations.assign(**out)
 
 
 def station_categories(stations: gpd.GeoDataFrame) -> list[str]:

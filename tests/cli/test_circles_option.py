@@ -89,6 +89,20 @@ def test_summary_blocks(analyzed: tuple[Path, str]) -> None:
     assert "category library: " in printed
 
 
+def test_category_layers_and_station_figures(analyzed: tuple[Path, str]) -> None:
+    out, _ = analyzed
+    s = json.loads((out / "summary.json").read_text("utf-8"))
+    gaps = gpd.read_file(out / "coverage.gpkg", layer="category_gaps")
+    for name, cat in s["categories"].items():
+        assert (gaps["category"] == name).sum() == cat["gap_zones"]
+    manifest = json.loads((out / "manifest.json").read_text("utf-8"))
+    assert "category_gaps" in manifest["geopackage_layers"]["coverage.gpkg"]
+    st = pd.read_csv(out / "stations.csv")
+    assert set(st.loc[st["category"] == "library", "category_minutes"]) == {3.0}
+    assert set(st.loc[st["category"] == "clinic", "category_minutes"]) == {5.0}
+    assert (st["population_served_in_category"] <= st["population_served"] + 0.11).all()
+
+
 def test_districts_carry_groups_and_complete(analyzed: tuple[Path, str]) -> None:
     out, _ = analyzed
     s = json.loads((out / "summary.json").read_text("utf-8"))

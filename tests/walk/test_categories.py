@@ -54,6 +54,15 @@ def test_complete_circle_is_the_intersection_on_helsinki(helsinki_network, helsi
             equal_nan=True,
         )
         assert cat.result.share_covered == pytest.approx(alone.share_covered)
+        mine = circles.result.stations[stations["category"].to_numpy() == cat.name]
+        assert np.allclose(
+            mine["population_served_in_category"].to_numpy(dtype=float),
+            alone.stations["population_served"].to_numpy(dtype=float),
+        )
+        assert (mine["category_minutes"] == MINUTES[cat.name]).all()
+        gaps = circles.category_gaps
+        assert gaps is not None
+        assert (gaps["category"] == cat.name).sum() == len(alone.gaps)
         every &= covered
     assert np.array_equal(circles.result.demand["complete"].to_numpy(dtype=bool), every)
     assert circles.share_complete == pytest.approx(pop[every].sum() / pop.sum())
