@@ -25,9 +25,9 @@ if len(names) >= 2:
     required = st.multiselect(
         ui.t("circles_require_label"), names, default=names, key="circle_require"
     )
-    cols = st.columns(min(len(names), 4))
+    inputs = st.columns(min(len(names), 4))
     for i, name in enumerate(names):
-        minutes[name] = cols[i % len(cols)].number_input(
+        minutes[name] = inputs[i % len(inputs)].number_input(
             ui.t("circles_minutes_label", category=md_escape(name)),
             min_value=1.0,
             max_value=120.0,
