@@ -5,7 +5,13 @@ from __future__ import annotations
 import streamlit as st
 
 from app_pages import ui
-from planner.app.circles import APP_PROFILES, category_table, circle_view, plan_categories
+from planner.app.circles import (
+    APP_PROFILES,
+    category_layer,
+    category_table,
+    circle_view,
+    plan_categories,
+)
 from planner.texts import md_escape
 
 ws = ui.workspace()
@@ -43,6 +49,19 @@ cols[0].metric(ui.t("m_share"), f"{view.result.share_covered:.1%}")
 if view.categories:
     cols[1].metric(ui.t("m_complete"), f"{view.share_complete:.1%}")
     cols[2].metric(ui.t("m_complete_people"), f"{view.population_complete:,.0f}")
+    names_shown = [c.name for c in view.categories]
+    choice = st.selectbox(
+        ui.t("circles_map_label"),
+        range(len(names_shown) + 1),
+        format_func=lambda i: (
+            ui.t("layer_complete")
+            if i == 0
+            else ui.t("layer_category", category=names_shown[i - 1])
+        ),
+        key="circle_layer",
+    )
+    layer = category_layer(view, names_shown[choice - 1] if choice else None, language=ui.lang())
+    ui.plan_map(ws, key="map_circles", extra_groups=[layer])
     st.dataframe(
         category_table(view),
         hide_index=True,

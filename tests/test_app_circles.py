@@ -55,5 +55,10 @@ def test_circles_page_profiles_categories_and_complete_share() -> None:
     at.number_input(key="circle_minutes_0").set_value(3.0).run()
     assert not at.exception, at.exception
     assert float(metrics(at)["Complete circle"].rstrip("%")) < complete
+    at.selectbox(key="circle_layer").set_value(1).run()  # the first category's layer
+    assert not at.exception, at.exception
+    comps = list(at.get("component_instance"))
+    assert "Within the \\\\u0026lt;script\\\\u0026gt;x" in comps[0].proto.json_args
+    assert "<script>x</script>" not in comps[0].proto.json_args
     at.multiselect(key="circle_require").set_value([]).run()  # none chosen: all required
     assert not at.exception, at.exception

@@ -11,11 +11,26 @@ import warnings
 from collections.abc import Mapping, Sequence
 from dataclasses import replace
 
+import folium
+import geopandas as gpd
 import pandas as pd
 
 from planner.app.plan import Plan
+from planner.report.maps import (
+    COVERED_COLOUR,
+    UNCOVERED_COLOUR,
+    even_sample,
+    map_text,
+    stable_ids,
+    to_geojson,
+)
+from planner.sources.coords import WGS84
+from planner.texts import Language, text
 from planner.walk.categories import CircleResult, analyze_circles, station_categories
 from planner.walk.profiles import BUILTIN_PROFILES, WalkProfile
+
+#: Homes drawn at most on the category layer (evenly thinned past it).
+MAX_LAYER_HOMES = 8_000
 
 #: The profiles the app offers, in order; ``adult`` walks at the sidebar's speed.
 APP_PROFILES = tuple(BUILTIN_PROFILES)
@@ -89,3 +104,68 @@ def category_table(result: CircleResult) -> pd.DataFrame:
         "required",
     ]
     return pd.DataFrame(rows, columns=columns)
+
+
+def category_layer(
+    result: CircleResult,
+    category: str | None = None,
+    *,
+    language: Language = "en",
+    max_homes: int = MAX_LAYER_HOMES,
+) -> folium.FeatureGroup:
+    """Homes coloured by whether they reach ``category`` (the complete circle when None).
+
+    Blue: within the category's limit (or in the complete circle); red: not. Names go
+    through :func:`~planner.report.maps.map_text` (text from data never runs as a template).
+
+    Raises
+    ------
+    KeyError
+        When ``category`` is not one of ``result.categories``.
+    """
+    d = result.result.demand
+    if category is None:
+        covered = result.complete
+        name = text("layer_complete", language)
+    else:
+        column = {c.name: c.column for c in result.categories}[category]
+        covered = d[f"covered_{column}"].to_numpy(dtype=bool)
+        name = text("layer_category", language, category=category)
+    homes = d.assign(_in=covered)
+    shown = even_sample(homes, max_homes)
+    pts = gpd.GeoDataFrame(
+        {
+            "id": shown["id"].astype(str) if "id" in shown.columns else shown.index.astype(str),
+            "people": shown["population"].round(0),
+            "within": shown["_in"].astype(bool).map(lambda v: text("yes" if v else "no", language)),
+            "cls": shown["_in"].astype(int),
+        },
+        geometry=shown.geometry,
+        crs=shown.crs,
+    ).to_crs(WGS84)
+    group = folium.FeatureGroup(name=map_text(name), show=True)
+    colours = (UNCOVERED_COLOUR, COVERED_COLOUR)
+    if len(pts):
+        folium.GeoJson(
+            to_geojson(pts),
+            marker=folium.CircleMarker(radius=4, weight=0, fill=True, fill_opacity=0.9),
+            style_function=lambda f: {
+                "fillColor": colours[int(f["properties"]["cls"])],
+                "color": colours[int(f["properties"]["cls"])],
+            },
+            tooltip=folium.GeoJsonTooltip(
+                ["id", "people", "within"],
+                aliases=[map_text(text(k, language)) for k in ("home", "people", "c_covered")],
+            ),
+        ).add_to(group)
+    stable_ids(group, prefix="category-layer")
+    return group
+
+
+__all__ = [
+    "APP_PROFILES",
+    "category_layer",
+    "category_table",
+    "circle_view",
+    "plan_categories",
+]

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from planner.app.circles import category_table, circle_view, plan_categories
+from planner.app.circles import category_layer, category_table, circle_view, plan_categories
 from planner.app.edits import update_station
 from planner.app.plan import build_plan
 from planner.app.study_area import StudyArea
@@ -33,3 +33,25 @@ def test_categories_complete_circle_and_profiles(grid_area: StudyArea) -> None:
     slow = circle_view(plan, profile="elderly")
     assert slow.profile.speed_kmh == 3.5
     assert slow.result.share_covered < view.result.share_covered
+
+
+def test_category_layer_colours_and_escapes(grid_area: StudyArea) -> None:
+    import folium
+
+    plan = build_plan(grid_area, config=AnalysisConfig(walk_minutes=2.0, speed_kmh=SPEED_KMH))
+    plan = update_station(update_station(plan, "A", category="{{ 7*7 }}"), "B", category="<b>")
+    view = circle_view(plan, category_minutes={"{{ 7*7 }}": 1.5})
+    layer = category_layer(view, "{{ 7*7 }}")
+    data = next(iter(c for c in layer._children.values() if isinstance(c, folium.GeoJson))).data
+    within = {f["properties"]["id"]: f["properties"]["cls"] for f in data["features"]}
+    assert within == {"H1": 1, "H2": 0, "H3": 0, "H4": 0, "H5": 0, "H6": 0, "H7": 1}
+    complete = category_layer(view, None)
+    fmap = folium.Map()
+    complete.add_to(fmap)
+    layer.add_to(fmap)
+    folium.LayerControl().add_to(fmap)
+    assert layer.layer_name == "Within the &#123;&#123; 7*7 &#125;&#125; limit"
+    assert complete.layer_name == "Complete circle"
+    html = fmap.get_root().render()
+    assert "Within the 49 limit" not in html
+    assert "Within the \\u0026#123;\\u0026#123; 7*7 \\u0026#125;\\u0026#125; limit" in html
