@@ -177,6 +177,7 @@ def pages() -> list[Any]:
             default=True,
         ),
         st.Page(str(PAGES_DIR / "coverage.py"), title=t("page_coverage"), url_path="coverage"),
+        st.Page(str(PAGES_DIR / "circles.py"), title=t("page_circles"), url_path="circles"),
         st.Page(str(PAGES_DIR / "new_sites.py"), title=t("page_sites"), url_path="new_sites"),
         st.Page(str(PAGES_DIR / "compare.py"), title=t("page_compare"), url_path="compare"),
     ]

@@ -46,9 +46,16 @@ if TYPE_CHECKING:  # what type checkers and IDEs see; at run time, __getattr__ b
     from planner.sources.sites import candidates_from_file, stations_from_csv, stations_from_file
     from planner.sources.streets import graph_from_file
     from planner.walk.breakdowns import coverage_by_district, coverage_curve
+    from planner.walk.categories import (
+        CircleResult,
+        CircleSettings,
+        analyze_circles,
+        analyze_profiles,
+    )
     from planner.walk.coverage import CoverageResult, analyze_coverage
     from planner.walk.network import WalkNetwork, build_walk_network
     from planner.walk.network_cache import network_from_file
+    from planner.walk.profiles import WalkProfile, profile_network, walk_profile
     from planner.walk.scores import AccessScores, AccessSettings, access_scores
 
 #: Where each public name lives: imported from there on first use.
@@ -56,14 +63,19 @@ _EXPORTS = {
     "AccessScores": "planner.walk.scores",
     "AccessSettings": "planner.walk.scores",
     "AnalysisConfig": "planner.config",
+    "CircleResult": "planner.walk.categories",
+    "CircleSettings": "planner.walk.categories",
     "CoverageResult": "planner.walk.coverage",
     "InputLimits": "planner.limits",
     "PopulationRule": "planner.sources.population",
     "ScenarioComparison": "planner.report.scenarios",
     "SitingResult": "planner.siting.models",
     "WalkNetwork": "planner.walk.network",
+    "WalkProfile": "planner.walk.profiles",
     "access_scores": "planner.walk.scores",
+    "analyze_circles": "planner.walk.categories",
     "analyze_coverage": "planner.walk.coverage",
+    "analyze_profiles": "planner.walk.categories",
     "build_walk_network": "planner.walk.network",
     "candidates_from_file": "planner.sources.sites",
     "compare_scenarios": "planner.report.scenarios",
@@ -79,6 +91,7 @@ _EXPORTS = {
     "homes_from_osm": "planner.sources.osm",
     "maximal_covering": "planner.siting.models",
     "network_from_file": "planner.walk.network_cache",
+    "profile_network": "planner.walk.profiles",
     "relocation": "planner.siting.models",
     "set_covering": "planner.siting.models",
     "siting_problem": "planner.siting.models",
@@ -87,21 +100,27 @@ _EXPORTS = {
     "stations_from_osm": "planner.sources.osm",
     "study_area_from_file": "planner.sources.areas",
     "suggest_sites": "planner.siting.models",
+    "walk_profile": "planner.walk.profiles",
 }
 
 __all__ = [
     "AccessScores",
     "AccessSettings",
     "AnalysisConfig",
+    "CircleResult",
+    "CircleSettings",
     "CoverageResult",
     "InputLimits",
     "PopulationRule",
     "ScenarioComparison",
     "SitingResult",
     "WalkNetwork",
+    "WalkProfile",
     "__version__",
     "access_scores",
+    "analyze_circles",
     "analyze_coverage",
+    "analyze_profiles",
     "build_walk_network",
     "candidates_from_file",
     "compare_scenarios",
@@ -117,6 +136,7 @@ __all__ = [
     "homes_from_osm",
     "maximal_covering",
     "network_from_file",
+    "profile_network",
     "relocation",
     "set_covering",
     "siting_problem",
@@ -125,6 +145,7 @@ __all__ = [
     "stations_from_osm",
     "study_area_from_file",
     "suggest_sites",
+    "walk_profile",
 ]
 
 

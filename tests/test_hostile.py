@@ -518,3 +518,71 @@ def test_hostile_station_file_through_the_app_upload(
 def test_the_catalogue_is_large_enough() -> None:
     assert len(CASES) >= 60
     assert len({c.name for c in CASES}) == len(CASES)
+
+
+#: Category names used as column suffixes and CLI values (no commas: --require splits them).
+CATEGORY_PAYLOADS = (
+    "{{ 7*7 }}",
+    "{{ lipsum.__globals__.os.popen('touch MARKER').read() }}",
+    "<script>alert(1)</script>",
+    "=1+1",
+    "@SUM(1+1)",
+    "a/b",
+    "就业 服务站",
+)
+
+
+def test_hostile_category_names_in_columns_report_and_options(
+    kotka: tuple[Path, Path], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Category names are data: safe column suffixes, escaped in the report, never run."""
+    network, demand = kotka
+    monkeypatch.chdir(tmp_path)
+    rows = [_row(i, category=c) for i, c in enumerate(CATEGORY_PAYLOADS)]
+    stations = tmp_path / "stations.csv"
+    stations.write_bytes(_csv(*rows))
+    out = tmp_path / "out"
+    first, second = CATEGORY_PAYLOADS[0], CATEGORY_PAYLOADS[3]
+    argv = ["analyze", "--network", str(network), "--demand", str(demand)]
+    argv += ["--stations", str(stations), "--out", str(out), "--profile", "adult,elderly"]
+    argv += ["--category-minutes", f"{first}=10,{second}=20", "--require", f"{first},{second}"]
+    code, printed = run(argv)
+    assert code == 0, printed[-3000:]
+    assert "Traceback" not in printed
+    _check_no_code_ran(out, tmp_path / "MARKER")
+    summary = json.loads((out / "summary.json").read_text("utf-8"))
+    assert list(summary["categories"]) == list(CATEGORY_PAYLOADS)
+    assert summary["categories"][second]["minutes"] == 20.0
+    assert summary["require"] == [first, second]
+    columns = pd.read_csv(out / "demand.csv", nrows=0).columns
+    made = [c for c in columns if c.startswith(("walk_min_", "covered_"))]
+    assert len(made) == 2 * len(CATEGORY_PAYLOADS)
+    assert all(re.fullmatch(r"\w+", c) for c in made), made
+    assert "complete" in columns
+    page = (out / "report.html").read_text("utf-8")
+    assert "<script>alert(1)</script>" not in page
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;" in page
+    assert "{{ 7*7 }}" in page or "{{ 7*7 }}".replace("{", "&#123;") in page
+
+
+def test_hostile_group_and_category_options_are_refused_clearly(
+    kotka: tuple[Path, Path], tmp_path: Path
+) -> None:
+    network, demand = kotka
+    stations = tmp_path / "stations.csv"
+    stations.write_bytes(_csv(_row(0, category="a"), _row(1, category="b")))
+    base = ["analyze", "--network", str(network), "--demand", str(demand)]
+    base += ["--stations", str(stations)]
+    for options, says in (
+        (["--groups", "=cmd|' /C calc'!A0"], r"no column \"=cmd"),
+        (["--category-minutes", "a=ten"], "not category=minutes"),
+        (["--category-minutes", "{{ 7*7 }}=5"], r"'\{\{ 7\*7 \}\}', which no station has"),
+        (["--require", "<b>c</b>"], "which no station has"),
+        (["--profile", "{{ 7*7 }}"], "Unknown walking profile"),
+    ):
+        out = tmp_path / f"out{len(options[1])}"
+        code, printed = run([*base, *options, "--out", str(out)])
+        assert code == 1, printed[-2000:]
+        assert "Traceback" not in printed
+        assert re.search(says, printed), (says, printed[-2000:])
+        assert not out.exists()

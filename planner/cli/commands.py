@@ -24,6 +24,8 @@ from planner.pipeline.suggest import SuggestRun, run_suggest
 from planner.report.output_folder import check_file_free, is_planner_output
 from planner.report.pdf import pdf_from_html
 from planner.sources.osm import parse_osm_tags
+from planner.walk.categories import CircleSettings, parse_category_minutes
+from planner.walk.profiles import walk_profiles
 from planner.walk.scores import (
     DEFAULT_STEP_WEIGHTS,
     AccessSettings,
@@ -60,6 +62,7 @@ def run_command(args: argparse.Namespace) -> int:
                 overwrite=args.overwrite,
                 raw_text=args.raw_text,
                 **_access_options(args),
+                circles=_circle_options(args),
                 progress=display,
             )
         else:
@@ -77,6 +80,7 @@ def run_command(args: argparse.Namespace) -> int:
                 options=options,
                 raw_text=args.raw_text,
                 **_access_options(args),
+                circles=_circle_options(args),
                 progress=display,
             )
         print_summary(run, time.perf_counter() - started, language=args.lang)
@@ -104,6 +108,20 @@ def _access_options(args: argparse.Namespace) -> dict[str, Any]:
         threshold=args.access_threshold,
     )
     return {"access_methods": parse_methods(args.access), "access_settings": settings}
+
+
+def _circle_options(args: argparse.Namespace) -> CircleSettings:
+    """Profiles, category limits, required categories and groups of ``demo``/``analyze``."""
+
+    def names(text: str | None) -> tuple[str, ...]:
+        return tuple(s.strip() for s in (text or "").split(",") if s.strip())
+
+    return CircleSettings(
+        profiles=walk_profiles(args.profile) if args.profile else (),
+        category_minutes=parse_category_minutes(args.category_minutes or ""),
+        require=names(args.require),
+        groups=names(args.groups),
+    )
 
 
 def _report(args: argparse.Namespace, started: float) -> int:

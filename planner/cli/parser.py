@@ -117,6 +117,7 @@ def build_parser() -> argparse.ArgumentParser:
         "(default amenity=community_centre)",
     )
     _access_args(demo)
+    _circle_args(demo)
 
     analyze = sub.add_parser(
         "analyze",
@@ -133,6 +134,7 @@ def build_parser() -> argparse.ArgumentParser:
     _raw_text_arg(analyze)
     _district_args(analyze)
     _access_args(analyze)
+    _circle_args(analyze)
 
     report = sub.add_parser(
         "report",
@@ -311,6 +313,38 @@ def _district_args(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--district-name",
         help="column of the district names (default: name, district, 名称 or 区)",
+    )
+
+
+def _circle_args(parser: argparse.ArgumentParser) -> None:
+    group = parser.add_argument_group(
+        "service circles",
+        "kinds of station (the stations' category column), walking profiles, groups of people",
+    )
+    group.add_argument(
+        "--profile",
+        metavar="PROFILES",
+        help="walking profile(s), comma-separated: adult (4.5 km/h), elderly (3.5 km/h, steps "
+        "slow), wheelchair (3.6 km/h, no steps, kerbs or slopes over 8%%) or a FILE.toml; "
+        "the first is the run's result, all are compared in the report (default: adult at "
+        "--speed-kmh)",
+    )
+    group.add_argument(
+        "--category-minutes",
+        metavar="CAT=MIN,...",
+        help="walk limit per station category, e.g. 'service_station=15,gig_market=30' "
+        "(other categories use --minutes)",
+    )
+    group.add_argument(
+        "--require",
+        metavar="CATS",
+        help="categories every home must reach for the complete circle (default: all)",
+    )
+    group.add_argument(
+        "--groups",
+        metavar="COLUMNS",
+        help="demand columns with head counts of groups of people, e.g. 'elderly,children': "
+        "coverage per group in summary.json, the report and the district table",
     )
 
 

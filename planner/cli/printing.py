@@ -17,6 +17,46 @@ if TYPE_CHECKING:
     from planner.pipeline.suggest import SuggestRun
 
 
+def circle_lines(run: Run, language: Language = "en") -> list[str]:
+    """Per category, the complete circle and per profile, when the run has them."""
+    if not run.circles:
+        return []
+    first = run.circles[0]
+    lines = [
+        text(
+            "cli_category",
+            language,
+            name=c.name,
+            share=f"{c.result.share_covered:.1%}",
+            minutes=f"{c.result.config.walk_minutes:g}",
+            stations=len(c.result.stations),
+        )
+        for c in first.categories
+    ]
+    if first.categories:
+        lines.append(
+            text(
+                "cli_complete",
+                language,
+                people=f"{first.population_complete:,.0f}",
+                share=f"{first.share_complete:.1%}",
+            )
+        )
+    if len(run.circles) > 1:
+        lines += [
+            text(
+                "cli_profile",
+                language,
+                name=r.profile.name,
+                speed=f"{r.profile.speed_kmh:g}",
+                share=f"{r.result.share_covered:.1%}",
+                complete=f"{r.share_complete:.1%}",
+            )
+            for r in run.circles
+        ]
+    return lines
+
+
 def print_summary(run: Run, seconds: float, *, language: Language = "en") -> None:
     """Print the coverage of ``analyze`` or ``demo``, its rejected rows and its files.
 
@@ -56,6 +96,7 @@ def print_summary(run: Run, seconds: float, *, language: Language = "en") -> Non
                 f"Gini {fig['gini'] if fig['gini'] is not None else math.nan:.2f} "
                 "(supply per person)"
             )
+    lines.extend(circle_lines(run, language))
     for name, table in run.rejected.items():
         if len(table):
             lines.append(

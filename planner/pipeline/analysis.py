@@ -47,9 +47,16 @@ from planner.sources.osm import (
 )
 from planner.sources.tables import TableSpec
 from planner.texts import Language
-from planner.walk.coverage import CoverageResult, analyze_coverage
+from planner.walk.categories import (
+    CircleResult,
+    CircleSettings,
+    analyze_profiles,
+    circles_summary,
+)
+from planner.walk.coverage import CoverageResult
 from planner.walk.network import WalkNetwork
 from planner.walk.network_cache import network_from_file
+from planner.walk.profiles import profile_network
 from planner.walk.scores import AccessScores, AccessSettings, access_scores
 
 logger = logging.getLogger(__name__)
@@ -78,13 +85,18 @@ ANALYSIS_STAGES = (
 
 @dataclass(frozen=True, eq=False)
 class Run:
-    """A finished run: the network, the analysis and the files written."""
+    """A finished run: the network, the analysis and the files written.
+
+    ``circles`` holds one circle analysis per walking profile (categories, complete
+    circle, groups); ``result`` is the first one's.
+    """
 
     network: WalkNetwork
     result: CoverageResult
     paths: OutputPaths
     rejected: dict[str, pd.DataFrame] = field(default_factory=dict)
     access: AccessScores | None = None
+    circles: tuple[CircleResult, ...] = ()
 
 
 def with_access(
@@ -139,6 +151,7 @@ def run_demo(
     raw_text: bool = False,
     access_methods: Sequence[str] = (),
     access_settings: AccessSettings | None = None,
+    circles: CircleSettings | None = None,
     progress: Progress | None = None,
 ) -> Run:
     """Analyse the bundled Helsinki extract and write the results (no internet needed).
@@ -163,6 +176,9 @@ def run_demo(
     access_methods, access_settings
         Access scores to add (:func:`with_access`): columns on the homes and stations, an
         ``access`` block in ``summary.json`` and an access section in the report.
+    circles
+        Walking profiles, station categories with their own limits, the categories of the
+        complete circle and groups of people (:func:`planner.walk.categories.analyze_profiles`).
     progress
         Told of each stage (:data:`DEMO_STAGES`) as it starts; stages are logged too.
 
@@ -182,8 +198,9 @@ def run_demo(
     stations = stations_from_osm(path, tags=tags)
     homes = homes_from_osm(path)
     stages.start(DEMO_STAGES[2])
-    result = analyze_coverage(network, stations, homes, config=config)
-    result, scores = with_access(network, result, access_methods, access_settings)
+    runs = analyze_profiles(network, stations, homes, config=config, settings=circles)
+    walked = profile_network(network, runs[0].profile)
+    result, scores = with_access(walked, runs[0].result, access_methods, access_settings)
     inputs = dict(DEMO_DESCRIPTION)
     inputs["stations"] = f"OSM {describe_tags(tags)} in the same extract"
     date = osm_data_date(path)
@@ -199,9 +216,11 @@ def run_demo(
         overwrite=refresh,
         raw_text=raw_text,
         access=scores.summary() if scores is not None else None,
+        circles=circles_summary(runs),
+        category_gaps=runs[0].category_gaps,
     )
     stages.done()
-    return Run(network=network, result=result, paths=paths, access=scores)
+    return Run(network=network, result=result, paths=paths, access=scores, circles=runs)
 
 
 def run_analysis(
@@ -219,6 +238,7 @@ def run_analysis(
     raw_text: bool = False,
     access_methods: Sequence[str] = (),
     access_settings: AccessSettings | None = None,
+    circles: CircleSettings | None = None,
     progress: Progress | None = None,
 ) -> Run:
     """Analyse coverage for a street network, a station table and optional demand.
@@ -253,6 +273,8 @@ def run_analysis(
         Write the CSV files' text cells as they are (see :func:`run_demo`).
     access_methods, access_settings
         Access scores to add (see :func:`run_demo`).
+    circles
+        Walking profiles, categories and groups (see :func:`run_demo`).
     progress
         Told of each stage (:data:`ANALYSIS_STAGES`) as it starts; stages are logged too.
 
@@ -286,8 +308,11 @@ def run_analysis(
         options=replace(options or InputOptions(), max_snap_m=cfg.max_snap_m),
     )
     stages.start(ANALYSIS_STAGES[1])
-    result = analyze_coverage(inputs.network, inputs.stations, inputs.demand, config=cfg)
-    result, scores = with_access(inputs.network, result, access_methods, access_settings)
+    runs = analyze_profiles(
+        inputs.network, inputs.stations, inputs.demand, config=cfg, settings=circles
+    )
+    walked = profile_network(inputs.network, runs[0].profile)
+    result, scores = with_access(walked, runs[0].result, access_methods, access_settings)
     names = dict(inputs.names)
     if not isinstance(network_path, NetworkQuery):
         date = osm_data_date(network_path)
@@ -307,6 +332,8 @@ def run_analysis(
         overwrite=overwrite,
         raw_text=raw_text,
         access=scores.summary() if scores is not None else None,
+        circles=circles_summary(runs),
+        category_gaps=runs[0].category_gaps,
     )
     stages.done()
     return Run(
@@ -315,6 +342,7 @@ def run_analysis(
         paths=paths,
         rejected=inputs.rejected,
         access=scores,
+        circles=runs,
     )
 
 

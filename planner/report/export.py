@@ -40,7 +40,7 @@ from planner.report.output_folder import (
 from planner.report.report import coverage_report
 from planner.report.spreadsheet import write_csv
 from planner.texts import Language
-from planner.walk.breakdowns import coverage_by_district
+from planner.walk.breakdowns import coverage_by_district, district_extras
 from planner.walk.coverage import CoverageResult
 from planner.walk.layers import free_name, warn_renamed
 
@@ -59,6 +59,8 @@ def write_outputs(
     overwrite: bool = False,
     raw_text: bool = False,
     access: Mapping[str, Any] | None = None,
+    circles: Mapping[str, Any] | None = None,
+    category_gaps: gpd.GeoDataFrame | None = None,
 ) -> OutputPaths:
     """Write the coverage result to a folder, all files or none.
 
@@ -98,6 +100,16 @@ def write_outputs(
         The ``access`` block of ``summary.json``
         (:meth:`planner.walk.scores.AccessScores.summary`), when the result's layers carry
         access scores; the report then gains its access section.
+    circles
+        The circle analysis' additions to ``summary.json``
+        (:func:`planner.walk.categories.circles_summary`: ``profile``, ``categories``,
+        ``share_complete``, ``groups``, ``profiles``); the report then gains its
+        categories, profiles and groups tables, and the district table its complete-circle
+        and group columns.
+    category_gaps
+        Gap zones per station category
+        (:attr:`planner.walk.categories.CircleResult.category_gaps`), written as the
+        ``category_gaps`` layer of the GeoPackage.
 
     Returns
     -------
@@ -126,10 +138,12 @@ def write_outputs(
     tables = (*CSV_TABLES, "districts") if districts is not None else CSV_TABLES
     paths = output_paths(out_dir, rejected_names=tuple(rejected), csv_names=tables, report=report)
     check_free(paths, overwrite=overwrite)
-    summary = summary_dict(result, inputs=inputs, rejected=rejected, access=access)
+    summary = summary_dict(result, inputs=inputs, rejected=rejected, access=access, circles=circles)
     check_finite_totals(summary, result=result)
     by_district = (
-        coverage_by_district(result, districts, name_column=district_name_column)
+        coverage_by_district(
+            result, districts, name_column=district_name_column, **district_extras(summary)
+        )
         if districts is not None
         else None
     )
@@ -142,6 +156,10 @@ def write_outputs(
         if by_district is not None:
             for_geopackage(by_district).to_file(
                 staged.geopackage, layer="districts", driver="GPKG", index=False
+            )
+        if category_gaps is not None:
+            for_geopackage(category_gaps).to_file(
+                staged.geopackage, layer="category_gaps", driver="GPKG", index=False
             )
         for path in staged.csv:
             layer = by_district if path.stem == "districts" else getattr(result, path.stem)
@@ -163,6 +181,8 @@ def write_outputs(
             staged.report.write_text(page, "utf-8")
         staged.summary.write_text(json.dumps(summary, indent=2, ensure_ascii=False) + "\n", "utf-8")
         layers = [*LAYERS, "districts"] if by_district is not None else list(LAYERS)
+        if category_gaps is not None:
+            layers.append("category_gaps")
         write_manifest(tmp, layers=layers)
     return paths
 
@@ -266,14 +286,18 @@ def summary_dict(
     inputs: Mapping[str, str] | None = None,
     rejected: Mapping[str, pd.DataFrame] | None = None,
     access: Mapping[str, Any] | None = None,
+    circles: Mapping[str, Any] | None = None,
 ) -> dict[str, Any]:
     """The content of ``summary.json``: :meth:`CoverageResult.summary` plus provenance.
 
     ``access`` (:meth:`planner.walk.scores.AccessScores.summary`) is added as the
-    ``access`` block when given.
+    ``access`` block when given; the keys of ``circles``
+    (:func:`planner.walk.categories.circles_summary`) are added as they are.
     """
     out: dict[str, Any] = {"generator": GENERATOR}
     out.update(result.summary())
+    if circles is not None:
+        out.update({k: v for k, v in circles.items() if k not in out})
     if access is not None:
         out["access"] = dict(access)
     out["inputs"] = dict(inputs or {})

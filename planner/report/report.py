@@ -29,6 +29,7 @@ from planner._version import __version__
 from planner.errors import InputDataError
 from planner.report.access_section import access_section
 from planner.report.charts import station_labels
+from planner.report.circles_section import circles_section
 from planner.report.comparison_section import comparison_section
 from planner.report.methods import methods_section, parameters_section
 from planner.report.page import REPORT_DATA_ID, Words, json_ready, page_html
@@ -41,7 +42,7 @@ from planner.report.sections import (
     tables_section,
 )
 from planner.texts import Language, check_language, text
-from planner.walk.breakdowns import coverage_by_district
+from planner.walk.breakdowns import coverage_by_district, district_extras
 from planner.walk.coverage import CoverageResult
 
 __all__ = [
@@ -140,7 +141,9 @@ def coverage_report(
     sites = _checked_sites(suggested_sites)
     w = Words(lang)
     district_table = (
-        coverage_by_district(result, districts, name_column=district_name_column)
+        coverage_by_district(
+            result, districts, name_column=district_name_column, **district_extras(s)
+        )
         if districts is not None
         else None
     )
@@ -165,6 +168,7 @@ def coverage_report(
         charts_section(w, result, district_table),
         tables_section(w, result, district_table, data, site_of_gap),
     ]
+    body.append(circles_section(w, s))
     if s.get("access"):
         body.append(access_section(w, result, s["access"]))
     if baseline is not None and bs is not None:

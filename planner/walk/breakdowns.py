@@ -7,7 +7,8 @@ search: :func:`coverage_by_district` assigns its demand points to district polyg
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
+from typing import Any
 
 import geopandas as gpd
 import numpy as np
@@ -20,7 +21,12 @@ from planner.walk.coverage import CoverageResult
 
 
 def coverage_by_district(
-    result: CoverageResult, districts: gpd.GeoDataFrame, *, name_column: str = "name"
+    result: CoverageResult,
+    districts: gpd.GeoDataFrame,
+    *,
+    name_column: str = "name",
+    groups: Sequence[str] = (),
+    complete_column: str | None = None,
 ) -> gpd.GeoDataFrame:
     """Population, homes and coverage share per district polygon.
 
@@ -32,6 +38,14 @@ def coverage_by_district(
         Polygons with a CRS and a name column; the index is kept.
     name_column
         Column holding the district names.
+    groups
+        Demand columns with head counts of groups of people
+        (:mod:`planner.walk.groups`): each adds ``group_<g>`` (people of the group),
+        ``group_<g>_covered`` and ``group_<g>_share_covered`` (and
+        ``group_<g>_share_complete`` with ``complete_column``).
+    complete_column
+        The demand layer's complete-circle column (:mod:`planner.walk.categories`): adds
+        ``population_complete`` and ``share_complete``.
 
     Returns
     -------
@@ -88,22 +102,58 @@ def coverage_by_district(
     covered = np.bincount(first_poly[cov & inside], weights=pop[cov & inside], minlength=n)[:-1]
     with np.errstate(invalid="ignore", divide="ignore"):
         share = np.where(population > 0, covered / population, np.nan)
+    columns: dict[str, object] = {
+        "district": districts[name_column].astype(str).to_numpy(),
+        "homes": homes.astype(np.int64),
+        "homes_covered": homes_cov.astype(np.int64),
+        "population": population,
+        "population_covered": covered,
+        "population_uncovered": population - covered,
+        "share_covered": share,
+    }
+
+    def per_district(weights: np.ndarray, mask: np.ndarray) -> np.ndarray:
+        keep = mask & inside
+        return np.bincount(first_poly[keep], weights=weights[keep], minlength=n)[:-1]
+
+    def ratio(part: np.ndarray, whole: np.ndarray) -> np.ndarray:
+        with np.errstate(invalid="ignore", divide="ignore"):
+            return np.where(whole > 0, part / whole, np.nan)
+
+    complete = (
+        result.demand[complete_column].to_numpy(dtype=bool) if complete_column is not None else None
+    )
+    if complete is not None:
+        pop_complete = per_district(pop, complete)
+        columns["population_complete"] = pop_complete
+        columns["share_complete"] = ratio(pop_complete, population)
+    everyone = np.ones(len(pop), dtype=bool)
+    for group in groups:
+        heads = pd.to_numeric(result.demand[group], errors="coerce").to_numpy(dtype=float)
+        total = per_district(heads, everyone)
+        columns[f"group_{group}"] = total
+        columns[f"group_{group}_covered"] = per_district(heads, cov)
+        columns[f"group_{group}_share_covered"] = ratio(per_district(heads, cov), total)
+        if complete is not None:
+            columns[f"group_{group}_share_complete"] = ratio(per_district(heads, complete), total)
     out = gpd.GeoDataFrame(
-        {
-            "district": districts[name_column].astype(str).to_numpy(),
-            "homes": homes.astype(np.int64),
-            "homes_covered": homes_cov.astype(np.int64),
-            "population": population,
-            "population_covered": covered,
-            "population_uncovered": population - covered,
-            "share_covered": share,
-        },
+        columns,
         index=districts.index,
         geometry=polys.to_numpy(),
         crs=WGS84,
     )
     out.attrs["name"] = "coverage_by_district"
     return out
+
+
+def district_extras(summary: Mapping[str, Any]) -> dict[str, Any]:
+    """``groups`` and ``complete_column`` of the district table, from ``summary.json``."""
+    groups = summary.get("groups")
+    complete = summary.get("complete_column") if "share_complete" in summary else None
+    return {
+        "groups": tuple(groups) if isinstance(groups, Mapping) else (),
+        "complete_column": complete if isinstance(complete, str) else None,
+    }
 
 
 def coverage_curve(

@@ -109,8 +109,13 @@ class WalkNetwork:
 
     @property
     def street_m(self) -> float:
-        """Total street length in metres, each street counted once."""
-        return float(self.edges["length_m"].sum())
+        """Total street length in metres, each street counted once.
+
+        On a walking profile's network (:func:`planner.walk.profiles.profile_network`),
+        whose ``length_m`` are walking costs, the streets' own ``street_length_m``.
+        """
+        column = "street_length_m" if "street_length_m" in self.edges.columns else "length_m"
+        return float(self.edges[column].sum())
 
     @cached_property
     def edge_u(self) -> npt.NDArray[np.int32]:
