@@ -417,8 +417,9 @@ def _write_region(
                 "share": r["share_covered"],
                 "gap_zones": r["gap_zones"],
                 "seconds": r["seconds"],
+                "warnings": list(o.warnings),
             }
-            for r in table.to_dict("records")
+            for r, o in zip(table.to_dict("records"), outcomes, strict=True)
         ],
         "failed": [
             {"name": r["name"], "folder": r["folder"], "reason": r["reason"]}

@@ -134,6 +134,8 @@ class AreaOutcome:
         Why it failed (empty otherwise).
     seconds
         Time spent in the task (0 when skipped).
+    warnings
+        The warnings the area's analysis gave (off-network points, rejected rows, ...).
     """
 
     position: int
@@ -143,6 +145,7 @@ class AreaOutcome:
     figures: dict[str, Any] = field(default_factory=dict)
     reason: str = ""
     seconds: float = 0.0
+    warnings: tuple[str, ...] = ()
 
 
 #: Figures of an area's ``summary.json`` that the region's tables carry.
@@ -176,8 +179,8 @@ def analyze_area(task: AreaTask) -> AreaOutcome:
     started = time.perf_counter()
     folder = Path(task.folder)
     try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
             result, streets = area_result(task)
             names = {**task.files.names, "area": task.name, REGION_KEY: task.key}
             write_outputs(
@@ -202,6 +205,7 @@ def analyze_area(task: AreaTask) -> AreaOutcome:
         status="done",
         figures=area_figures(folder),
         seconds=time.perf_counter() - started,
+        warnings=tuple(dict.fromkeys(str(w.message) for w in caught)),
     )
 
 
