@@ -28,6 +28,8 @@ from planner._version import __version__
 if TYPE_CHECKING:  # what type checkers and IDEs see; at run time, __getattr__ below
     from planner.config import AnalysisConfig
     from planner.limits import InputLimits
+    from planner.pipeline.region import RegionRun, run_region
+    from planner.pipeline.sweep import sweep
     from planner.report.maps import coverage_map
     from planner.report.report import coverage_report
     from planner.report.scenarios import ScenarioComparison, compare_scenarios
@@ -59,6 +61,7 @@ _EXPORTS = {
     "CoverageResult": "planner.walk.coverage",
     "InputLimits": "planner.limits",
     "PopulationRule": "planner.sources.population",
+    "RegionRun": "planner.pipeline.region",
     "ScenarioComparison": "planner.report.scenarios",
     "SitingResult": "planner.siting.models",
     "WalkNetwork": "planner.walk.network",
@@ -80,6 +83,7 @@ _EXPORTS = {
     "maximal_covering": "planner.siting.models",
     "network_from_file": "planner.walk.network_cache",
     "relocation": "planner.siting.models",
+    "run_region": "planner.pipeline.region",
     "set_covering": "planner.siting.models",
     "siting_problem": "planner.siting.models",
     "stations_from_csv": "planner.sources.sites",
@@ -87,6 +91,7 @@ _EXPORTS = {
     "stations_from_osm": "planner.sources.osm",
     "study_area_from_file": "planner.sources.areas",
     "suggest_sites": "planner.siting.models",
+    "sweep": "planner.pipeline.sweep",
 }
 
 __all__ = [
@@ -96,6 +101,7 @@ __all__ = [
     "CoverageResult",
     "InputLimits",
     "PopulationRule",
+    "RegionRun",
     "ScenarioComparison",
     "SitingResult",
     "WalkNetwork",
@@ -118,6 +124,7 @@ __all__ = [
     "maximal_covering",
     "network_from_file",
     "relocation",
+    "run_region",
     "set_covering",
     "siting_problem",
     "stations_from_csv",
@@ -125,6 +132,7 @@ __all__ = [
     "stations_from_osm",
     "study_area_from_file",
     "suggest_sites",
+    "sweep",
 ]
 
 

@@ -264,9 +264,9 @@ def run_region(
     staging.mkdir(parents=True, exist_ok=True)
     files = RegionFiles(
         network=str(Path(network_path).resolve()),
-        stations=str(_write_parquet(inputs.stations, staging / "stations.parquet")),
+        stations=str(write_parquet(inputs.stations, staging / "stations.parquet")),
         homes=str(
-            _write_parquet(
+            write_parquet(
                 inputs.demand.assign(**{AREA_COLUMN: owner}).iloc[np.argsort(owner, kind="stable")],
                 staging / "homes.parquet",
             )
@@ -477,7 +477,7 @@ def _check_region_folder(out: Path, *, overwrite: bool) -> None:
         raise OutputExistsError(msg)
 
 
-def _write_parquet(table: gpd.GeoDataFrame, path: Path) -> Path:
+def write_parquet(table: gpd.GeoDataFrame, path: Path) -> Path:
     """Write ``table`` as GeoParquet (text columns of mixed types as text), atomically."""
     tmp = path.with_name(f".{path.name}.partial")
     frame = table.copy()
