@@ -30,9 +30,10 @@ import logging
 import os
 import re
 import shutil
+import time
 import unicodedata
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -92,12 +93,17 @@ class RegionRun:
         The content of ``summary.json``.
     dashboard
         The Dask dashboard's address, when the cluster serves one.
+    seconds
+        Wall time of the run's parts: ``inputs`` (the client loading the inputs and writing
+        them for the workers), ``areas`` (from the first task submitted to the last ended,
+        cluster start included), ``region`` (the region's own files).
     """
 
     out_dir: Path
     outcomes: tuple[AreaOutcome, ...]
     summary: dict[str, Any]
     dashboard: str | None = None
+    seconds: dict[str, float] = field(default_factory=dict)
 
     @property
     def failed(self) -> tuple[AreaOutcome, ...]:
@@ -254,6 +260,7 @@ def run_region(
     """
     cfg = config or AnalysisConfig()
     out = Path(out_dir)
+    started = time.perf_counter()
     _check_region_folder(out, overwrite=overwrite)
     areas = areas_from_file(areas_path, name_column=area_name_column)
     opts = replace(options or InputOptions(), max_snap_m=cfg.max_snap_m)
@@ -296,6 +303,7 @@ def run_region(
         )
         for i, row in enumerate(areas.itertuples(index=False))
     ]
+    loaded = time.perf_counter()
     outcomes, dashboard = _run_tasks(
         tasks,
         workers=workers,
@@ -304,6 +312,7 @@ def run_region(
         progress=progress,
         on_client=on_client,
     )
+    ran = time.perf_counter()
     summary = _write_region(
         out,
         areas,
@@ -315,7 +324,18 @@ def run_region(
         raw_text=raw_text,
     )
     shutil.rmtree(staging, ignore_errors=True)
-    return RegionRun(out_dir=out, outcomes=tuple(outcomes), summary=summary, dashboard=dashboard)
+    seconds = {
+        "inputs": loaded - started,
+        "areas": ran - loaded,
+        "region": time.perf_counter() - ran,
+    }
+    return RegionRun(
+        out_dir=out,
+        outcomes=tuple(outcomes),
+        summary=summary,
+        dashboard=dashboard,
+        seconds=seconds,
+    )
 
 
 def _run_tasks(
