@@ -26,7 +26,8 @@ import shapely
 from planner.config import AnalysisConfig
 from planner.errors import InputDataError
 from planner.pipeline.inputs import InputOptions, load_inputs
-from planner.pipeline.region import areas_from_file, dask_client, home_areas, write_parquet
+from planner.pipeline.region import areas_from_file, dask_client, home_areas
+from planner.pipeline.region_files import write_parquet
 from planner.pipeline.region_task import AREA_COLUMN
 from planner.sources.tables import TableSpec
 from planner.walk.access import nearest_station_distances, point_distances, snap_points
