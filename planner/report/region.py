@@ -257,7 +257,6 @@ def _gaps_section(w: Words, gaps: gpd.GeoDataFrame | None) -> str:
             esc(r["area"]),
             num(r["population"], "people"),
             num(r.get("homes"), "count"),
-            num(r.get("walk_min_nearest"), "minutes"),
         ]
         for r in gaps.to_dict("records")
     ]
@@ -265,6 +264,5 @@ def _gaps_section(w: Words, gaps: gpd.GeoDataFrame | None) -> str:
         (w.t("region_col_area"), False),
         (w.t("region_col_people"), True),
         (w.t("region_col_homes"), True),
-        (w.t("region_col_walk"), True),
     ]
     return body + data_table("gaps-table", headers, rows) + "</section>"

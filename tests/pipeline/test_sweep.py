@@ -87,10 +87,12 @@ def test_sweep_equals_the_whole_extract_area_by_area(client: Any, files: dict[st
                     ).demand
                 for a, name in enumerate(areas["name"]):
                     mine = d.loc[owner == a]
-                    row = table.query(
-                        "scenario == @scenario and area == @name and minutes == @minutes "
-                        "and speed_kmh == @speed"
-                    ).iloc[0]
+                    row = table[
+                        (table["scenario"] == scenario)
+                        & (table["area"] == name)
+                        & (table["minutes"] == minutes)
+                        & (table["speed_kmh"] == speed)
+                    ].iloc[0]
                     assert row["homes"] == len(mine)
                     assert row["homes_covered"] == int(mine["covered"].sum())
                     assert row["population_covered"] == pytest.approx(
