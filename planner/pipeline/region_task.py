@@ -13,6 +13,7 @@ returned as a failed :class:`AreaOutcome` with its reason, never raised.
 
 from __future__ import annotations
 
+import functools
 import json
 import logging
 import time
@@ -218,15 +219,7 @@ def area_result(task: AreaTask) -> tuple[CoverageResult, gpd.GeoDataFrame]:
         When the area holds no home or its halo no street.
     """
     files = task.files
-    network = network_from_file(
-        files.network,
-        limits=files.limits,
-        cache_dir=files.cache_dir,
-        use_cache=files.network_cache,
-        layer=files.network_layer,
-        node_tolerance_m=files.node_tolerance_m,
-        walkable=files.walkable,
-    )
+    network = region_network(files)
     cfg = task.config
     area = gpd.GeoSeries([shapely.from_wkb(task.area_wkb)], crs=4326).to_crs(network.crs).iloc[0]
     halo = halo_widths_m(cfg)
@@ -247,6 +240,46 @@ def area_result(task: AreaTask) -> tuple[CoverageResult, gpd.GeoDataFrame]:
     result = analyze_coverage(piece, stations.loc[near], homes, config=cfg)
     return exact_beyond_limit(result, piece, region_has_station=task.region_has_station), (
         piece.edges
+    )
+
+
+def region_network(files: RegionFiles) -> WalkNetwork:
+    """The region's whole network, read once per worker process for all its areas.
+
+    Keyed by the file's path, size and modification time and the build options, so a
+    changed file is read again; one network is kept (a worker serves one region at a
+    time). The network is immutable, so the areas sharing it cannot affect each other.
+    """
+    stat = Path(files.network).stat()
+    return _network_once(
+        files.network,
+        (stat.st_size, stat.st_mtime_ns),
+        files.limits,
+        files.cache_dir,
+        files.network_cache,
+        (files.network_layer, files.node_tolerance_m, files.walkable),
+    )
+
+
+@functools.lru_cache(maxsize=1)
+def _network_once(
+    path: str,
+    stat: tuple[int, int],
+    limits: InputLimits,
+    cache_dir: str | None,
+    use_cache: bool,
+    road: tuple[str | None, float, str | None],
+) -> WalkNetwork:
+    logger.info("reading %s (size, mtime %s)", path, stat)
+    layer, node_tolerance_m, walkable = road
+    return network_from_file(
+        path,
+        limits=limits,
+        cache_dir=cache_dir,
+        use_cache=use_cache,
+        layer=layer,
+        node_tolerance_m=node_tolerance_m,
+        walkable=walkable,
     )
 
 

@@ -28,10 +28,9 @@ from planner.errors import InputDataError
 from planner.pipeline.inputs import InputOptions, load_inputs
 from planner.pipeline.region import areas_from_file, dask_client, home_areas
 from planner.pipeline.region_files import write_parquet
-from planner.pipeline.region_task import AREA_COLUMN
+from planner.pipeline.region_task import AREA_COLUMN, RegionFiles, region_network
 from planner.sources.tables import TableSpec
 from planner.walk.access import nearest_station_distances, point_distances, snap_points
-from planner.walk.network_cache import network_from_file
 from planner.walk.subnetwork import area_halo_m, halo_widths_m, network_within
 
 #: Columns of the table :func:`sweep` returns.
@@ -183,7 +182,9 @@ def sweep(
 
 def sweep_pair(task: SweepTask) -> list[dict[str, Any]]:
     """The rows of one (scenario, area) pair: every walk limit x speed (run on a worker)."""
-    network = network_from_file(task.network, cache_dir=task.cache_dir)
+    network = region_network(
+        RegionFiles(network=task.network, stations="", homes="", cache_dir=task.cache_dir)
+    )
     homes = gpd.read_parquet(task.homes, filters=[(AREA_COLUMN, "==", task.position)])
     stations = gpd.read_parquet(task.stations)
     largest = AnalysisConfig(
