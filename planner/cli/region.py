@@ -38,7 +38,12 @@ def run_region_command(args: argparse.Namespace, config: AnalysisConfig, started
 
     def show_client(dashboard: str | None) -> None:
         if not quiet:
-            where = args.scheduler or f"local cluster, {args.workers or 'one per core'} workers"
+            count = (
+                f"{args.workers} worker{'s' if args.workers != 1 else ''}"
+                if args.workers
+                else "one worker per core"
+            )
+            where = args.scheduler or f"local cluster, {count}"
             print(f"planner: Dask client up ({where})")
             if dashboard:
                 print(f"planner: Dask dashboard: {dashboard}")

@@ -178,11 +178,14 @@ def test_region_on_a_real_scheduler(
         whole = analyze_coverage(loaded.network, loaded.stations, loaded.demand, config=config)
     assert summary["population_total"] == pytest.approx(whole.population_total)
     assert summary["population_covered"] == pytest.approx(whole.population_covered)
-    # Again: complete areas are skipped, the failed one retried (and failing again).
-    code = main(_args(inputs, out, "--scheduler", scheduler))
+    # Again, on a LocalCluster of one worker process: complete areas are skipped, the
+    # failed one retried (and failing again).
+    code = main(_args(inputs, out, "--workers", "1"))
     printed = capsys.readouterr().out
     assert code == 1
+    assert "Dask client up (local cluster, 1 worker)" in printed
     assert printed.count("done earlier, skipped") == 4
+    assert "empty: FAILED" in printed
 
 
 def test_region_refuses_a_download_and_a_bad_worker_count(
