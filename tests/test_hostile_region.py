@@ -19,9 +19,11 @@ import geopandas as gpd
 import pandas as pd
 import pytest
 import shapely
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from planner.errors import InputDataError
-from planner.pipeline.region import areas_from_file
+from planner.pipeline.region import areas_from_file, safe_folder_name
 from planner.pipeline.region_task import AREA_FIGURES
 from planner.report.region import region_report
 from planner.report.spreadsheet import write_csv
@@ -61,6 +63,17 @@ def test_hostile_names_become_plain_numbered_folders(hostile_areas: Path) -> Non
         assert folder.startswith(f"{i + 1:03d}")
         assert len(folder) <= 64
         assert (Path("areas") / folder).resolve().parent == Path("areas").resolve()
+
+
+@settings(max_examples=300, deadline=None)
+@given(position=st.integers(0, 998), name=st.text(max_size=200))
+def test_any_name_gives_a_plain_folder_name(position: int, name: str) -> None:
+    folder = safe_folder_name(position, name)
+    assert re.fullmatch(r"\d{3}(-[\w-]{1,60})?", folder), folder
+    assert folder.startswith(f"{position + 1:03d}")
+    assert "/" not in folder
+    assert "\\" not in folder
+    assert ".." not in folder
 
 
 def test_duplicate_area_names_are_refused_with_their_rows(tmp_path: Path) -> None:

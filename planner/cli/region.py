@@ -54,6 +54,9 @@ def run_region_command(args: argparse.Namespace, config: AnalysisConfig, started
             print(f"planner: [{done}/{total}] {area_line(outcome)}")
             sys.stdout.flush()
 
+    if not quiet:
+        print("planner: reading the network, stations and homes once for all areas")
+        sys.stdout.flush()
     run = run_region(
         network,
         args.areas,
