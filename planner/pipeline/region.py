@@ -53,6 +53,7 @@ from planner.pipeline.region_task import (
     analyze_area,
     completed_outcome,
     failed_outcome,
+    is_complete,
 )
 from planner.sources.areas import districts_from_file
 from planner.sources.tables import TableSpec
@@ -85,9 +86,10 @@ class RegionRun:
     dashboard
         The Dask dashboard's address, when the cluster serves one.
     seconds
-        Wall time of the run's parts: ``inputs`` (the client loading the inputs and writing
-        them for the workers), ``areas`` (from the first task submitted to the last ended,
-        cluster start included), ``region`` (the region's own files).
+        Wall time of the run's parts: ``inputs`` (starting the local cluster or connecting
+        to the scheduler, then the client loading the inputs and writing them for the
+        workers), ``areas`` (from the first task submitted to the last ended, and closing
+        a local cluster), ``region`` (the region's own files).
     """
 
     out_dir: Path
@@ -255,54 +257,68 @@ def run_region(
     _check_region_folder(out, overwrite=overwrite)
     areas = areas_from_file(areas_path, name_column=area_name_column)
     opts = replace(options or InputOptions(), max_snap_m=cfg.max_snap_m)
-    inputs = load_inputs(network_path, stations_path, demand_path=demand_path, options=opts)
-    on_net = snap_points(inputs.network, inputs.stations.geometry, max_snap_m=cfg.max_snap_m)
-    owner = home_areas(inputs.demand, areas)
-    staging = out / INPUTS_DIR
-    staging.mkdir(parents=True, exist_ok=True)
-    files = RegionFiles(
-        network=str(Path(network_path).resolve()),
-        stations=str(write_parquet(inputs.stations, staging / "stations.parquet")),
-        homes=str(
-            write_parquet(
-                inputs.demand.assign(**{AREA_COLUMN: owner}).iloc[np.argsort(owner, kind="stable")],
-                staging / "homes.parquet",
-            )
-        ),
-        names=dict(inputs.names),
-        cache_dir=None if opts.cache_dir is None else str(opts.cache_dir),
-        network_cache=opts.network_cache,
-        limits=opts.limits,
-        network_layer=opts.network_layer,
-        node_tolerance_m=opts.node_tolerance_m,
-        walkable=opts.walkable,
-    )
-    has_station = bool(on_net.on_network.any())
     base_key = _inputs_key(network_path, stations_path, demand_path, cfg, language, raw_text)
-    tasks = [
-        AreaTask(
-            position=i,
-            name=str(row.name),
-            folder=str((out / "areas" / str(row.folder)).resolve()),
-            area_wkb=shapely.to_wkb(row.geometry),
-            key=_area_key(base_key, str(row.name), row.geometry),
-            files=files,
-            config=cfg,
-            region_has_station=has_station,
-            language=language,
-            raw_text=raw_text,
-        )
-        for i, row in enumerate(areas.itertuples(index=False))
+    keys = [
+        _area_key(base_key, str(n), g) for n, g in zip(areas["name"], areas.geometry, strict=True)
     ]
-    loaded = time.perf_counter()
-    outcomes, dashboard = _run_tasks(
-        tasks,
-        workers=workers,
-        scheduler=scheduler,
-        client=client,
-        progress=progress,
-        on_client=on_client,
+    folders = [(out / "areas" / str(f)).resolve() for f in areas["folder"]]
+    pending = not all(is_complete(f, k) for f, k in zip(folders, keys, strict=True))
+    # The cluster first: a wrong --scheduler is named before minutes of reading inputs.
+    owned = (
+        contextlib.nullcontext(client)
+        if client is not None or not pending
+        else dask_client(workers=workers, scheduler=scheduler)
     )
+    with owned as c:
+        dashboard = None
+        if c is not None:
+            dashboard = getattr(c, "dashboard_link", None) if _serves_dashboard(c) else None
+            if on_client is not None:
+                on_client(dashboard)
+        inputs = load_inputs(network_path, stations_path, demand_path=demand_path, options=opts)
+        on_net = snap_points(inputs.network, inputs.stations.geometry, max_snap_m=cfg.max_snap_m)
+        owner = home_areas(inputs.demand, areas)
+        staging = out / INPUTS_DIR
+        staging.mkdir(parents=True, exist_ok=True)
+        files = RegionFiles(
+            network=str(Path(network_path).resolve()),
+            stations=str(write_parquet(inputs.stations, staging / "stations.parquet")),
+            homes=str(
+                write_parquet(
+                    inputs.demand.assign(**{AREA_COLUMN: owner}).iloc[
+                        np.argsort(owner, kind="stable")
+                    ],
+                    staging / "homes.parquet",
+                )
+            ),
+            names=dict(inputs.names),
+            cache_dir=None if opts.cache_dir is None else str(opts.cache_dir),
+            network_cache=opts.network_cache,
+            limits=opts.limits,
+            network_layer=opts.network_layer,
+            node_tolerance_m=opts.node_tolerance_m,
+            walkable=opts.walkable,
+        )
+        has_station = bool(on_net.on_network.any())
+        tasks = [
+            AreaTask(
+                position=i,
+                name=str(name),
+                folder=str(folder),
+                area_wkb=shapely.to_wkb(geometry),
+                key=key,
+                files=files,
+                config=cfg,
+                region_has_station=has_station,
+                language=language,
+                raw_text=raw_text,
+            )
+            for i, (name, folder, geometry, key) in enumerate(
+                zip(areas["name"], folders, areas.geometry, keys, strict=True)
+            )
+        ]
+        loaded = time.perf_counter()
+        outcomes = _run_tasks(tasks, client=c, progress=progress)
     ran = time.perf_counter()
     summary = write_region(
         out,
@@ -330,15 +346,9 @@ def run_region(
 
 
 def _run_tasks(
-    tasks: list[AreaTask],
-    *,
-    workers: int | None,
-    scheduler: str | None,
-    client: Any,
-    progress: AreaProgress | None,
-    on_client: Callable[[str | None], None] | None,
-) -> tuple[list[AreaOutcome], str | None]:
-    """Skip the complete areas, run the others on Dask, and collect every outcome."""
+    tasks: list[AreaTask], *, client: Any, progress: AreaProgress | None
+) -> list[AreaOutcome]:
+    """Skip the complete areas, run the others on ``client``, and collect every outcome."""
     from distributed import as_completed
 
     outcomes: dict[int, AreaOutcome] = {}
@@ -351,31 +361,23 @@ def _run_tasks(
             outcomes[task.position] = done
             if progress is not None:
                 progress(done, len(outcomes), len(tasks))
-    if not todo:
-        return [outcomes[t.position] for t in tasks], None
-    owned = (
-        contextlib.nullcontext(client)
-        if client is not None
-        else dask_client(workers=workers, scheduler=scheduler)
-    )
-    with owned as c:
-        dashboard = getattr(c, "dashboard_link", None) if _serves_dashboard(c) else None
-        if on_client is not None:
-            on_client(dashboard)
-        futures = {
-            c.submit(analyze_area, t, key=f"area-{t.position:05d}-{t.key[:12]}", pure=False): t
-            for t in todo
-        }
-        for future in as_completed(futures):  # type: ignore[no-untyped-call]
-            task = futures[future]
-            try:
-                outcome = future.result()
-            except Exception as err:
-                outcome = failed_outcome(task, f"{type(err).__name__}: {err}")
-            outcomes[task.position] = outcome
-            if progress is not None:
-                progress(outcome, len(outcomes), len(tasks))
-    return [outcomes[t.position] for t in tasks], dashboard
+    if todo and client is None:  # an area folder vanished since the first look
+        msg = "some areas are no longer complete; run the command again to redo them."
+        raise InputDataError(msg)
+    futures = {
+        client.submit(analyze_area, t, key=f"area-{t.position:05d}-{t.key[:12]}", pure=False): t
+        for t in todo
+    }
+    for future in as_completed(futures):  # type: ignore[no-untyped-call]
+        task = futures[future]
+        try:
+            outcome = future.result()
+        except Exception as err:
+            outcome = failed_outcome(task, f"{type(err).__name__}: {err}")
+        outcomes[task.position] = outcome
+        if progress is not None:
+            progress(outcome, len(outcomes), len(tasks))
+    return [outcomes[t.position] for t in tasks]
 
 
 def _serves_dashboard(client: Any) -> bool:

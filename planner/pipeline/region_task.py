@@ -313,19 +313,23 @@ def area_figures(folder: Path) -> dict[str, Any]:
     return {k: data.get(k) for k in AREA_FIGURES}
 
 
-def completed_outcome(task: AreaTask) -> AreaOutcome | None:
-    """A ``"skipped"`` outcome when the area's folder is complete for this task's key."""
-    folder = Path(task.folder)
+def is_complete(folder: Path, key: str) -> bool:
+    """Whether an area folder holds a finished run of ours with this key."""
     try:
         data = json.loads((folder / "summary.json").read_text("utf-8"))
-        done = (
+        return bool(
             data.get("generator") == GENERATOR
-            and data.get("inputs", {}).get(REGION_KEY) == task.key
+            and data.get("inputs", {}).get(REGION_KEY) == key
             and (folder / "manifest.json").is_file()
         )
     except (OSError, ValueError, AttributeError):
-        return None
-    if not done:
+        return False
+
+
+def completed_outcome(task: AreaTask) -> AreaOutcome | None:
+    """A ``"skipped"`` outcome when the area's folder is complete for this task's key."""
+    folder = Path(task.folder)
+    if not is_complete(folder, task.key):
         return None
     return AreaOutcome(
         position=task.position,
