@@ -266,3 +266,23 @@ def test_worker_killed_mid_run_still_ends_every_area(
     assert marker.exists()  # a worker did die
     assert [o.status for o in run.outcomes] == ["done"] * 4 + ["failed"]
     client.wait_for_workers(2, timeout=60)
+
+
+def test_a_complete_region_needs_no_cluster(
+    region: RegionRun, inputs_dir: Path, tmp_path: Path
+) -> None:
+    """Every area complete: nothing is submitted, so no cluster is started (no client given)."""
+    areas = tmp_path / "four.gpkg"
+    gpd.GeoDataFrame({"name": NAMES}, geometry=quadrants(), crs=4326).to_file(areas, driver="GPKG")
+    told: list[str | None] = []
+    again = run_region(
+        HELSINKI,
+        areas,
+        inputs_dir / "stations.csv",
+        region.out_dir,
+        config=CONFIG,
+        on_client=told.append,
+    )
+    assert [o.status for o in again.outcomes] == ["skipped"] * 4
+    assert told == []  # no client was made
+    assert again.summary["population_total"] == pytest.approx(region.summary["population_total"])
