@@ -28,6 +28,8 @@ from planner._version import __version__
 if TYPE_CHECKING:  # what type checkers and IDEs see; at run time, __getattr__ below
     from planner.config import AnalysisConfig
     from planner.limits import InputLimits
+    from planner.pipeline.region import RegionRun, run_region
+    from planner.pipeline.sweep import sweep
     from planner.report.maps import coverage_map
     from planner.report.report import coverage_report
     from planner.report.scenarios import ScenarioComparison, compare_scenarios
@@ -68,6 +70,7 @@ _EXPORTS = {
     "CoverageResult": "planner.walk.coverage",
     "InputLimits": "planner.limits",
     "PopulationRule": "planner.sources.population",
+    "RegionRun": "planner.pipeline.region",
     "ScenarioComparison": "planner.report.scenarios",
     "SitingResult": "planner.siting.models",
     "WalkNetwork": "planner.walk.network",
@@ -93,6 +96,7 @@ _EXPORTS = {
     "network_from_file": "planner.walk.network_cache",
     "profile_network": "planner.walk.profiles",
     "relocation": "planner.siting.models",
+    "run_region": "planner.pipeline.region",
     "set_covering": "planner.siting.models",
     "siting_problem": "planner.siting.models",
     "stations_from_csv": "planner.sources.sites",
@@ -100,6 +104,7 @@ _EXPORTS = {
     "stations_from_osm": "planner.sources.osm",
     "study_area_from_file": "planner.sources.areas",
     "suggest_sites": "planner.siting.models",
+    "sweep": "planner.pipeline.sweep",
     "walk_profile": "planner.walk.profiles",
 }
 
@@ -112,6 +117,7 @@ __all__ = [
     "CoverageResult",
     "InputLimits",
     "PopulationRule",
+    "RegionRun",
     "ScenarioComparison",
     "SitingResult",
     "WalkNetwork",
@@ -138,6 +144,7 @@ __all__ = [
     "network_from_file",
     "profile_network",
     "relocation",
+    "run_region",
     "set_covering",
     "siting_problem",
     "stations_from_csv",
@@ -145,6 +152,7 @@ __all__ = [
     "stations_from_osm",
     "study_area_from_file",
     "suggest_sites",
+    "sweep",
     "walk_profile",
 ]
 

@@ -86,3 +86,17 @@ def test_siting_walkthrough(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> 
     assert float(result_text(tagged(nb, "after_share"))) == pytest.approx(share_k1, abs=1e-3)
     report = tmp_path / "siting-report.html"
     assert report.stat().st_size > 100_000
+
+
+def test_region_sweep(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    nb = execute("region_sweep.ipynb", tmp_path, monkeypatch)
+    pivot = result_text(tagged(nb, "pivot")).splitlines()
+    rows = {line.split()[0]: line.split()[1:] for line in pivot[2:]}
+    assert sorted(rows) == ["north-east", "north-west", "south-east", "south-west"]
+    for half, today in rows.values():  # columns in name order: half, today
+        assert 0.0 <= float(half) <= float(today) <= 1.0  # fewer stations never cover more
+    totals = result_text(tagged(nb, "totals")).splitlines()
+    pairs = [line.split()[-2:] for line in totals if re.search(r"\d\.\d+\s+[\d.]+$", line)]
+    values = [float(v) for pair in pairs for v in pair]
+    assert len(values) == 12  # 3 limits x 2 speeds x 2 plans
+    assert all(0.0 <= v <= 1.0 for v in values)

@@ -44,6 +44,10 @@ def run_command(args: argparse.Namespace) -> int:
         config = AnalysisConfig(
             walk_minutes=args.minutes, speed_kmh=args.speed_kmh, max_snap_m=args.max_snap_m
         )
+        if args.command == "region":
+            from planner.cli.region import run_region_command
+
+            return run_region_command(args, config, started)
         if args.command == "suggest":
             suggested = _suggest(args, config, display)
             print_suggestion(suggested, time.perf_counter() - started)

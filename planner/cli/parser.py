@@ -56,7 +56,7 @@ class CommandParser(argparse.ArgumentParser):
 
 
 def build_parser() -> argparse.ArgumentParser:
-    """The ``planner`` parser with its commands ``demo``, ``analyze``, ``report``, ``suggest``."""
+    """The ``planner`` parser: ``demo``, ``analyze``, ``region``, ``report``, ``suggest``."""
     parser = argparse.ArgumentParser(
         prog="planner",
         description="15-minute service-circle planner: who can walk to a station in time.",
@@ -135,6 +135,44 @@ def build_parser() -> argparse.ArgumentParser:
     _district_args(analyze)
     _access_args(analyze)
     _circle_args(analyze)
+
+    region = sub.add_parser(
+        "region",
+        parents=[common],
+        help="analyse many study areas of one region at once, one Dask task per area",
+        description="Coverage of every study area (county, district, any polygon) of a "
+        "region from one network file: each area is one task on Dask distributed (a local "
+        "cluster of --workers processes, or the running scheduler of --scheduler), on the "
+        "region's streets within the walk limit plus the snap distance around it, so its "
+        "figures equal those of the whole network. Writes DIR/summary.json, areas.csv, "
+        "areas.gpkg, report.html and each area's usual folder under DIR/areas/. A re-run "
+        "with the same --out skips the areas already complete; the exit code is 1 when an "
+        "area failed (the others are finished).",
+    )
+    add_input_arguments(region)
+    region.add_argument(
+        "--areas", required=True, metavar="FILE", help="study-area polygons (GPKG, GeoJSON, ...)"
+    )
+    region.add_argument(
+        "--area-name",
+        help="column of the area names (default: name, district, 名称, 区 or 街道)",
+    )
+    region.add_argument("--out", required=True, help="output folder of the region")
+    region.add_argument(
+        "--workers",
+        type=positive_int,
+        help="worker processes of the local Dask cluster (default: one per core)",
+    )
+    region.add_argument(
+        "--scheduler",
+        metavar="ADDRESS",
+        help="address of a running Dask scheduler, e.g. tcp://10.0.0.5:8786 (the network "
+        "file, the cache folder and --out must then be on a file system every worker sees)",
+    )
+    region.add_argument(
+        "--lang", choices=LANGUAGES, default="en", help="language of the reports (en, zh)"
+    )
+    _raw_text_arg(region)
 
     report = sub.add_parser(
         "report",
@@ -291,6 +329,18 @@ def positive_number(text: str) -> float:
         value = math.nan
     if not (math.isfinite(value) and value > 0):
         msg = f"must be a positive number, got {text}"
+        raise argparse.ArgumentTypeError(msg)
+    return value
+
+
+def positive_int(text: str) -> int:
+    """Argument type of ``--workers``: a whole number of 1 or more."""
+    try:
+        value = int(text)
+    except ValueError:
+        value = 0
+    if value < 1:
+        msg = f"must be a whole number of 1 or more, got {text}"
         raise argparse.ArgumentTypeError(msg)
     return value
 

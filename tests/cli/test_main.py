@@ -37,7 +37,9 @@ def test_importing_the_cli_loads_no_heavy_library(code: str) -> None:
     assert _modules_loaded_by(code) == set()
 
 
-@pytest.mark.parametrize("command", [[], ["demo"], ["analyze"], ["report"], ["suggest"]])
+@pytest.mark.parametrize(
+    "command", [[], ["demo"], ["analyze"], ["region"], ["report"], ["suggest"]]
+)
 def test_help_loads_no_heavy_library(command: list[str]) -> None:
     code = (
         "import contextlib, io\n"
