@@ -56,6 +56,7 @@ from planner.pipeline.region_task import (
     is_complete,
 )
 from planner.sources.areas import districts_from_file
+from planner.sources.road_files import RoadOptions, is_road_layer
 from planner.sources.tables import TableSpec
 from planner.texts import Language
 from planner.walk.access import snap_points
@@ -295,9 +296,7 @@ def run_region(
             cache_dir=None if opts.cache_dir is None else str(opts.cache_dir),
             network_cache=opts.network_cache,
             limits=opts.limits,
-            network_layer=opts.network_layer,
-            node_tolerance_m=opts.node_tolerance_m,
-            walkable=opts.walkable,
+            road=_road_options(network_path, opts),
         )
         has_station = bool(on_net.on_network.any())
         tasks = [
@@ -436,3 +435,15 @@ def _area_key(base: str, name: str, geometry: shapely.Geometry) -> str:
     digest.update(name.encode("utf-8"))
     digest.update(shapely.to_wkb(shapely.normalize(geometry)))
     return digest.hexdigest()
+
+
+def _road_options(network_path: str | Path, opts: InputOptions) -> RoadOptions | None:
+    """A road layer's options with its files as absolute paths (workers may run elsewhere)."""
+    if not is_road_layer(network_path):
+        return None
+    road = opts.road_options()
+
+    def absolute(path: str | Path | None) -> str | None:
+        return None if path is None else str(Path(path).resolve())
+
+    return replace(road, mapping=absolute(road.mapping), osm_paths=absolute(road.osm_paths))

@@ -33,6 +33,7 @@ from planner.errors import InputDataError, PlannerError
 from planner.limits import DEFAULT_LIMITS, InputLimits
 from planner.report.export import write_outputs
 from planner.report.output_folder import GENERATOR
+from planner.sources.road_files import RoadOptions
 from planner.texts import Language
 from planner.walk.coverage import CoverageResult, analyze_coverage, gap_zones
 from planner.walk.layers import STATUS_BEYOND, STATUS_OFF_NETWORK, STATUS_UNREACHABLE
@@ -63,8 +64,10 @@ class RegionFiles:
         :data:`AREA_COLUMN`.
     names
         How the inputs are described in each area's ``summary.json``.
-    cache_dir, network_cache, limits, network_layer, node_tolerance_m, walkable
+    cache_dir, network_cache, limits
         As in :class:`planner.pipeline.inputs.InputOptions`.
+    road
+        How a road line layer is read (``None`` for OSM and GraphML files).
     """
 
     network: str
@@ -74,9 +77,7 @@ class RegionFiles:
     cache_dir: str | None = None
     network_cache: bool = True
     limits: InputLimits = DEFAULT_LIMITS
-    network_layer: str | None = None
-    node_tolerance_m: float = 0.5
-    walkable: str | None = None
+    road: RoadOptions | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -257,7 +258,7 @@ def region_network(files: RegionFiles) -> WalkNetwork:
         files.limits,
         files.cache_dir,
         files.network_cache,
-        (files.network_layer, files.node_tolerance_m, files.walkable),
+        files.road,
     )
 
 
@@ -268,18 +269,11 @@ def _network_once(
     limits: InputLimits,
     cache_dir: str | None,
     use_cache: bool,
-    road: tuple[str | None, float, str | None],
+    road: RoadOptions | None,
 ) -> WalkNetwork:
     logger.info("reading %s (size, mtime %s)", path, stat)
-    layer, node_tolerance_m, walkable = road
     return network_from_file(
-        path,
-        limits=limits,
-        cache_dir=cache_dir,
-        use_cache=use_cache,
-        layer=layer,
-        node_tolerance_m=node_tolerance_m,
-        walkable=walkable,
+        path, limits=limits, cache_dir=cache_dir, use_cache=use_cache, road=road
     )
 
 
