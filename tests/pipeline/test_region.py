@@ -286,3 +286,59 @@ def test_a_complete_region_needs_no_cluster(
     assert [o.status for o in again.outcomes] == ["skipped"] * 4
     assert told == []  # no client was made
     assert again.summary["population_total"] == pytest.approx(region.summary["population_total"])
+
+
+def test_region_on_a_road_layer_equals_the_whole_layer(
+    inputs_dir: Path, client: Any, whole: pd.DataFrame, tmp_path: Path
+) -> None:
+    """A city's own road layer (GeoPackage in EPSG:3067, a mapping file) through the region.
+
+    The workers read the layer with every road option (the mapping file by its absolute
+    path); the areas' totals equal one analysis of the whole layer.
+    """
+    from road_lines import street_lines_of, write_layer
+
+    from planner.walk.network_cache import network_from_file
+
+    pbf = network_from_file(HELSINKI, use_cache=False)
+    lines = street_lines_of(pbf)
+    lines = lines.rename(columns={"highway": "等级"})
+    roads = write_layer(lines, tmp_path / "roads.gpkg", layer="roads")
+    mapping = tmp_path / "mapping.toml"
+    mapping.write_text('[walkable]\ncolumn = "等级"\nexclude = ["steps"]\n', "utf-8")
+    homes = whole.loc[whole["status"] != "off_network"]
+    demand = tmp_path / "homes.csv"
+    inputs = load_inputs(
+        HELSINKI, inputs_dir / "stations.csv", options=InputOptions(max_snap_m=CONFIG.max_snap_m)
+    )
+    d = inputs.demand.set_index("id").loc[homes.index]
+    pd.DataFrame(
+        {"id": d.index, "lon": d.geometry.x, "lat": d.geometry.y, "population": d["population"]}
+    ).to_csv(demand, index=False)
+    options = InputOptions(max_snap_m=CONFIG.max_snap_m, road_mapping=mapping.name)
+    cwd = Path.cwd()
+    os.chdir(tmp_path)  # the mapping file named relative to where the command runs
+    try:
+        run = run_region(
+            roads,
+            inputs_dir / "areas.gpkg",
+            inputs_dir / "stations.csv",
+            tmp_path / "out",
+            demand_path=demand,
+            config=CONFIG,
+            options=options,
+            client=client,
+        )
+        alone = load_inputs(roads, inputs_dir / "stations.csv", demand_path=demand, options=options)
+    finally:
+        os.chdir(cwd)
+    assert [o.status for o in run.outcomes][:4] == ["done"] * 4
+    steps_m = float(pbf.edges.loc[pbf.edges["highway"] == "steps", "length_m"].sum())
+    assert steps_m > 0
+    assert alone.network.street_m < pbf.street_m - steps_m / 2  # the mapping left steps out
+    with pytest.warns(OffNetworkWarning):  # homes that were near the steps only
+        result = analyze_coverage(alone.network, alone.stations, alone.demand, config=CONFIG)
+    assert run.summary["population_total"] == pytest.approx(result.summary()["population_total"])
+    assert run.summary["population_covered"] == pytest.approx(
+        result.summary()["population_covered"]
+    )
