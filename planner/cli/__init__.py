@@ -14,6 +14,7 @@ folium, matplotlib) is imported when a command runs.
 from __future__ import annotations
 
 import logging
+import os
 import sys
 import warnings
 from collections.abc import Sequence
@@ -30,6 +31,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         level=logging.INFO if args.verbose else logging.WARNING,
         format="%(levelname)s %(name)s: %(message)s",
     )
+    if not args.verbose:
+        # Dask distributed logs its cluster's life at INFO (read when it is imported, and
+        # by the worker processes it starts): only warnings unless --verbose.
+        os.environ.setdefault("DASK_LOGGING__DISTRIBUTED", "warning")
     from planner.cli.commands import run_command  # the pipeline: imported only to run
 
     with warnings.catch_warnings():

@@ -214,3 +214,17 @@ def test_region_refuses_a_folder_with_other_files(
     assert "holds files that are not a region run's (notes.txt)" in capsys.readouterr().err
     assert (out / "notes.txt").read_text("utf-8") == "mine"
     assert sorted(p.name for p in out.iterdir()) == ["notes.txt"]
+
+
+def test_region_console_shows_no_cluster_chatter(inputs: Path, tmp_path: Path) -> None:
+    """`planner region` as a person runs it: the areas' lines, not Dask's INFO log."""
+    done = subprocess.run(
+        [sys.executable, "-m", "planner.cli", *_args(inputs, tmp_path / "r", "--workers", "1")],
+        capture_output=True,
+        text=True,
+        timeout=600,
+        check=False,
+    )
+    assert done.returncode == 1, done.stderr  # the empty area
+    assert done.stdout.count("covered (done in") == 4
+    assert "INFO" not in done.stderr, done.stderr[:2000]
