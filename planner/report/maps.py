@@ -37,7 +37,11 @@ from branca.element import Element, MacroElement
 from jinja2 import Template
 
 from planner.errors import InputDataError
-from planner.report.map_geometry import simplified_outlines, streets_image
+from planner.report.map_geometry import (
+    feature_collection,
+    simplified_outlines,
+    streets_image,
+)
 from planner.texts import Language, check_language, text
 from planner.walk.coverage import CoverageResult
 
@@ -477,22 +481,13 @@ def to_geojson(gdf: gpd.GeoDataFrame) -> dict[str, Any]:
 
     Every text value and column name goes through :func:`map_text`; numbers stay numbers.
     Name tooltip or popup fields with ``map_text(column)`` when a column name may come
-    from the user. Coordinates are rounded to :data:`MAP_GRID_DEG` (about 0.1 m; each vertex on
-    its own, fast on outlines of any size) and
-    features carry no ``bbox``: a map's size is mostly coordinates, and 17 significant
-    digits of a degree are sub-nanometre.
+    from the user. Coordinates are rounded to :data:`MAP_GRID_DEG` (about 0.1 m; vertex by
+    vertex, fast on outlines of any size) and features carry no ``bbox``: a map's size is
+    mostly coordinates, and 17 significant digits of a degree are sub-nanometre.
     """
     table = escape_text_columns(gdf).to_crs(4326)
-    geoms = table.geometry.array
-    table = table.set_geometry(
-        gpd.GeoSeries(
-            shapely.transform(geoms, lambda xy: np.round(xy, MAP_DECIMALS)),
-            index=table.index,
-            crs=4326,
-        )
-    )
-    data: dict[str, Any] = table.to_geo_dict(show_bbox=False)
-    return data
+    geoms = shapely.transform(table.geometry.to_numpy(), lambda xy: np.round(xy, MAP_DECIMALS))
+    return feature_collection(table.drop(columns=table.geometry.name), geoms)
 
 
 def stable_ids(root: Element, *, prefix: str) -> None:

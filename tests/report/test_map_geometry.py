@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import io
+import json
 import warnings
 
 import geopandas as gpd
@@ -14,7 +15,12 @@ from PIL import Image
 
 from planner.config import AnalysisConfig
 from planner.report import maps
-from planner.report.map_geometry import simplified_outlines, streets_image, streets_raster
+from planner.report.map_geometry import (
+    feature_collection,
+    simplified_outlines,
+    streets_image,
+    streets_raster,
+)
 from planner.sources.osm import demo_extract_path, homes_from_osm, stations_from_osm
 from planner.sources.streets import graph_from_file
 from planner.walk.coverage import analyze_coverage
@@ -128,3 +134,21 @@ def test_a_large_street_layer_is_drawn_as_one_image(monkeypatch: pytest.MonkeyPa
     assert raster.count("L.imageOverlay(") == 1
     assert '"data:image/png;base64,' in raster
     assert len(raster) < len(vector)
+
+
+def test_feature_collection_is_geopandas_geo_dict() -> None:
+    table = gpd.GeoDataFrame(
+        {"name": ["a", None, "c", "d"], "people": [1.5, np.nan, 3.0, 4.0]},
+        geometry=[
+            shapely.Point(1.25, 2.5),
+            shapely.Polygon(_square(0, 0, 1), holes=[_square(0.25, 0.25, 0.5)]),
+            None,
+            shapely.LineString(),
+        ],
+        index=[10, 11, 12, 13],
+    )
+    ours = feature_collection(table.drop(columns="geometry"), table.geometry.to_numpy())
+    assert json.dumps(ours) == json.dumps(table.to_geo_dict(show_bbox=False))
+    assert ours["features"][0]["geometry"] == {"type": "Point", "coordinates": [1.25, 2.5]}
+    assert ours["features"][1]["properties"] == {"name": None, "people": None}
+    assert ours["features"][3]["geometry"] is None
