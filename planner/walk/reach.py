@@ -313,14 +313,19 @@ def _local_graphs(
     w_v = np.maximum(np.where(loop, w_u, length - off), ZERO_LENGTH_M)
     base = network.csr
     local = np.full(n, -1, dtype=np.int64)
+    by_x = np.argsort(network.node_xy[:, 0], kind="stable")
+    sorted_x = network.node_xy[by_x, 0]
     for start in range(0, order.size, _BLOCK_SITES):
         pick = order[start : start + _BLOCK_SITES]
         reach = float(radius[pick].max())
         if np.isfinite(reach):
             lo = xy[pick].min(axis=0) - reach
             hi = xy[pick].max(axis=0) + reach
-            inside = ((network.node_xy >= lo) & (network.node_xy <= hi)).all(axis=1)
-            region = np.flatnonzero(inside)
+            span = by_x[
+                np.searchsorted(sorted_x, lo[0]) : np.searchsorted(sorted_x, hi[0], "right")
+            ]
+            y = network.node_xy[span, 1]
+            region = np.sort(span[(y >= lo[1]) & (y <= hi[1])])
         else:
             region = np.arange(n)
         r, b = region.size, pick.size
