@@ -36,6 +36,10 @@ from PIL import Image
 
 #: Web Mercator, the projection Leaflet draws in.
 WEB_MERCATOR = 3857
+#: Gap zones drawn with outlines simplified by about 5 m past this many, and by about
+#: 20 m past the second number (:func:`gap_outlines`).
+MANY_GAPS = 500
+THOUSANDS_OF_GAPS = 2_000
 
 
 def simplified_outlines(
@@ -98,6 +102,32 @@ def simplified_outlines(
     single = shapely.get_num_geometries(multi) == 1
     out[owners] = np.where(single, shapely.get_geometry(multi, 0), multi)
     return out
+
+
+def gap_outlines(gaps: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
+    """Gap zones as a map draws them: coarser outlines the more zones there are.
+
+    Up to :data:`MANY_GAPS` zones keep their outlines; past it they are simplified by
+    about 5 m, and past :data:`THOUSANDS_OF_GAPS` by about 20 m (a zone is at least a
+    circle of ``gap_link_m / 2`` around a home, so it stays recognisable), which halves
+    the layer's size. Figures, tables and the GeoPackage keep the exact outlines.
+
+    Parameters
+    ----------
+    gaps
+        Gap zones (any CRS); not modified.
+
+    Returns
+    -------
+    geopandas.GeoDataFrame
+        A copy in WGS84 with the outlines to draw.
+    """
+    out = gaps.to_crs(4326)
+    if len(out) <= MANY_GAPS:
+        return out
+    tol = 0.0002 if len(out) > THOUSANDS_OF_GAPS else 0.00005
+    drawn = simplified_outlines(out.geometry.to_numpy(), tolerance=tol)
+    return out.set_geometry(gpd.GeoSeries(drawn, index=out.index, crs=4326))
 
 
 @dataclass(frozen=True)

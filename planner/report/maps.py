@@ -39,6 +39,7 @@ from jinja2 import Template
 from planner.errors import InputDataError
 from planner.report.map_geometry import (
     feature_collection,
+    gap_outlines,
     simplified_outlines,
     streets_image,
 )
@@ -64,12 +65,11 @@ MAP_DECIMALS = 6
 #: figure still counts every home.
 MAX_MAP_HOMES = 20_000
 #: Past this many street segments the map draws the streets as one image (about 15 m per
-#: pixel at metro scale, :func:`planner.report.map_geometry.streets_image`); past
-#: ``LARGE_GAP_LAYER`` gap zones it draws their outlines coarser
-#: (:data:`LARGE_LAYER_TOLERANCE_DEG`, about 5 m), so that a city's map stays a few
-#: megabytes; figures and the GeoPackage keep the exact outlines.
+#: pixel at metro scale, :func:`planner.report.map_geometry.streets_image`); gap zones are
+#: drawn coarser when there are hundreds (:func:`planner.report.map_geometry.gap_outlines`),
+#: so that a city's map stays a few megabytes; figures and the GeoPackage keep the exact
+#: outlines.
 LARGE_LAYER = 20_000
-LARGE_GAP_LAYER = 500
 #: Past this many vertices a band's outline is drawn coarser (5 m) and without holes or
 #: parts under about 20 m across (:func:`planner.report.map_geometry.simplified_outlines`).
 LARGE_OUTLINE = 50_000
@@ -304,9 +304,7 @@ def _station_bands_layer(result: CoverageResult, lang: Language) -> folium.Featu
 def _gaps_layer(result: CoverageResult, lang: Language) -> folium.FeatureGroup:
     group = folium.FeatureGroup(name=text("map_layer_gaps", lang), show=True)
     if len(result.gaps):
-        gaps = result.gaps.copy()
-        if len(gaps) > LARGE_GAP_LAYER:
-            gaps = gaps.set_geometry(gaps.geometry.simplify(LARGE_LAYER_TOLERANCE_DEG))
+        gaps = gap_outlines(result.gaps)
         gaps["population"] = gaps["population"].round(0)
         gaps["walk_min_nearest"] = gaps["walk_min_nearest"].round(1)
         folium.GeoJson(

@@ -16,7 +16,10 @@ from PIL import Image
 from planner.config import AnalysisConfig
 from planner.report import maps
 from planner.report.map_geometry import (
+    MANY_GAPS,
+    THOUSANDS_OF_GAPS,
     feature_collection,
+    gap_outlines,
     simplified_outlines,
     streets_image,
     streets_raster,
@@ -152,3 +155,28 @@ def test_feature_collection_is_geopandas_geo_dict() -> None:
     assert ours["features"][0]["geometry"] == {"type": "Point", "coordinates": [1.25, 2.5]}
     assert ours["features"][1]["properties"] == {"name": None, "people": None}
     assert ours["features"][3]["geometry"] is None
+
+
+def _zones(n: int) -> gpd.GeoDataFrame:
+    centres = shapely.points(np.arange(n) * 500.0, np.zeros(n))
+    return gpd.GeoDataFrame(
+        {"gap_id": np.arange(1, n + 1)},
+        geometry=shapely.buffer(centres, 75.0, quad_segs=16),
+        crs=32629,
+    )
+
+
+def test_gap_outlines_get_coarser_with_thousands_of_zones() -> None:
+    few, many, thousands = (_zones(n) for n in (MANY_GAPS, MANY_GAPS + 1, THOUSANDS_OF_GAPS + 1))
+    drawn = [gap_outlines(z) for z in (few, many, thousands)]
+    per_zone = [shapely.get_num_coordinates(d.geometry.to_numpy()).mean() for d in drawn]
+
+    assert drawn[0].crs == "EPSG:4326"
+    assert per_zone[0] == shapely.get_num_coordinates(few.geometry.iloc[0])  # as they are
+    assert per_zone[2] < per_zone[1] < per_zone[0]
+    assert drawn[2]["gap_id"].tolist() == thousands["gap_id"].tolist()
+    # 20 m of simplification of a 75 m circle: every zone is still drawn, near its place
+    back = drawn[2].to_crs(32629)
+    assert back.geometry.notna().all()
+    assert (back.geometry.hausdorff_distance(thousands.geometry, align=True) < 25.0).all()
+    assert thousands.geometry.iloc[0].area == _zones(1).geometry.iloc[0].area  # not modified
