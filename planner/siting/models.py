@@ -58,6 +58,7 @@ from planner.siting.proposals import (
     assemble_result,
 )
 from planner.siting.relocation import COVERAGE_STATION_COLUMNS, RelocationResult, relocation
+from planner.walk.access import Snapped
 from planner.walk.coverage import CoverageResult
 from planner.walk.network import WalkNetwork
 
@@ -325,6 +326,8 @@ def suggest_sites(
     time_limit_s: float = 60.0,
     spacing_m: float = DEFAULT_SPACING_M,
     max_candidates: int | None = MAX_GAP_CANDIDATES,
+    station_snap: Snapped | None = None,
+    demand_snap: Snapped | None = None,
 ) -> SitingResult:
     """The best ``k`` new sites for a finished coverage analysis (the app's "suggest").
 
@@ -351,6 +354,9 @@ def suggest_sites(
         keeps one at least); ``detail["candidate_spacing_m"]`` says which grid was used.
         Each candidate costs one bounded search, so this keeps a metro area's suggestion
         within seconds. None keeps ``spacing_m``.
+    station_snap, demand_snap
+        The result's stations and homes as already snapped (the app's plan holds them),
+        row for row; None snaps them again (:func:`~planner.siting.problem.siting_problem`).
 
     Returns
     -------
@@ -372,7 +378,15 @@ def suggest_sites(
     stations = result.stations.drop(
         columns=[c for c in COVERAGE_STATION_COLUMNS if c in result.stations.columns]
     )
-    problem = siting_problem(network, stations, demand, cands, config=cfg)
+    problem = siting_problem(
+        network,
+        stations,
+        demand,
+        cands,
+        config=cfg,
+        station_snap=station_snap,
+        demand_snap=demand_snap,
+    )
     found = maximal_covering(
         problem, k, method=method, capacity=capacity, time_limit_s=time_limit_s
     )
