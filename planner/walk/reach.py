@@ -29,6 +29,8 @@ IntArray = npt.NDArray[np.int64]
 
 #: Sites searched together (one scipy call over the part of the network they can reach).
 _BLOCK_SITES = 64
+#: Budget in bytes for one call's dense distances (fewer sites per call on a large region).
+_BLOCK_BYTES = 64 * 2**20
 
 
 def station_reach(
@@ -104,28 +106,32 @@ def reach_matrix(
     where = np.full(n, -1, dtype=np.int64)  # a node's place in the block's region
     for block, region, graph in _local_graphs(network, sites, limit_m=limit_m):
         r = region.size
-        dmat = np.atleast_2d(
-            csgraph.dijkstra(graph, directed=True, indices=r + np.arange(block.size), limit=limit_m)
-        )[:, :r]
-        # Only points on streets with a reached end can be reached through the network; a
-        # point with both ends reached comes twice, with the same distance (kept once below).
-        row, node = np.nonzero(np.isfinite(dmat))
-        ptr = at_node[0]
-        per_node = ptr[region[node] + 1] - ptr[region[node]]
-        cand = _gather(at_node, region[node])
-        row = np.repeat(row, per_node)
-        e = points.edge[cand]
-        h = points.offset_m[cand]
         where[region] = np.arange(r)
-        d = np.minimum(
-            _block_dist(dmat, row, where[network.edge_u[e]]) + h,
-            _block_dist(dmat, row, where[network.edge_v[e]]) + (network.edge_length_m[e] - h),
-        )
+        # At most _BLOCK_BYTES of distances at once (a region may be the whole network).
+        step = max(1, _BLOCK_BYTES // (8 * graph.shape[0]))
+        for lo in range(0, block.size, step):
+            part = np.arange(lo, min(lo + step, block.size))
+            dmat = np.atleast_2d(
+                csgraph.dijkstra(graph, directed=True, indices=r + part, limit=limit_m)
+            )[:, :r]
+            # Only points on streets with a reached end can be reached through the network;
+            # a point with both ends reached comes twice, with the same distance (kept once).
+            row, node = np.nonzero(np.isfinite(dmat))
+            ptr = at_node[0]
+            per_node = ptr[region[node] + 1] - ptr[region[node]]
+            cand = _gather(at_node, region[node])
+            row = np.repeat(row, per_node)
+            e = points.edge[cand]
+            h = points.offset_m[cand]
+            d = np.minimum(
+                _block_dist(dmat, row, where[network.edge_u[e]]) + h,
+                _block_dist(dmat, row, where[network.edge_v[e]]) + (network.edge_length_m[e] - h),
+            )
+            near = d <= limit_m
+            rows.append(block[part][row[near]])
+            cols.append(cand[near])
+            vals.append(d[near])
         where[region] = -1
-        near = d <= limit_m
-        rows.append(block[row[near]])
-        cols.append(cand[near])
-        vals.append(d[near])
     # Sites on a point's own street also reach it directly along the street.
     pair_site, pair_pt = _same_street_pairs(sites.edge, points.edge)
     if pair_site.size:

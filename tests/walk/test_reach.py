@@ -132,3 +132,16 @@ def test_z_order_interleaves_the_bits_of_x_and_y() -> None:
     y = np.array([0, 0, 1, 1, 0, 0, 2, 6])
     # bit i of x goes to bit 2i, bit i of y to bit 2i + 1
     assert _z_order(x, y).tolist() == [0, 1, 2, 3, 4, 5, 8, 0b111001]
+
+
+def test_reach_matrix_within_a_small_memory_budget(
+    case: Case, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    whole = reach_matrix(case.network, case.stations, case.points, limit_m=np.inf)
+    monkeypatch.setattr(planner.walk.reach, "_BLOCK_BYTES", 1)  # one site per search call
+
+    small = reach_matrix(case.network, case.stations, case.points, limit_m=np.inf)
+
+    np.testing.assert_array_equal(whole.indptr, small.indptr)
+    np.testing.assert_array_equal(whole.indices, small.indices)
+    np.testing.assert_array_equal(whole.data, small.data)
