@@ -60,6 +60,8 @@ if st.button(ui.t("suggest", n=int(count)), key="suggest_sites", type="primary")
                 k=int(count),
                 method="exact" if method == "exact" else "greedy",
                 time_limit_s=EXACT_TIME_LIMIT_S,
+                station_snap=plan.snapped,  # the plan's own: no second snapping of the homes
+                demand_snap=plan.area.demand_snap,
             )
     except PlannerError as err:
         ui.show_error(err)  # the plan and any earlier proposal stay as they were

@@ -171,7 +171,9 @@ def bench_case(name: str, pbf: Path, args: argparse.Namespace) -> dict[str, obje
         cmd += ["--stations", str(stations), "--demand", str(homes), "--out", str(folder / "out")]
         wall, rss, out = run_child(cmd)
         stages = stage_times(out)
-        share = json.loads((folder / "out" / "summary.json").read_text())["share_covered"]
+        summary = json.loads((folder / "out" / "summary.json").read_text())
+        share = summary["share_covered"]
+        network = summary["network"]
         sizes_mb = {p.name: p.stat().st_size / 1e6 for p in (folder / "out").iterdir()}
         lean_wall, lean_rss, lean_out = run_child(
             [sys.executable, "-c", LEAN, str(pbf), str(stations), str(homes), "1125"]
@@ -182,6 +184,16 @@ def bench_case(name: str, pbf: Path, args: argparse.Namespace) -> dict[str, obje
     print(f"  {'whole process (s)':<52} {wall:>10.1f} {lean_wall:>10.1f} {wall / lean_wall:>6.1f}x")
     print(f"  {'peak memory (MB)':<52} {rss:>10.0f} {lean_rss:>10.0f}")
     print(f"  {'share covered':<52} {share:>10.4f} {lean['share']:>10.4f}")
+    left = (
+        f"{network['island_nodes_left_out']:,} nodes in {network['island_parts_left_out']:,} parts"
+    )
+    print(f"  {'network nodes (left out as islands)':<52} {network['nodes']:>10,} ({left})")
+    if abs(share - lean["share"]) > 0.02:
+        print(
+            f"  WARNING: covered shares differ by {abs(share - lean['share']):.3f}; the lean "
+            "reference keeps every part of the network, the planner the largest: is the "
+            "extract one connected network?"
+        )
     for stage, secs in stages:
         print(f"  stage: {stage:<45} {secs:>10.1f}")
     lean_parts = ("read_s", "arrays_snap_s", "search_s")
@@ -196,6 +208,7 @@ def bench_case(name: str, pbf: Path, args: argparse.Namespace) -> dict[str, obje
         "stages": stages,
         "lean": lean,
         "files_mb": sizes_mb,
+        "network": network,
     }
 
 

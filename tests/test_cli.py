@@ -501,6 +501,20 @@ def test_analyze_a_downloaded_area_twice_the_second_time_offline(
     second = summary(tmp_path / "second")
     for key in ("population_covered", "share_covered", "walk_min_median", "network"):
         assert second[key] == first[key], key
+    # The second run built the network from osmnx's stored GraphML and kept the built
+    # network: a third run reads it from the built-network cache, with the same figures.
+    from planner.walk.network_cache import CACHE_SUBDIR
+
+    built = list((tmp_path / "cache" / CACHE_SUBDIR).glob("*.npz"))
+    assert len(built) == 1
+    stamp = built[0].stat().st_mtime_ns
+    code, _, stderr = run([*argv, "--out", str(tmp_path / "third")])
+    assert code == 0, stderr
+    assert online.calls == []
+    assert built[0].stat().st_mtime_ns == stamp  # read, not written again
+    third = summary(tmp_path / "third")
+    for key in ("population_covered", "share_covered", "walk_min_median", "network"):
+        assert third[key] == first[key], key
 
 
 def test_analyze_offline_names_the_local_file_options(offline: FakeServers, tmp_path: Path) -> None:

@@ -33,6 +33,7 @@ from jinja2 import Template
 
 from planner.app.plan import Plan
 from planner.app.study_area import StudyArea
+from planner.report.map_geometry import gap_outlines
 from planner.report.maps import (
     BAND_COLOURS,
     COVERED_COLOUR,
@@ -305,7 +306,11 @@ def _gaps_layer(plan: Plan, lang: Language) -> folium.FeatureGroup:
     group = folium.FeatureGroup(name=text("map_gaps", lang), show=True)
     gaps = plan.gaps
     if len(gaps):
-        table = gaps[["gap_id", "homes", "population", "walk_min_nearest", "geometry"]].copy()
+        # thousands of zones at metro scale: drawn simplified (most of an edit's bytes)
+        drawn = gap_outlines(
+            gaps[["gap_id", "homes", "population", "walk_min_nearest", "geometry"]]
+        )
+        table = drawn.copy()
         table["population"] = table["population"].round(0)
         table["walk_min_nearest"] = table["walk_min_nearest"].round(1)
         folium.GeoJson(

@@ -23,7 +23,12 @@ from planner.limits import DEFAULT_LIMITS, InputLimits, check_count, describe_ro
 from planner.sources.areas import Area, clip_graph, points_outside, study_area_from_file
 from planner.sources.coords import CoordSystem, parse_coord_system
 from planner.sources.demand import demand_from_file
-from planner.sources.download import NetworkQuery, buildings_from_query, graph_from_query
+from planner.sources.download import (
+    NetworkQuery,
+    buildings_from_query,
+    cached_network_path,
+    graph_from_query,
+)
 from planner.sources.osm import homes_from_osm
 from planner.sources.population import PopulationRule, homes_from_buildings
 from planner.sources.road_files import RoadOptions, is_road_layer
@@ -225,11 +230,19 @@ def load_inputs(
     homes_source: Callable[[], gpd.GeoDataFrame] | None = None
     if isinstance(network_path, NetworkQuery):
         query = network_path
-        graph = graph_from_query(query, cache_dir=opts.cache_dir, refresh=opts.refresh_download)
-        if area is not None:
-            graph = clip_graph(graph, area, source=graph.graph["source"])
-        net_name = str(graph.graph["source"])
-        network = build_walk_network(graph)
+        graph_file = cached_network_path(query, cache_dir=opts.cache_dir)
+        net_name = f"OpenStreetMap via osmnx: {query.describe()}"
+        if area is None and graph_file.exists() and not opts.refresh_download:
+            # osmnx's stored GraphML, built like any network file: the built network is
+            # cached too, so the second run of an area reads arrays, not GraphML.
+            network = network_from_file(
+                graph_file, limits=lim, cache_dir=opts.cache_dir, use_cache=opts.network_cache
+            )
+        else:
+            graph = graph_from_query(query, cache_dir=opts.cache_dir, refresh=opts.refresh_download)
+            if area is not None:
+                graph = clip_graph(graph, area, source=graph.graph["source"])
+            network = build_walk_network(graph)
 
         def homes_source() -> gpd.GeoDataFrame:
             buildings = buildings_from_query(

@@ -22,10 +22,12 @@ import numpy as np
 import pandas as pd
 import shapely
 from matplotlib import rc_context
+from matplotlib.colors import to_rgba
 from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
 from matplotlib.patches import Patch
 
+from planner.report.map_geometry import WEB_MERCATOR, streets_raster
 from planner.report.maps import (
     BAND_COLOURS,
     COVERED_COLOUR,
@@ -221,11 +223,11 @@ def overview_figure(
         # Large layers are drawn as one raster image inside the SVG: a city's streets and
         # homes as vectors make a chart of tens of megabytes that takes long to write.
         big = RASTER_ABOVE
-        if streets is not None and len(streets):
+        if streets is not None and len(streets) > big:
+            _streets_picture(ax, streets.geometry)
+        elif streets is not None and len(streets):
             lines = streets.geometry.to_crs(4326).simplify(0.00002)
-            gpd.GeoSeries(lines).plot(
-                ax=ax, color=STREET_COLOUR, linewidth=0.4, rasterized=len(lines) > big
-            )
+            gpd.GeoSeries(lines).plot(ax=ax, color=STREET_COLOUR, linewidth=0.4)
         areas = result.coverage_area.sort_values("band_min", ascending=False)
         n = len(areas)
         for i, geom in enumerate(areas.geometry):
@@ -291,6 +293,23 @@ def overview_figure(
             color="#444444",
         )
     return fig
+
+
+def _streets_picture(ax: Any, streets: gpd.GeoSeries) -> None:
+    """A city's streets as one image on a map in degrees (see :func:`streets_raster`).
+
+    The raster is in Web Mercator; drawn between its corners in degrees, a pixel lands at
+    most about 0.1 % of the map's height from its place over a metro area (the Mercator
+    scale changes by 0.5 % across 0.4 degrees of latitude): well under a pixel at this size.
+    """
+    grid, box, _ = streets_raster(streets, max_px=2400)
+    corners = gpd.GeoSeries(
+        shapely.points([box[0], box[2]], [box[1], box[3]]), crs=WEB_MERCATOR
+    ).to_crs(4326)
+    rgba = np.zeros((*grid.shape, 4))
+    rgba[grid] = to_rgba(STREET_COLOUR, 0.8)
+    x, y = corners.x.to_numpy(), corners.y.to_numpy()
+    ax.imshow(rgba, extent=(x[0], x[1], y[0], y[1]), interpolation="nearest", zorder=0.5)
 
 
 def coverage_curve_figure(curve: pd.DataFrame, *, language: Language = "en") -> Figure:

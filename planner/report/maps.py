@@ -37,6 +37,12 @@ from branca.element import Element, MacroElement
 from jinja2 import Template
 
 from planner.errors import InputDataError
+from planner.report.map_geometry import (
+    feature_collection,
+    gap_outlines,
+    simplified_outlines,
+    streets_image,
+)
 from planner.texts import Language, check_language, text
 from planner.walk.coverage import CoverageResult
 
@@ -53,15 +59,20 @@ STREET_COLOUR = "#9e9e9e"
 SITE_COLOUR = "#e08214"
 #: Grid (degrees) coordinates are snapped to on the maps: 1e-6 degree is about 0.1 m.
 MAP_GRID_DEG = 1e-6
+MAP_DECIMALS = 6
 #: Draw at most this many homes of each kind (served, not served) in ``map.html``; past it
 #: the homes drawn are an even sample and the layer's name says how many are shown. Every
 #: figure still counts every home.
 MAX_MAP_HOMES = 20_000
-#: Past this many street segments or gap zones, the map draws them with coarser outlines
-#: (:data:`LARGE_LAYER_TOLERANCE_DEG`, about 5 m) so that a city's map stays a few megabytes;
-#: figures and the GeoPackage keep the exact outlines.
+#: Past this many street segments the map draws the streets as one image (about 15 m per
+#: pixel at metro scale, :func:`planner.report.map_geometry.streets_image`); gap zones are
+#: drawn coarser when there are hundreds (:func:`planner.report.map_geometry.gap_outlines`),
+#: so that a city's map stays a few megabytes; figures and the GeoPackage keep the exact
+#: outlines.
 LARGE_LAYER = 20_000
-LARGE_GAP_LAYER = 500
+#: Past this many vertices a band's outline is drawn coarser (5 m) and without holes or
+#: parts under about 20 m across (:func:`planner.report.map_geometry.simplified_outlines`).
+LARGE_OUTLINE = 50_000
 #: Simplification of lines and outlines drawn on the map, in degrees (about 2 m and 5 m).
 SMALL_LAYER_TOLERANCE_DEG = 0.00002
 LARGE_LAYER_TOLERANCE_DEG = 0.00005
@@ -228,9 +239,16 @@ def _bounds(result: CoverageResult) -> list[list[float]]:
 
 
 def _streets_layer(streets: gpd.GeoDataFrame, lang: Language) -> folium.FeatureGroup:
-    lines = streets[["geometry"]].to_crs(4326)
-    lines = lines.set_geometry(lines.geometry.simplify(_tolerance(len(lines), LARGE_LAYER)))
     group = folium.FeatureGroup(name=text("map_layer_streets", lang), show=True)
+    if len(streets) > LARGE_LAYER:
+        # A city's streets as one image: as vectors they are most of the file's megabytes.
+        image = streets_image(streets.geometry)
+        folium.raster_layers.ImageOverlay(
+            image=image.url, bounds=image.bounds, opacity=0.8, interactive=False
+        ).add_to(group)
+        return group
+    lines = streets[["geometry"]].to_crs(4326)
+    lines = lines.set_geometry(lines.geometry.simplify(SMALL_LAYER_TOLERANCE_DEG))
     folium.GeoJson(
         to_geojson(lines),
         style_function=lambda _: {"color": STREET_COLOUR, "weight": 1, "opacity": 0.8},
@@ -249,7 +267,7 @@ def _bands_layer(result: CoverageResult, lang: Language) -> folium.FeatureGroup:
             to_geojson(
                 gpd.GeoDataFrame(
                     {"band_min": [row["band_min"]]},
-                    geometry=[shapely.simplify(row.geometry, SMALL_LAYER_TOLERANCE_DEG / 2)],
+                    geometry=_band_outline(row.geometry),
                     crs=4326,
                 )
             ),
@@ -286,9 +304,7 @@ def _station_bands_layer(result: CoverageResult, lang: Language) -> folium.Featu
 def _gaps_layer(result: CoverageResult, lang: Language) -> folium.FeatureGroup:
     group = folium.FeatureGroup(name=text("map_layer_gaps", lang), show=True)
     if len(result.gaps):
-        gaps = result.gaps.copy()
-        if len(gaps) > LARGE_GAP_LAYER:
-            gaps = gaps.set_geometry(gaps.geometry.simplify(LARGE_LAYER_TOLERANCE_DEG))
+        gaps = gap_outlines(result.gaps)
         gaps["population"] = gaps["population"].round(0)
         gaps["walk_min_nearest"] = gaps["walk_min_nearest"].round(1)
         folium.GeoJson(
@@ -346,9 +362,13 @@ def _homes_layer(result: CoverageResult, lang: Language, max_homes: int) -> foli
     return group
 
 
-def _tolerance(rows: int, large: int) -> float:
-    """How much to simplify a layer of ``rows`` features on the map (degrees)."""
-    return LARGE_LAYER_TOLERANCE_DEG if rows > large else SMALL_LAYER_TOLERANCE_DEG
+def _band_outline(geom: Any) -> list[Any]:
+    """A band's outline as the map draws it: coarser and without specks when it is large."""
+    large = shapely.get_num_coordinates(geom) > LARGE_OUTLINE
+    tol = LARGE_LAYER_TOLERANCE_DEG if large else SMALL_LAYER_TOLERANCE_DEG / 2
+    area = (4 * tol) ** 2 if large else 0.0
+    drawn = simplified_outlines(np.array([geom], dtype=object), tolerance=tol, min_ring_area=area)
+    return list(drawn)
 
 
 def even_sample(frame: pd.DataFrame, limit: int) -> pd.DataFrame:
@@ -459,17 +479,13 @@ def to_geojson(gdf: gpd.GeoDataFrame) -> dict[str, Any]:
 
     Every text value and column name goes through :func:`map_text`; numbers stay numbers.
     Name tooltip or popup fields with ``map_text(column)`` when a column name may come
-    from the user. Coordinates are snapped to :data:`MAP_GRID_DEG` (about 0.1 m) and
-    features carry no ``bbox``: a map's size is mostly coordinates, and 17 significant
-    digits of a degree are sub-nanometre.
+    from the user. Coordinates are rounded to :data:`MAP_GRID_DEG` (about 0.1 m; vertex by
+    vertex, fast on outlines of any size) and features carry no ``bbox``: a map's size is
+    mostly coordinates, and 17 significant digits of a degree are sub-nanometre.
     """
     table = escape_text_columns(gdf).to_crs(4326)
-    geoms = table.geometry.array
-    table = table.set_geometry(
-        gpd.GeoSeries(shapely.set_precision(geoms, MAP_GRID_DEG), index=table.index, crs=4326)
-    )
-    data: dict[str, Any] = table.to_geo_dict(show_bbox=False)
-    return data
+    geoms = shapely.transform(table.geometry.to_numpy(), lambda xy: np.round(xy, MAP_DECIMALS))
+    return feature_collection(table.drop(columns=table.geometry.name), geoms)
 
 
 def stable_ids(root: Element, *, prefix: str) -> None:

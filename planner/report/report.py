@@ -259,24 +259,23 @@ def _sites_per_gap(result: CoverageResult, sites: gpd.GeoDataFrame) -> dict[int,
 
 def _station_rows(result: CoverageResult) -> list[dict[str, Any]]:
     st = result.stations
-    labels = station_labels(st)
-    rows: list[dict[str, Any]] = []
-    for i in range(len(st)):
-        served = float(st["population_served"].iloc[i])
-        only = float(st["population_only_here"].iloc[i])
-        rows.append(
-            {
-                "id": str(st["id"].iloc[i]),
-                "name": labels[i],
-                "category": str(st["category"].iloc[i]) if "category" in st.columns else "",
-                "population_served": served,
-                "population_only_here": only,
-                "population_overlap": served - only,
-                "homes_served": int(st["homes_served"].iloc[i]),
-                "on_network": bool(st["on_network"].iloc[i]),
-                "snap_m": float(st["snap_m"].iloc[i]),
-            }
-        )
+    n = len(st)
+    served = st["population_served"].to_numpy(dtype=float)
+    only = st["population_only_here"].to_numpy(dtype=float)
+    category = st["category"].astype(str).tolist() if "category" in st.columns else [""] * n
+    columns = {
+        "id": st["id"].astype(str).tolist(),
+        "name": station_labels(st),
+        "category": category,
+        "population_served": served.tolist(),
+        "population_only_here": only.tolist(),
+        "population_overlap": (served - only).tolist(),
+        "homes_served": st["homes_served"].to_numpy(dtype=np.int64).tolist(),
+        "on_network": st["on_network"].to_numpy(dtype=bool).tolist(),
+        "snap_m": st["snap_m"].to_numpy(dtype=float).tolist(),
+    }
+    keys = list(columns)
+    rows = [dict(zip(keys, row, strict=True)) for row in zip(*columns.values(), strict=True)]
     rows.sort(key=lambda r: (-float(r["population_served"]), str(r["id"])))
     return rows
 

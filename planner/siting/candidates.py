@@ -34,6 +34,9 @@ CANDIDATE_TAGS: Mapping[str, tuple[str, ...]] = {
 
 #: Default thinning of generated candidates: at most one per this many metres (grid cell).
 DEFAULT_SPACING_M = 50.0
+#: The app's suggestion widens the thinning grid past this many gap candidates (each one
+#: costs a bounded search; see :func:`planner.siting.models.suggest_sites`).
+MAX_GAP_CANDIDATES = 4_000
 
 
 def candidates_from_network(
@@ -148,6 +151,36 @@ def candidates_from_gaps(
     out = candidates_from_network(network, within=zones, spacing_m=spacing_m)
     gap_ids = gaps["gap_id"].to_numpy()
     return out.assign(source="gap", gap_id=gap_ids[out["area"].to_numpy()]).drop(columns="area")
+
+
+def thin_candidates(
+    candidates: gpd.GeoDataFrame, *, spacing_m: float, crs: object
+) -> gpd.GeoDataFrame:
+    """Candidates thinned to one per grid cell (and gap zone), as the generators thin nodes.
+
+    Parameters
+    ----------
+    candidates
+        Candidate points; with a ``gap_id`` column, each gap zone is thinned on its own
+        (and keeps one candidate at least).
+    spacing_m
+        Side of the grid in metres; of the candidates in one cell, the one nearest the
+        cell's centre is kept.
+    crs
+        A metric CRS to lay the grid in (e.g. the network's).
+
+    Returns
+    -------
+    geopandas.GeoDataFrame
+        The kept rows, in their order, with a new range index.
+    """
+    xy = shapely.get_coordinates(candidates.geometry.to_crs(crs).to_numpy())
+    group = (
+        pd.factorize(candidates["gap_id"])[0]
+        if "gap_id" in candidates.columns
+        else np.zeros(len(candidates), dtype=np.int64)
+    )
+    return candidates.iloc[_thin(xy, group, spacing_m)].reset_index(drop=True)
 
 
 def candidates_from_osm(

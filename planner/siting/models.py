@@ -33,7 +33,12 @@ from scipy import sparse
 
 from planner.config import AnalysisConfig
 from planner.errors import InputDataError
-from planner.siting.candidates import DEFAULT_SPACING_M, candidates_from_gaps
+from planner.siting.candidates import (
+    DEFAULT_SPACING_M,
+    MAX_GAP_CANDIDATES,
+    candidates_from_gaps,
+    thin_candidates,
+)
 from planner.siting.capacity import (
     CapacityModel,
     capacitated_max_cover,
@@ -53,6 +58,7 @@ from planner.siting.proposals import (
     assemble_result,
 )
 from planner.siting.relocation import COVERAGE_STATION_COLUMNS, RelocationResult, relocation
+from planner.walk.access import Snapped
 from planner.walk.coverage import CoverageResult
 from planner.walk.network import WalkNetwork
 
@@ -319,6 +325,9 @@ def suggest_sites(
     capacity: float | None = None,
     time_limit_s: float = 60.0,
     spacing_m: float = DEFAULT_SPACING_M,
+    max_candidates: int | None = MAX_GAP_CANDIDATES,
+    station_snap: Snapped | None = None,
+    demand_snap: Snapped | None = None,
 ) -> SitingResult:
     """The best ``k`` new sites for a finished coverage analysis (the app's "suggest").
 
@@ -339,6 +348,15 @@ def suggest_sites(
         As in :func:`maximal_covering`.
     spacing_m
         Thinning of the default candidates, metres.
+    max_candidates
+        When the default candidates at ``spacing_m`` are more than this, they are thinned
+        again on a grid ``ceil(sqrt(count / max_candidates))`` times wider (each gap zone
+        keeps one at least); ``detail["candidate_spacing_m"]`` says which grid was used.
+        Each candidate costs one bounded search, so this keeps a metro area's suggestion
+        within seconds. None keeps ``spacing_m``.
+    station_snap, demand_snap
+        The result's stations and homes as already snapped (the app's plan holds them),
+        row for row; None snaps them again (:func:`~planner.siting.problem.siting_problem`).
 
     Returns
     -------
@@ -348,16 +366,33 @@ def suggest_sites(
     """
     cfg = config or result.config
     cands = candidates
+    spacing = spacing_m
     if cands is None:
-        cands = candidates_from_gaps(network, result, spacing_m=spacing_m)
+        cands = candidates_from_gaps(network, result, spacing_m=spacing)
+        if max_candidates is not None and len(cands) > max_candidates:
+            spacing = spacing_m * math.ceil(math.sqrt(len(cands) / max(max_candidates, 1)))
+            cands = thin_candidates(cands, spacing_m=spacing, crs=network.crs)
     demand = result.demand.drop(
         columns=[c for c in _COVERAGE_DEMAND_COLUMNS if c in result.demand.columns]
     )
     stations = result.stations.drop(
         columns=[c for c in COVERAGE_STATION_COLUMNS if c in result.stations.columns]
     )
-    problem = siting_problem(network, stations, demand, cands, config=cfg)
-    return maximal_covering(problem, k, method=method, capacity=capacity, time_limit_s=time_limit_s)
+    problem = siting_problem(
+        network,
+        stations,
+        demand,
+        cands,
+        config=cfg,
+        station_snap=station_snap,
+        demand_snap=demand_snap,
+    )
+    found = maximal_covering(
+        problem, k, method=method, capacity=capacity, time_limit_s=time_limit_s
+    )
+    if candidates is not None or spacing == spacing_m:
+        return found
+    return dataclasses.replace(found, detail={**found.detail, "candidate_spacing_m": spacing})
 
 
 # --------------------------------------------------------------------------- internals

@@ -20,7 +20,7 @@ import numpy.typing as npt
 from scipy import sparse
 
 from planner.config import AnalysisConfig
-from planner.errors import OffNetworkWarning
+from planner.errors import InputDataError, OffNetworkWarning
 from planner.sources.validate import validate_points
 from planner.walk.access import Snapped, snap_points
 from planner.walk.network import WalkNetwork
@@ -90,6 +90,8 @@ def siting_problem(
     candidates: gpd.GeoDataFrame,
     *,
     config: AnalysisConfig | None = None,
+    station_snap: Snapped | None = None,
+    demand_snap: Snapped | None = None,
 ) -> SitingProblem:
     r"""Snap stations, candidates and homes, and compute the coverage relations.
 
@@ -106,6 +108,9 @@ def siting_problem(
         Candidate sites (points with a CRS; ``id`` optional, ``C<position>`` when absent).
     config
         Settings; :class:`AnalysisConfig` defaults when None.
+    station_snap, demand_snap
+        The stations and homes already snapped to ``network`` with ``config.max_snap_m``
+        (e.g. the app's plan holds them), row for row; None snaps them here.
 
     Returns
     -------
@@ -131,9 +136,9 @@ def siting_problem(
     if "id" not in candidates.columns:
         candidates = candidates.assign(id=[f"C{i}" for i in range(len(candidates))])
     limit = cfg.walk_limit_m
-    s_snap = snap_points(network, stations.geometry, max_snap_m=cfg.max_snap_m)
+    s_snap = _given_or_snapped(network, stations, station_snap, cfg, what="stations")
     c_snap = snap_points(network, candidates.geometry, max_snap_m=cfg.max_snap_m)
-    d_snap = snap_points(network, demand.geometry, max_snap_m=cfg.max_snap_m)
+    d_snap = _given_or_snapped(network, demand, demand_snap, cfg, what="demand")
     off = ~c_snap.on_network
     if off.any():
         shown = ", ".join(map(str, candidates["id"].to_numpy()[off][:20]))
@@ -163,6 +168,25 @@ def siting_problem(
         station_snap=s_snap,
         candidate_snap=c_snap,
     )
+
+
+def _given_or_snapped(
+    network: WalkNetwork,
+    points: gpd.GeoDataFrame,
+    given: Snapped | None,
+    cfg: AnalysisConfig,
+    *,
+    what: str,
+) -> Snapped:
+    if given is None:
+        return snap_points(network, points.geometry, max_snap_m=cfg.max_snap_m)
+    if len(given) != len(points):
+        msg = (
+            f"{what}_snap holds {len(given)} snapped points for {len(points)} {what} rows; "
+            f"pass the points snapped from these very rows, or None to snap them here."
+        )
+        raise InputDataError(msg)
+    return given
 
 
 def reached_count(reach: sparse.csr_array) -> npt.NDArray[np.int64]:

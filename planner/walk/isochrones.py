@@ -15,7 +15,6 @@ import numpy as np
 import numpy.typing as npt
 import pandas as pd
 import shapely
-from shapely.ops import substring
 
 from planner.walk.access import Snapped
 from planner.walk.network import WalkNetwork
@@ -51,10 +50,10 @@ def reached_edge_parts(
         LineStrings in the network's CRS, indexed by edge position (one edge may appear
         twice when it is reached from both ends but not in the middle).
     """
-    whole, pieces = _reached(network, node_dist_m, stations, limit_m=limit_m)
+    whole, piece_edge, piece = _reached(network, node_dist_m, stations, limit_m=limit_m)
     geoms = network.edges.geometry.to_numpy()
-    idx = [*whole.tolist(), *(e for e, _ in pieces)]
-    out = [*geoms[whole], *(g for _, g in pieces)]
+    idx = np.concatenate([whole, piece_edge])
+    out = np.concatenate([geoms[whole], piece])
     return gpd.GeoSeries(out, index=pd.Index(idx, name="edge"), crs=network.crs)
 
 
@@ -112,9 +111,9 @@ def isochrone_polygons(
     previous: shapely.Geometry = shapely.Polygon()
     done = np.zeros(len(geoms), dtype=bool)  # edges wholly inside the previous band
     for limit in limits_m:
-        whole, pieces = _reached(network, node_dist_m, stations, limit_m=limit)
+        whole, piece_edge, piece = _reached(network, node_dist_m, stations, limit_m=limit)
         new_whole = whole[~done[whole]]
-        lines = np.array([*geoms[new_whole], *(g for e, g in pieces if not done[e])], dtype=object)
+        lines = np.concatenate([geoms[new_whole], piece[~done[piece_edge]]])
         # Union the band's new streets on their own, then merge with the previous band:
         # cheaper than feeding the large previous polygon into the many-piece union.
         if simplify_m > 0:
@@ -151,48 +150,79 @@ def union_pieces(polygons: npt.NDArray[np.object_], *, workers: int = 1) -> shap
 
 def _reached(
     network: WalkNetwork, node_dist_m: FloatArray, stations: Snapped, *, limit_m: float
-) -> tuple[IntArray, list[tuple[int, object]]]:
-    """Edges reached whole, and (edge, piece) for edges reached only in part."""
-    edges = network.edges
+) -> tuple[IntArray, IntArray, npt.NDArray[np.object_]]:
+    """Edges reached whole; and the edges reached only in part with their reached pieces.
+
+    An edge is reached from its ends (``limit_m`` minus each end's distance, along the
+    edge) and from each station on it (``limit_m`` either way from the station); the
+    spans of one edge are merged (touching spans join), all edges at once. An edge whose
+    spans cover it is returned as it is; otherwise each merged span is cut out of its line
+    (:func:`_substrings`). Pieces come ordered by edge, then along the edge.
+    """
     length = network.edge_length_m
-    du = node_dist_m[network.edge_u]
-    dv = node_dist_m[network.edge_v]
-    from_u = np.clip(limit_m - du, 0.0, length)  # reached interval [0, from_u]
-    from_v = np.clip(limit_m - dv, 0.0, length)  # reached interval [length - from_v, length]
+    from_u = np.clip(limit_m - node_dist_m[network.edge_u], 0.0, length)  # [0, from_u]
+    from_v = np.clip(limit_m - node_dist_m[network.edge_v], 0.0, length)  # [len - from_v, len]
     whole_mask = (from_u + from_v >= length) & (length > 0)
-    station_spans: dict[int, list[tuple[float, float]]] = {}
-    for e, o in zip(stations.edge, stations.offset_m, strict=True):
-        if e >= 0 and not whole_mask[e]:
-            station_spans.setdefault(int(e), []).append((o - limit_m, o + limit_m))
+    st_edge = stations.edge[stations.edge >= 0]
+    st_off = stations.offset_m[stations.edge >= 0]
+    st_off, st_edge = st_off[~whole_mask[st_edge]], st_edge[~whole_mask[st_edge]]
     partial = np.flatnonzero(~whole_mask & ((from_u > 0) | (from_v > 0)))
-    geoms = edges.geometry.to_numpy()
-    pieces: list[tuple[int, object]] = []
-    for e in sorted(set(partial.tolist()) | set(station_spans)):
-        ln = length[e]
-        spans = [(0.0, from_u[e]), (ln - from_v[e], ln), *station_spans.get(e, [])]
-        merged = _merge_spans(spans, ln)
-        if merged == [(0.0, ln)]:
-            pieces.append((e, geoms[e]))
-            continue
-        pieces.extend((e, _substring(geoms[e], a, b, ln)) for a, b in merged)
-    return np.flatnonzero(whole_mask).astype(np.int64), pieces
+    edges = np.union1d(partial, st_edge)
+    e = np.concatenate([edges, edges, st_edge])
+    a = np.concatenate([np.zeros(edges.size), length[edges] - from_v[edges], st_off - limit_m])
+    b = np.concatenate([from_u[edges], length[edges], st_off + limit_m])
+    a, b = np.maximum(a, 0.0), np.minimum(b, length[e])
+    keep = b > a
+    e, a, b = e[keep], a[keep], b[keep]
+    order = np.lexsort((b, a, e))
+    e, a, b = e[order], a[order], b[order]
+    # Per edge, the largest end of the spans so far (exact: a running maximum of ranks).
+    rank = np.empty(b.size, dtype=np.int64)
+    rank[np.argsort(b, kind="stable")] = np.arange(b.size)
+    running = np.maximum.accumulate(e * max(b.size, 1) + rank) - e * max(b.size, 1)
+    first = np.r_[True, e[1:] != e[:-1]] if e.size else np.zeros(0, dtype=bool)
+    by_rank = np.sort(b)
+    reach_before = np.where(first, -np.inf, by_rank[np.r_[0, running[:-1]]] if e.size else 0.0)
+    starts = np.flatnonzero(first | (a > reach_before))
+    m_edge, m_a = e[starts], a[starts]
+    m_b = np.maximum.reduceat(b, starts) if starts.size else np.zeros(0)
+    ln = length[m_edge]
+    full = (m_a == 0.0) & (m_b == ln)
+    geoms = network.edges.geometry.to_numpy()
+    piece = np.empty(m_edge.size, dtype=object)
+    piece[full] = geoms[m_edge[full]]
+    cut = np.flatnonzero(~full)
+    if cut.size:
+        piece[cut] = _substrings(geoms[m_edge[cut]], m_a[cut] / ln[cut], m_b[cut] / ln[cut])
+    return np.flatnonzero(whole_mask).astype(np.int64), m_edge.astype(np.int64), piece
 
 
-def _merge_spans(spans: list[tuple[float, float]], length: float) -> list[tuple[float, float]]:
-    clipped = sorted(
-        (max(0.0, a), min(length, b)) for a, b in spans if min(length, b) > max(0.0, a)
+def _substrings(
+    lines: npt.NDArray[np.object_], start: FloatArray, end: FloatArray
+) -> npt.NDArray[np.object_]:
+    """The piece of each line between two fractions of its length (all lines at once).
+
+    As :func:`shapely.ops.substring` with ``normalized=True`` and ``start < end``: the point
+    at ``start``, the line's vertices strictly between, the point at ``end``.
+    """
+    total = shapely.length(lines)
+    da, db = start * total, end * total
+    coords, owner = shapely.get_coordinates(lines, return_index=True)
+    step = np.hypot(*np.diff(coords, axis=0).T)
+    along = np.concatenate([[0.0], np.cumsum(np.where(owner[1:] == owner[:-1], step, 0.0))])
+    first = np.r_[True, owner[1:] != owner[:-1]]
+    along -= along[first][owner]
+    inner = (along > da[owner]) & (along < db[owner])
+    k = len(lines)
+    xy = np.concatenate(
+        [
+            shapely.get_coordinates(shapely.line_interpolate_point(lines, da)),
+            coords[inner],
+            shapely.get_coordinates(shapely.line_interpolate_point(lines, db)),
+        ]
     )
-    merged: list[tuple[float, float]] = []
-    for a, b in clipped:
-        if merged and a <= merged[-1][1]:
-            merged[-1] = (merged[-1][0], max(merged[-1][1], b))
-        else:
-            merged.append((a, b))
-    return merged
-
-
-def _substring(line: shapely.LineString, start_m: float, end_m: float, length_m: float) -> object:
-    """The piece of ``line`` between two distances given in network metres."""
-    frac_a = start_m / length_m if length_m > 0 else 0.0
-    frac_b = end_m / length_m if length_m > 0 else 1.0
-    return substring(line, frac_a, frac_b, normalized=True)
+    which = np.concatenate([np.arange(k), owner[inner], np.arange(k)])
+    slot = np.concatenate([np.zeros(k), np.ones(int(inner.sum())), np.full(k, 2.0)])
+    seq = np.concatenate([np.zeros(k), np.flatnonzero(inner), np.zeros(k)])
+    order = np.lexsort((seq, slot, which))
+    return np.asarray(shapely.linestrings(xy[order], indices=which[order]), dtype=object)

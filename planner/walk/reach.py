@@ -16,6 +16,7 @@ from dataclasses import dataclass
 
 import numpy as np
 import numpy.typing as npt
+import shapely
 from scipy import sparse
 from scipy.sparse import csgraph
 
@@ -26,7 +27,9 @@ from planner.walk.network import ZERO_LENGTH_M, WalkNetwork
 FloatArray = npt.NDArray[np.float64]
 IntArray = npt.NDArray[np.int64]
 
-#: Budget in bytes for the dense distance blocks of per-station searches.
+#: Sites searched together (one scipy call over the part of the network they can reach).
+_BLOCK_SITES = 64
+#: Budget in bytes for one call's dense distances (fewer sites per call on a large region).
 _BLOCK_BYTES = 64 * 2**20
 
 
@@ -95,34 +98,40 @@ def reach_matrix(
         reached pair is a stored entry (the sparsity pattern *is* the coverage relation).
         Column indices are sorted within each row.
     """
-    graph, sources = graph_with_stations(network, sites)
     n, k, m = network.n_nodes, len(sites), len(points)
     at_node = _points_by_node(network, points)
     rows: list[IntArray] = []
     cols: list[IntArray] = []
     vals: list[FloatArray] = []
-    block = max(1, _BLOCK_BYTES // (8 * graph.shape[0]))
-    for start in range(0, sources.size, block):
-        stop = min(start + block, sources.size)
-        dmat = np.atleast_2d(
-            csgraph.dijkstra(
-                graph, directed=True, indices=n + np.arange(start, stop), limit=limit_m
-            )
-        )
-        for r in range(stop - start):
-            node_dist = dmat[r, :n]
-            # Only points on streets with a reached end can be reached through the network.
-            cand = np.unique(_gather(at_node, np.flatnonzero(np.isfinite(node_dist))))
+    where = np.full(n, -1, dtype=np.int64)  # a node's place in the block's region
+    for block, region, graph in _local_graphs(network, sites, limit_m=limit_m):
+        r = region.size
+        where[region] = np.arange(r)
+        # At most _BLOCK_BYTES of distances at once (a region may be the whole network).
+        step = max(1, _BLOCK_BYTES // (8 * graph.shape[0]))
+        for lo in range(0, block.size, step):
+            part = np.arange(lo, min(lo + step, block.size))
+            dmat = np.atleast_2d(
+                csgraph.dijkstra(graph, directed=True, indices=r + part, limit=limit_m)
+            )[:, :r]
+            # Only points on streets with a reached end can be reached through the network;
+            # a point with both ends reached comes twice, with the same distance (kept once).
+            row, node = np.nonzero(np.isfinite(dmat))
+            ptr = at_node[0]
+            per_node = ptr[region[node] + 1] - ptr[region[node]]
+            cand = _gather(at_node, region[node])
+            row = np.repeat(row, per_node)
             e = points.edge[cand]
             h = points.offset_m[cand]
             d = np.minimum(
-                node_dist[network.edge_u[e]] + h,
-                node_dist[network.edge_v[e]] + (network.edge_length_m[e] - h),
+                _block_dist(dmat, row, where[network.edge_u[e]]) + h,
+                _block_dist(dmat, row, where[network.edge_v[e]]) + (network.edge_length_m[e] - h),
             )
             near = d <= limit_m
-            rows.append(np.full(int(near.sum()), sources[start + r], dtype=np.int64))
+            rows.append(block[part][row[near]])
             cols.append(cand[near])
             vals.append(d[near])
+        where[region] = -1
     # Sites on a point's own street also reach it directly along the street.
     pair_site, pair_pt = _same_street_pairs(sites.edge, points.edge)
     if pair_site.size:
@@ -264,6 +273,112 @@ def station_search(
 
 
 # --------------------------------------------------------------------------- internals
+
+
+def _local_graphs(
+    network: WalkNetwork, sites: Snapped, *, limit_m: float
+) -> Iterator[tuple[IntArray, IntArray, sparse.csr_array]]:
+    """Blocks of nearby sites, each with the part of the network their searches can reach.
+
+    Yields ``(block, region, graph)``: positions of the block's on-network sites in
+    ``sites``; the network nodes (ascending) that lie within reach of one of them; and the
+    CSR matrix of those nodes (local numbering, the order of ``region``) plus one virtual
+    node per site (``len(region) + j`` for ``block[j]``), linked as
+    :func:`~planner.walk.access.graph_with_stations` links it.
+
+    A node ``w`` reached within ``limit_m`` from a site on street ``(u, v)`` is at most
+    ``G + rho * limit_m`` in a straight line from ``u``, where ``G`` is the street's drawn
+    length and ``rho`` the largest ratio of drawn to network length of any street (1 on
+    networks whose lengths are measured along their lines): the path runs along streets
+    each at least ``1 / rho`` of its drawn length. So a bounding box of the block's ``u``
+    nodes widened by that radius holds every node the searches reach, and every node on
+    their shortest paths; the distances found on the smaller graph are the same numbers.
+    Sites are taken in the order of a Z-curve over cells of the walk limit, so that a
+    block's sites are near each other and its region small.
+    """
+    sources = np.flatnonzero(sites.edge >= 0)
+    n = network.n_nodes
+    if not sources.size:
+        return
+    e = sites.edge[sources]
+    u, v, length = network.edge_u[e], network.edge_v[e], network.edge_length_m[e]
+    drawn = shapely.length(network.edges.geometry.to_numpy())
+    with np.errstate(divide="ignore", invalid="ignore"):
+        ratio = np.where(drawn > 1e-6, drawn / network.edge_length_m, 1.0)
+    rho = max(1.0, float(np.max(ratio, initial=1.0)))
+    radius = drawn[e] + rho * limit_m * (1 + 1e-9) + 1e-6  # per site, metres
+    xy = network.node_xy[u]
+    if np.isfinite(radius).all() and np.isfinite(xy).all():
+        cell = np.floor((xy - xy.min(axis=0)) / max(limit_m, 1.0)).astype(np.int64)
+        order = np.argsort(_z_order(cell[:, 0], cell[:, 1]), kind="stable")
+    else:
+        order = np.arange(sources.size)
+    off = sites.offset_m[sources]
+    loop = u == v
+    w_u = np.maximum(np.where(loop, np.minimum(off, length - off), off), ZERO_LENGTH_M)
+    w_v = np.maximum(np.where(loop, w_u, length - off), ZERO_LENGTH_M)
+    base = network.csr
+    local = np.full(n, -1, dtype=np.int64)
+    by_x = np.argsort(network.node_xy[:, 0], kind="stable")
+    sorted_x = network.node_xy[by_x, 0]
+    for start in range(0, order.size, _BLOCK_SITES):
+        pick = order[start : start + _BLOCK_SITES]
+        reach = float(radius[pick].max())
+        if np.isfinite(reach):
+            lo = xy[pick].min(axis=0) - reach
+            hi = xy[pick].max(axis=0) + reach
+            span = by_x[
+                np.searchsorted(sorted_x, lo[0]) : np.searchsorted(sorted_x, hi[0], "right")
+            ]
+            y = network.node_xy[span, 1]
+            region = np.sort(span[(y >= lo[1]) & (y <= hi[1])])
+        else:
+            region = np.arange(n)
+        r, b = region.size, pick.size
+        local[region] = np.arange(r)
+        starts = base.indptr[region]
+        counts = base.indptr[region + 1] - starts
+        pos = np.repeat(starts - (np.cumsum(counts) - counts), counts) + np.arange(counts.sum())
+        to = local[base.indices[pos]]
+        keep = to >= 0
+        per_row = np.bincount(np.repeat(np.arange(r), counts)[keep], minlength=r)
+        links = np.column_stack([local[u[pick]], local[v[pick]]]).ravel()
+        weights = np.column_stack([w_u[pick], w_v[pick]]).ravel()
+        indptr = np.concatenate([[0], np.cumsum(per_row), per_row.sum() + 2 * np.arange(1, b + 1)])
+        graph = sparse.csr_array(
+            (
+                np.concatenate([base.data[pos][keep], weights]),
+                np.concatenate([to[keep], links]).astype(np.int32),
+                indptr,
+            ),
+            shape=(r + b, r + b),
+        )
+        local[region] = -1
+        yield sources[pick], region, graph
+
+
+def _block_dist(dmat: FloatArray, row: IntArray, col: IntArray) -> FloatArray:
+    """``dmat[row, col]``, and infinity where ``col`` is -1 (a node outside the region)."""
+    inside = col >= 0
+    return np.where(inside, dmat[row, np.where(inside, col, 0)], np.inf)
+
+
+def _z_order(x: IntArray, y: IntArray) -> IntArray:
+    """Morton (Z-curve) codes of non-negative integer cells (below 2**31 per axis)."""
+
+    def spread(a: IntArray) -> npt.NDArray[np.uint64]:
+        out = a.astype(np.uint64) & np.uint64(0x7FFFFFFF)
+        for shift, mask in (
+            (16, 0x0000FFFF0000FFFF),
+            (8, 0x00FF00FF00FF00FF),
+            (4, 0x0F0F0F0F0F0F0F0F),
+            (2, 0x3333333333333333),
+            (1, 0x5555555555555555),
+        ):
+            out = (out | (out << np.uint64(shift))) & np.uint64(mask)
+        return out
+
+    return (spread(x) | (spread(y) << np.uint64(1))).astype(np.int64)
 
 
 def _points_by_node(network: WalkNetwork, points: Snapped) -> tuple[IntArray, IntArray]:

@@ -209,3 +209,20 @@ def test_the_legend_shows_proposed_sites(evil_plan: Plan) -> None:
     assert "#e08214" in page  # the proposed sites' colour
     zh = base_map(evil_plan.area, bands=evil_plan.config.bands, language="zh")
     assert json.dumps("建议站点")[1:-1] in zh.get_root().render()
+
+
+def test_many_gap_zones_are_drawn_simplified(
+    evil_plan: Plan, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def gap_coordinates() -> int:
+        gaps = plan_layers(evil_plan, selected=None).groups[1]  # bands, gaps, ...
+        (layer,) = [c for c in gaps._children.values() if isinstance(c, folium.GeoJson)]
+        shapes = [shapely.geometry.shape(f["geometry"]) for f in layer.data["features"]]
+        return int(shapely.get_num_coordinates(shapes).sum())
+
+    assert len(evil_plan.gaps) > 0
+    exact = gap_coordinates()
+    assert exact == shapely.get_num_coordinates(evil_plan.gaps.geometry.to_numpy()).sum()
+    monkeypatch.setattr("planner.report.map_geometry.MANY_GAPS", 0)
+    monkeypatch.setattr("planner.report.map_geometry.THOUSANDS_OF_GAPS", 0)
+    assert 0 < gap_coordinates() < exact

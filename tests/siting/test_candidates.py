@@ -14,6 +14,7 @@ from planner.siting.candidates import (
     candidates_from_gaps,
     candidates_from_network,
     candidates_from_osm,
+    thin_candidates,
 )
 from planner.sources.osm import demo_extract_path
 from planner.walk.coverage import analyze_coverage
@@ -107,3 +108,42 @@ def test_osm_candidates_from_the_extract() -> None:
     assert (cands["source"] == "osm").all()
     assert cands["id"].is_unique
     assert np.isfinite(cands.geometry.x).all()
+
+
+def test_thin_candidates_keeps_the_one_nearest_each_cell_centre(grid: WalkNetwork) -> None:
+    # 100 m cells from the CRS origin; the cell [500000, 500100) x [4000000, 4000100) has
+    # its centre at (500050, 4000050): of a (57 m from it) and b (42 m), b is kept; c is
+    # alone in the next cell; d shares a's cell but is in gap zone 2, so it stays too.
+    x = [500_010.0, 500_020.0, 500_150.0, 500_090.0]
+    y = [4_000_010.0, 4_000_020.0, 4_000_010.0, 4_000_090.0]
+    cands = gpd.GeoDataFrame(
+        {"id": ["a", "b", "c", "d"], "gap_id": [1, 1, 1, 2]},
+        geometry=shapely.points(x, y),
+        crs=grid.crs,
+    ).to_crs(4326)
+
+    kept = thin_candidates(cands, spacing_m=100.0, crs=grid.crs)
+
+    assert kept["id"].tolist() == ["b", "c", "d"]
+    assert kept.index.tolist() == [0, 1, 2]
+    one_zone = thin_candidates(cands.drop(columns="gap_id"), spacing_m=100.0, crs=grid.crs)
+    assert one_zone["id"].tolist() == ["b", "c"]  # b (42 m) is nearer the centre than d (57 m)
+
+
+def test_suggest_sites_thins_past_max_candidates(grid: WalkNetwork) -> None:
+    from planner.siting.models import suggest_sites
+
+    cfg = AnalysisConfig(walk_minutes=1.0, speed_kmh=SPEED_KMH, max_isochrone_stations=0)
+    homes = points(
+        {"near": (50.0, 0.0), "far": (200.0, 195.0), "far2": (195.0, 150.0)},
+        population=[1.0, 2.0, 3.0],
+    )
+    result = analyze_coverage(grid, points({"S": (0.0, 0.0)}), homes, config=cfg)
+    # Two gap candidates (nodes 5 and 8, see above); at most one asked for: the grid is
+    # widened twice (ceil(sqrt(2 / 1)) = 2), 50 m to 100 m.
+    full = suggest_sites(grid, result, k=1, spacing_m=50.0, max_candidates=None)
+    capped = suggest_sites(grid, result, k=1, spacing_m=50.0, max_candidates=1)
+    assert full.candidates_total == 2
+    assert "candidate_spacing_m" not in full.detail
+    assert capped.detail["candidate_spacing_m"] == 100.0
+    assert capped.candidates_total == 1

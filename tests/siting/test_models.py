@@ -430,3 +430,30 @@ def test_solver_answer_with_a_useless_site_is_trimmed_and_bounded(
     assert r.detail["sites_adding_nobody_dropped"] == 1
     assert r.bound == 21.0
     assert r.gap == pytest.approx(0.0)
+
+
+def test_suggest_sites_with_the_points_already_snapped_gives_the_same_answer(
+    helsinki_network: WalkNetwork, helsinki_result: CoverageResult
+) -> None:
+    from planner.walk.access import snap_points
+
+    cfg = helsinki_result.config
+    st = snap_points(helsinki_network, helsinki_result.stations.geometry, max_snap_m=cfg.max_snap_m)
+    homes = snap_points(
+        helsinki_network, helsinki_result.demand.geometry, max_snap_m=cfg.max_snap_m
+    )
+    fresh = suggest_sites(helsinki_network, helsinki_result, k=3)
+    given = suggest_sites(
+        helsinki_network, helsinki_result, k=3, station_snap=st, demand_snap=homes
+    )
+    assert given.sites["id"].tolist() == fresh.sites["id"].tolist()
+    assert given.objective == fresh.objective
+    with pytest.raises(InputDataError, match="demand_snap holds 3 snapped points"):
+        suggest_sites(
+            helsinki_network,
+            helsinki_result,
+            k=3,
+            demand_snap=snap_points(
+                helsinki_network, helsinki_result.demand.geometry.iloc[:3], max_snap_m=300.0
+            ),
+        )

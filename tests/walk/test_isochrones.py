@@ -10,9 +10,10 @@ import networkx as nx
 import numpy as np
 import pytest
 import shapely
+from shapely.ops import substring
 from walk_reference import CRS, X0, Y0, Case, edge_row, points_at
 
-from planner.walk.access import nearest_station_distances, snap_points
+from planner.walk.access import Snapped, nearest_station_distances, snap_points
 from planner.walk.isochrones import isochrone_polygons, reached_edge_parts, union_pieces
 from planner.walk.network import WalkNetwork, build_walk_network
 
@@ -272,3 +273,52 @@ def test_union_in_strips_is_the_same_area() -> None:
     strips = union_pieces(discs, workers=3)
 
     assert shapely.symmetric_difference(one, strips).area < 1e-6 * one.area
+
+
+def _reached_one_edge_at_a_time(
+    network: WalkNetwork, node_dist_m: np.ndarray, stations: Snapped, limit_m: float
+) -> list[tuple[int, shapely.Geometry]]:
+    """The obvious per-edge loop the vectorised ``_reached`` replaced (the reference)."""
+    length = network.edge_length_m
+    from_u = np.clip(limit_m - node_dist_m[network.edge_u], 0.0, length)
+    from_v = np.clip(limit_m - node_dist_m[network.edge_v], 0.0, length)
+    whole = (from_u + from_v >= length) & (length > 0)
+    spans: dict[int, list[tuple[float, float]]] = defaultdict(list)
+    for e, o in zip(stations.edge, stations.offset_m, strict=True):
+        if e >= 0 and not whole[e]:
+            spans[int(e)].append((o - limit_m, o + limit_m))
+    geoms = network.edges.geometry.to_numpy()
+    out: list[tuple[int, shapely.Geometry]] = [(int(e), geoms[e]) for e in np.flatnonzero(whole)]
+    partial = set(np.flatnonzero(~whole & ((from_u > 0) | (from_v > 0))).tolist())
+    for e in sorted(partial | set(spans)):
+        ln = float(length[e])
+        given = [(0.0, from_u[e]), (ln - from_v[e], ln), *spans[e]]
+        clipped = sorted((max(0.0, a), min(ln, b)) for a, b in given if min(ln, b) > max(0.0, a))
+        merged: list[tuple[float, float]] = []
+        for a, b in clipped:
+            if merged and a <= merged[-1][1]:
+                merged[-1] = (merged[-1][0], max(merged[-1][1], b))
+            else:
+                merged.append((a, b))
+        if merged == [(0.0, ln)]:
+            out.append((e, geoms[e]))
+            continue
+        out += [(e, substring(geoms[e], a / ln, b / ln, normalized=True)) for a, b in merged]
+    return out
+
+
+@pytest.mark.parametrize("limit_m", [150.0, 400.0, 900.0])
+def test_reached_parts_are_those_of_the_per_edge_loop(case: Case, limit_m: float) -> None:
+    network = case.network
+    nodes = nearest_station_distances(network, case.stations, limit_m=limit_m)
+
+    parts = reached_edge_parts(network, nodes.dist_m, case.stations, limit_m=limit_m)
+    expected = _reached_one_edge_at_a_time(network, nodes.dist_m, case.stations, limit_m)
+
+    assert parts.index.tolist() == [e for e, _ in expected]
+    for got, (_, want) in zip(parts.to_numpy(), expected, strict=True):
+        assert got.geom_type == "LineString"
+        # the same vertices to within a nanometre (a vertex at a cut may appear twice)
+        assert shapely.hausdorff_distance(got, want) < 1e-9
+        assert got.length == pytest.approx(want.length, abs=1e-9)
+        assert shapely.equals_exact(got.boundary, want.boundary, tolerance=1e-9)

@@ -4,12 +4,19 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from scipy.sparse import csgraph
 from walk_reference import TOL_M, Case, points_at, snapped
 
 import planner.walk.reach
-from planner.walk.access import snap_points
+from planner.walk.access import (
+    NodeDistances,
+    Snapped,
+    graph_with_stations,
+    point_distances,
+    snap_points,
+)
 from planner.walk.network import WalkNetwork
-from planner.walk.reach import reach_matrix, station_reach
+from planner.walk.reach import _z_order, reach_matrix, station_reach
 
 
 @pytest.mark.parametrize("station_xy", [[(-300.0, 0.0)], []], ids=["off-network", "none"])
@@ -44,7 +51,7 @@ def test_station_reach_matches_reference(case: Case) -> None:
 
 def test_station_reach_in_small_blocks(case: Case, monkeypatch: pytest.MonkeyPatch) -> None:
     whole = list(station_reach(case.network, case.stations, case.points, limit_m=case.limit_m))
-    monkeypatch.setattr(planner.walk.reach, "_BLOCK_BYTES", 1)  # one station per block
+    monkeypatch.setattr(planner.walk.reach, "_BLOCK_SITES", 1)  # one station per block
 
     blocks = list(station_reach(case.network, case.stations, case.points, limit_m=case.limit_m))
 
@@ -76,7 +83,7 @@ def test_reach_matrix_matches_reference_and_station_reach(case: Case) -> None:
 
 def test_reach_matrix_in_small_blocks(case: Case, monkeypatch: pytest.MonkeyPatch) -> None:
     whole = reach_matrix(case.network, case.stations, case.points, limit_m=case.limit_m)
-    monkeypatch.setattr(planner.walk.reach, "_BLOCK_BYTES", 1)  # one site per block
+    monkeypatch.setattr(planner.walk.reach, "_BLOCK_SITES", 1)  # one site per block
 
     blocks = reach_matrix(case.network, case.stations, case.points, limit_m=case.limit_m)
 
@@ -96,3 +103,45 @@ def test_reach_matrix_without_sites_or_points(grid_network: WalkNetwork) -> None
     # The off-network site reaches nothing; the on-network one reaches itself (distance 0).
     both = reach_matrix(grid_network, some, some, limit_m=100.0)
     assert both.toarray().tolist() == [[1e-9, 0.0], [0.0, 0.0]]
+
+
+@pytest.mark.parametrize("limit_m", [150.0, 600.0, np.inf])
+def test_reach_matrix_equals_whole_network_searches_exactly(case: Case, limit_m: float) -> None:
+    """Searches on the part of the network in reach give the very numbers of whole searches."""
+    matrix = reach_matrix(case.network, case.stations, case.points, limit_m=limit_m)
+    graph, sources = graph_with_stations(case.network, case.stations)
+    n = case.network.n_nodes
+    for j, site in enumerate(sources.tolist()):
+        dist = csgraph.dijkstra(graph, directed=True, indices=n + j, limit=limit_m)[:n]
+        only = NodeDistances(dist_m=dist, nearest=np.zeros(n, dtype=np.int64), limit_m=limit_m)
+        st = case.stations
+        one = Snapped(
+            index=st.index[site : site + 1],
+            edge=st.edge[site : site + 1],
+            offset_m=st.offset_m[site : site + 1],
+            snap_m=st.snap_m[site : site + 1],
+        )
+        d, _ = point_distances(case.network, only, one, case.points)
+        row = matrix[[site]].toarray()[0]
+        expected = np.where(np.isfinite(d) & (d <= limit_m), np.maximum(d, 1e-9), 0.0)
+        np.testing.assert_array_equal(row, expected)
+
+
+def test_z_order_interleaves_the_bits_of_x_and_y() -> None:
+    x = np.array([0, 1, 0, 1, 2, 3, 0, 5])
+    y = np.array([0, 0, 1, 1, 0, 0, 2, 6])
+    # bit i of x goes to bit 2i, bit i of y to bit 2i + 1
+    assert _z_order(x, y).tolist() == [0, 1, 2, 3, 4, 5, 8, 0b111001]
+
+
+def test_reach_matrix_within_a_small_memory_budget(
+    case: Case, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    whole = reach_matrix(case.network, case.stations, case.points, limit_m=np.inf)
+    monkeypatch.setattr(planner.walk.reach, "_BLOCK_BYTES", 1)  # one site per search call
+
+    small = reach_matrix(case.network, case.stations, case.points, limit_m=np.inf)
+
+    np.testing.assert_array_equal(whole.indptr, small.indptr)
+    np.testing.assert_array_equal(whole.indices, small.indices)
+    np.testing.assert_array_equal(whole.data, small.data)
