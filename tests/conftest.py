@@ -239,6 +239,15 @@ def helsinki_area(helsinki_network: WalkNetwork) -> StudyArea:
 
 
 @pytest.fixture(scope="session")
+def postgres_url() -> Iterator[str]:
+    """URL of a PostgreSQL 15 + PostGIS server started for this test session (loopback)."""
+    from pg_server import postgres_server
+
+    with postgres_server() as url:
+        yield url
+
+
+@pytest.fixture(scope="session")
 def grid_area() -> StudyArea:
     """The 3x3 grid of ``tests/helpers.py`` with homes H1..H7 and stations A, B."""
     from planner.app.study_area import study_area
