@@ -41,6 +41,11 @@ def pytest_configure(config: pytest.Config) -> None:
 
     if "PLANNER_CACHE_DIR" not in os.environ:
         os.environ["PLANNER_CACHE_DIR"] = tempfile.mkdtemp(prefix="planner-test-cache-")
+    if "PLANNER_STORE" not in os.environ:  # the app's projects: never the user's own store
+        os.environ["PLANNER_STORE"] = os.path.join(
+            tempfile.mkdtemp(prefix="planner-test-store-"), "projects.sqlite"
+        )
+    os.environ.pop("PLANNER_DB_URL", None)
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:

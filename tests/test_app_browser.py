@@ -143,3 +143,110 @@ def test_click_on_the_map_adds_a_station_offline(app_url: str) -> None:
     assert all("tile.openstreetmap.org" in u for u in outside), outside[:5]
     assert any("/app/static/leaflet/leaflet.js" in u for u in requests)
     assert any("/app/static/areas/streets-" in u for u in requests)
+
+
+def _wait_for_map(page: object) -> object:
+    """Wait until the app's map has drawn its layers; its frame."""
+    page.wait_for_selector(MAP_FRAME, timeout=90_000)  # type: ignore[attr-defined]
+    page.frame_locator(MAP_FRAME).locator(".leaflet-container").wait_for(timeout=60_000)  # type: ignore[attr-defined]
+    frame = next(f for f in page.frames if "st_folium" in f.url)  # type: ignore[attr-defined]
+    frame.wait_for_function(
+        "() => window.map && Object.keys(window.map._layers).length > 50", timeout=30_000
+    )
+    return frame
+
+
+def _metric(page: object, label: str) -> str:
+    box = page.locator('[data-testid="stMetric"]', has_text=label).first  # type: ignore[attr-defined]
+    return box.locator('[data-testid="stMetricValue"]').inner_text()  # type: ignore[no-any-return]
+
+
+def test_a_reload_finds_the_work_still_there(app_url: str) -> None:
+    """Defect 2: edit, reload the page, and the edit (and the project) is still there."""
+    errors: list[str] = []
+    with offline_page() as page:
+        page.on("pageerror", lambda err: errors.append(str(err)))
+        page.goto(app_url)
+        frame = _wait_for_map(page)
+        page.wait_for_timeout(1000)
+        before = _share(page)
+        assert "project=" not in page.url  # the untouched demo is no project yet
+        x, y = frame.evaluate(  # type: ignore[attr-defined]
+            f"() => {{ const p = window.map.latLngToContainerPoint([{GAP_LAT}, {GAP_LON}]);"
+            " return [p.x, p.y]; }"
+        )
+        box = page.locator(MAP_FRAME).bounding_box()
+        assert box is not None
+        page.mouse.click(box["x"] + x, box["y"] + y)
+        deadline = time.monotonic() + 30
+        while _share(page) == before and time.monotonic() < deadline:
+            page.wait_for_timeout(200)
+        after = _share(page)
+        assert after != before
+        page.wait_for_url("**project=*", timeout=30_000)  # saved: the URL names the project
+        url = page.url
+        assert _metric(page, "Stations") == "4"
+
+        page.reload()
+        _wait_for_map(page)
+        deadline = time.monotonic() + 30
+        while "Opened project" not in page.inner_text("body") and time.monotonic() < deadline:
+            page.wait_for_timeout(200)
+        assert "Opened project" in page.inner_text('[data-testid="stAlert"]')
+        assert page.url == url
+        assert _share(page) == after
+        assert _metric(page, "Stations") == "4"
+        page.screenshot(path=str(artifacts() / "app_after_reload.png"))
+
+        page.goto(app_url)  # a fresh visit without the project's link: the demo again
+        _wait_for_map(page)
+        page.wait_for_timeout(1000)
+        assert _share(page) == before
+    assert errors == []
+
+
+#: The Compare page's download buttons and what each file starts with.
+DOWNLOADS = {
+    "coverage.gpkg": b"SQLite format 3\x00",
+    "stations.csv": b"id,",
+    "homes.csv": b"id,",
+    "summary.json": b"{",
+    "Save the current plan to a file": b"{",
+    "Coverage report (HTML)": b"<!DOCTYPE html>",
+}
+
+
+def test_downloads_clicked_in_quick_succession_all_arrive(app_url: str) -> None:
+    """Defect 5: every click on a download button gives its file, however quick the clicks.
+
+    A download button that reruns the app on click replaces every button's deferred file
+    id while the browser still holds the old ones: a click in that window got nothing or
+    "Deferred file ... not found". Two rounds of six clicks, 100 ms apart.
+    """
+    got: list[object] = []
+    with offline_page() as page:
+        page.on("download", got.append)
+        page.goto(f"{app_url}/compare")
+        page.wait_for_selector('[data-testid="stDownloadButton"]', timeout=90_000)
+        page.wait_for_timeout(1500)
+        clicks = 0
+        for _ in range(2):
+            for label in DOWNLOADS:
+                button = page.locator('[data-testid="stDownloadButton"] button', has_text=label)
+                button.first.click()
+                clicks += 1
+                page.wait_for_timeout(100)
+        deadline = time.monotonic() + 60
+        while len(got) < clicks and time.monotonic() < deadline:
+            page.wait_for_timeout(250)
+        names = sorted(d.suggested_filename for d in got)  # type: ignore[attr-defined]
+        assert len(got) == clicks, names
+        for d in got:
+            assert d.failure() is None  # type: ignore[attr-defined]
+            data = Path(d.path()).read_bytes()  # type: ignore[attr-defined]
+            assert data, d.suggested_filename  # type: ignore[attr-defined]
+        expected = {"coverage.gpkg", "stations.csv", "homes.csv", "summary.json", "report.html"}
+        assert expected <= set(names)
+        assert any(n.endswith(".scenario.json") for n in names)
+    log = (artifacts() / "streamlit.log").read_text("utf-8", errors="replace")
+    assert "not found" not in log.lower()
