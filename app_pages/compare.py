@@ -109,6 +109,7 @@ c1.download_button(
     file_name=f"{slug}.scenario.json",
     mime="application/json",
     key="save_scenario",
+    on_click="ignore",  # no rerun: see "downloads" below
 )
 upload = c2.file_uploader(
     ui.t("load_scenario"), type=["json"], key="scenario_upload", max_upload_size=SCENARIO_LIMIT_MB
@@ -136,6 +137,9 @@ if mismatch:
     st.warning(mismatch)
 
 # ---------------------------------------------------------------- downloads
+# Every download button is on_click="ignore": a click that reran the app replaced every
+# button's (deferred) file id while the browser still held the old ones, so a second
+# click within that moment got nothing or "Deferred file ... not found" (issue 15, 5).
 st.subheader(ui.t("downloads"))
 st.caption(ui.t("downloads_help"))
 result_plan = plan
@@ -147,6 +151,7 @@ d[0].download_button(
     file_name="coverage.gpkg",
     mime="application/geopackage+sqlite3",
     key="dl_gpkg",
+    on_click="ignore",
 )
 d[1].download_button(
     "stations.csv",
@@ -154,6 +159,7 @@ d[1].download_button(
     file_name="stations.csv",
     mime="text/csv",
     key="dl_stations",
+    on_click="ignore",
 )
 d[2].download_button(
     "homes.csv",
@@ -161,6 +167,7 @@ d[2].download_button(
     file_name="homes.csv",
     mime="text/csv",
     key="dl_homes",
+    on_click="ignore",
 )
 d[3].download_button(
     "summary.json",
@@ -168,6 +175,7 @@ d[3].download_button(
     file_name="summary.json",
     mime="application/json",
     key="dl_summary",
+    on_click="ignore",
 )
 report_language = ui.lang()
 report_sites = ws.proposed_sites
@@ -184,5 +192,6 @@ st.download_button(
     file_name="report.html",
     mime="text/html",
     key="dl_report",
+    on_click="ignore",
     help=ui.t("report_help"),
 )
