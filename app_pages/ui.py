@@ -167,15 +167,24 @@ def apply_pending_settings() -> None:
 
 
 def pages() -> list[Any]:
-    """The app's pages, titled in the chosen language."""
+    """The app's pages, titled in the chosen language.
+
+    Every page has its own address (``/stations``, ``/coverage``, ...), so any of them can
+    be opened directly or bookmarked. Streamlit serves its default page only at the root
+    (its ``url_path`` is not an address), so the default is a hidden page that goes on to
+    ``/stations`` with the query (the project) kept.
+    """
+    stations = st.Page(
+        str(PAGES_DIR / "stations.py"), title=t("page_stations"), url_path="stations"
+    )
+
+    def home() -> None:
+        st.switch_page(stations, query_params=st.query_params.to_dict())
+
     return [
+        st.Page(home, title=t("page_stations"), url_path="home", default=True, visibility="hidden"),
         st.Page(str(PAGES_DIR / "study_area.py"), title=t("page_area"), url_path="study_area"),
-        st.Page(
-            str(PAGES_DIR / "stations.py"),
-            title=t("page_stations"),
-            url_path="stations",
-            default=True,
-        ),
+        stations,
         st.Page(str(PAGES_DIR / "coverage.py"), title=t("page_coverage"), url_path="coverage"),
         st.Page(str(PAGES_DIR / "new_sites.py"), title=t("page_sites"), url_path="new_sites"),
         st.Page(str(PAGES_DIR / "compare.py"), title=t("page_compare"), url_path="compare"),

@@ -254,3 +254,20 @@ def test_downloads_clicked_in_quick_succession_all_arrive(app_url: str) -> None:
         assert any(n.endswith(".scenario.json") for n in names)
     log = (artifacts() / "streamlit.log").read_text("utf-8", errors="replace")
     assert "not found" not in log.lower()
+
+
+def test_every_page_opens_from_its_own_address(app_url: str) -> None:
+    """Item 9: ``/stations`` (and every other page) opened directly shows that page."""
+    with offline_page() as page:
+        for path, header in [("stations", "Stations"), ("coverage", "Coverage")]:
+            page.goto(f"{app_url}/{path}")
+            page.wait_for_selector("h1, h2", timeout=90_000)
+            page.wait_for_timeout(1000)
+            body = page.inner_text("body")
+            assert "Page not found" not in body, path
+            assert page.locator("h2", has_text=header).count() >= 1, (path, body[:300])
+            assert page.url.startswith(f"{app_url}/{path}")
+        page.goto(app_url)  # the root goes on to the stations page
+        page.wait_for_url("**/stations*", timeout=30_000)
+        _wait_for_map(page)
+        assert "Page not found" not in page.inner_text("body")
