@@ -13,7 +13,8 @@ import streamlit as st
 
 from app_pages import projects, ui
 
-st.set_page_config(page_title="Service-circle planner", layout="wide")
+ui.language_from_url()
+st.set_page_config(page_title=ui.t("app_title"), layout="wide")
 projects.restore()
 ui.sidebar()
 projects.sidebar()

@@ -21,6 +21,7 @@ from planner.app.views import (
     summary_bytes,
 )
 from planner.app.workspace import (
+    BASELINE,
     compare_plans,
     drop_scenario,
     edit,
@@ -56,7 +57,10 @@ options = [CURRENT, *ws.scenario_names]
 
 
 def _label(option: str) -> str:
-    return ui.t("current_plan") if option == CURRENT else option
+    """A scenario's name as shown: the current plan and the start in the reader's words."""
+    if option == CURRENT:
+        return ui.t("current_plan")
+    return ui.t("scenario_baseline") if option == BASELINE else option
 
 
 c1, c2 = st.columns(2)
@@ -80,7 +84,8 @@ m[1].metric(ui.t("stations_added"), f"{counts['added']}")
 m[2].metric(ui.t("stations_moved"), f"{counts['moved']}")
 m[3].metric(ui.t("stations_removed"), f"{counts['removed']}")
 if cmp.settings_differ:
-    st.warning(ui.t("settings_differ", names=", ".join(cmp.settings_differ)))
+    names = ", ".join(ui.t(f"setting_{k}") for k in cmp.settings_differ)
+    st.warning(ui.t("settings_differ", names=names))
 figures = readable_figures(cmp.figures, ui.lang()).rename(
     columns={"base": _label(base_name), "other": _label(other_name), "change": ui.t("change")}
 )
@@ -91,9 +96,11 @@ if len(cmp.stations):
 
 c1, c2 = st.columns(2)
 if ws.scenario_names:
-    pick = c1.selectbox(ui.t("scenario_pick"), ws.scenario_names, key="scenario_pick")
+    pick = c1.selectbox(
+        ui.t("scenario_pick"), ws.scenario_names, format_func=_label, key="scenario_pick"
+    )
     if c1.button(ui.t("open_scenario"), key="open_scenario"):
-        ui.save(open_scenario(ws, pick), ui.t("opened", name=pick))
+        ui.save(open_scenario(ws, pick), ui.t("opened", name=_label(pick)))
         st.rerun()
     if c2.button(ui.t("drop_scenario"), key="drop_scenario"):
         ui.save(drop_scenario(ws, pick))

@@ -135,4 +135,4 @@ else:
         st.session_state.pop(ACCEPT, None)
         ui.save(propose_sites(ws, None))
         st.rerun()
-    ui.plan_map(ws, key="map_sites")
+ui.plan_map(ws, key="map_sites")  # the plan's gaps before anything is proposed, too

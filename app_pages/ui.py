@@ -43,10 +43,18 @@ FLASH_WARNING = "flash_warning"
 # ------------------------------------------------------------------ shared, read-only
 
 
-@st.cache_resource(show_spinner="Building the demo city's walking network ...")
-def demo_area() -> StudyArea:
-    """The bundled Helsinki study area, built once per process and shared by all sessions."""
+@st.cache_resource(show_spinner=False)
+def _demo_area() -> StudyArea:
     return demo_study_area()
+
+
+def demo_area() -> StudyArea:
+    """The bundled Helsinki study area, built once per process and shared by all sessions.
+
+    The first time, a spinner says so in the reader's language.
+    """
+    with st.spinner(t("building_demo")):
+        return _demo_area()
 
 
 @st.cache_resource(show_spinner=False)
@@ -81,6 +89,21 @@ def lang() -> Language:
     """The interface language chosen in the sidebar."""
     value = st.session_state.get("lang", "en")
     return value if value in LANGUAGES else "en"
+
+
+def language_from_url() -> None:
+    """A new session (a reload, a link) takes its language from the URL (``?lang=zh``)."""
+    if "lang" not in st.session_state and st.query_params.get("lang") in LANGUAGES:
+        st.session_state["lang"] = st.query_params["lang"]
+
+
+def language_to_url() -> None:
+    """Keep the chosen language in the URL, so a reload keeps it (English: no parameter)."""
+    if lang() == "en":
+        if "lang" in st.query_params:
+            del st.query_params["lang"]
+    elif st.query_params.get("lang") != lang():
+        st.query_params["lang"] = lang()
 
 
 def t(key: str, **values: object) -> str:
@@ -202,6 +225,7 @@ def sidebar() -> None:
             horizontal=True,
             key="lang",
         )
+        language_to_url()
         st.slider(t("minutes"), 1, 30, 15, key="minutes")
         st.slider(t("speed"), 2.0, 6.0, 4.5, 0.1, key="speed_kmh")
         st.toggle(t("tiles"), value=True, key="tiles", help=t("tiles_help"))

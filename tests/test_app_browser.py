@@ -271,3 +271,40 @@ def test_every_page_opens_from_its_own_address(app_url: str) -> None:
         page.wait_for_url("**/stations*", timeout=30_000)
         _wait_for_map(page)
         assert "Page not found" not in page.inner_text("body")
+
+
+def test_changing_the_walk_limit_keeps_the_zoom(app_url: str) -> None:
+    """Item 9: a new walk limit redraws the map (its legend changes) at the same view."""
+    with offline_page() as page:
+        page.goto(f"{app_url}/stations")
+        frame = _wait_for_map(page)
+        page.wait_for_timeout(1000)
+        start_zoom = frame.evaluate("() => window.map.getZoom()")  # type: ignore[attr-defined]
+        frame.evaluate(  # type: ignore[attr-defined]
+            f"() => {{ window.map.setView([{GAP_LAT}, {GAP_LON}], window.map.getZoom() + 2); }}"
+        )
+        page.wait_for_timeout(800)
+        zoom = frame.evaluate("() => window.map.getZoom()")  # type: ignore[attr-defined]
+        assert zoom == start_zoom + 2
+        before = _share(page)
+        value = page.locator('[data-testid="stSidebar"] [data-testid="stSliderThumbValue"]').first
+        thumb = value.bounding_box()  # the walk limit's handle: drag it to the left
+        assert thumb is not None
+        x, y = thumb["x"] + thumb["width"] / 2, thumb["y"] + thumb["height"] + 8
+        page.mouse.move(x, y)
+        page.mouse.down()
+        page.mouse.move(x - 50, y, steps=5)
+        page.mouse.up()
+        deadline = time.monotonic() + 30
+        while _share(page) == before and time.monotonic() < deadline:
+            page.wait_for_timeout(200)
+        assert _share(page) != before
+        page.wait_for_timeout(2000)
+        frame = _wait_for_map(page)
+        page.wait_for_timeout(500)
+        assert frame.evaluate("() => window.map.getZoom()") == zoom  # type: ignore[attr-defined]
+        lat, lng = frame.evaluate(  # type: ignore[attr-defined]
+            "() => { const c = window.map.getCenter(); return [c.lat, c.lng]; }"
+        )
+        assert abs(lat - GAP_LAT) < 1e-4
+        assert abs(lng - GAP_LON) < 1e-4

@@ -31,6 +31,7 @@ import numpy as np
 from branca.element import MacroElement
 from jinja2 import Template
 
+from planner.app.map_view import KeepView
 from planner.app.plan import Plan
 from planner.app.study_area import StudyArea
 from planner.report.maps import (
@@ -193,6 +194,7 @@ def base_map(
     Legend(bands, language, sites=True).add_to(fmap)
     minx, miny, maxx, maxy = area.bounds_wgs84
     fmap.fit_bounds([[miny, minx], [maxy, maxx]])
+    KeepView(area.key).add_to(fmap)  # a map drawn again opens at the planner's last view
     stable_ids(fmap.get_root(), prefix="base-map")
     return fmap
 
