@@ -11,6 +11,7 @@ import re
 import streamlit as st
 
 from app_pages import ui
+from planner.app.compare_map import change_layer, coverage_change
 from planner.app.uploads import SCENARIO_LIMIT_MB, check_size
 from planner.app.views import (
     csv_bytes,
@@ -32,6 +33,7 @@ from planner.app.workspace import (
     scenario_json,
 )
 from planner.errors import PlannerError
+from planner.texts import md_escape
 
 CURRENT = "\u0000current"  # option value of the current plan (never a scenario name)
 
@@ -93,6 +95,27 @@ st.dataframe(figures, key="cmp_figures")
 if len(cmp.stations):
     changes = cmp.stations.assign(change=cmp.stations["change"].map(lambda c: ui.t(f"change_{c}")))
     st.dataframe(readable_table(changes, ui.lang()), hide_index=True, key="cmp_stations")
+
+# ---------------------------------------------------------------- the two plans on maps
+st.subheader(ui.t("compare_maps"))
+try:
+    change = coverage_change(base, other)
+except PlannerError as err:  # plans of another study area (a loaded scenario file)
+    ui.show_error(err)
+else:
+    note = ui.t(
+        "compare_map_note",
+        gained=f"{change.people_gained:,.0f}",
+        lost=f"{change.people_lost:,.0f}",
+        first=_label(base_name),
+        second=_label(other_name),
+    )
+    st.caption(md_escape(note))
+    left, right = st.columns(2)
+    for column, shown, key in ((left, base, "map_cmp_base"), (right, other, "map_cmp_other")):
+        with column:
+            rings = change_layer(change, language=ui.lang())
+            ui.plan_map(ws, key=key, plan=shown, height=440, extra_groups=[rings])
 
 c1, c2 = st.columns(2)
 if ws.scenario_names:

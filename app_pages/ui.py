@@ -257,21 +257,24 @@ def plan_map(
     selected: str | None = None,
     height: int = 560,
     extra_groups: Sequence[folium.FeatureGroup] = (),
+    plan: Plan | None = None,
 ) -> None:
     """The map of the session's plan; with ``click_mode``, a click edits the plan.
 
-    ``extra_groups`` are drawn over the plan's layers (e.g. the access layer).
+    ``extra_groups`` are drawn over the plan's layers (e.g. the access layer). ``plan``
+    draws another plan of the workspace (a kept scenario) instead of the current one.
     """
-    plan = ws.plan
+    shown = ws.plan if plan is None else plan
     fmap = base_map(
-        plan.area,
-        bands=plan.config.bands,
+        shown.area,
+        bands=shown.config.bands,
         language=lang(),
         links=leaflet_links(None if (base := static_url()) is None else f"{base}/leaflet"),
         tiles=bool(st.session_state.get("tiles", True)),
-        streets_url=streets_url(plan.area.key, plan.area),
+        streets_url=streets_url(shown.area.key, shown.area),
     )
-    layers = plan_layers(plan, language=lang(), selected=selected, proposed=ws.proposed_sites)
+    proposed = ws.proposed_sites if shown is ws.plan else None
+    layers = plan_layers(shown, language=lang(), selected=selected, proposed=proposed)
     on_click: Callable[[], None] | None = None
     if click_mode is not None:
         on_click = _click_handler(key, click_mode, selected)

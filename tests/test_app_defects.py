@@ -273,3 +273,28 @@ def test_the_new_sites_page_has_a_map_before_anything_is_proposed() -> None:
     at = fresh("new_sites")
     assert workspace(at).proposed_sites is None
     assert len(list(at.get("component_instance"))) == 1
+
+
+def test_compare_shows_both_plans_on_maps_with_the_homes_that_changed() -> None:
+    at = fresh()
+    at.number_input(key="add_lon").set_value(24.9475)
+    at.number_input(key="add_lat").set_value(60.1765)
+    at.button(key="FormSubmitter:add_by_coordinates-Add station").click().run()
+    at.switch_page("app_pages/compare.py").run()
+    assert not at.exception, at.exception
+    at.selectbox(key="cmp_base").set_value("baseline")
+    at.selectbox(key="cmp_other").set_value("\u0000current").run()
+    maps = list(at.get("component_instance"))
+    assert len(maps) == 2  # side by side: the first plan and the second
+    ws = workspace(at)
+    from planner.app.compare_map import coverage_change
+
+    change = coverage_change(ws.scenario("baseline"), ws.plan)
+    assert change.people_gained > 0
+    assert change.people_lost == 0
+    gained = float(metrics(at)["People gained"].replace(",", "").lstrip("+"))
+    assert gained == pytest.approx(round(change.people_gained - change.people_lost))
+    note = " ".join(c.value for c in at.caption).replace("\\", "")
+    assert f"homes that gain coverage ({change.people_gained:,.0f} people)" in note
+    for m in maps:
+        assert "#1a9850" in m.proto.json_args  # the rings of the homes that gain coverage
