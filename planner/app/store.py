@@ -12,8 +12,10 @@ is :class:`planner.app.store_sql.ProjectStore`; this module holds no database co
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
+import weakref
 from dataclasses import asdict, dataclass
 from functools import cached_property
 from typing import Any, Literal
@@ -159,8 +161,25 @@ class StoredProject:
 # ------------------------------------------------------------------ workspace <-> state
 
 
+#: Plans are immutable: each one's saved form is made once (a memo, not a setting; it holds
+#: a plan's entry only while the plan lives). The app saves after every change, and the
+#: undo history holds up to ``MAX_UNDO`` plans of up to thousands of stations each.
+_SAVED: weakref.WeakKeyDictionary[Plan, SavedPlan] = weakref.WeakKeyDictionary()
+
+
 def saved_plan(plan: Plan) -> SavedPlan:
-    """The stations and settings of a plan."""
+    """The stations and settings of a plan (made once per plan)."""
+    try:
+        return _SAVED[plan]
+    except (KeyError, TypeError):  # TypeError: an object that takes no weak reference
+        pass
+    out = _saved_plan(plan)
+    with contextlib.suppress(TypeError):
+        _SAVED[plan] = out
+    return out
+
+
+def _saved_plan(plan: Plan) -> SavedPlan:
     table = plan.stations
     stations = gpd.GeoDataFrame(
         {c: table[c].astype(str).to_numpy() for c in STATION_COLUMNS},
@@ -172,17 +191,10 @@ def saved_plan(plan: Plan) -> SavedPlan:
 
 def state_from_workspace(ws: Workspace) -> ProjectState:
     """What a project keeps of a workspace (see :class:`ProjectState`)."""
-    memo: dict[int, SavedPlan] = {}
-
-    def one(plan: Plan) -> SavedPlan:
-        if id(plan) not in memo:
-            memo[id(plan)] = saved_plan(plan)
-        return memo[id(plan)]
-
     return ProjectState(
-        current=one(ws.plan),
-        history=tuple(one(p) for p in ws.history[-MAX_UNDO:]),
-        scenarios=tuple((name, one(p)) for name, p in ws.scenarios),
+        current=saved_plan(ws.plan),
+        history=tuple(saved_plan(p) for p in ws.history[-MAX_UNDO:]),
+        scenarios=tuple((name, saved_plan(p)) for name, p in ws.scenarios),
         stations_source=ws.stations_source,
     )
 

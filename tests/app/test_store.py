@@ -286,3 +286,19 @@ def test_an_unusable_store_is_named_without_its_password(tmp_path: Path) -> None
     with pytest.raises(StoreError, match=r"junk\.sqlite"):
         ProjectStore.sqlite(junk)
     assert junk.read_bytes() == b"this is not a database" * 100  # never overwritten
+
+
+def test_a_plan_is_encoded_once_and_an_edit_adds_one_station_set(
+    helsinki_area: StudyArea,
+) -> None:
+    from planner.app.store import saved_plan
+
+    ws = start_workspace(build_plan(helsinki_area))
+    ws = edit(ws, add_station(ws.plan, 24.9475, 60.1765))
+    first = state_from_workspace(ws)
+    assert saved_plan(ws.plan) is first.current  # made once per plan, then reused
+    ws = edit(ws, add_station(ws.plan, 24.94, 60.168))
+    second = state_from_workspace(ws)
+    assert second.history[-1] is first.current
+    assert second.history[0] is first.history[0]
+    assert len({p.digest for p in (second.current, *second.history)}) == 3
