@@ -25,7 +25,7 @@ import numpy as np
 import pandas as pd
 import shapely
 
-from planner.app.plan import Plan, build_plan
+from planner.app.plan import Plan, StationMemo, build_plan
 from planner.app.study_area import STATION_COLUMNS, StudyArea
 from planner.app.workspace import MAX_UNDO, Workspace
 from planner.config import AnalysisConfig
@@ -202,14 +202,16 @@ def state_from_workspace(ws: Workspace) -> ProjectState:
 def workspace_from_state(area: StudyArea, state: ProjectState) -> Workspace:
     """The workspace a project's state describes, its plans computed on ``area``.
 
-    Plans with the same stations and settings are built once and shared.
+    Plans with the same stations and settings are built once and shared, and a station
+    in several plans (the undo history) is searched once.
     """
     built: dict[tuple[str, AnalysisConfig], Plan] = {}
+    memo: StationMemo = {}
 
     def plan(saved: SavedPlan) -> Plan:
         key = (saved.digest, saved.config)
         if key not in built:
-            built[key] = build_plan(area, saved.stations, config=saved.config)
+            built[key] = build_plan(area, saved.stations, config=saved.config, memo=memo)
         return built[key]
 
     return Workspace(
