@@ -15,7 +15,8 @@ import folium
 import streamlit as st
 from streamlit_folium import st_folium
 
-from planner.app.edits import is_off_network
+from planner.app.drag import drag_labels, drag_layer, drag_move
+from planner.app.edits import is_off_network, move_station
 from planner.app.plan import Plan
 from planner.app.plan_map import (
     base_map,
@@ -27,7 +28,14 @@ from planner.app.plan_map import (
 )
 from planner.app.study_area import StudyArea, demo_study_area
 from planner.app.views import headline
-from planner.app.workspace import ClickMode, Workspace, handle_click, set_config, workspace_for_area
+from planner.app.workspace import (
+    ClickMode,
+    Workspace,
+    edit,
+    handle_click,
+    set_config,
+    workspace_for_area,
+)
 from planner.config import AnalysisConfig
 from planner.errors import PlannerError
 from planner.texts import LANGUAGES, Language, error_text, md_escape, text
@@ -276,7 +284,14 @@ def plan_map(
     proposed = ws.proposed_sites if shown is ws.plan else None
     layers = plan_layers(shown, language=lang(), selected=selected, proposed=proposed)
     on_click: Callable[[], None] | None = None
-    if click_mode is not None:
+    returned = ["last_clicked"] if click_mode else []
+    if click_mode == "drag":
+        # Its own component: the map reads what it returns only when it is first made.
+        key = f"{key}_drag"
+        extra_groups = [*extra_groups, drag_layer(shown, language=lang())]
+        returned = ["last_object_clicked", "last_object_clicked_tooltip"]
+        on_click = _drag_handler(key, drag_labels(shown, lang()))
+    elif click_mode is not None:
         on_click = _click_handler(key, click_mode, selected)
     st_folium(
         fmap,
@@ -285,11 +300,28 @@ def plan_map(
         use_container_width=True,
         feature_group_to_add=[*layers.groups, *extra_groups],
         layer_control=layer_control(),
-        returned_objects=["last_clicked"] if click_mode else [],
+        returned_objects=returned,
         on_change=on_click,
     )
     if layers.homes_shown < layers.homes_total:
         st.caption(t("homes_thinned", shown=layers.homes_shown, total=layers.homes_total))
+
+
+def _drag_handler(key: str, labels: dict[str, str]) -> Callable[[], None]:
+    def on_drag() -> None:
+        ws: Workspace = st.session_state[WS]
+        moved = drag_move(ws.plan, st.session_state.get(key), labels)
+        if moved is None:  # a click on a marker, or a marker of an earlier plan
+            return
+        sid, lon, lat = moved
+        try:
+            new = move_station(ws.plan, sid, lon, lat)
+        except PlannerError as err:
+            st.session_state[FLASH_ERROR] = error_text(err, lang())
+            return
+        save(edit(ws, new), t("station_moved", id=sid))
+
+    return on_drag
 
 
 def _click_handler(key: str, mode: ClickMode, selected: str | None) -> Callable[[], None]:

@@ -308,3 +308,48 @@ def test_changing_the_walk_limit_keeps_the_zoom(app_url: str) -> None:
         )
         assert abs(lat - GAP_LAT) < 1e-4
         assert abs(lng - GAP_LON) < 1e-4
+
+
+def test_dragging_a_station_moves_it_and_undo_puts_it_back(app_url: str) -> None:
+    """Issue 15: move a station by dragging its marker on the map; undo goes back."""
+    errors: list[str] = []
+    with offline_page() as page:
+        page.on("pageerror", lambda err: errors.append(str(err)))
+        page.goto(f"{app_url}/stations")
+        _wait_for_map(page)
+        page.get_by_text("nothing: drag a station to move it").click()
+        page.wait_for_timeout(1500)
+        frame = _wait_for_map(page)
+        frame.wait_for_function(  # type: ignore[attr-defined]
+            "() => Object.values(window.map._layers).some(l => l.dragging && l.dragging.enabled())",
+            timeout=30_000,
+        )
+        page.wait_for_timeout(500)
+        before = _share(page)
+        start, end = frame.evaluate(  # type: ignore[attr-defined]
+            "() => { const m = Object.values(window.map._layers).find("
+            "l => l.dragging && l.dragging.enabled());"
+            " const a = window.map.latLngToContainerPoint(m.getLatLng());"
+            f" const b = window.map.latLngToContainerPoint([{GAP_LAT}, {GAP_LON}]);"
+            " return [[a.x, a.y], [b.x, b.y]]; }"
+        )
+        box = page.locator(MAP_FRAME).bounding_box()
+        assert box is not None
+        page.mouse.move(box["x"] + start[0], box["y"] + start[1])
+        page.mouse.down()
+        page.mouse.move(box["x"] + end[0], box["y"] + end[1], steps=12)
+        page.mouse.up()
+        deadline = time.monotonic() + 30
+        while _share(page) == before and time.monotonic() < deadline:
+            page.wait_for_timeout(200)
+        moved = _share(page)
+        assert moved != before
+        assert "moved." in page.inner_text('[data-testid="stAlert"]')
+        assert _metric(page, "Stations") == "3"  # moved, not added
+        page.screenshot(path=str(artifacts() / "app_after_drag.png"))
+        page.locator('[data-testid="stSidebar"] button', has_text="Undo").click()
+        deadline = time.monotonic() + 30
+        while _share(page) == moved and time.monotonic() < deadline:
+            page.wait_for_timeout(200)
+        assert _share(page) == before
+    assert errors == []

@@ -38,7 +38,7 @@ BASELINE = "baseline"
 SCENARIO_KIND = "service-circle-planner/scenario"
 SCENARIO_FORMAT = 1
 
-ClickMode = Literal["add", "move", "inspect"]
+ClickMode = Literal["add", "move", "drag", "inspect"]
 
 
 @dataclass(frozen=True, eq=False)
@@ -202,7 +202,9 @@ def handle_click(
     click
         ``{"lat": ..., "lng": ...}`` as st_folium returns it in ``last_clicked``, or None.
     mode
-        ``"add"``, ``"move"`` (needs ``selected``) or ``"inspect"`` (clicks change nothing).
+        ``"add"``, ``"move"`` (needs ``selected``), ``"drag"`` or ``"inspect"`` (clicks on
+        the map change nothing; in ``"drag"`` stations are dragged, see
+        :mod:`planner.app.drag`).
     selected
         Id of the station to move.
 
@@ -218,7 +220,7 @@ def handle_click(
         A click in ``"move"`` mode with no station selected (or the selected one is no
         longer in the plan): nothing is moved, and the planner is told to choose one.
     """
-    if not click or mode == "inspect":
+    if not click or mode in ("inspect", "drag"):  # "drag": stations move by dragging
         return ws, None
     try:
         lat, lon = float(click["lat"]), float(click["lng"])
