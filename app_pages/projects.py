@@ -10,6 +10,7 @@ project or keep this session's plan as a new project: no edit is lost silently.
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import replace
 
 import streamlit as st
 
@@ -179,8 +180,8 @@ def _project_list(s: ProjectStore, link: ProjectLink | None) -> None:
             except PlannerError as err:
                 ui.show_error(err)
             else:
-                renamed = type(info)(**{**info.__dict__, "name": name.strip()})
-                st.session_state[LINK] = ProjectLink(renamed, link.area, link.document)
+                renamed = replace(info, name=name.strip())
+                st.session_state[LINK] = replace(link, info=renamed)
     try:
         projects = s.list_projects()
     except PlannerError as err:
