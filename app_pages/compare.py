@@ -33,7 +33,7 @@ from planner.app.workspace import (
     scenario_json,
 )
 from planner.errors import PlannerError
-from planner.texts import md_escape
+from planner.texts import md_escape, text
 
 CURRENT = "\u0000current"  # option value of the current plan (never a scenario name)
 
@@ -58,11 +58,14 @@ if c2.button(ui.t("keep_scenario"), key="keep_scenario"):
 options = [CURRENT, *ws.scenario_names]
 
 
+LANGUAGE = ui.lang()  # bound now: a format function may be called outside this run
+
+
 def _label(option: str) -> str:
     """A scenario's name as shown: the current plan and the start in the reader's words."""
     if option == CURRENT:
-        return ui.t("current_plan")
-    return ui.t("scenario_baseline") if option == BASELINE else option
+        return text("current_plan", LANGUAGE)
+    return text("scenario_baseline", LANGUAGE) if option == BASELINE else option
 
 
 c1, c2 = st.columns(2)
