@@ -163,8 +163,21 @@ def sidebar() -> None:
                 st.session_state.pop(LINK, None)
                 st.session_state[START_NEW] = True
                 st.rerun()
+        elif link is not None and _newer_in_store(s, link):
+            st.info(md_escape(ui.t("project_newer", version=link.info.version)))
+            if st.button(ui.t("project_reload"), key="project_reload_newer", width="stretch"):
+                _open(s, link.info.project_id)
+                st.rerun()
         with st.expander(ui.t("project"), expanded=False):
             _project_list(s, link)
+
+
+def _newer_in_store(s: ProjectStore, link: ProjectLink) -> bool:
+    """Whether another session saved the project since this one read or saved it."""
+    try:
+        return s.version(link.info.project_id) > link.info.version
+    except PlannerError:
+        return False
 
 
 def _project_list(s: ProjectStore, link: ProjectLink | None) -> None:

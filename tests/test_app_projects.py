@@ -139,3 +139,19 @@ def test_a_project_that_is_gone_is_said_so() -> None:
     at = session("no-such-project")
     assert "is not in the store" in " ".join(e.value for e in at.error).replace("\\", "")
     assert stations(at) == "3"
+
+
+def test_a_session_is_told_when_another_saved_before_it_edits() -> None:
+    first = session()
+    add(first, 24.9475, 60.1765, "A1")
+    pid = project_of(first)
+    second = session(pid)
+    assert not second.sidebar.info
+    add(first, 24.94, 60.168, "A2")
+    second.run()  # any rerun, no edit of its own
+    told = " ".join(i.value for i in second.sidebar.info).replace("\\", "")
+    assert "Another session has saved this project since you opened it" in told
+    second.sidebar.button(key="project_reload_newer").click().run()
+    assert "A2" in workspace(second).plan.stations["name"].tolist()
+    assert not second.sidebar.info
+    assert not first.sidebar.info  # the session that saved is not told about itself
