@@ -155,3 +155,26 @@ def test_a_session_is_told_when_another_saved_before_it_edits() -> None:
     assert "A2" in workspace(second).plan.stations["name"].tolist()
     assert not second.sidebar.info
     assert not first.sidebar.info  # the session that saved is not told about itself
+
+
+def test_an_uploaded_extract_project_reopens_from_the_store() -> None:
+    import pyrosm
+
+    data = Path(pyrosm.get_data("test_pbf")).read_bytes()
+    at = session()
+    at.switch_page("app_pages/study_area.py").run()
+    at.radio(key="area_source").set_value("extract").run()
+    at.file_uploader(key="extract_upload").set_value(
+        ("kotka.osm.pbf", data, "application/octet-stream")
+    )
+    at.run()
+    at.button(key="build_area").click().run()
+    assert not at.exception, at.exception
+    pid = project_of(at)  # a new study area starts its project at once
+    homes = len(workspace(at).plan.area.demand)
+    again = session(pid)  # the area is built again from the file kept in the store
+    ws = workspace(again)
+    assert ws.plan.area.name == "kotka.osm.pbf"
+    assert len(ws.plan.area.demand) == homes
+    assert ws.plan.area is not workspace(at).plan.area
+    assert stations(again) == "0"
