@@ -298,3 +298,21 @@ def test_compare_shows_both_plans_on_maps_with_the_homes_that_changed() -> None:
     assert f"homes that gain coverage ({change.people_gained:,.0f} people)" in note
     for m in maps:
         assert "#1a9850" in m.proto.json_args  # the rings of the homes that gain coverage
+
+
+def test_scenario_errors_are_shown_in_chinese() -> None:
+    at = AppTest.from_file(APP, default_timeout=120)
+    at.session_state["lang"] = "zh"
+    at.run()
+    at.switch_page("app_pages/compare.py").run()
+    at.text_input(key="scenario_name").set_value("   ").run()
+    at.button(key="keep_scenario").click().run()
+    assert "请为方案命名。" in errors(at)
+    at.file_uploader(key="scenario_upload").set_value(
+        ("bad.scenario.json", b'{"kind": "other"}', "application/json")
+    )
+    at.run()
+    at.button(key="load_scenario").click().run()
+    shown = " ".join(errors(at))
+    assert "bad.scenario.json：不是本规划工具保存的方案文件" in shown
+    assert "not a scenario file" not in shown
