@@ -141,3 +141,15 @@ def with_places(
     )
     out["name"] = [g if g else n for g, n in zip(given, names, strict=True)]
     return out
+
+
+def site_field_words(language: Language, *, minutes: str) -> dict[str, str]:
+    """A proposed site's fields as a planner reads them (map tooltips, tables)."""
+    return {
+        "name": text("name", language),
+        "place": text("site_place", language),
+        "id": text("id", language),
+        "population_added": text("sites_people_added", language),
+        "population_within": text("people_within", language, minutes=minutes),
+        "population_only_here": text("only_here", language),
+    }
