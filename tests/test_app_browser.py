@@ -16,6 +16,7 @@ import sys
 import time
 import urllib.request
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -35,11 +36,13 @@ def _free_port() -> int:
         return int(s.getsockname()[1])
 
 
-@pytest.fixture(scope="module")
-def app_url() -> Iterator[str]:
-    require_browser()
+@contextmanager
+def streamlit_server(
+    log_name: str = "streamlit.log", env: dict[str, str] | None = None
+) -> Iterator[str]:
+    """``streamlit run app.py`` on a free local port (bounded wait, always stopped)."""
     port = _free_port()
-    log = (artifacts() / "streamlit.log").open("w")
+    log = (artifacts() / log_name).open("w")
     proc = subprocess.Popen(
         [
             sys.executable,
@@ -60,7 +63,7 @@ def app_url() -> Iterator[str]:
         stdout=log,
         stderr=subprocess.STDOUT,
         start_new_session=True,
-        env={**os.environ, "PYTHONPATH": str(ROOT)},
+        env={**os.environ, **(env or {}), "PYTHONPATH": str(ROOT)},
     )
     url = f"http://127.0.0.1:{port}"
     try:
@@ -86,6 +89,13 @@ def app_url() -> Iterator[str]:
             os.killpg(proc.pid, signal.SIGKILL)
             proc.wait(timeout=10)
         log.close()
+
+
+@pytest.fixture(scope="module")
+def app_url() -> Iterator[str]:
+    require_browser()
+    with streamlit_server() as url:
+        yield url
 
 
 def _share(page: object) -> str:
@@ -353,3 +363,34 @@ def test_dragging_a_station_moves_it_and_undo_puts_it_back(app_url: str) -> None
             page.wait_for_timeout(200)
         assert _share(page) == before
     assert errors == []
+
+
+def test_the_work_survives_a_restart_of_the_app(tmp_path: Path) -> None:
+    """Projects live in the store, not in the server: stop it, start another, and reopen."""
+    require_browser()
+    store = {"PLANNER_STORE": str(tmp_path / "projects.sqlite")}
+    with offline_page() as page:
+        with streamlit_server("streamlit-first.log", env=store) as url:
+            page.goto(f"{url}/stations")
+            frame = _wait_for_map(page)
+            page.wait_for_timeout(1000)
+            before = _share(page)
+            x, y = frame.evaluate(  # type: ignore[attr-defined]
+                f"() => {{ const p = window.map.latLngToContainerPoint([{GAP_LAT}, {GAP_LON}]);"
+                " return [p.x, p.y]; }"
+            )
+            box = page.locator(MAP_FRAME).bounding_box()
+            assert box is not None
+            page.mouse.click(box["x"] + x, box["y"] + y)
+            page.wait_for_url("**project=*", timeout=30_000)
+            after = _share(page)
+            assert after != before
+            project = page.url.split("project=")[1].split("&")[0]
+        with streamlit_server("streamlit-second.log", env=store) as url:  # a new process
+            page.goto(f"{url}/stations?project={project}")
+            _wait_for_map(page)
+            deadline = time.monotonic() + 30
+            while _share(page) != after and time.monotonic() < deadline:
+                page.wait_for_timeout(200)
+            assert _share(page) == after
+            assert _metric(page, "Stations") == "4"
