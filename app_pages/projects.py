@@ -28,7 +28,7 @@ from planner.app.store import AreaRef
 from planner.app.store_sql import ProjectStore, store_from_env
 from planner.app.study_area import StudyArea
 from planner.app.workspace import Workspace
-from planner.errors import PlannerError, ProjectConflictError
+from planner.errors import PlannerError, ProjectConflictError, ProjectNotFoundError
 from planner.texts import error_text, md_escape
 
 LINK = "project_link"
@@ -132,6 +132,14 @@ def persist() -> None:
     except ProjectConflictError as err:
         st.session_state[CONFLICT] = error_text(err, ui.lang())
         return
+    except ProjectNotFoundError:  # deleted by another session: keep this work as a new one
+        try:
+            ref = link.area if link is not None else demo_ref(ws.plan.area)
+            link = new_project(s, ws, ref, name=default_name(ref, ui.lang()))
+        except PlannerError as err:
+            st.session_state[STORE_PROBLEM] = error_text(err, ui.lang())
+            return
+        st.session_state[ui.FLASH_WARNING] = ui.t("project_recreated", name=link.info.name)
     except PlannerError as err:
         st.session_state[STORE_PROBLEM] = error_text(err, ui.lang())
         return
@@ -195,6 +203,16 @@ def _project_list(s: ProjectStore, link: ProjectLink | None) -> None:
             else:
                 renamed = replace(info, name=name.strip())
                 st.session_state[LINK] = replace(link, info=renamed)
+        sure = st.checkbox(ui.t("project_delete_sure"), key="project_delete_sure")
+        if st.button(ui.t("project_delete"), disabled=not sure, key="project_delete"):
+            try:
+                s.delete(info.project_id)
+            except PlannerError as err:
+                ui.show_error(err)
+            else:
+                _forget()
+                st.session_state[ui.FLASH] = ui.t("project_deleted", name=info.name)
+                st.rerun()
     try:
         projects = s.list_projects()
     except PlannerError as err:
@@ -220,8 +238,13 @@ def _project_list(s: ProjectStore, link: ProjectLink | None) -> None:
         if opened and pick and _open(s, pick):
             st.rerun()
     if st.button(ui.t("project_new"), key="project_new", width="stretch"):
-        for key in (ui.WS, LINK, AREA_REF, START_NEW, CONFLICT, "project_name"):
-            st.session_state.pop(key, None)
-        if QUERY in st.query_params:
-            del st.query_params[QUERY]
+        _forget()
         st.rerun()
+
+
+def _forget() -> None:
+    """Leave the project: the session starts again on the demo, with no project yet."""
+    for key in (ui.WS, LINK, AREA_REF, START_NEW, CONFLICT, "project_name", "project_delete_sure"):
+        st.session_state.pop(key, None)
+    if QUERY in st.query_params:
+        del st.query_params[QUERY]

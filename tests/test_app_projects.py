@@ -178,3 +178,25 @@ def test_an_uploaded_extract_project_reopens_from_the_store() -> None:
     assert len(ws.plan.area.demand) == homes
     assert ws.plan.area is not workspace(at).plan.area
     assert stations(again) == "0"
+
+
+def test_deleting_a_project_and_editing_one_deleted_elsewhere() -> None:
+    first = session()
+    add(first, 24.9475, 60.1765, "Kept")
+    pid = project_of(first)
+    second = session(pid)
+    assert second.sidebar.button(key="project_delete").proto.disabled  # needs the tick first
+    second.sidebar.checkbox(key="project_delete_sure").check().run()
+    second.sidebar.button(key="project_delete").click().run()
+    assert "project" not in second.query_params
+    assert stations(second) == "3"  # back on the demo, no project
+    assert "Project " in " ".join(s.value for s in second.success)
+    assert "is not in the store" in " ".join(e.value for e in session(pid).error).replace("\\", "")
+    # the first session still shows its plan; its next edit is kept as a new project
+    add(first, 24.94, 60.168, "After")
+    warned = " ".join(w.value for w in first.warning).replace("\\", "")
+    assert "deleted in another session" in warned
+    second_try = project_of(first)
+    assert second_try != pid
+    names = workspace(session(second_try)).plan.stations["name"].tolist()
+    assert {"Kept", "After"} <= set(names)
