@@ -11,6 +11,7 @@ import re
 import streamlit as st
 
 from app_pages import ui
+from planner.app.compare_map import change_layer, coverage_change
 from planner.app.uploads import SCENARIO_LIMIT_MB, check_size
 from planner.app.views import (
     csv_bytes,
@@ -21,6 +22,7 @@ from planner.app.views import (
     summary_bytes,
 )
 from planner.app.workspace import (
+    BASELINE,
     compare_plans,
     drop_scenario,
     edit,
@@ -31,6 +33,7 @@ from planner.app.workspace import (
     scenario_json,
 )
 from planner.errors import PlannerError
+from planner.texts import md_escape, text
 
 CURRENT = "\u0000current"  # option value of the current plan (never a scenario name)
 
@@ -55,8 +58,14 @@ if c2.button(ui.t("keep_scenario"), key="keep_scenario"):
 options = [CURRENT, *ws.scenario_names]
 
 
+LANGUAGE = ui.lang()  # bound now: a format function may be called outside this run
+
+
 def _label(option: str) -> str:
-    return ui.t("current_plan") if option == CURRENT else option
+    """A scenario's name as shown: the current plan and the start in the reader's words."""
+    if option == CURRENT:
+        return text("current_plan", LANGUAGE)
+    return text("scenario_baseline", LANGUAGE) if option == BASELINE else option
 
 
 c1, c2 = st.columns(2)
@@ -80,7 +89,8 @@ m[1].metric(ui.t("stations_added"), f"{counts['added']}")
 m[2].metric(ui.t("stations_moved"), f"{counts['moved']}")
 m[3].metric(ui.t("stations_removed"), f"{counts['removed']}")
 if cmp.settings_differ:
-    st.warning(ui.t("settings_differ", names=", ".join(cmp.settings_differ)))
+    names = ", ".join(ui.t(f"setting_{k}") for k in cmp.settings_differ)
+    st.warning(ui.t("settings_differ", names=names))
 figures = readable_figures(cmp.figures, ui.lang()).rename(
     columns={"base": _label(base_name), "other": _label(other_name), "change": ui.t("change")}
 )
@@ -89,11 +99,34 @@ if len(cmp.stations):
     changes = cmp.stations.assign(change=cmp.stations["change"].map(lambda c: ui.t(f"change_{c}")))
     st.dataframe(readable_table(changes, ui.lang()), hide_index=True, key="cmp_stations")
 
+# ---------------------------------------------------------------- the two plans on maps
+st.subheader(ui.t("compare_maps"))
+try:
+    change = coverage_change(base, other)
+except PlannerError as err:  # plans of another study area (a loaded scenario file)
+    ui.show_error(err)
+else:
+    note = ui.t(
+        "compare_map_note",
+        gained=f"{change.people_gained:,.0f}",
+        lost=f"{change.people_lost:,.0f}",
+        first=_label(base_name),
+        second=_label(other_name),
+    )
+    st.caption(md_escape(note))
+    left, right = st.columns(2)
+    for column, shown, key in ((left, base, "map_cmp_base"), (right, other, "map_cmp_other")):
+        with column:
+            rings = change_layer(change, language=ui.lang())
+            ui.plan_map(ws, key=key, plan=shown, height=440, extra_groups=[rings])
+
 c1, c2 = st.columns(2)
 if ws.scenario_names:
-    pick = c1.selectbox(ui.t("scenario_pick"), ws.scenario_names, key="scenario_pick")
+    pick = c1.selectbox(
+        ui.t("scenario_pick"), ws.scenario_names, format_func=_label, key="scenario_pick"
+    )
     if c1.button(ui.t("open_scenario"), key="open_scenario"):
-        ui.save(open_scenario(ws, pick), ui.t("opened", name=pick))
+        ui.save(open_scenario(ws, pick), ui.t("opened", name=_label(pick)))
         st.rerun()
     if c2.button(ui.t("drop_scenario"), key="drop_scenario"):
         ui.save(drop_scenario(ws, pick))
@@ -109,6 +142,7 @@ c1.download_button(
     file_name=f"{slug}.scenario.json",
     mime="application/json",
     key="save_scenario",
+    on_click="ignore",  # no rerun: see "downloads" below
 )
 upload = c2.file_uploader(
     ui.t("load_scenario"), type=["json"], key="scenario_upload", max_upload_size=SCENARIO_LIMIT_MB
@@ -136,6 +170,9 @@ if mismatch:
     st.warning(mismatch)
 
 # ---------------------------------------------------------------- downloads
+# Every download button is on_click="ignore": a click that reran the app replaced every
+# button's (deferred) file id while the browser still held the old ones, so a second
+# click within that moment got nothing or "Deferred file ... not found" (issue 15, 5).
 st.subheader(ui.t("downloads"))
 st.caption(ui.t("downloads_help"))
 result_plan = plan
@@ -147,6 +184,7 @@ d[0].download_button(
     file_name="coverage.gpkg",
     mime="application/geopackage+sqlite3",
     key="dl_gpkg",
+    on_click="ignore",
 )
 d[1].download_button(
     "stations.csv",
@@ -154,6 +192,7 @@ d[1].download_button(
     file_name="stations.csv",
     mime="text/csv",
     key="dl_stations",
+    on_click="ignore",
 )
 d[2].download_button(
     "homes.csv",
@@ -161,6 +200,7 @@ d[2].download_button(
     file_name="homes.csv",
     mime="text/csv",
     key="dl_homes",
+    on_click="ignore",
 )
 d[3].download_button(
     "summary.json",
@@ -168,6 +208,7 @@ d[3].download_button(
     file_name="summary.json",
     mime="application/json",
     key="dl_summary",
+    on_click="ignore",
 )
 report_language = ui.lang()
 report_sites = ws.proposed_sites
@@ -184,5 +225,6 @@ st.download_button(
     file_name="report.html",
     mime="text/html",
     key="dl_report",
+    on_click="ignore",
     help=ui.t("report_help"),
 )

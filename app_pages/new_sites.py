@@ -10,20 +10,46 @@ from __future__ import annotations
 
 import math
 
+import geopandas as gpd
 import pandas as pd
 import streamlit as st
 
-from app_pages import ui
+from app_pages import projects, ui
+from planner.app.projects import demo_ref
+from planner.app.site_names import street_names_from_bytes, street_names_from_file, with_places
+from planner.app.store import AreaRef
+from planner.app.store_sql import ProjectStore
 from planner.app.workspace import accept_sites, propose_sites
 from planner.errors import PlannerError
 from planner.siting.models import suggest_sites
+from planner.sources.osm import demo_extract_path
 
 FIGURES = "siting_figures"  # session key: the last suggestion's figures and its revision
 ACCEPT = "accept_ids"  # widget key of the sites to accept (reset by every new proposal)
 #: Time limit of the exact solver, seconds (greedy takes well under one on a city).
 EXACT_TIME_LIMIT_S = 30.0
 #: Columns of a proposal shown in the table, in this order (when present).
-SHOWN = ("rank", "id", "population_added", "population_within", "population_only_here")
+SHOWN = ("rank", "place", "id", "population_added", "population_within", "population_only_here")
+
+
+@st.cache_resource(max_entries=4, show_spinner=False)
+def _streets_of(ref_json: str) -> gpd.GeoDataFrame | None:
+    """The named streets of a study area's extract (for the sites' places), once per area."""
+    ref = AreaRef.from_json(ref_json)
+    if ref.kind == "demo":
+        return street_names_from_file(demo_extract_path())
+    store = projects.store()
+    if ref.kind == "extract" and ref.extract_digest and isinstance(store, ProjectStore):
+        return street_names_from_bytes(*store.file(ref.extract_digest))
+    return None  # a downloaded place: the sites are placed by their coordinates
+
+
+def _street_names() -> gpd.GeoDataFrame | None:
+    ref = st.session_state.get(projects.AREA_REF) or demo_ref(plan.area)
+    try:
+        return _streets_of(ref.to_json())
+    except PlannerError:
+        return None
 
 
 def _message(n: int, enough: int | None, asked: int) -> str:
@@ -80,8 +106,9 @@ if st.button(ui.t("suggest", n=int(count)), key="suggest_sites", type="primary")
             "asked": int(count),
         }
         st.session_state.pop(ACCEPT, None)  # the accept box offers this proposal's sites
+        sites = with_places(found.sites, _street_names(), language=ui.lang()) if n else None
         ui.save(
-            propose_sites(ws, found.sites if n else None),
+            propose_sites(ws, sites),
             _message(n, found.sites_enough, int(count)),
         )
         st.rerun()
@@ -116,6 +143,7 @@ else:
         key="proposed_table",
         column_config={
             "rank": st.column_config.NumberColumn(ui.t("sites_rank")),
+            "place": st.column_config.TextColumn(ui.t("site_place")),
             "population_added": st.column_config.NumberColumn(
                 ui.t("sites_people_added"), format="%.0f"
             ),
@@ -137,4 +165,4 @@ else:
         st.session_state.pop(ACCEPT, None)
         ui.save(propose_sites(ws, None))
         st.rerun()
-    ui.plan_map(ws, key="map_sites")
+ui.plan_map(ws, key="map_sites")  # the plan's gaps before anything is proposed, too

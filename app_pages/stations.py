@@ -64,8 +64,8 @@ left, right = st.columns([2, 1])
 with right:
     mode: ClickMode = st.radio(
         ui.t("click_mode"),
-        ["add", "move", "inspect"],
-        format_func={v: ui.t(f"click_{v}") for v in ("add", "move", "inspect")}.__getitem__,
+        ["add", "move", "drag", "inspect"],
+        format_func={v: ui.t(f"click_{v}") for v in ("add", "move", "drag", "inspect")}.__getitem__,
         key="click_mode",
     )
     selected = st.selectbox(

@@ -6,7 +6,10 @@ import hashlib
 
 import streamlit as st
 
-from app_pages import ui
+from app_pages import projects, ui
+from planner.app.projects import place_ref, upload_ref
+from planner.app.store import AreaRef
+from planner.app.store_sql import ProjectStore
 from planner.app.study_area import StudyArea, study_area_from_place
 from planner.app.uploads import (
     DEMAND_LIMIT_MB,
@@ -33,7 +36,9 @@ def _place_area(place: str) -> StudyArea:
     return study_area_from_place(place)
 
 
-def _switch(area: StudyArea) -> None:
+def _switch(area: StudyArea, ref: AreaRef | None = None) -> None:
+    """Start a new plan (and a new project) on another study area."""
+    projects.start(area, ref)
     ui.save(workspace_for_area(area, config=ui.config()), ui.t("area_loaded", name=area.name))
     st.session_state.pop("rejected_rows", None)
     st.rerun()
@@ -92,7 +97,15 @@ elif source == "extract":
         except PlannerError as err:
             ui.show_error(err)
         else:
-            _switch(new_area)
+            keep = projects.store()
+            ref = AreaRef(kind="extract", label=new_area.name)  # not kept: cannot reopen
+            if isinstance(keep, ProjectStore):  # the files go into the store with the project
+                dem = (demand.name, extra) if demand is not None and extra else None
+                try:
+                    ref = upload_ref(keep, new_area, extract=(extract.name, data), demand=dem)
+                except PlannerError as err:
+                    ui.show_error(err)
+            _switch(new_area, ref)
 else:
     place = st.text_input(ui.t("place_name"), placeholder="Kallio, Helsinki", key="place_name")
     st.caption(ui.t("place_online"))
@@ -103,4 +116,4 @@ else:
         except PlannerError as err:
             ui.show_error(err)
         else:
-            _switch(new_area)
+            _switch(new_area, place_ref(place.strip(), new_area))

@@ -15,7 +15,8 @@ import folium
 import streamlit as st
 from streamlit_folium import st_folium
 
-from planner.app.edits import is_off_network
+from planner.app.drag import drag_labels, drag_layer, drag_move
+from planner.app.edits import is_off_network, move_station
 from planner.app.plan import Plan
 from planner.app.plan_map import (
     base_map,
@@ -27,7 +28,14 @@ from planner.app.plan_map import (
 )
 from planner.app.study_area import StudyArea, demo_study_area
 from planner.app.views import headline
-from planner.app.workspace import ClickMode, Workspace, handle_click, set_config, workspace_for_area
+from planner.app.workspace import (
+    ClickMode,
+    Workspace,
+    edit,
+    handle_click,
+    set_config,
+    workspace_for_area,
+)
 from planner.config import AnalysisConfig
 from planner.errors import PlannerError
 from planner.texts import LANGUAGES, Language, error_text, md_escape, text
@@ -43,10 +51,18 @@ FLASH_WARNING = "flash_warning"
 # ------------------------------------------------------------------ shared, read-only
 
 
-@st.cache_resource(show_spinner="Building the demo city's walking network ...")
-def demo_area() -> StudyArea:
-    """The bundled Helsinki study area, built once per process and shared by all sessions."""
+@st.cache_resource(show_spinner=False)
+def _demo_area() -> StudyArea:
     return demo_study_area()
+
+
+def demo_area() -> StudyArea:
+    """The bundled Helsinki study area, built once per process and shared by all sessions.
+
+    The first time, a spinner says so in the reader's language.
+    """
+    with st.spinner(t("building_demo")):
+        return _demo_area()
 
 
 @st.cache_resource(show_spinner=False)
@@ -81,6 +97,21 @@ def lang() -> Language:
     """The interface language chosen in the sidebar."""
     value = st.session_state.get("lang", "en")
     return value if value in LANGUAGES else "en"
+
+
+def language_from_url() -> None:
+    """A new session (a reload, a link) takes its language from the URL (``?lang=zh``)."""
+    if "lang" not in st.session_state and st.query_params.get("lang") in LANGUAGES:
+        st.session_state["lang"] = st.query_params["lang"]
+
+
+def language_to_url() -> None:
+    """Keep the chosen language in the URL, so a reload keeps it (English: no parameter)."""
+    if lang() == "en":
+        if "lang" in st.query_params:
+            del st.query_params["lang"]
+    elif st.query_params.get("lang") != lang():
+        st.query_params["lang"] = lang()
 
 
 def t(key: str, **values: object) -> str:
@@ -167,15 +198,24 @@ def apply_pending_settings() -> None:
 
 
 def pages() -> list[Any]:
-    """The app's pages, titled in the chosen language."""
+    """The app's pages, titled in the chosen language.
+
+    Every page has its own address (``/stations``, ``/coverage``, ...), so any of them can
+    be opened directly or bookmarked. Streamlit serves its default page only at the root
+    (its ``url_path`` is not an address), so the default is a hidden page that goes on to
+    ``/stations`` with the query (the project) kept.
+    """
+    stations = st.Page(
+        str(PAGES_DIR / "stations.py"), title=t("page_stations"), url_path="stations"
+    )
+
+    def home() -> None:
+        st.switch_page(stations, query_params=st.query_params.to_dict())
+
     return [
+        st.Page(home, title=t("page_stations"), url_path="home", default=True, visibility="hidden"),
         st.Page(str(PAGES_DIR / "study_area.py"), title=t("page_area"), url_path="study_area"),
-        st.Page(
-            str(PAGES_DIR / "stations.py"),
-            title=t("page_stations"),
-            url_path="stations",
-            default=True,
-        ),
+        stations,
         st.Page(str(PAGES_DIR / "coverage.py"), title=t("page_coverage"), url_path="coverage"),
         st.Page(str(PAGES_DIR / "circles.py"), title=t("page_circles"), url_path="circles"),
         st.Page(str(PAGES_DIR / "new_sites.py"), title=t("page_sites"), url_path="new_sites"),
@@ -194,6 +234,7 @@ def sidebar() -> None:
             horizontal=True,
             key="lang",
         )
+        language_to_url()
         st.slider(t("minutes"), 1, 30, 15, key="minutes")
         st.slider(t("speed"), 2.0, 6.0, 4.5, 0.1, key="speed_kmh")
         st.toggle(t("tiles"), value=True, key="tiles", help=t("tiles_help"))
@@ -225,23 +266,33 @@ def plan_map(
     selected: str | None = None,
     height: int = 560,
     extra_groups: Sequence[folium.FeatureGroup] = (),
+    plan: Plan | None = None,
 ) -> None:
     """The map of the session's plan; with ``click_mode``, a click edits the plan.
 
-    ``extra_groups`` are drawn over the plan's layers (e.g. the access layer).
+    ``extra_groups`` are drawn over the plan's layers (e.g. the access layer). ``plan``
+    draws another plan of the workspace (a kept scenario) instead of the current one.
     """
-    plan = ws.plan
+    shown = ws.plan if plan is None else plan
     fmap = base_map(
-        plan.area,
-        bands=plan.config.bands,
+        shown.area,
+        bands=shown.config.bands,
         language=lang(),
         links=leaflet_links(None if (base := static_url()) is None else f"{base}/leaflet"),
         tiles=bool(st.session_state.get("tiles", True)),
-        streets_url=streets_url(plan.area.key, plan.area),
+        streets_url=streets_url(shown.area.key, shown.area),
     )
-    layers = plan_layers(plan, language=lang(), selected=selected, proposed=ws.proposed_sites)
+    proposed = ws.proposed_sites if shown is ws.plan else None
+    layers = plan_layers(shown, language=lang(), selected=selected, proposed=proposed)
     on_click: Callable[[], None] | None = None
-    if click_mode is not None:
+    returned = ["last_clicked"] if click_mode else []
+    if click_mode == "drag":
+        # Its own component: the map reads what it returns only when it is first made.
+        key = f"{key}_drag"
+        extra_groups = [*extra_groups, drag_layer(shown, language=lang())]
+        returned = ["last_object_clicked", "last_object_clicked_tooltip"]
+        on_click = _drag_handler(key, drag_labels(shown, lang()))
+    elif click_mode is not None:
         on_click = _click_handler(key, click_mode, selected)
     st_folium(
         fmap,
@@ -250,11 +301,28 @@ def plan_map(
         use_container_width=True,
         feature_group_to_add=[*layers.groups, *extra_groups],
         layer_control=layer_control(),
-        returned_objects=["last_clicked"] if click_mode else [],
+        returned_objects=returned,
         on_change=on_click,
     )
     if layers.homes_shown < layers.homes_total:
         st.caption(t("homes_thinned", shown=layers.homes_shown, total=layers.homes_total))
+
+
+def _drag_handler(key: str, labels: dict[str, str]) -> Callable[[], None]:
+    def on_drag() -> None:
+        ws: Workspace = st.session_state[WS]
+        moved = drag_move(ws.plan, st.session_state.get(key), labels)
+        if moved is None:  # a click on a marker, or a marker of an earlier plan
+            return
+        sid, lon, lat = moved
+        try:
+            new = move_station(ws.plan, sid, lon, lat)
+        except PlannerError as err:
+            st.session_state[FLASH_ERROR] = error_text(err, lang())
+            return
+        save(edit(ws, new), t("station_moved", id=sid))
+
+    return on_drag
 
 
 def _click_handler(key: str, mode: ClickMode, selected: str | None) -> Callable[[], None]:

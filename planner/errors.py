@@ -111,6 +111,22 @@ class IncompleteOutputError(PlannerError, FileNotFoundError):
     """An output folder lacks files (or GeoPackage layers) that a finished run writes."""
 
 
+class StoreError(PlannerError, RuntimeError):
+    """The project store cannot be opened or used (no server, no PostGIS, a broken file)."""
+
+
+class ProjectNotFoundError(StoreError, LookupError):
+    """No project with the given id is in the store (deleted, or another store)."""
+
+
+class ProjectConflictError(StoreError):
+    """A project was saved by another session since it was opened: nothing was overwritten.
+
+    ``values["stored_version"]`` is the version now in the store; reload it (or keep the
+    session's plan as a new project) and edit again.
+    """
+
+
 class PlannerWarning(UserWarning):
     """Base class of the warnings issued by :mod:`planner` for recoverable surprises."""
 

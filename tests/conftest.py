@@ -41,6 +41,11 @@ def pytest_configure(config: pytest.Config) -> None:
 
     if "PLANNER_CACHE_DIR" not in os.environ:
         os.environ["PLANNER_CACHE_DIR"] = tempfile.mkdtemp(prefix="planner-test-cache-")
+    if "PLANNER_STORE" not in os.environ:  # the app's projects: never the user's own store
+        os.environ["PLANNER_STORE"] = os.path.join(
+            tempfile.mkdtemp(prefix="planner-test-store-"), "projects.sqlite"
+        )
+    os.environ.pop("PLANNER_DB_URL", None)
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
@@ -236,6 +241,15 @@ def helsinki_area(helsinki_network: WalkNetwork) -> StudyArea:
         warnings.simplefilter("ignore", FutureWarning)
         homes, stations = homes_from_osm(path), stations_from_osm(path)
     return study_area(helsinki_network, homes, name="Helsinki", stations=stations)
+
+
+@pytest.fixture(scope="session")
+def postgres_url() -> Iterator[str]:
+    """URL of a PostgreSQL 15 + PostGIS server started for this test session (loopback)."""
+    from pg_server import postgres_server
+
+    with postgres_server() as url:
+        yield url
 
 
 @pytest.fixture(scope="session")

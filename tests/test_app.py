@@ -270,12 +270,15 @@ def test_new_sites_page_suggests_sites_and_accepts_them() -> None:
     table = frame_with(at, "population_added")
     assert list(table.columns) == [
         "rank",
+        "place",
         "id",
         "population_added",
         "population_within",
         "population_only_here",
     ]
     assert list(table["id"]) == list(expected.sites["id"])
+    # a readable place: the nearest named street and the coordinates (issue 15)
+    assert all(re.fullmatch(r"near .+ \(lat 60\.\d{5}, lon 24\.\d{5}\)", p) for p in table["place"])
     assert list(table["population_added"]) == pytest.approx(
         list(expected.sites["population_added"])
     )
@@ -293,6 +296,7 @@ def test_new_sites_page_suggests_sites_and_accepts_them() -> None:
     at.button(key="accept_sites").click().run()
     assert not at.exception
     assert metrics(at)["Stations"] == "4"
+    assert workspace(at).plan.stations["name"].iloc[-1].startswith("New station near ")
     added = expected.sites["population_added"].iloc[0]
     assert workspace(at).plan.population_covered == pytest.approx(
         plan.population_covered + added, abs=1

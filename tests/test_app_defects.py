@@ -157,9 +157,10 @@ def test_compare_tables_show_readable_figures() -> None:
     at.switch_page("app_pages/compare.py").run()
     at.selectbox(key="cmp_base").set_value("baseline").run()
     figures = frame_with(at, "Change")
-    assert figures.loc["Share of people within the circle", "baseline"] == "81.8%"
-    assert figures.loc["People within the circle", "baseline"] == "28,370"
-    assert figures.loc["Median walk time (min)", "baseline"] == "8.7"
+    start = "baseline (the start)"  # the scenario kept at the start, in the reader's words
+    assert figures.loc["Share of people within the circle", start] == "81.8%"
+    assert figures.loc["People within the circle", start] == "28,370"
+    assert figures.loc["Median walk time (min)", start] == "8.7"
     assert figures.loc["Stations", "Change"] == "+1"
     changes = frame_with(at, "Moved (m)")
     assert list(changes.columns) == [
@@ -217,3 +218,101 @@ def test_the_report_names_the_uploaded_stations_file(deferred: Deferred) -> None
     assert "amenity=community_centre" not in html
     summary = json.loads(deferred["summary.json"][0]())
     assert summary["inputs"]["stations"] == "my_stations.csv"
+
+
+# ------------------------------------------------------------------ 9. the smaller things
+
+#: An Excel export from a European desktop: ';' between fields, decimal commas.
+EXCEL_EU = "id;name;lon;lat\nN1;Pohjoinen;24,9475;60,1765\nN2;Etelä;24,9400;60,1700\n"
+
+
+def test_a_semicolon_csv_with_decimal_commas_is_accepted() -> None:
+    at = fresh()
+    at.file_uploader(key="stations_upload").set_value(("asemat.csv", EXCEL_EU.encode(), "text/csv"))
+    at.run()
+    at.button(key="load_stations").click().run()
+    assert not at.exception, at.exception
+    assert errors(at) == []
+    assert metrics(at)["Stations"] == "2"
+    xy = [(p.x, p.y) for p in workspace(at).plan.stations.geometry]
+    assert xy == [(24.9475, 60.1765), (24.94, 60.17)]
+
+
+def test_the_start_and_the_settings_are_named_in_chinese() -> None:
+    at = AppTest.from_file(APP, default_timeout=120)
+    at.session_state["lang"] = "zh"
+    at.run()
+    at.sidebar.slider(key="minutes").set_value(10).run()
+    at.switch_page("app_pages/compare.py").run()
+    assert not at.exception, at.exception
+    shown = [str(o) for o in at.selectbox(key="cmp_base").options]
+    assert "基准方案（初始）" in shown
+    assert "baseline" not in " ".join(shown)
+    assert "基准方案（初始）" in at.dataframe[0].value.columns
+    assert any("步行时间标准" in w for w in warning_texts(at))  # not "walk_minutes"
+    assert not any("walk_minutes" in w for w in warning_texts(at))
+    picks = [str(o) for o in at.selectbox(key="scenario_pick").options]
+    assert picks == ["基准方案（初始）"]
+
+
+def test_the_language_is_kept_in_the_address() -> None:
+    at = AppTest.from_file(APP, default_timeout=120)
+    at.run()
+    assert "lang" not in at.query_params
+    at.sidebar.radio(key="lang").set_value("zh").run()
+    assert at.query_params["lang"] in ("zh", ["zh"])
+    again = AppTest.from_file(APP, default_timeout=120)  # a reload of that address
+    again.query_params["lang"] = "zh"
+    again.run()
+    assert not again.exception, again.exception
+    assert again.sidebar.radio(key="lang").value == "zh"
+    assert "生活圈内人口占比" in metrics(again)
+
+
+def test_the_new_sites_page_has_a_map_before_anything_is_proposed() -> None:
+    at = fresh("new_sites")
+    assert workspace(at).proposed_sites is None
+    assert len(list(at.get("component_instance"))) == 1
+
+
+def test_compare_shows_both_plans_on_maps_with_the_homes_that_changed() -> None:
+    at = fresh()
+    at.number_input(key="add_lon").set_value(24.9475)
+    at.number_input(key="add_lat").set_value(60.1765)
+    at.button(key="FormSubmitter:add_by_coordinates-Add station").click().run()
+    at.switch_page("app_pages/compare.py").run()
+    assert not at.exception, at.exception
+    at.selectbox(key="cmp_base").set_value("baseline")
+    at.selectbox(key="cmp_other").set_value("\u0000current").run()
+    maps = list(at.get("component_instance"))
+    assert len(maps) == 2  # side by side: the first plan and the second
+    ws = workspace(at)
+    from planner.app.compare_map import coverage_change
+
+    change = coverage_change(ws.scenario("baseline"), ws.plan)
+    assert change.people_gained > 0
+    assert change.people_lost == 0
+    gained = float(metrics(at)["People gained"].replace(",", "").lstrip("+"))
+    assert gained == pytest.approx(round(change.people_gained - change.people_lost))
+    note = " ".join(c.value for c in at.caption).replace("\\", "")
+    assert f"homes that gain coverage ({change.people_gained:,.0f} people)" in note
+    for m in maps:
+        assert "#1a9850" in m.proto.json_args  # the rings of the homes that gain coverage
+
+
+def test_scenario_errors_are_shown_in_chinese() -> None:
+    at = AppTest.from_file(APP, default_timeout=120)
+    at.session_state["lang"] = "zh"
+    at.run()
+    at.switch_page("app_pages/compare.py").run()
+    at.text_input(key="scenario_name").set_value("   ").run()
+    at.button(key="keep_scenario").click().run()
+    assert "请为方案命名。" in errors(at)
+    at.file_uploader(key="scenario_upload").set_value(
+        ("bad.scenario.json", b'{"kind": "other"}', "application/json")
+    )
+    at.run()
+    at.button(key="load_scenario").click().run()
+    shown = " ".join(errors(at))
+    assert "bad.scenario.json：不是本规划工具保存的方案文件" in shown
+    assert "not a scenario file" not in shown

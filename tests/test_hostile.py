@@ -24,16 +24,24 @@ import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import geopandas as gpd
 import osmnx as ox
 import pandas as pd
 import pyrosm
 import pytest
 
+from planner.app.plan import build_plan
+from planner.app.projects import new_project, open_project
+from planner.app.store import AreaRef
+from planner.app.store_sql import ProjectStore
+from planner.app.study_area import StudyArea
 from planner.app.uploads import stations_from_upload
+from planner.app.workspace import keep_scenario, start_workspace
 from planner.cli import main
 from planner.errors import PlannerError
 from planner.sources.osm import homes_from_osm
 from planner.sources.streets import graph_from_file
+from tests.helpers import grid_stations
 
 #: Three real places on Kotka's streets (lon, lat).
 SITES = ((26.9450, 60.5280), (26.9550, 60.5300), (26.9380, 60.5240))
@@ -586,3 +594,37 @@ def test_hostile_group_and_category_options_are_refused_clearly(
         assert "Traceback" not in printed
         assert re.search(says, printed), (says, printed[-2000:])
         assert not out.exists()
+
+
+def test_hostile_text_round_trips_through_the_project_store(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, grid_area: StudyArea
+) -> None:
+    """Station, scenario, project and area names are data in the project store too.
+
+    SQLite here; ``tests/app/test_store.py`` runs the same round trip on PostGIS.
+    """
+    monkeypatch.chdir(tmp_path)  # where a payload's `touch MARKER` would land
+    payloads = TEMPLATE_PAYLOADS + HTML_PAYLOADS + FORMULA_PAYLOADS + ("'; DROP TABLE x; --",)
+    where = grid_stations().geometry.iloc[0]
+    stations = gpd.GeoDataFrame(
+        {
+            "id": [f"{p} {k}" for k, p in enumerate(payloads)],
+            "name": list(payloads),
+            "category": list(reversed(payloads)),
+        },
+        geometry=[where] * len(payloads),
+        crs="EPSG:4326",
+    )
+    ws = start_workspace(build_plan(grid_area, stations))
+    for p in payloads[:5]:
+        ws = keep_scenario(ws, p)
+    store = ProjectStore.sqlite(tmp_path / "projects.sqlite")
+    area = AreaRef(kind="demo", label=payloads[1])
+    link = new_project(store, ws, area, name=payloads[0])
+    [listed] = store.list_projects()
+    assert (listed.name, listed.area_label) == (payloads[0], payloads[1])
+    _, back = open_project(store, link.info.project_id, area_for=lambda _: grid_area)
+    for column in ("id", "name", "category"):
+        assert back.plan.stations[column].tolist() == stations[column].tolist()
+    assert back.scenario_names == ["baseline", *payloads[:5]]
+    assert not (tmp_path / "MARKER").exists()

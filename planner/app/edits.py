@@ -264,8 +264,7 @@ def _table_ops(plan: Plan, table: pd.DataFrame) -> list[Any]:
     for row_no, row in enumerate(table.itertuples(index=False), start=1):
         sid = _text(row.id)
         if sid and sid in seen:
-            msg = f"Station table, row {row_no}: id {sid!r} appears twice; ids must be unique."
-            raise InputDataError(msg)
+            raise InputDataError(key="err_table_duplicate_id", row=row_no, id=repr(sid))
         lon, lat = _coordinate(row.lon, "lon", row_no), _coordinate(row.lat, "lat", row_no)
         _point(lon, lat, row=row_no)
         name, category = _text(row.name), _text(row.category)

@@ -100,6 +100,10 @@ class StationBands:
         )
 
 
+#: Per station (lon, lat in WGS84, settings): its search and bands (see :func:`build_plan`).
+StationMemo = dict[tuple[float, float, AnalysisConfig], tuple[Reach, StationBands]]
+
+
 @dataclass(frozen=True, eq=False)
 class Plan:
     """Stations on a study area with their coverage; never modified, only replaced.
@@ -332,6 +336,7 @@ def build_plan(
     stations: gpd.GeoDataFrame | None = None,
     *,
     config: AnalysisConfig | None = None,
+    memo: StationMemo | None = None,
 ) -> Plan:
     """A plan from a study area and stations, computed in full (one search per station).
 
@@ -345,6 +350,11 @@ def build_plan(
         starting stations when None. Not modified.
     config
         Analysis settings; :class:`AnalysisConfig` defaults when None.
+    memo
+        Searches already made for stations at the same coordinates under the same
+        settings, on the same area; filled with this plan's. Building many plans that
+        share most stations (a project's undo history) then costs one search per distinct
+        station. The caller keeps one memo per study area.
 
     Returns
     -------
@@ -355,12 +365,23 @@ def build_plan(
     area = area.with_max_snap(cfg.max_snap_m)
     table = normalise_stations(area.stations if stations is None else stations)
     snapped = snap_points(area.network, table.geometry, max_snap_m=cfg.max_snap_m)
-    singles = [_single(snapped, i) for i in range(len(table))]
-    reach = tuple(station_reach(area, cfg, one) for one in singles)
+    xy = shapely.get_coordinates(table.geometry.to_numpy())
+    found: list[tuple[Reach, StationBands]] = []
+    for i in range(len(table)):
+        key = (float(xy[i, 0]), float(xy[i, 1]), cfg)
+        if memo is not None and key in memo:
+            found.append(memo[key])
+            continue
+        one = _single(snapped, i)
+        pair = (station_reach(area, cfg, one), station_bands(area.network, cfg, one))
+        if memo is not None:
+            memo[key] = pair
+        found.append(pair)
+    reach = tuple(r for r, _ in found)
+    bands = tuple(b for _, b in found)
     within = np.zeros(len(area.demand), dtype=np.int64)
     for r in reach:
         within[r.homes] += 1
-    bands = tuple(station_bands(area.network, cfg, one) for one in singles)
     return derive_plan(area, cfg, table, snapped, reach, bands, within)
 
 

@@ -31,7 +31,9 @@ import numpy as np
 from branca.element import MacroElement
 from jinja2 import Template
 
+from planner.app.map_view import KeepView
 from planner.app.plan import Plan
+from planner.app.site_names import site_field_words
 from planner.app.study_area import StudyArea
 from planner.report.map_geometry import gap_outlines
 from planner.report.maps import (
@@ -194,6 +196,7 @@ def base_map(
     Legend(bands, language, sites=True).add_to(fmap)
     minx, miny, maxx, maxy = area.bounds_wgs84
     fmap.fit_bounds([[miny, minx], [maxy, maxx]])
+    KeepView(area.key).add_to(fmap)  # a map drawn again opens at the planner's last view
     stable_ids(fmap.get_root(), prefix="base-map")
     return fmap
 
@@ -247,7 +250,7 @@ def plan_layers(
     homes, shown = _homes_layer(plan, language, max_homes)
     groups += [homes, _stations_layer(plan, language, selected)]
     if proposed is not None and len(proposed):
-        groups.append(_sites_layer(proposed, language))
+        groups.append(_sites_layer(proposed, language, f"{plan.config.walk_minutes:g}"))
     for i, group in enumerate(groups):
         stable_ids(group, prefix=f"plan-layer-{i}")
     return PlanLayers(groups=groups, homes_shown=shown, homes_total=len(plan.area.demand))
@@ -409,16 +412,22 @@ def _stations_layer(plan: Plan, lang: Language, selected: str | None) -> folium.
     return group
 
 
-def _sites_layer(sites: gpd.GeoDataFrame, lang: Language) -> folium.FeatureGroup:
+def _sites_layer(sites: gpd.GeoDataFrame, lang: Language, minutes: str) -> folium.FeatureGroup:
     group = folium.FeatureGroup(name=text("map_sites", lang), show=True)
     pts = sites.to_crs(WGS84)
-    keep = [c for c in pts.columns if c == "id" or c == "name" or str(c).startswith("population")]
+    shown = ("name", "place", "id")
+    keep = [c for c in pts.columns if c in shown or str(c).startswith("population")]
+    words = site_field_words(lang, minutes=minutes)  # other columns: by their name
     folium.GeoJson(
         to_geojson(pts[[*keep, pts.geometry.name]]),
         marker=folium.CircleMarker(
             radius=7, color="white", weight=2, fill=True, fill_color=SITE_COLOUR, fill_opacity=1.0
         ),
-        tooltip=folium.GeoJsonTooltip([map_text(c) for c in keep]) if keep else None,
+        tooltip=folium.GeoJsonTooltip(
+            [map_text(c) for c in keep], aliases=[words.get(str(c), map_text(c)) for c in keep]
+        )
+        if keep
+        else None,
     ).add_to(group)
     return group
 

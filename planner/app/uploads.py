@@ -11,6 +11,7 @@ plan as it was.
 
 from __future__ import annotations
 
+import re
 import tempfile
 import warnings
 from collections.abc import Iterator
@@ -25,7 +26,7 @@ from planner.app.study_area import StudyArea, study_area_from_extract
 from planner.errors import InputDataError, PlannerError, UnsupportedFormatError
 from planner.limits import InputLimitError, InputLimits
 from planner.sources.coords import WGS84
-from planner.sources.demand import demand_from_csv
+from planner.sources.demand import demand_from_file
 from planner.sources.sites import stations_from_file
 from planner.sources.tableio import TABLE_SUFFIXES
 from planner.sources.tables import Loaded
@@ -96,6 +97,41 @@ def _uploaded(filename: str, data: bytes) -> Iterator[Path]:
             raise named from err
 
 
+#: A number written with a decimal comma (``24,9475``, ``-0,5``).
+_DECIMAL_COMMA = re.compile(r"-?\d+,\d+")
+#: A number written with a decimal point.
+_DECIMAL_POINT = re.compile(r"-?\d+\.\d+")
+#: Rows looked at to tell the decimal mark.
+DECIMAL_SAMPLE_ROWS = 200
+
+
+def decimal_mark(filename: str, data: bytes) -> str | None:
+    """``","`` when a text table uses decimal commas, else None (read as usual).
+
+    Decimal commas with ``;`` between fields are the usual Excel export in much of Europe
+    (``24,9475;60,1765``).
+
+    Only a table whose header is not separated by commas qualifies, and only when some
+    values in the first rows are numbers with a decimal comma and none has a decimal
+    point; anything else is left to the loader (which names the rows it rejects). The
+    command line's ``--decimal ,`` does the same on request.
+    """
+    if not filename.lower().endswith((".csv", ".txt", ".tsv")):
+        return None
+    head = data[:200_000].decode("utf-8-sig", errors="replace").splitlines()
+    lines = [line for line in head if line.strip()][: DECIMAL_SAMPLE_ROWS + 1]
+    if len(lines) < 2:
+        return None
+    header = lines[0]
+    sep = ";" if header.count(";") > 0 else "\t" if header.count("\t") > 0 else None
+    if sep is None or "," in header:
+        return None
+    cells = [c.strip().strip('"') for line in lines[1:] for c in line.split(sep)]
+    commas = sum(bool(_DECIMAL_COMMA.fullmatch(c)) for c in cells)
+    points = sum(bool(_DECIMAL_POINT.fullmatch(c)) for c in cells)
+    return "," if commas and not points else None
+
+
 def stations_from_upload(
     filename: str,
     data: bytes,
@@ -126,7 +162,7 @@ def stations_from_upload(
             key="err_upload_stations_format", file=filename, suffixes=", ".join(STATION_SUFFIXES)
         )
     with _uploaded(filename, data) as path:
-        loaded = stations_from_file(path, limits=limits)
+        loaded = stations_from_file(path, limits=limits, decimal=decimal_mark(name, data))
     return Loaded(data=loaded.data, rejected=loaded.rejected, source=filename)
 
 
@@ -146,7 +182,7 @@ def demand_from_upload(
     if not name.lower().endswith(DEMAND_SUFFIXES):
         raise UnsupportedFormatError(key="err_upload_demand_format", file=filename)
     with _uploaded(filename, data) as path:
-        loaded = demand_from_csv(path, limits=limits)
+        loaded = demand_from_file(path, limits=limits, decimal=decimal_mark(name, data))
     return Loaded(data=loaded.data, rejected=loaded.rejected, source=filename)
 
 

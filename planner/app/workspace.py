@@ -38,7 +38,7 @@ BASELINE = "baseline"
 SCENARIO_KIND = "service-circle-planner/scenario"
 SCENARIO_FORMAT = 1
 
-ClickMode = Literal["add", "move", "inspect"]
+ClickMode = Literal["add", "move", "drag", "inspect"]
 
 
 @dataclass(frozen=True, eq=False)
@@ -93,8 +93,8 @@ class Workspace:
         for n, plan in self.scenarios:
             if n == name:
                 return plan
-        msg = f"No scenario named {name!r}; kept: {', '.join(self.scenario_names) or 'none'}."
-        raise InputDataError(msg)
+        kept = ", ".join(repr(n) for n in self.scenario_names) or "-"
+        raise InputDataError(key="err_no_scenario", name=repr(name), kept=kept)
 
     @property
     def can_undo(self) -> bool:
@@ -149,8 +149,7 @@ def keep_scenario(ws: Workspace, name: str, plan: Plan | None = None) -> Workspa
     """Keep ``plan`` (the current plan when None) as a named scenario, replacing a namesake."""
     label = name.strip()
     if not label:
-        msg = "Give the scenario a name."
-        raise InputDataError(msg)
+        raise InputDataError(key="err_scenario_name")
     kept = plan if plan is not None else ws.plan
     others = tuple((n, p) for n, p in ws.scenarios if n != label)
     return replace(ws, scenarios=(*others, (label, kept)))
@@ -202,7 +201,9 @@ def handle_click(
     click
         ``{"lat": ..., "lng": ...}`` as st_folium returns it in ``last_clicked``, or None.
     mode
-        ``"add"``, ``"move"`` (needs ``selected``) or ``"inspect"`` (clicks change nothing).
+        ``"add"``, ``"move"`` (needs ``selected``), ``"drag"`` or ``"inspect"`` (clicks on
+        the map change nothing; in ``"drag"`` stations are dragged, see
+        :mod:`planner.app.drag`).
     selected
         Id of the station to move.
 
@@ -218,7 +219,7 @@ def handle_click(
         A click in ``"move"`` mode with no station selected (or the selected one is no
         longer in the plan): nothing is moved, and the planner is told to choose one.
     """
-    if not click or mode == "inspect":
+    if not click or mode in ("inspect", "drag"):  # "drag": stations move by dragging
         return ws, None
     try:
         lat, lon = float(click["lat"]), float(click["lng"])
@@ -324,17 +325,16 @@ def read_scenario(data: bytes | str, *, source: str = "scenario file") -> SavedS
         text = data.decode("utf-8-sig") if isinstance(data, bytes) else data
         doc = json.loads(text)
     except (UnicodeDecodeError, ValueError) as err:
-        msg = f"{source}: not a scenario file (not UTF-8 JSON: {err})."
-        raise InputDataError(msg) from err
+        raise InputDataError(key="err_scenario_not_json", file=source, detail=str(err)) from err
     if not isinstance(doc, dict) or doc.get("kind") != SCENARIO_KIND:
-        msg = f"{source}: not a scenario file saved by this planner (no kind {SCENARIO_KIND!r})."
-        raise InputDataError(msg)
+        raise InputDataError(key="err_scenario_kind", file=source, kind=repr(SCENARIO_KIND))
     if doc.get("format") != SCENARIO_FORMAT:
-        msg = (
-            f"{source}: scenario format {doc.get('format')!r} is not supported "
-            f"(expected {SCENARIO_FORMAT})."
+        raise InputDataError(
+            key="err_scenario_format",
+            file=source,
+            found=repr(doc.get("format")),
+            expected=SCENARIO_FORMAT,
         )
-        raise InputDataError(msg)
     settings = doc.get("settings") or {}
     try:
         config = AnalysisConfig(
@@ -343,12 +343,12 @@ def read_scenario(data: bytes | str, *, source: str = "scenario file") -> SavedS
             max_snap_m=float(settings.get("max_snap_m", AnalysisConfig().max_snap_m)),
         )
     except (KeyError, TypeError, ValueError) as err:
-        msg = f"{source}: the settings are missing or not numbers ({settings!r})."
-        raise InputDataError(msg) from err
+        raise InputDataError(
+            key="err_scenario_settings", file=source, settings=repr(settings)
+        ) from err
     features = (doc.get("stations") or {}).get("features")
     if not isinstance(features, list):
-        msg = f"{source}: no station list (stations.features)."
-        raise InputDataError(msg)
+        raise InputDataError(key="err_scenario_no_stations", file=source)
     rows: list[dict[str, str]] = []
     points: list[shapely.Point] = []
     for i, feat in enumerate(features, start=1):
@@ -356,11 +356,11 @@ def read_scenario(data: bytes | str, *, source: str = "scenario file") -> SavedS
             props = feat.get("properties") or {}
             lon, lat = (float(c) for c in feat["geometry"]["coordinates"][:2])
         except (AttributeError, KeyError, TypeError, ValueError) as err:
-            msg = f"{source}: station {i} has no point coordinates."
-            raise InputDataError(msg) from err
+            raise InputDataError(key="err_scenario_station_point", file=source, n=i) from err
         if not (-180 <= lon <= 180 and -90 <= lat <= 90):
-            msg = f"{source}: station {i} lies outside WGS84 ranges ({lon}, {lat})."
-            raise InputDataError(msg)
+            raise InputDataError(
+                key="err_scenario_station_range", file=source, n=i, lon=lon, lat=lat
+            )
         rows.append({k: str(props.get(k, "") or "") for k in ("id", "name", "category")})
         points.append(shapely.Point(lon, lat))
     stations = gpd.GeoDataFrame(

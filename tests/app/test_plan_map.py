@@ -226,3 +226,22 @@ def test_many_gap_zones_are_drawn_simplified(
     monkeypatch.setattr("planner.report.map_geometry.MANY_GAPS", 0)
     monkeypatch.setattr("planner.report.map_geometry.THOUSANDS_OF_GAPS", 0)
     assert 0 < gap_coordinates() < exact
+
+
+def test_proposed_sites_tooltips_use_the_readers_words(evil_plan: Plan) -> None:
+    sites = gpd.GeoDataFrame(
+        {
+            "id": ["node/1"],
+            "name": ["Uusi asema"],
+            "place": ["near Katu (lat 60.17000, lon 24.94000)"],
+            "population_added": [12.0],
+            "population_within": [30.0],
+        },
+        geometry=[shapely.Point(24.94, 60.17)],
+        crs=4326,
+    )
+    layers = plan_layers(evil_plan, language="zh", proposed=sites)
+    html = folium.Map().add_child(layers.groups[-1]).get_root().render()
+    for word in ("位置", "名称", "新增覆盖人口", "分钟内人口"):
+        assert word in html or json.dumps(word)[1:-1] in html, word
+    assert '"population_added"' in html  # the data keep their field names

@@ -17,6 +17,7 @@ from planner.app.uploads import (
     STATION_SUFFIXES,
     area_from_upload,
     check_size,
+    decimal_mark,
     demand_from_upload,
     merge_stations,
     stations_from_upload,
@@ -217,3 +218,35 @@ def test_a_zipped_road_layer_builds_a_study_area(tmp_path: Path) -> None:
     assert area.network.street_m == pytest.approx(pbf.street_m, rel=0.01)
     with pytest.raises(UnsupportedFormatError, match=r"^bad\.gpkg: cannot be read as a line"):
         area_from_upload("bad.gpkg", b"not a geopackage")
+
+
+#: The usual Excel export in much of Europe: ';' between fields, decimal commas, a BOM.
+EXCEL_EU = "\ufeffid;name;lon;lat\nA;Eka, talo;24,9475;60,1765\nB;Toka;-0,5;51,25\n"
+
+
+def test_a_semicolon_table_with_decimal_commas_is_read_as_such() -> None:
+    loaded = stations_from_upload("asemat.csv", EXCEL_EU.encode())
+    assert loaded.rejected.empty
+    xy = [(p.x, p.y) for p in loaded.data.geometry]
+    assert xy == [(24.9475, 60.1765), (-0.5, 51.25)]
+    assert loaded.data["name"].tolist() == ["Eka, talo", "Toka"]
+    homes = demand_from_upload("kodit.txt", b"lon;lat;population\n24,94;60,17;3,5\n")
+    assert homes.data["population"].tolist() == [3.5]
+    assert homes.data.geometry.iloc[0].x == 24.94
+
+
+@pytest.mark.parametrize(
+    ("name", "text", "mark"),
+    [
+        ("a.csv", EXCEL_EU, ","),
+        ("a.tsv", "lon\tlat\n24,9\t60,1\n", ","),
+        ("a.csv", "id;lon;lat\nA;24.9475;60.1765\n", None),  # decimal points
+        ("a.csv", "id;lon;lat\nA;24,9;60.1\n", None),  # mixed: left to the loader
+        ("a.csv", 'id,lon,lat\nA,"24,9",60.1\n', None),  # comma-separated header
+        ("a.csv", "id;lon;lat\nA;24;60\n", None),  # whole numbers: nothing to tell
+        ("a.xlsx", EXCEL_EU, None),
+        ("a.csv", "id;lon;lat\n", None),
+    ],
+)
+def test_decimal_mark_is_told_from_the_rows(name: str, text: str, mark: str | None) -> None:
+    assert decimal_mark(name, text.encode()) == mark
