@@ -76,9 +76,7 @@ def test_group_columns_and_table_by_hand(grid_area: StudyArea) -> None:
     view = circle_view(plan, category_minutes={"market": 1.5}, groups=group_columns(plan))
     table = group_table(view).set_index("group")
     assert table.loc["everyone", "people"] == 280.0
-    assert table.loc["everyone", "share_covered"] == pytest.approx(
-        100 * view.result.share_covered
-    )
+    assert table.loc["everyone", "share_covered"] == pytest.approx(100 * view.result.share_covered)
     assert table.loc["everyone", "share_complete"] == pytest.approx(100 * 70 / 280)
     assert table.loc["everyone", "share_0"] == pytest.approx(100 * 80 / 280)
     assert table.loc["everyone", "share_1"] == pytest.approx(100 * 200 / 280)
