@@ -129,3 +129,36 @@ def test_grid_layers_by_hand_sampled_and_written_to_map_html(tmp_path: Path) -> 
     assert "station: stations, area and homes within 2 min" in page
     report = (out / "report.html").read_text("utf-8")
     assert "market: stations, area and homes within 1.5 min" in report
+
+
+def test_category_layer_switches_on_in_chromium(
+    page: object, helsinki_circle: CircleResult, tmp_path: Path
+) -> None:
+    """Offline Chromium: ticking a category in the layer control draws its features."""
+    from playwright.sync_api import Page
+
+    assert isinstance(page, Page)
+    circle = helsinki_circle
+    path = tmp_path / "map.html"
+    coverage_map(circle.result, tiles=False, extra_layers=category_layers(circle)).save(str(path))
+    errors: list[str] = []
+    page.on("pageerror", lambda err: errors.append(str(err)))
+    page.goto(path.as_uri())
+    page.wait_for_selector(".leaflet-container")
+    count = """() => {
+        const map = window[document.querySelector('.folium-map').id];
+        let n = 0; map.eachLayer(() => n++); return n;
+    }"""
+    before = page.evaluate(count)
+    legends = page.locator(".planner-legend").all_inner_texts()
+    assert any(
+        "Station categories (layers)" in t and "library (within 3 min)" in t for t in legends
+    )
+    label = page.locator(".leaflet-control-layers-overlays label", has_text="library:")
+    label.locator("input").check()
+    page.wait_for_timeout(200)
+    homes = int(circle.result.demand["covered_library"].sum())
+    stations = int((circle.result.stations["category"] == "library").sum())
+    # the group, then each GeoJson layer with its features: homes, the area (1), stations
+    assert page.evaluate(count) - before == 1 + (1 + homes) + (1 + 1) + (1 + stations)
+    assert errors == []
