@@ -5,7 +5,9 @@ overlays for :func:`planner.report.maps.coverage_map` (its ``extra_layers``): pe
 its stations, the area within that category's own walk limit and the homes that reach
 it within the limit; one layer of the homes in the complete circle (every required
 category within its limit); and a legend naming the categories' colours. The layers are
-hidden at first and toggled in the map's layer control.
+hidden at first and toggled in the map's layer control. :func:`saved_category_layers` draws
+the same from a saved run's layers and ``summary.json`` (without the areas, which are not
+saved), for ``planner report``.
 
 Category names, station names and ids are data: every one of them reaches the map
 through :func:`~planner.report.maps.map_text` or :func:`~planner.report.maps.to_geojson`
@@ -13,6 +15,10 @@ through :func:`~planner.report.maps.map_text` or :func:`~planner.report.maps.to_
 """
 
 from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
 
 import folium
 import geopandas as gpd
@@ -31,7 +37,8 @@ from planner.report.maps import (
     to_geojson,
 )
 from planner.texts import Language, check_language, text
-from planner.walk.categories import CategoryCoverage, CircleResult
+from planner.walk.categories import CircleResult
+from planner.walk.coverage import CoverageResult
 
 #: Colours of the categories, in the order of :attr:`CircleResult.categories` (repeating
 #: past eight; the legend and the layer names tell repeated colours apart).
@@ -52,6 +59,18 @@ COMPLETE_COLOUR = "#01665e"
 def category_colour(index: int) -> str:
     """The colour of the ``index``-th category (0-based)."""
     return CATEGORY_COLOURS[index % len(CATEGORY_COLOURS)]
+
+
+@dataclass(frozen=True, eq=False)
+class _Category:
+    """What one category's layer draws."""
+
+    name: str
+    column: str
+    minutes: float
+    stations: gpd.GeoDataFrame
+    served: npt.NDArray[np.float64]
+    area: gpd.GeoDataFrame | None
 
 
 def category_layers(
@@ -80,40 +99,106 @@ def category_layers(
         limit), one of the homes in the complete circle, then a :class:`CategoryLegend`.
         Every group is hidden until switched on in the layer control.
     """
+    cats = [
+        _Category(
+            name=c.name,
+            column=c.column,
+            minutes=c.result.config.walk_minutes,
+            stations=c.result.stations,
+            served=c.result.stations["population_served"].to_numpy(dtype=float),
+            area=c.result.coverage_area,
+        )
+        for c in circle.categories
+    ]
+    return _layers(circle.result.demand, cats, circle.complete, language, max_homes)
+
+
+def saved_category_layers(
+    result: CoverageResult,
+    summary: Mapping[str, Any],
+    *,
+    language: Language = "en",
+    max_homes: int = MAX_MAP_HOMES,
+) -> list[Element]:
+    """:func:`category_layers` of a saved run: from its layers and ``summary.json``.
+
+    The demand layer's ``covered_<column>`` and complete-circle columns and the station
+    layer's ``category`` (and ``population_served_in_category``) columns give the same
+    homes and stations; the area within each category's limit is not saved, so it is not
+    drawn. Empty when the summary names no categories or the layers lack their columns.
+    """
+    cats_info = summary.get("categories")
+    if not isinstance(cats_info, Mapping) or not cats_info:
+        return []
+    demand, stations = result.demand, result.stations
+    complete = str(summary.get("complete_column", "complete"))
+    columns = [f"covered_{info.get('column')}" for info in cats_info.values()]
+    if any(c not in demand.columns for c in [*columns, complete]):
+        return []
+    labels = (
+        stations["category"].fillna("").astype(str).str.strip().to_numpy()
+        if "category" in stations.columns
+        else np.full(len(stations), "", dtype=object)
+    )
+    served_col = "population_served_in_category"
+    if served_col not in stations.columns:
+        served_col = "population_served"
+    cats = [
+        _Category(
+            name=str(name),
+            column=str(info.get("column")),
+            minutes=float(info.get("minutes", result.config.walk_minutes)),
+            stations=stations.loc[labels == str(name)],
+            served=stations.loc[labels == str(name), served_col].to_numpy(dtype=float),
+            area=None,
+        )
+        for name, info in cats_info.items()
+    ]
+    within = demand[complete].fillna(False).to_numpy(dtype=bool)
+    return _layers(demand, cats, within, language, max_homes)
+
+
+def _layers(
+    demand: gpd.GeoDataFrame,
+    cats: Sequence[_Category],
+    complete: npt.NDArray[np.bool_],
+    language: Language,
+    max_homes: int,
+) -> list[Element]:
     if max_homes < 1:
         msg = f"max_homes must be at least 1, got {max_homes}."
         raise InputDataError(msg)
     lang = check_language(language)
-    if not circle.categories:
+    if not cats:
         return []
-    demand = circle.result.demand
     out: list[Element] = []
-    for i, cat in enumerate(circle.categories):
+    for i, cat in enumerate(cats):
         colour = category_colour(i)
-        covered = demand[f"covered_{cat.column}"].to_numpy(dtype=bool)
-        minutes = f"{cat.result.config.walk_minutes:g}"
+        covered = demand[f"covered_{cat.column}"].fillna(False).to_numpy(dtype=bool)
+        minutes = f"{cat.minutes:g}"
         name = text("map_layer_category", lang, category=cat.name, minutes=minutes)
         group = _homes_group(demand, covered, name, colour, lang, max_homes)
-        if len(cat.result.coverage_area):
-            _area(cat).add_to(group)
-        if len(cat.result.stations):
+        if cat.area is not None and len(cat.area):
+            _area(cat.area).add_to(group)
+        if len(cat.stations):
             _stations(cat, colour, lang).add_to(group)
         out.append(group)
     name = text("map_layer_complete", lang)
-    out.append(_homes_group(demand, circle.complete, name, COMPLETE_COLOUR, lang, max_homes))
-    out.append(CategoryLegend(circle, lang))
+    out.append(_homes_group(demand, complete, name, COMPLETE_COLOUR, lang, max_homes))
+    out.append(CategoryLegend([(c.name, c.minutes) for c in cats], lang))
     return out
 
 
 class CategoryLegend(MacroElement):
     """A second legend box: each category's colour, name and limit, and the complete circle.
 
-    The same plain-Leaflet control as :class:`~planner.report.maps.Legend`.
+    The same plain-Leaflet control as :class:`~planner.report.maps.Legend`; ``categories``
+    are ``(name, minutes)`` in the order of the layers.
     """
 
     _template = Legend._template
 
-    def __init__(self, circle: CircleResult, language: Language) -> None:
+    def __init__(self, categories: Sequence[tuple[str, float]], language: Language) -> None:
         super().__init__()  # type: ignore[no-untyped-call]
         self._name = "CategoryLegend"
         dot = (
@@ -121,9 +206,8 @@ class CategoryLegend(MacroElement):
             'margin:0 6px 0 2px;background:{}"></span>'
         )
         rows = [f"<b>{map_text(text('map_legend_categories', language))}</b>"]
-        for i, cat in enumerate(circle.categories):
-            minutes = f"{cat.result.config.walk_minutes:g}"
-            label = text("map_legend_category", language, category=cat.name, minutes=minutes)
+        for i, (name, minutes) in enumerate(categories):
+            label = text("map_legend_category", language, category=name, minutes=f"{minutes:g}")
             rows.append(dot.format(category_colour(i)) + map_text(label))
         rows.append(dot.format(COMPLETE_COLOUR) + map_text(text("map_layer_complete", language)))
         self.html = "<br>".join(rows)
@@ -164,9 +248,8 @@ def _homes_group(
     return group
 
 
-def _area(cat: CategoryCoverage) -> folium.GeoJson:
+def _area(area: gpd.GeoDataFrame) -> folium.GeoJson:
     """The area within the category's own limit (its last, widest band), as an outline."""
-    area = cat.result.coverage_area
     widest = area.loc[[area["band_min"].idxmax()]]
     drawn = simplified_outlines(
         widest.geometry.to_numpy(), tolerance=SMALL_LAYER_TOLERANCE_DEG / 2, min_ring_area=0.0
@@ -181,15 +264,15 @@ def _area(cat: CategoryCoverage) -> folium.GeoJson:
     )
 
 
-def _stations(cat: CategoryCoverage, colour: str, lang: Language) -> folium.GeoJson:
-    st = cat.result.stations
-    minutes = f"{cat.result.config.walk_minutes:g}"
+def _stations(cat: _Category, colour: str, lang: Language) -> folium.GeoJson:
+    st = cat.stations
+    minutes = f"{cat.minutes:g}"
     table = gpd.GeoDataFrame(
         {
             "name": st["name"].astype(str) if "name" in st.columns else "",
             "id": st["id"].astype(str),
             "category": cat.name,
-            "served": st["population_served"].round(0),
+            "served": np.round(cat.served, 0),
         },
         geometry=st.geometry,
         crs=st.crs,
@@ -211,4 +294,10 @@ def _stations(cat: CategoryCoverage, colour: str, lang: Language) -> folium.GeoJ
     )
 
 
-__all__ = ["CATEGORY_COLOURS", "COMPLETE_COLOUR", "CategoryLegend", "category_layers"]
+__all__ = [
+    "CATEGORY_COLOURS",
+    "COMPLETE_COLOUR",
+    "CategoryLegend",
+    "category_layers",
+    "saved_category_layers",
+]

@@ -162,3 +162,41 @@ def test_category_layer_switches_on_in_chromium(
     # the group, then each GeoJson layer with its features: homes, the area (1), stations
     assert page.evaluate(count) - before == 1 + (1 + homes) + (1 + 1) + (1 + stations)
     assert errors == []
+
+
+def test_saved_run_gives_the_same_layers_and_planner_report_draws_them(tmp_path: Path) -> None:
+    """Written, read back (``read_outputs``) and reported (``make_report``) on the grid."""
+    from planner.pipeline.analysis import make_report
+    from planner.report.category_layers import saved_category_layers
+    from planner.report.saved_run import read_outputs
+    from planner.walk.categories import circles_summary
+
+    circle = analyze_circles(
+        build_walk_network(grid_streets()),
+        grid_stations().assign(category=["market", "station"]),
+        grid_homes(),
+        config=AnalysisConfig(walk_minutes=2.0, speed_kmh=SPEED_KMH),
+        profile=WalkProfile("grid", SPEED_KMH),
+        category_minutes={"market": 1.5},
+    )
+    out = tmp_path / "out"
+    write_outputs(circle.result, out, circle=circle, circles=circles_summary([circle]))
+    saved = read_outputs(out)
+    fresh = category_layers(circle)
+    again = saved_category_layers(saved.result, saved.summary)
+    assert len(again) == len(fresh) == 4
+    for new, old in zip(again[:3], fresh[:3], strict=True):
+        assert new.layer_name == old.layer_name
+        ids = [sorted(f["properties"]["id"] for f in layer) for layer in features(new)]
+        old_ids = [sorted(str(f["properties"].get("id")) for f in layer) for layer in features(old)]
+        # the same homes and stations; the area within the limit is not saved
+        assert ids == [old_ids[0], *old_ids[2:]]
+    station = features(again[1])[1]
+    assert [f["properties"]["served"] for f in station] == [200.0]  # B, within its 2 min
+    assert saved_category_layers(saved.result, {}) == []
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # no street file to draw the base layer from
+        page = make_report(out, out=tmp_path / "again.html")
+    report = Path(page).read_text("utf-8")
+    assert "market: stations, area and homes within 1.5 min" in report
+    assert "Station categories (layers)" in report
