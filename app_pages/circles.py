@@ -10,6 +10,8 @@ from planner.app.circles import (
     category_layer,
     category_table,
     circle_view,
+    group_columns,
+    group_table,
     plan_categories,
 )
 from planner.texts import md_escape
@@ -43,7 +45,15 @@ if len(names) >= 2:
         )
 else:
     st.caption(ui.t("circles_need_categories"))
-view = circle_view(plan, profile=profile, category_minutes=minutes, require=required or None)
+candidates = group_columns(plan)
+groups: list[str] = []
+if candidates:
+    groups = st.multiselect(
+        ui.t("circles_groups_label"), candidates, default=candidates, key="circle_groups"
+    )
+view = circle_view(
+    plan, profile=profile, category_minutes=minutes, require=required or None, groups=groups
+)
 cols = st.columns(3)
 cols[0].metric(ui.t("m_share"), f"{view.result.share_covered:.1%}")
 if view.categories:
@@ -76,4 +86,28 @@ if view.categories:
             "required": ui.t("c_required"),
         },
     )
+if view.groups:
+    st.subheader(ui.t("circles_groups"))
+    percent = "%.1f%%"
+    shares = {
+        f"share_{i}": st.column_config.NumberColumn(
+            ui.t("c_group_share_in", category=c.name), format=percent
+        )
+        for i, c in enumerate(view.categories)
+    }
+    st.dataframe(
+        group_table(view),
+        hide_index=True,
+        key="circle_groups_table",
+        column_config={
+            "group": ui.t("c_group"),
+            "people": st.column_config.NumberColumn(ui.t("c_group_people"), format="%.0f"),
+            "share_covered": st.column_config.NumberColumn(ui.t("c_group_share"), format=percent),
+            "share_complete": st.column_config.NumberColumn(
+                ui.t("c_group_complete"), format=percent
+            ),
+            **shares,
+        },
+    )
+    st.caption(ui.t("circles_groups_app_note"))
 st.caption(ui.t("circles_app_note", speed=f"{view.profile.speed_kmh:g}"))

@@ -2,7 +2,9 @@
 
 Pure functions over a :class:`~planner.app.plan.Plan` for the "Service circles" page
 (``app_pages/circles.py``): the circle analysis of the plan's stations under a chosen
-walking profile (:func:`circle_view`) and its per-category table (:func:`category_table`).
+walking profile (:func:`circle_view`), its per-category table (:func:`category_table`)
+and, when the demand carries head counts of groups of people, its per-group table
+(:func:`group_columns`, :func:`group_table`).
 """
 
 from __future__ import annotations
@@ -13,6 +15,7 @@ from dataclasses import replace
 
 import folium
 import geopandas as gpd
+import numpy as np
 import pandas as pd
 
 from planner.app.plan import Plan
@@ -35,6 +38,10 @@ MAX_LAYER_HOMES = 8_000
 #: The profiles the app offers, in order; ``adult`` walks at the sidebar's speed.
 APP_PROFILES = tuple(BUILTIN_PROFILES)
 
+#: Demand columns that are never offered as groups of people: the population itself,
+#: coordinates, and the building figures the OSM homes carry.
+NOT_GROUPS = frozenset({"population", "lon", "lat", "x", "y", "levels", "floor_m2"})
+
 
 def plan_categories(plan: Plan) -> list[str]:
     """The plan's station categories, in order of first appearance (no warning)."""
@@ -49,12 +56,14 @@ def circle_view(
     profile: str = "adult",
     category_minutes: Mapping[str, float] | None = None,
     require: Sequence[str] | None = None,
+    groups: Sequence[str] = (),
 ) -> CircleResult:
     """The circle analysis of ``plan`` (its stations, homes, limit) for one profile.
 
     ``adult`` walks at the plan's ``speed_kmh`` (the sidebar's); the other built-in
     profiles at their own speed. Categories missing from ``category_minutes`` use the
     plan's walk limit; with fewer than two categories there is no per-category view.
+    ``groups`` are demand columns of head counts (from :func:`group_columns`).
     Off-network and empty-category warnings are left to the other pages.
     """
     prof: WalkProfile = BUILTIN_PROFILES[profile]
@@ -73,7 +82,55 @@ def circle_view(
             profile=prof,
             category_minutes={k: v for k, v in (category_minutes or {}).items() if k in names},
             require=[r for r in (require or ()) if r in names] or None,
+            groups=groups,
         )
+
+
+def group_columns(plan: Plan) -> list[str]:
+    """Demand columns that can be head counts of groups of people, in table order.
+
+    Numeric columns (not :data:`NOT_GROUPS`, not made by the analysis) whose values are
+    all finite and 0 or more; the page offers them and the user picks the groups.
+    """
+    demand = plan.area.demand
+    out = []
+    for col in demand.columns:
+        name = str(col)
+        if col == demand.geometry.name or name in NOT_GROUPS:
+            continue
+        if not pd.api.types.is_numeric_dtype(demand[col]) or demand[col].dtype == bool:
+            continue
+        values = demand[col].to_numpy(dtype=float)
+        if len(values) and np.isfinite(values).all() and (values >= 0).all():
+            out.append(name)
+    return out
+
+
+def group_table(result: CircleResult) -> pd.DataFrame:
+    """One row per group of people of ``result``: its people and shares covered, in %.
+
+    Columns ``group`` (the column name, shown as data), ``people``, ``share_covered``
+    (within the circle of all stations), then with categories ``share_complete`` and
+    ``share_0``, ``share_1``... (within each category's own limit, in the order of
+    ``result.categories``). Shares are percentages of the group's own people (0 when the
+    group has nobody). Empty without groups.
+    """
+    if not result.groups:
+        return pd.DataFrame(columns=["group", "people", "share_covered"])
+    figures = result.summary()["groups"]
+    rows = []
+    for group, fig in figures.items():
+        row = {
+            "group": group,
+            "people": fig["population"],
+            "share_covered": 100.0 * fig["share_covered"],
+        }
+        if result.categories:
+            row["share_complete"] = 100.0 * fig["share_complete"]
+            for i, cat in enumerate(result.categories):
+                row[f"share_{i}"] = 100.0 * fig["categories"][cat.name]["share_covered"]
+        rows.append(row)
+    return pd.DataFrame(rows)
 
 
 def category_table(result: CircleResult) -> pd.DataFrame:
@@ -167,5 +224,7 @@ __all__ = [
     "category_layer",
     "category_table",
     "circle_view",
+    "group_columns",
+    "group_table",
     "plan_categories",
 ]

@@ -218,6 +218,7 @@ def run_demo(
         access=scores.summary() if scores is not None else None,
         circles=circles_summary(runs),
         category_gaps=runs[0].category_gaps,
+        circle=runs[0],
     )
     stages.done()
     return Run(network=network, result=result, paths=paths, access=scores, circles=runs)
@@ -334,6 +335,7 @@ def run_analysis(
         access=scores.summary() if scores is not None else None,
         circles=circles_summary(runs),
         category_gaps=runs[0].category_gaps,
+        circle=runs[0],
     )
     stages.done()
     return Run(

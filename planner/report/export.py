@@ -24,6 +24,7 @@ import numpy as np
 import pandas as pd
 
 from planner.errors import InputDataError
+from planner.report.category_layers import category_layers
 from planner.report.maps import coverage_map
 from planner.report.output_folder import (
     CSV_TABLES,
@@ -41,6 +42,7 @@ from planner.report.report import coverage_report
 from planner.report.spreadsheet import write_csv
 from planner.texts import Language
 from planner.walk.breakdowns import coverage_by_district, district_extras
+from planner.walk.categories import CircleResult
 from planner.walk.coverage import CoverageResult
 from planner.walk.layers import free_name, warn_renamed
 
@@ -61,6 +63,7 @@ def write_outputs(
     access: Mapping[str, Any] | None = None,
     circles: Mapping[str, Any] | None = None,
     category_gaps: gpd.GeoDataFrame | None = None,
+    circle: CircleResult | None = None,
 ) -> OutputPaths:
     """Write the coverage result to a folder, all files or none.
 
@@ -110,6 +113,10 @@ def write_outputs(
         Gap zones per station category
         (:attr:`planner.walk.categories.CircleResult.category_gaps`), written as the
         ``category_gaps`` layer of the GeoPackage.
+    circle
+        The circle analysis of the run's (first) walking profile: with categories, the map
+        (``map.html`` and the report's) gains a layer per category and one of the complete
+        circle (:func:`planner.report.category_layers.category_layers`).
 
     Returns
     -------
@@ -164,7 +171,9 @@ def write_outputs(
         for path in staged.csv:
             layer = by_district if path.stem == "districts" else getattr(result, path.stem)
             write_csv(csv_table(layer, what=path.name), path, raw_text=raw_text)
-        map_html = coverage_map(result, streets=streets, language=language).get_root().render()
+        extra = category_layers(circle, language=language) if circle is not None else []
+        fmap = coverage_map(result, streets=streets, language=language, extra_layers=extra)
+        map_html = fmap.get_root().render()
         staged.map.write_text(map_html, "utf-8")
         for path, table in zip(staged.rejected, rejected.values(), strict=True):
             write_csv(table, path, raw_text=raw_text, bom=False)

@@ -25,7 +25,7 @@ import base64
 import hashlib
 import html
 import importlib.resources
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from typing import Any
 
 import folium
@@ -104,6 +104,7 @@ def coverage_map(
     suggested_sites: gpd.GeoDataFrame | None = None,
     language: Language = "en",
     max_homes: int = MAX_MAP_HOMES,
+    extra_layers: Sequence[Element] = (),
 ) -> folium.Map:
     """A Folium map of stations, walk-time bands, homes and gap zones.
 
@@ -128,6 +129,9 @@ def coverage_map(
         Homes of each kind (served, not served) drawn at most; past it an even sample is
         drawn and the layer's name says so (:data:`MAX_MAP_HOMES` by default), so that the
         map of a city of millions of homes stays a few megabytes.
+    extra_layers
+        More overlays and controls, added after the stations and before the layer control
+        (e.g. :func:`planner.report.category_layers.category_layers`).
 
     Returns
     -------
@@ -158,6 +162,8 @@ def coverage_map(
     _stations_layer(result, lang).add_to(fmap)
     if suggested_sites is not None and len(suggested_sites):
         _sites_layer(suggested_sites, lang).add_to(fmap)
+    for layer in extra_layers:
+        layer.add_to(fmap)
     Legend(result.config.bands, lang, sites=suggested_sites is not None).add_to(fmap)
     folium.LayerControl(collapsed=False).add_to(fmap)
     fmap.fit_bounds(bounds)

@@ -28,6 +28,7 @@ import pandas as pd
 from planner._version import __version__
 from planner.errors import InputDataError
 from planner.report.access_section import access_section
+from planner.report.category_layers import saved_category_layers
 from planner.report.charts import station_labels
 from planner.report.circles_section import circles_section
 from planner.report.comparison_section import comparison_section
@@ -148,6 +149,8 @@ def coverage_report(
         else None
     )
     site_of_gap = _sites_per_gap(result, sites) if sites is not None else None
+    # A map rendered here (not given) shows the summary's station categories too.
+    layers = saved_category_layers(result, s, language=lang) if map_html is None else []
     data: dict[str, Any] = {
         "generator": "service-circle-planner",
         "version": __version__,
@@ -164,7 +167,7 @@ def coverage_report(
         key_figures_section(w, s, result),
         parameters_section(w, s),
         road_quality_section(w, s),
-        map_section(w, result, streets, sites, tiles, map_html),
+        map_section(w, result, streets, sites, tiles, map_html, extra_layers=layers),
         charts_section(w, result, district_table),
         tables_section(w, result, district_table, data, site_of_gap),
     ]

@@ -8,12 +8,13 @@ from __future__ import annotations
 
 import html
 import math
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 import geopandas as gpd
 import numpy as np
 import pandas as pd
+from branca.element import Element
 
 from planner._version import __version__
 from planner.report.charts import (
@@ -160,14 +161,21 @@ def map_section(
     sites: gpd.GeoDataFrame | None,
     tiles: bool,
     map_html: str | None = None,
+    extra_layers: Sequence[Element] = (),
 ) -> str:
     """The interactive map in an ``iframe`` (screen) and a static overview map (print).
 
-    ``map_html`` is the map already rendered (e.g. for ``map.html``); None renders it.
+    ``map_html`` is the map already rendered (e.g. for ``map.html``); None renders it,
+    with ``extra_layers`` (e.g. the station categories' layers).
     """
     if map_html is None:
         fmap = coverage_map(
-            result, streets=streets, tiles=tiles, suggested_sites=sites, language=w.lang
+            result,
+            streets=streets,
+            tiles=tiles,
+            suggested_sites=sites,
+            language=w.lang,
+            extra_layers=extra_layers,
         )
         map_html = fmap.get_root().render()
     doc = map_html

@@ -55,3 +55,30 @@ def test_category_layer_colours_and_escapes(grid_area: StudyArea) -> None:
     html = fmap.get_root().render()
     assert "Within the 49 limit" not in html
     assert "Within the \\u0026#123;\\u0026#123; 7*7 \\u0026#125;\\u0026#125; limit" in html
+
+
+def test_group_columns_and_table_by_hand(grid_area: StudyArea) -> None:
+    """Grid: market (A) covers H1 + H7 (80 of 280 people), B 200, complete H7 (70)."""
+    import dataclasses
+
+    from planner.app.circles import group_columns, group_table
+
+    d = grid_area.demand
+    at_h7 = (d["id"] == "H7").to_numpy(dtype=float)
+    demand = d.assign(
+        everyone=d["population"], h7=at_h7, nobody=0.0, note="x", minus=-at_h7, levels=1.0
+    )
+    area = dataclasses.replace(grid_area, demand=demand)
+    plan = build_plan(area, config=AnalysisConfig(walk_minutes=2.0, speed_kmh=SPEED_KMH))
+    assert group_columns(plan) == ["everyone", "h7", "nobody"]  # not text, negative, levels
+    assert list(group_table(circle_view(plan)).columns) == ["group", "people", "share_covered"]
+    plan = update_station(update_station(plan, "A", category="market"), "B", category="<b>x</b>")
+    view = circle_view(plan, category_minutes={"market": 1.5}, groups=group_columns(plan))
+    table = group_table(view).set_index("group")
+    assert table.loc["everyone", "people"] == 280.0
+    assert table.loc["everyone", "share_covered"] == pytest.approx(100 * view.result.share_covered)
+    assert table.loc["everyone", "share_complete"] == pytest.approx(100 * 70 / 280)
+    assert table.loc["everyone", "share_0"] == pytest.approx(100 * 80 / 280)
+    assert table.loc["everyone", "share_1"] == pytest.approx(100 * 200 / 280)
+    assert table.loc["h7"].tolist() == [1.0, 100.0, 100.0, 100.0, 100.0]
+    assert table.loc["nobody"].tolist() == [0.0] * 5
