@@ -38,6 +38,7 @@ from planner.limits import DEFAULT_LIMITS, InputLimits
 from planner.sources.road_files import RoadOptions, check_road_file, read_road_frame, road_source
 from planner.sources.road_mapping import (
     RoadMapping,
+    line_speeds,
     parse_walkable,
     road_mapping_from_file,
     rule_mask,
@@ -85,6 +86,12 @@ class RoadLayerReport:
         OSM footways, paths, steps and alleys merged into the layer (street segments).
     osm_ends_joined
         Ends of those paths joined onto a line of the layer.
+    lines_own_speed
+        Lines kept that walk at their own speed (the mapping file's ``[speed]``).
+    dropped_speed_zero
+        Lines left out because their speed is 0 (closed to people on foot).
+    speed_column
+        The column read as each line's speed or class of speed ("" when none).
     options
         The file and the options it was read with
         (:meth:`~planner.sources.road_files.RoadOptions.facts` and ``file``), so that a
@@ -106,6 +113,9 @@ class RoadLayerReport:
     dropped_no_pedestrians: int = 0
     osm_paths_added: int = 0
     osm_ends_joined: int = 0
+    lines_own_speed: int = 0
+    dropped_speed_zero: int = 0
+    speed_column: str = ""
     options: dict[str, Any] = field(default_factory=dict)
 
 
@@ -162,7 +172,10 @@ def road_tables_from_file(
     by_option = parse_walkable(opts.walkable) if opts.walkable else None
     keep_walk = rule_mask(frame, by_option, p) & rule_mask(frame, mapping.walkable, p)
     no_foot = keep_walk & ~rule_mask(frame, mapping.no_pedestrians, p)
-    frame = frame.loc[keep_walk & ~no_foot]
+    speeds = line_speeds(frame, mapping.speed, p, checked=keep_walk & ~no_foot)
+    stopped = speeds == 0.0
+    kept = keep_walk & ~no_foot & ~stopped
+    frame, speeds = frame.loc[kept], speeds[kept]
     geoms = frame.geometry.to_numpy()
     missing = shapely.is_missing(geoms) | shapely.is_empty(geoms)
     types = shapely.get_type_id(geoms)
@@ -176,6 +189,7 @@ def road_tables_from_file(
     n_lines = len(parts)
     merged = merge_osm_paths(parts, rows, frame, crs, options=opts, limits=lim)
     parts, rows, frame = merged.parts, merged.rows, merged.frame
+    speeds = np.r_[speeds, np.full(len(frame) - len(speeds), np.nan)]
     level_col = next((c for c in LEVEL_COLUMNS if c in frame.columns), "")
     levels = (
         frame[level_col].astype(str).to_numpy()[rows]
@@ -202,7 +216,8 @@ def road_tables_from_file(
     xy, joins = _join_near_ends(xy, line, is_end, node_tolerance_m)
     q = np.round(xy / _GRID_M).astype(np.int64)
     node_vertex, node_key = _node_keys(q, line, is_end, levels)
-    tables = _split(xy, line, node_vertex, node_key, rows, frame, crs, str(p))
+    own = speeds if mapping.speed is not None else None
+    tables = _split(xy, line, node_vertex, node_key, rows, frame, crs, str(p), own)
     report = _quality(
         tables,
         n_read=n_read,
@@ -219,6 +234,9 @@ def road_tables_from_file(
         dropped_no_pedestrians=int(no_foot.sum()),
         osm_paths_added=merged.added,
         osm_ends_joined=merged.joined,
+        lines_own_speed=int(np.isfinite(speeds[np.unique(rows)]).sum()),
+        dropped_speed_zero=int(stopped.sum()),
+        speed_column="" if mapping.speed is None else mapping.speed.column,
         options={"file": str(p), **opts.facts()},
     )
     logger.info("%s: road layer noded: %s", p, report)
@@ -319,8 +337,12 @@ def _split(
     frame: pd.DataFrame,
     crs: pyproj.CRS,
     source: str,
+    speeds: npt.NDArray[np.float64] | None,
 ) -> StreetTables:
-    """One street per stretch of a line between two consecutive nodes."""
+    """One street per stretch of a line between two consecutive nodes.
+
+    ``speeds``: each row's own walking speed (km/h, NaN: none), or None when no row has one.
+    """
     nodes_at = np.flatnonzero(node)
     # Consecutive nodes on the same line bound a street.
     same = line[nodes_at[1:]] == line[nodes_at[:-1]]
@@ -350,6 +372,7 @@ def _split(
         tags=tags,
         source=source,
         reader="road-layer",
+        line_speed_kmh=None if speeds is None else speeds[src_rows],
     )
 
 

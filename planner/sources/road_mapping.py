@@ -10,7 +10,17 @@ A mapping file is TOML, for layers whose classes need more than one ``--walkable
     column = "禁止行人"
     values = ["1", "是", "yes"]
 
-Both tables are optional. Values are compared as text, stripped of spaces at the ends.
+    [speed]                    # walking speed of lines, km/h (others: the run's speed)
+    column = "步行速度"          # a column of km/h numbers, or with classes below:
+    # column = "道路等级"
+    # classes = { "人行道" = 4.5, "台阶" = 2.0, "施工便道" = 0 }
+
+A line's speed replaces the run's walking speed on that line (see
+:mod:`planner.walk.line_speeds`); an empty cell, or a class not listed, walks at the run's
+speed; a speed of 0 closes the line to people on foot (counted in the quality report);
+a cell that is not a speed from 0 to 20 km/h is an error naming its rows and values.
+
+All tables are optional. Values are compared as text, stripped of spaces at the ends.
 Every mistake (unknown key, wrong type, a column the layer lacks) is an error naming the
 file and the key.
 """
@@ -31,6 +41,8 @@ from planner.errors import InputDataError
 from planner.sources.tableio import existing_file
 
 _WALKABLE = re.compile(r"^\s*(?P<col>.+?)\s+(?P<neg>not\s+)?in\s*\((?P<vals>.*)\)\s*$", re.I)
+#: Highest walking speed a line may have (km/h): faster is a vehicle's speed limit or a typo.
+MAX_LINE_SPEED_KMH = 20.0
 #: A mapping file larger than this is not a mapping file.
 _MAX_BYTES = 1 << 20
 
@@ -51,7 +63,17 @@ class RoadMapping:
 
     walkable: ClassRule | None = None
     no_pedestrians: ClassRule | None = None
+    speed: SpeedRule | None = None
     source: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class SpeedRule:
+    """The walking speed of each line: the km/h in ``column``, or by class (``classes``)."""
+
+    column: str
+    classes: tuple[tuple[str, float], ...] | None = None
+    where: str = "[speed]"
 
 
 def parse_walkable(expr: str) -> ClassRule:
@@ -82,17 +104,20 @@ def road_mapping_from_file(path: str | Path) -> RoadMapping:
     except (UnicodeDecodeError, tomllib.TOMLDecodeError) as err:
         msg = f"{p}: not a readable TOML mapping file ({err}); save it as UTF-8 TOML."
         raise InputDataError(msg) from err
-    unknown = sorted(set(data) - {"walkable", "no_pedestrians"})
+    unknown = sorted(set(data) - {"walkable", "no_pedestrians", "speed"})
     if unknown:
         msg = (
-            f"{p}: unknown key {unknown[0]!r}; a mapping file has [walkable] and [no_pedestrians]."
+            f"{p}: unknown key {unknown[0]!r}; a mapping file has [walkable], "
+            "[no_pedestrians] and [speed]."
         )
         raise InputDataError(msg)
     walk = data.get("walkable")
     flag = data.get("no_pedestrians")
+    speed = data.get("speed")
     return RoadMapping(
         walkable=None if walk is None else _walkable_rule(p, walk),
         no_pedestrians=None if flag is None else _flag_rule(p, flag),
+        speed=None if speed is None else _speed_rule(p, speed),
         source=str(p),
     )
 
@@ -136,6 +161,107 @@ def _flag_rule(p: Path, value: Any) -> ClassRule:
     raw = table.get("values", ["1", "yes", "true", "是"])
     values = _texts(p, "no_pedestrians.values", raw)
     return ClassRule(table["column"].strip(), values, exclude=True, where=f"{p} [no_pedestrians]")
+
+
+def _speed_rule(p: Path, value: Any) -> SpeedRule:
+    table = _table(p, "speed", value, {"column", "classes"})
+    where = f"{p} [speed]"
+    if "classes" not in table:
+        return SpeedRule(table["column"].strip(), None, where=where)
+    classes = table["classes"]
+    if not isinstance(classes, dict) or not classes:
+        msg = f'{p}: speed.classes must be a table of class = km/h, e.g. {{ "人行道" = 4.5 }}.'
+        raise InputDataError(msg)
+    pairs = []
+    for name, kmh in classes.items():
+        if _speed(kmh) is None:
+            msg = (
+                f"{p}: speed.classes {name!r} = {kmh!r}: give a walking speed in km/h from 0 "
+                f"to {MAX_LINE_SPEED_KMH:g} (0: closed to people on foot)."
+            )
+            raise InputDataError(msg)
+        pairs.append((str(name).strip(), float(kmh)))
+    return SpeedRule(table["column"].strip(), tuple(sorted(pairs)), where=where)
+
+
+def _speed(value: object) -> float | None:
+    """``value`` as km/h when it is a number from 0 to :data:`MAX_LINE_SPEED_KMH`, else None."""
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, str):
+        value = pd.to_numeric(value.strip(), errors="coerce")
+    if not isinstance(value, int | float | np.number):
+        return None
+    kmh = float(value)
+    return kmh if np.isfinite(kmh) and 0.0 <= kmh <= MAX_LINE_SPEED_KMH else None
+
+
+def line_speeds(
+    frame: pd.DataFrame,
+    rule: SpeedRule | None,
+    source: object,
+    *,
+    checked: npt.NDArray[np.bool_],
+) -> npt.NDArray[np.float64]:
+    """The walking speed of each row in km/h (NaN: none of its own, the run's speed).
+
+    Parameters
+    ----------
+    frame
+        The road layer's rows.
+    rule
+        The mapping file's ``[speed]``; all NaN when None.
+    source
+        The layer's file, for messages.
+    checked
+        Rows whose value must be a speed (the walkable ones); others give NaN.
+
+    Raises
+    ------
+    InputDataError
+        When the layer lacks the column, or a checked row's cell is not empty and not a
+        speed from 0 to 20 km/h: naming up to five rows (1-based, in the layer's order)
+        and their values.
+    """
+    out = np.full(len(frame), np.nan)
+    if rule is None:
+        return out
+    if rule.column not in frame.columns:
+        known = ", ".join(str(c) for c in frame.columns if c != "geometry")
+        msg = (
+            f"{source}: {rule.where} names column {rule.column!r}, which the layer lacks "
+            f"(it has {known})."
+        )
+        raise InputDataError(msg)
+    cells = frame[rule.column].to_numpy(dtype=object)
+    if rule.classes is not None:
+        by_class = dict(rule.classes)
+        text = pd.Series(cells, dtype=object).astype(str).str.strip().to_numpy()
+        found = np.array([by_class.get(t, np.nan) for t in text], dtype=float)
+        out[checked] = found[checked]
+        return out
+    bad: list[int] = []
+    for i in np.flatnonzero(checked):
+        cell = cells[i]
+        if cell is None or (isinstance(cell, float) and np.isnan(cell)):
+            continue
+        if isinstance(cell, str) and not cell.strip():
+            continue
+        kmh = _speed(cell)
+        if kmh is None:
+            bad.append(int(i))
+        else:
+            out[i] = kmh
+    if bad:
+        shown = "; ".join(f"row {i + 1}: {cells[i]!r}" for i in bad[:5])
+        more = f" and {len(bad) - 5} more" if len(bad) > 5 else ""
+        msg = (
+            f"{source}: column {rule.column!r} ({rule.where}) holds {len(bad)} value(s) that "
+            f"are not a walking speed in km/h from 0 to {MAX_LINE_SPEED_KMH:g} ({shown}"
+            f"{more}). Correct them, or empty the cells (those lines walk at the run's speed)."
+        )
+        raise InputDataError(msg)
+    return out
 
 
 def rule_mask(frame: pd.DataFrame, rule: ClassRule | None, source: object) -> npt.NDArray[np.bool_]:

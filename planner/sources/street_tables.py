@@ -63,7 +63,10 @@ class StreetTables:
     source
         Where the network came from, for messages.
     reader
-        ``"pyrosm"``, ``"pyosmium"`` or ``"graph"``.
+        ``"pyrosm"``, ``"pyosmium"``, ``"graph"`` or ``"road-layer"``.
+    line_speed_kmh
+        A road layer's own walking speed of each row in km/h (NaN: the run's speed), or
+        None when no row has one (:mod:`planner.walk.line_speeds`).
     """
 
     crs: Any
@@ -77,6 +80,7 @@ class StreetTables:
     tags: Mapping[str, npt.NDArray[np.object_]] = field(default_factory=dict)
     source: str = ""
     reader: str = "graph"
+    line_speed_kmh: npt.NDArray[np.float64] | None = None
 
 
 def street_tables_from_file(path: str | Path, *, limits: InputLimits | None = None) -> StreetTables:
@@ -316,6 +320,7 @@ def clip_tables(tables: StreetTables, area: Area) -> StreetTables:
         tags={t: v[rows] for t, v in tables.tags.items()},
         source=tables.source,
         reader=tables.reader,
+        line_speed_kmh=None if tables.line_speed_kmh is None else tables.line_speed_kmh[rows],
     )
 
 

@@ -20,7 +20,13 @@ from scipy.sparse import csgraph
 
 from planner.errors import NetworkBuildError
 from planner.sources.street_tables import PROFILE_TAGS, StreetTables
-from planner.walk.network import ZERO_LENGTH_M, IslandReport, WalkNetwork, frozen
+from planner.walk.network import (
+    LINE_SPEED_COLUMN,
+    ZERO_LENGTH_M,
+    IslandReport,
+    WalkNetwork,
+    frozen,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -119,13 +125,17 @@ def network_from_tables(
         geoms = geoms[row_keep]
         tunnel = np.asarray(tables.tunnel, dtype=bool)[row_keep]
         tags = {t: np.asarray(v, dtype=object)[row_keep] for t, v in tables.tags.items()}
+        speeds = None if tables.line_speed_kmh is None else tables.line_speed_kmh[row_keep]
         table = remap[table]
         node_ids, node_xy = node_ids[keep_nodes], node_xy[keep_nodes]
     else:
         tunnel = np.asarray(tables.tunnel, dtype=bool)
         tags = {t: np.asarray(v, dtype=object) for t, v in tables.tags.items()}
+        speeds = tables.line_speed_kmh
 
     edges = _edge_frame(table, pu, pv, lengths, geoms, tunnel, tags, node_ids, node_xy, to_crs)
+    if speeds is not None:  # a road layer's own speeds: applied by planner.walk.line_speeds
+        edges[LINE_SPEED_COLUMN] = np.asarray(speeds, dtype=np.float64)[table]
     return WalkNetwork(
         crs=to_crs,
         node_ids=frozen(np.ascontiguousarray(node_ids)),
