@@ -129,7 +129,8 @@ def test_speed_column_in_a_gbk_dbf(tmp_path: Path) -> None:
     mapping = _mapping(tmp_path, '[speed]\ncolumn = "步行速度"\n')
     tables, report = road_tables_from_file(shp, options=RoadOptions(mapping=mapping))
     assert tables.line_speed_kmh is not None
-    by_y = dict(zip(np.round(tables.node_xy[tables.edge_u][:, 1] - Y), tables.line_speed_kmh))
+    offsets = np.round(tables.node_xy[tables.edge_u][:, 1] - Y)
+    by_y = dict(zip(offsets, tables.line_speed_kmh, strict=True))
     assert by_y[0.0] == 4.5
     assert by_y[10.0] == 2.0
     assert np.isnan(by_y[20.0])  # an empty cell: the run's speed
@@ -146,7 +147,10 @@ def test_speed_column_in_a_gbk_dbf(tmp_path: Path) -> None:
 def test_unreadable_speeds_are_named_by_row_and_value(tmp_path: Path) -> None:
     lines = [shapely.LineString([(X, Y + 10 * i), (X + 100, Y + 10 * i)]) for i in range(5)]
     frame = gpd.GeoDataFrame(
-        {"kind": ["road", "road", "road", "road", "motorway"], "速度": ["4", "快", "60", "-1", "x"]},
+        {
+            "kind": ["road", "road", "road", "road", "motorway"],
+            "速度": ["4", "快", "60", "-1", "x"],
+        },
         geometry=lines,
         crs=CRS,
     )
@@ -156,7 +160,8 @@ def test_unreadable_speeds_are_named_by_row_and_value(tmp_path: Path) -> None:
     with pytest.raises(InputDataError) as err:
         road_tables_from_file(layer, options=options)
     message = str(err.value)
-    assert "roads.gpkg" in message and "'速度'" in message
+    assert "roads.gpkg" in message
+    assert "'速度'" in message
     assert "3 value(s)" in message  # the motorway's 'x' is not walked, so not checked
     assert "row 2: '快'; row 3: '60'; row 4: '-1'" in message
 
