@@ -188,8 +188,11 @@ def _speed(value: object) -> float | None:
     """``value`` as km/h when it is a number from 0 to :data:`MAX_LINE_SPEED_KMH`, else None."""
     if isinstance(value, bool):
         return None
-    if isinstance(value, str):
-        value = pd.to_numeric(value.strip(), errors="coerce")
+    if isinstance(value, str):  # float() also reads full-width digits
+        try:
+            value = float(value.strip())
+        except ValueError:
+            return None
     if not isinstance(value, int | float | np.number):
         return None
     kmh = float(value)

@@ -6,6 +6,7 @@ from pathlib import Path
 
 import geopandas as gpd
 import numpy as np
+import pandas as pd
 import pytest
 import shapely
 from road_lines import write_layer
@@ -15,7 +16,7 @@ from planner.errors import InputDataError
 from planner.report.road_section import road_quality_items
 from planner.sources.road_files import RoadOptions
 from planner.sources.road_layers import road_tables_from_file
-from planner.sources.road_mapping import road_mapping_from_file
+from planner.sources.road_mapping import SpeedRule, line_speeds, road_mapping_from_file
 from planner.walk.coverage import analyze_coverage, road_report_facts
 from planner.walk.line_speeds import has_line_speeds, line_speed_network
 from planner.walk.network import LINE_SPEED_COLUMN
@@ -142,6 +143,15 @@ def test_speed_column_in_a_gbk_dbf(tmp_path: Path) -> None:
     assert items["有自身步行速度的线"].startswith("2 条")
     en = dict(road_quality_items(road_report_facts(report), "en"))
     assert "1 left out with speed 0" in en["Lines with their own walking speed"]
+
+
+def test_full_width_digits_and_numbers_are_speeds() -> None:
+    frame = pd.DataFrame(
+        {"v": pd.Series(["４.５", 3, 2.5, " 1 ", None, float("nan")], dtype=object)}
+    )
+    speeds = line_speeds(frame, SpeedRule("v"), "roads.shp", checked=np.ones(6, dtype=bool))
+    assert speeds[:4].tolist() == [4.5, 3.0, 2.5, 1.0]
+    assert np.isnan(speeds[4:]).all()
 
 
 def test_unreadable_speeds_are_named_by_row_and_value(tmp_path: Path) -> None:
