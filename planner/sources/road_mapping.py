@@ -246,7 +246,7 @@ def line_speeds(
     bad: list[int] = []
     for i in np.flatnonzero(checked):
         cell = cells[i]
-        if cell is None or (isinstance(cell, float) and np.isnan(cell)):
+        if cell is None or (isinstance(cell, float | np.floating) and np.isnan(cell)):
             continue
         if isinstance(cell, str) and not cell.strip():
             continue
