@@ -10,7 +10,10 @@ the planner does not know where the streets came from:
 - ends that nearly meet (within ``node_tolerance_m``) are joined to the other end or
   vertex, and the joins counted;
 - no junction where lines only cross without a shared vertex (bridges, tunnels);
-- every line walkable both ways; lengths are geodesic, as for OSM extracts.
+- every line walkable both ways; lengths are geodesic, as for OSM extracts;
+- a line's own walking speed (a mapping file's ``[speed]``) kept per street in
+  ``StreetTables.line_speed_kmh``, turned into walking costs at the run's speed by
+  :mod:`planner.walk.line_speeds`; a speed of 0 leaves the line out.
 
 A :class:`RoadLayerReport` says what was found: lines dropped and why, joins made,
 dead ends, near-miss ends left unjoined, disconnected parts.
