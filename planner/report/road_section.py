@@ -94,6 +94,17 @@ def road_quality_items(facts: Mapping[str, Any], language: Language) -> list[tup
                 ),
             )
         )
+    if facts.get("factor_column"):
+        items.append(
+            (
+                t("rq_factor"),
+                t(
+                    "rq_factor_value",
+                    column=str(facts["factor_column"]),
+                    n=n.get("lines_time_factor", "0"),
+                ),
+            )
+        )
     options = facts.get("options")
     if isinstance(options, Mapping) and options.get("osm_paths"):
         items.append(

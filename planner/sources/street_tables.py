@@ -67,6 +67,8 @@ class StreetTables:
     line_speed_kmh
         A road layer's own walking speed of each row in km/h (NaN: the run's speed), or
         None when no row has one (:mod:`planner.walk.line_speeds`).
+    line_time_factor
+        A road layer's factor on the walking time of each row (NaN: 1), or None.
     """
 
     crs: Any
@@ -81,6 +83,7 @@ class StreetTables:
     source: str = ""
     reader: str = "graph"
     line_speed_kmh: npt.NDArray[np.float64] | None = None
+    line_time_factor: npt.NDArray[np.float64] | None = None
 
 
 def street_tables_from_file(path: str | Path, *, limits: InputLimits | None = None) -> StreetTables:
@@ -321,6 +324,9 @@ def clip_tables(tables: StreetTables, area: Area) -> StreetTables:
         source=tables.source,
         reader=tables.reader,
         line_speed_kmh=None if tables.line_speed_kmh is None else tables.line_speed_kmh[rows],
+        line_time_factor=(
+            None if tables.line_time_factor is None else tables.line_time_factor[rows]
+        ),
     )
 
 

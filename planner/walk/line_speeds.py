@@ -1,4 +1,4 @@
-r"""A road layer's own walking speeds (per line or per class) as walking costs.
+r"""A road layer's own walking speeds (per line or per class) and time factors as costs.
 
 A road layer read with a mapping file's ``[speed]`` table
 (:mod:`planner.sources.road_mapping`) gives each street the walking speed of its line in
@@ -7,7 +7,9 @@ the ``line_speed_kmh`` edge column (NaN for lines without one).
 speed, as :func:`planner.walk.profiles.profile_network` does for a profile: a street of
 length :math:`L` walked at its own speed :math:`s` costs :math:`L \cdot v / s` at the run's
 speed :math:`v`, so that it takes :math:`L / s` to walk; the engine then runs unchanged
-with ``speed_kmh = v``. ``street_length_m`` keeps every street's true length.
+with ``speed_kmh = v``. A line's time factor :math:`f` (``line_time_factor``) multiplies
+its cost (:math:`L \cdot f`, or :math:`L \cdot f \cdot v / s` with a speed of its
+own). ``street_length_m`` keeps every street's true length.
 """
 
 from __future__ import annotations
@@ -18,16 +20,16 @@ import numpy as np
 
 from planner.errors import InputDataError
 from planner.walk.compile import _compile_csr
-from planner.walk.network import LINE_SPEED_COLUMN, WalkNetwork
+from planner.walk.network import LINE_FACTOR_COLUMN, LINE_SPEED_COLUMN, WalkNetwork
 
 
 def has_line_speeds(network: WalkNetwork) -> bool:
-    """Whether ``network``'s streets still carry speeds of their own, not yet applied."""
-    return LINE_SPEED_COLUMN in network.edges.columns
+    """Whether ``network``'s streets still carry speeds or time factors, not yet applied."""
+    return bool({LINE_SPEED_COLUMN, LINE_FACTOR_COLUMN} & set(network.edges.columns))
 
 
 def line_speed_network(network: WalkNetwork, *, speed_kmh: float) -> WalkNetwork:
-    """The network with each street's own walking speed turned into a walking cost.
+    """The network with each street's own walking speed and time factor as walking costs.
 
     Parameters
     ----------
@@ -40,10 +42,11 @@ def line_speed_network(network: WalkNetwork, *, speed_kmh: float) -> WalkNetwork
     Returns
     -------
     WalkNetwork
-        ``network`` itself when its streets carry no speeds (or they were applied
-        already); otherwise the same streets without the ``line_speed_kmh`` column, whose
-        ``length_m`` (and CSR weights) is ``street_length_m * speed_kmh / line_speed_kmh``
-        where the line has a speed and the length elsewhere.
+        ``network`` itself when its streets carry neither (or they were applied already);
+        otherwise the same streets without the ``line_speed_kmh`` and
+        ``line_time_factor`` columns, whose ``length_m`` (and CSR weights) is
+        ``street_length_m * speed_kmh / line_speed_kmh * line_time_factor``, a missing
+        speed counting as ``speed_kmh`` and a missing factor as 1.
 
     Raises
     ------
@@ -56,12 +59,17 @@ def line_speed_network(network: WalkNetwork, *, speed_kmh: float) -> WalkNetwork
         msg = f"speed_kmh {speed_kmh!r}: give a walking speed in km/h, more than 0."
         raise InputDataError(msg)
     edges = network.edges
-    own = edges[LINE_SPEED_COLUMN].to_numpy(dtype=np.float64)
+    n = len(edges)
+    nan = np.full(n, np.nan)
+    own = edges[LINE_SPEED_COLUMN].to_numpy(np.float64) if LINE_SPEED_COLUMN in edges else nan
+    factor = edges[LINE_FACTOR_COLUMN].to_numpy(np.float64) if LINE_FACTOR_COLUMN in edges else nan
     length = network.edge_length_m
+    ratio = np.ones(n)
     has_own = np.isfinite(own) & (own > 0)
-    ratio = np.ones(len(own))
     ratio[has_own] = float(speed_kmh) / own[has_own]
-    out = edges.drop(columns=LINE_SPEED_COLUMN)
+    has_factor = np.isfinite(factor) & (factor > 0)
+    ratio[has_factor] *= factor[has_factor]
+    out = edges.drop(columns=[c for c in (LINE_SPEED_COLUMN, LINE_FACTOR_COLUMN) if c in edges])
     if "street_length_m" not in out.columns:
         out["street_length_m"] = length
     out["length_m"] = length * ratio

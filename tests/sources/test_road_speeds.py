@@ -19,7 +19,7 @@ from planner.sources.road_layers import road_tables_from_file
 from planner.sources.road_mapping import SpeedRule, line_speeds, road_mapping_from_file
 from planner.walk.coverage import analyze_coverage, road_report_facts
 from planner.walk.line_speeds import has_line_speeds, line_speed_network
-from planner.walk.network import LINE_SPEED_COLUMN
+from planner.walk.network import LINE_FACTOR_COLUMN, LINE_SPEED_COLUMN
 from planner.walk.network_cache import network_from_file
 from planner.walk.profiles import WalkProfile, profile_network
 
@@ -189,13 +189,67 @@ def test_a_missing_speed_column_is_named(tmp_path: Path, path_layer: Path) -> No
         ('[speed]\ncolumn = "a"\nclasses = { "台阶" = 25 }\n', r"speed\.classes '台阶' = 25"),
         ('[speed]\ncolumn = "a"\nclasses = { "台阶" = -1 }\n', r"from 0 to 20"),
         ('[speed]\ncolumn = "a"\nclasses = {}\n', r"speed\.classes must be a table"),
-        ('[speed]\ncolumn = "a"\nfactor = 2\n', r"\[speed\] has an unknown key 'factor'"),
+        ('[speed]\ncolumn = "a"\nfactor = 2\n', r"speed\.factor must be the name of a column"),
+        ('[speed]\ncolumn = "a"\nfactors = "f"\n', r"\[speed\] has an unknown key 'factors'"),
         ("[speed]\nclasses = { a = 1 }\n", r"\[speed\] needs column"),
+        ('[speed]\nfactor = "f"\nclasses = { a = 1 }\n', r"\[speed\] needs column"),
+        ("speed = 3\n", r"speed must be a table"),
     ],
 )
 def test_speed_table_mistakes_name_the_file_and_key(tmp_path: Path, text: str, says: str) -> None:
     with pytest.raises(InputDataError, match=rf"道路映射\.toml.*{says}"):
         road_mapping_from_file(_mapping(tmp_path, text))
+
+
+@pytest.fixture
+def factor_layer(tmp_path: Path) -> Path:
+    """600 m of slope (time x1.5) then 300 m of steps at 2 km/h (time x2), a dead end."""
+    lines = [
+        shapely.LineString([(X, Y), (X + 600, Y)]),
+        shapely.LineString([(X + 600, Y), (X + 900, Y)]),
+        shapely.LineString([(X + 900, Y), (X + 900, Y + 50)]),
+    ]
+    frame = gpd.GeoDataFrame(
+        {"v": [None, 2.0, None], "f": ["1.5", "2", ""]}, geometry=lines, crs=CRS
+    )
+    return write_layer(frame, tmp_path / "factors.gpkg")
+
+
+FACTORS = '[speed]\ncolumn = "v"\nfactor = "f"\n'
+
+
+def test_time_factors_multiply_the_time_at_each_lines_speed(
+    tmp_path: Path, factor_layer: Path
+) -> None:
+    network = _network(tmp_path, factor_layer, FACTORS)
+    config = AnalysisConfig(speed_kmh=4.5, walk_minutes=30)
+    result = analyze_coverage(network, _points([0.0]), _points([900.0]), config=config)
+    # 600 m at 4.5 km/h x 1.5 = 12 min; 300 m at 2 km/h x 2 = 18 min.
+    assert result.demand["walk_min"].iloc[0] == pytest.approx(30.0, rel=1e-3)
+    assert bool(result.demand["covered"].iloc[0])
+    assert result.network_facts["street_km"] == pytest.approx(0.95, rel=1e-3)
+    report = network.road_report
+    assert report is not None
+    assert (report.lines_own_speed, report.lines_time_factor) == (1, 2)
+    assert (report.speed_column, report.factor_column) == ("v", "f")
+    items = dict(road_quality_items(road_report_facts(report), "en"))
+    assert (
+        items["Lines with a factor on their walking time"] == "2 (column f; the others: factor 1)"
+    )
+    only = _network(tmp_path, factor_layer, '[speed]\nfactor = "f"\n')  # factors, no speeds
+    alone = analyze_coverage(only, _points([0.0]), _points([900.0]), config=config)
+    assert alone.demand["walk_min"].iloc[0] == pytest.approx(12.0 + 8.0, rel=1e-3)
+
+
+def test_bad_time_factors_are_named(tmp_path: Path) -> None:
+    lines = [shapely.LineString([(X, Y + 10 * i), (X + 100, Y + 10 * i)]) for i in range(4)]
+    frame = gpd.GeoDataFrame({"系数": ["1", "0", "陡", "200"]}, geometry=lines, crs=CRS)
+    layer = write_layer(frame, tmp_path / "roads.gpkg")
+    mapping = _mapping(tmp_path, '[speed]\nfactor = "系数"\n')
+    with pytest.raises(InputDataError) as err:
+        road_tables_from_file(layer, options=RoadOptions(mapping=mapping))
+    assert "'系数'" in str(err.value)
+    assert "row 2: '0'; row 3: '陡'; row 4: '200'" in str(err.value)
 
 
 def test_cache_keeps_speeds_and_is_keyed_by_the_mapping(tmp_path: Path, path_layer: Path) -> None:
@@ -214,3 +268,13 @@ def test_cache_keeps_speeds_and_is_keyed_by_the_mapping(tmp_path: Path, path_lay
     changed = network_from_file(path_layer, road=options, cache_dir=cache)
     assert not changed.from_cache
     assert np.nanmax(changed.edges[LINE_SPEED_COLUMN].to_numpy()) == 3.0
+
+
+def test_cache_keeps_time_factors(tmp_path: Path, factor_layer: Path) -> None:
+    options = RoadOptions(mapping=_mapping(tmp_path, FACTORS))
+    first = network_from_file(factor_layer, road=options, cache_dir=tmp_path / "c")
+    again = network_from_file(factor_layer, road=options, cache_dir=tmp_path / "c")
+    assert again.from_cache
+    factors = again.edges[LINE_FACTOR_COLUMN].to_numpy()
+    assert np.array_equal(factors, first.edges[LINE_FACTOR_COLUMN].to_numpy(), equal_nan=True)
+    assert sorted(factors[np.isfinite(factors)].tolist()) == [1.5, 2.0]
