@@ -225,3 +225,53 @@ def test_random_bytes_as_a_road_layer_are_refused_with_the_file_named(
         )
         assert result is None
         assert path.name in message, message
+
+
+def _reference_number(cell: object, low: float, high: float, *, zero: bool) -> float | None:
+    """A road layer cell by a plain reading: NaN empty, None when not in range."""
+    if cell is None or (isinstance(cell, float) and cell != cell) or str(cell).strip() == "":
+        return float("nan")
+    try:
+        number = float(str(cell).strip())
+    except ValueError:
+        return None
+    above = number >= low if zero else number > low
+    return number if above and number <= high else None
+
+
+@SETTINGS
+@given(
+    cells=st.lists(
+        st.one_of(cell_text, st.none(), st.floats(allow_nan=True), st.integers(-5, 120)),
+        min_size=1,
+        max_size=8,
+    ),
+    kind=st.sampled_from(["speed", "factor"]),
+)
+def test_random_speed_cells_are_read_or_named_by_row(cells: list[object], kind: str) -> None:
+    import math
+
+    import numpy as np
+    import pandas as pd
+
+    from planner.sources.road_mapping import SpeedRule, line_factors, line_speeds
+
+    frame = pd.DataFrame({"速度": pd.Series(cells, dtype=object)})
+    if kind == "speed":
+        rule, read = SpeedRule("速度"), line_speeds
+        expected = [_reference_number(c, 0.0, 20.0, zero=True) for c in cells]
+    else:
+        rule, read = SpeedRule(None, factor="速度"), line_factors
+        expected = [_reference_number(c, 0.0, 100.0, zero=False) for c in cells]
+    bad = [i for i, e in enumerate(expected) if e is None]
+    checked = np.ones(len(cells), dtype=bool)
+    if bad:
+        with pytest.raises(PlannerError) as err:
+            read(frame, rule, "roads.gpkg", checked=checked)
+        assert f"holds {len(bad)} value(s)" in str(err.value)
+        assert f"row {bad[0] + 1}: {cells[bad[0]]!r}" in str(err.value)
+        return
+    numbers = read(frame, rule, "roads.gpkg", checked=checked)
+    for got, want in zip(numbers, expected, strict=True):
+        assert want is not None
+        assert (math.isnan(got) and math.isnan(want)) or got == want

@@ -219,3 +219,39 @@ def test_a_broken_mapping_file_and_an_empty_gdb_are_named(
     assert code == 1
     assert "empty.gdb" in printed
     assert "Traceback" not in printed
+
+
+def test_payloads_as_line_speeds_are_named_not_run(
+    kotka_lines: tuple[gpd.GeoDataFrame, Path, Path],
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A [speed] column of payloads stops the run naming rows and values, as text."""
+    lines, stations, homes = kotka_lines
+    monkeypatch.chdir(tmp_path)
+    column = "<b>速度 {{ 7*7 }}"
+    speeds = np.full(len(lines), "", dtype=object)
+    speeds[[3, 10]] = PAYLOADS[0], '=HYPERLINK("http://x.invalid")'
+    lines.assign(**{column: speeds}).to_file(tmp_path / "r.gpkg", engine="pyogrio")
+    mapping = tmp_path / "m.toml"
+    mapping.write_text(f"[speed]\ncolumn = {json.dumps(column)}\n", "utf-8")
+    tail = ["--stations", str(stations), "--demand", str(homes), "--out", str(tmp_path / "o")]
+    argv = ["analyze", "--network", str(tmp_path / "r.gpkg"), "--road-mapping", str(mapping)]
+    code, printed = run([*argv, *tail])
+    assert code == 1
+    assert "Traceback" not in printed
+    assert f"row 4: {PAYLOADS[0]!r}; row 11: '=HYPERLINK" in printed
+    assert not (tmp_path / "MARKER").exists()
+    assert not (tmp_path / "o").exists()
+    # Valid speeds: the column's name reaches the report escaped.
+    speeds[[3, 10]] = "3", "0"
+    lines.assign(**{column: speeds}).to_file(tmp_path / "r.gpkg", engine="pyogrio")
+    code, printed = run([*argv, *tail])
+    assert code == 0, printed[-3000:]
+    facts = json.loads((tmp_path / "o" / "summary.json").read_text("utf-8"))
+    road = facts["network"]["road_layer"]
+    assert (road["lines_own_speed"], road["dropped_speed_zero"]) == (1, 1)
+    assert road["speed_column"] == column
+    report = (tmp_path / "o" / "report.html").read_text("utf-8")
+    assert "&lt;b&gt;速度 {{ 7*7 }}" in report
+    assert "<b>速度" not in report

@@ -134,8 +134,8 @@ def add_road_arguments(group: argparse._ArgumentGroup) -> None:
     group.add_argument(
         "--road-mapping",
         metavar="FILE",
-        help="road layers: TOML file naming the walkable classes and a 'no pedestrians' "
-        "flag column (see the README)",
+        help="road layers: TOML file naming the walkable classes, a 'no pedestrians' "
+        "flag column and the lines' own walking speeds (see the README)",
     )
     group.add_argument(
         "--network-crs",

@@ -37,9 +37,10 @@ from planner.sources.road_files import RoadOptions
 from planner.texts import Language
 from planner.walk.coverage import CoverageResult, analyze_coverage, gap_zones
 from planner.walk.layers import STATUS_BEYOND, STATUS_OFF_NETWORK, STATUS_UNREACHABLE
+from planner.walk.line_speeds import line_speed_network
 from planner.walk.network import WalkNetwork
 from planner.walk.network_cache import network_from_file
-from planner.walk.subnetwork import area_halo_m, halo_widths_m, network_within
+from planner.walk.subnetwork import HaloWidths, area_halo_m, halo_widths_m, network_within
 
 logger = logging.getLogger(__name__)
 
@@ -220,10 +221,10 @@ def area_result(task: AreaTask) -> tuple[CoverageResult, gpd.GeoDataFrame]:
         When the area holds no home or its halo no street.
     """
     files = task.files
-    network = region_network(files)
     cfg = task.config
+    network = _at_speed(region_network(files), cfg.speed_kmh)
     area = gpd.GeoSeries([shapely.from_wkb(task.area_wkb)], crs=4326).to_crs(network.crs).iloc[0]
-    halo = halo_widths_m(cfg)
+    halo = widened_halo(halo_widths_m(cfg), network)
     piece = network_within(network, area_halo_m(area, halo.streets_m))
     homes = gpd.read_parquet(files.homes, filters=[(AREA_COLUMN, "==", task.position)])
     homes = homes.drop(columns=[AREA_COLUMN])
@@ -260,6 +261,31 @@ def region_network(files: RegionFiles) -> WalkNetwork:
         files.network_cache,
         files.road,
     )
+
+
+@functools.lru_cache(maxsize=1)
+def _at_speed(network: WalkNetwork, speed_kmh: float) -> WalkNetwork:
+    """A road layer's own line speeds as costs at the run's speed (once per worker)."""
+    return line_speed_network(network, speed_kmh=speed_kmh)
+
+
+def widened_halo(halo: HaloWidths, network: WalkNetwork) -> HaloWidths:
+    """``halo`` widened by how much faster than the run's speed the fastest street is walked.
+
+    The halo assumes a walk costs at least its length; a road layer's line faster than the
+    run's speed (:mod:`planner.walk.line_speeds`) costs less, so a station further away
+    may be within the limit.
+    """
+    edges = network.edges
+    if "street_length_m" not in edges.columns or len(edges) == 0:
+        return halo
+    length = edges["street_length_m"].to_numpy(dtype=np.float64)
+    cost = network.edge_length_m
+    ok = (length > 0) & (cost > 0)
+    fastest = float(np.max(length[ok] / cost[ok], initial=1.0))
+    if fastest <= 1.0:
+        return halo
+    return HaloWidths(stations_m=halo.stations_m * fastest, streets_m=halo.streets_m * fastest)
 
 
 @functools.lru_cache(maxsize=1)

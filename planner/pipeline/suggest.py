@@ -45,6 +45,7 @@ from planner.siting.models import (
 from planner.sources.road_files import is_road_layer
 from planner.sources.sites import candidates_from_file
 from planner.walk.coverage import CoverageResult, analyze_coverage
+from planner.walk.line_speeds import line_speed_network
 from planner.walk.network import WalkNetwork
 from planner.walk.scores import AccessSettings
 
@@ -294,7 +295,8 @@ def run_suggest(
     stages.start(SUGGEST_STAGES[0])
     opts = dataclasses.replace(options or InputOptions(), limits=lim)
     inputs = load_inputs(network_path, stations_path, demand_path=demand_path, options=opts)
-    network = inputs.network
+    # A road layer's own line speeds, as costs at the run's speed (siting walks them too).
+    network = line_speed_network(inputs.network, speed_kmh=cfg.speed_kmh)
     rejected = dict(inputs.rejected)
     stages.start(SUGGEST_STAGES[1])
     coverage = analyze_coverage(

@@ -38,7 +38,7 @@ def road_quality_items(facts: Mapping[str, Any], language: Language) -> list[tup
     Returns
     -------
     list of (str, str)
-        Not escaped: the level column's name comes from the user's file.
+        Not escaped: the level and speed columns' names come from the user's file.
     """
 
     def t(key: str, **values: object) -> str:
@@ -82,6 +82,29 @@ def road_quality_items(facts: Mapping[str, Any], language: Language) -> list[tup
     ]
     if facts.get("level_column"):
         items.append((t("rq_level"), str(facts["level_column"])))
+    if facts.get("speed_column"):
+        items.append(
+            (
+                t("rq_speed"),
+                t(
+                    "rq_speed_value",
+                    column=str(facts["speed_column"]),
+                    own=n.get("lines_own_speed", "0"),
+                    zero=n.get("dropped_speed_zero", "0"),
+                ),
+            )
+        )
+    if facts.get("factor_column"):
+        items.append(
+            (
+                t("rq_factor"),
+                t(
+                    "rq_factor_value",
+                    column=str(facts["factor_column"]),
+                    n=n.get("lines_time_factor", "0"),
+                ),
+            )
+        )
     options = facts.get("options")
     if isinstance(options, Mapping) and options.get("osm_paths"):
         items.append(

@@ -59,7 +59,8 @@ class RoadOptions:
         Keep only lines matching ``"<column> in (a, b)"`` or ``"<column> not in (a)"``.
     mapping
         A TOML mapping file (:mod:`planner.sources.road_mapping`): walkable classes, a
-        "no pedestrians" flag column.
+        "no pedestrians" flag column, the lines' own walking speeds. Part of the cache key
+        by its content, so a changed speed builds the network again.
     crs
         The layer's CRS when the file states none (DXF always), or to override a wrong one.
     coord_system

@@ -10,7 +10,10 @@ the planner does not know where the streets came from:
 - ends that nearly meet (within ``node_tolerance_m``) are joined to the other end or
   vertex, and the joins counted;
 - no junction where lines only cross without a shared vertex (bridges, tunnels);
-- every line walkable both ways; lengths are geodesic, as for OSM extracts.
+- every line walkable both ways; lengths are geodesic, as for OSM extracts;
+- a line's own walking speed (a mapping file's ``[speed]``) kept per street in
+  ``StreetTables.line_speed_kmh``, turned into walking costs at the run's speed by
+  :mod:`planner.walk.line_speeds`; a speed of 0 leaves the line out.
 
 A :class:`RoadLayerReport` says what was found: lines dropped and why, joins made,
 dead ends, near-miss ends left unjoined, disconnected parts.
@@ -38,6 +41,8 @@ from planner.limits import DEFAULT_LIMITS, InputLimits
 from planner.sources.road_files import RoadOptions, check_road_file, read_road_frame, road_source
 from planner.sources.road_mapping import (
     RoadMapping,
+    line_factors,
+    line_speeds,
     parse_walkable,
     road_mapping_from_file,
     rule_mask,
@@ -85,6 +90,14 @@ class RoadLayerReport:
         OSM footways, paths, steps and alleys merged into the layer (street segments).
     osm_ends_joined
         Ends of those paths joined onto a line of the layer.
+    lines_own_speed
+        Lines kept that walk at their own speed (the mapping file's ``[speed]``).
+    dropped_speed_zero
+        Lines left out because their speed is 0 (closed to people on foot).
+    speed_column
+        The column read as each line's speed or class of speed ("" when none).
+    lines_time_factor, factor_column
+        Lines kept with a factor on their walking time, and the column read ("" when none).
     options
         The file and the options it was read with
         (:meth:`~planner.sources.road_files.RoadOptions.facts` and ``file``), so that a
@@ -106,6 +119,11 @@ class RoadLayerReport:
     dropped_no_pedestrians: int = 0
     osm_paths_added: int = 0
     osm_ends_joined: int = 0
+    lines_own_speed: int = 0
+    dropped_speed_zero: int = 0
+    speed_column: str = ""
+    lines_time_factor: int = 0
+    factor_column: str = ""
     options: dict[str, Any] = field(default_factory=dict)
 
 
@@ -162,7 +180,11 @@ def road_tables_from_file(
     by_option = parse_walkable(opts.walkable) if opts.walkable else None
     keep_walk = rule_mask(frame, by_option, p) & rule_mask(frame, mapping.walkable, p)
     no_foot = keep_walk & ~rule_mask(frame, mapping.no_pedestrians, p)
-    frame = frame.loc[keep_walk & ~no_foot]
+    speeds = line_speeds(frame, mapping.speed, p, checked=keep_walk & ~no_foot)
+    factors = line_factors(frame, mapping.speed, p, checked=keep_walk & ~no_foot)
+    stopped = speeds == 0.0
+    kept = keep_walk & ~no_foot & ~stopped
+    frame, speeds, factors = frame.loc[kept], speeds[kept], factors[kept]
     geoms = frame.geometry.to_numpy()
     missing = shapely.is_missing(geoms) | shapely.is_empty(geoms)
     types = shapely.get_type_id(geoms)
@@ -176,6 +198,8 @@ def road_tables_from_file(
     n_lines = len(parts)
     merged = merge_osm_paths(parts, rows, frame, crs, options=opts, limits=lim)
     parts, rows, frame = merged.parts, merged.rows, merged.frame
+    speeds = np.r_[speeds, np.full(len(frame) - len(speeds), np.nan)]
+    factors = np.r_[factors, np.full(len(frame) - len(factors), np.nan)]
     level_col = next((c for c in LEVEL_COLUMNS if c in frame.columns), "")
     levels = (
         frame[level_col].astype(str).to_numpy()[rows]
@@ -202,7 +226,13 @@ def road_tables_from_file(
     xy, joins = _join_near_ends(xy, line, is_end, node_tolerance_m)
     q = np.round(xy / _GRID_M).astype(np.int64)
     node_vertex, node_key = _node_keys(q, line, is_end, levels)
-    tables = _split(xy, line, node_vertex, node_key, rows, frame, crs, str(p))
+    rule = mapping.speed
+    own = (
+        None
+        if rule is None
+        else (speeds if rule.column else None, factors if rule.factor else None)
+    )
+    tables = _split(xy, line, node_vertex, node_key, rows, frame, crs, str(p), own)
     report = _quality(
         tables,
         n_read=n_read,
@@ -219,6 +249,11 @@ def road_tables_from_file(
         dropped_no_pedestrians=int(no_foot.sum()),
         osm_paths_added=merged.added,
         osm_ends_joined=merged.joined,
+        lines_own_speed=int(np.isfinite(speeds[np.unique(rows)]).sum()),
+        dropped_speed_zero=int(stopped.sum()),
+        speed_column="" if rule is None else rule.column or "",
+        lines_time_factor=int(np.isfinite(factors[np.unique(rows)]).sum()),
+        factor_column="" if rule is None else rule.factor or "",
         options={"file": str(p), **opts.facts()},
     )
     logger.info("%s: road layer noded: %s", p, report)
@@ -319,8 +354,13 @@ def _split(
     frame: pd.DataFrame,
     crs: pyproj.CRS,
     source: str,
+    own: tuple[npt.NDArray[np.float64] | None, npt.NDArray[np.float64] | None] | None,
 ) -> StreetTables:
-    """One street per stretch of a line between two consecutive nodes."""
+    """One street per stretch of a line between two consecutive nodes.
+
+    ``own``: each row's own walking speed (km/h, NaN: none) and factor on its walking time
+    (NaN: none), each None when not given.
+    """
     nodes_at = np.flatnonzero(node)
     # Consecutive nodes on the same line bound a street.
     same = line[nodes_at[1:]] == line[nodes_at[:-1]]
@@ -350,6 +390,8 @@ def _split(
         tags=tags,
         source=source,
         reader="road-layer",
+        line_speed_kmh=None if own is None or own[0] is None else own[0][src_rows],
+        line_time_factor=None if own is None or own[1] is None else own[1][src_rows],
     )
 
 

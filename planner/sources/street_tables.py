@@ -63,7 +63,12 @@ class StreetTables:
     source
         Where the network came from, for messages.
     reader
-        ``"pyrosm"``, ``"pyosmium"`` or ``"graph"``.
+        ``"pyrosm"``, ``"pyosmium"``, ``"graph"`` or ``"road-layer"``.
+    line_speed_kmh
+        A road layer's own walking speed of each row in km/h (NaN: the run's speed), or
+        None when no row has one (:mod:`planner.walk.line_speeds`).
+    line_time_factor
+        A road layer's factor on the walking time of each row (NaN: 1), or None.
     """
 
     crs: Any
@@ -77,6 +82,8 @@ class StreetTables:
     tags: Mapping[str, npt.NDArray[np.object_]] = field(default_factory=dict)
     source: str = ""
     reader: str = "graph"
+    line_speed_kmh: npt.NDArray[np.float64] | None = None
+    line_time_factor: npt.NDArray[np.float64] | None = None
 
 
 def street_tables_from_file(path: str | Path, *, limits: InputLimits | None = None) -> StreetTables:
@@ -316,6 +323,10 @@ def clip_tables(tables: StreetTables, area: Area) -> StreetTables:
         tags={t: v[rows] for t, v in tables.tags.items()},
         source=tables.source,
         reader=tables.reader,
+        line_speed_kmh=None if tables.line_speed_kmh is None else tables.line_speed_kmh[rows],
+        line_time_factor=(
+            None if tables.line_time_factor is None else tables.line_time_factor[rows]
+        ),
     )
 
 

@@ -20,7 +20,14 @@ from scipy.sparse import csgraph
 
 from planner.errors import NetworkBuildError
 from planner.sources.street_tables import PROFILE_TAGS, StreetTables
-from planner.walk.network import ZERO_LENGTH_M, IslandReport, WalkNetwork, frozen
+from planner.walk.network import (
+    LINE_FACTOR_COLUMN,
+    LINE_SPEED_COLUMN,
+    ZERO_LENGTH_M,
+    IslandReport,
+    WalkNetwork,
+    frozen,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -119,13 +126,18 @@ def network_from_tables(
         geoms = geoms[row_keep]
         tunnel = np.asarray(tables.tunnel, dtype=bool)[row_keep]
         tags = {t: np.asarray(v, dtype=object)[row_keep] for t, v in tables.tags.items()}
+        own = {c: None if a is None else a[row_keep] for c, a in _own(tables).items()}
         table = remap[table]
         node_ids, node_xy = node_ids[keep_nodes], node_xy[keep_nodes]
     else:
         tunnel = np.asarray(tables.tunnel, dtype=bool)
         tags = {t: np.asarray(v, dtype=object) for t, v in tables.tags.items()}
+        own = _own(tables)
 
     edges = _edge_frame(table, pu, pv, lengths, geoms, tunnel, tags, node_ids, node_xy, to_crs)
+    for column, values in own.items():  # a road layer's: applied by planner.walk.line_speeds
+        if values is not None:
+            edges[column] = np.asarray(values, dtype=np.float64)[table]
     return WalkNetwork(
         crs=to_crs,
         node_ids=frozen(np.ascontiguousarray(node_ids)),
@@ -135,6 +147,11 @@ def network_from_tables(
         islands=islands,
         source=tables.source,
     )
+
+
+def _own(tables: StreetTables) -> dict[str, npt.NDArray[np.float64] | None]:
+    """A road layer's own speeds and time factors per row, by edge column."""
+    return {LINE_SPEED_COLUMN: tables.line_speed_kmh, LINE_FACTOR_COLUMN: tables.line_time_factor}
 
 
 def utm_crs(lonlat: npt.NDArray[np.float64]) -> pyproj.CRS:

@@ -35,6 +35,7 @@ from planner.walk.access import (
 from planner.walk.gaps import cluster_unserved, gap_table
 from planner.walk.isochrones import isochrone_polygons
 from planner.walk.layers import STATUS_OFF_NETWORK, STATUS_UNREACHABLE, demand_layer, station_layer
+from planner.walk.line_speeds import line_speed_network
 from planner.walk.network import WalkNetwork
 from planner.walk.reach import station_reach
 
@@ -179,6 +180,7 @@ def analyze_coverage(
     homes counted as not covered.
     """
     cfg = config or AnalysisConfig()
+    network = line_speed_network(network, speed_kmh=cfg.speed_kmh)
     stations = validate_points(stations, what="stations")
     demand = validate_points(demand, what="demand", require=("population",))
     check_population(demand)

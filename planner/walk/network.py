@@ -31,6 +31,11 @@ from planner.sources.street_tables import street_tables_from_graph
 
 logger = logging.getLogger(__name__)
 
+#: Edge column of a road layer's own walking speed per street (km/h, NaN: the run's speed),
+#: present until :func:`planner.walk.line_speeds.line_speed_network` turns it into costs.
+LINE_SPEED_COLUMN = "line_speed_kmh"
+#: Edge column of a road layer's factor on each street's walking time (NaN: 1), likewise.
+LINE_FACTOR_COLUMN = "line_time_factor"
 #: Weight given to zero-length edges: scipy's csgraph ignores explicit zeros in sparse input.
 ZERO_LENGTH_M = 1e-9
 
@@ -80,7 +85,9 @@ class WalkNetwork:
         (graph node ids), ``u_idx``, ``v_idx`` (compiled positions), ``length_m`` and a
         ``geometry`` running from ``u`` to ``v``; ``snappable`` is False for tunnels, which
         points never snap to (they are still walked through); the OSM tags of
-        :data:`~planner.sources.street_tables.PROFILE_TAGS` as text ("" when missing).
+        :data:`~planner.sources.street_tables.PROFILE_TAGS` as text ("" when missing);
+        ``line_speed_kmh`` and ``line_time_factor`` (:data:`LINE_SPEED_COLUMN`,
+        :data:`LINE_FACTOR_COLUMN`) when a road layer gives speeds or time factors.
     islands
         What was left out as disconnected.
     source

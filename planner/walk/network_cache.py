@@ -39,7 +39,13 @@ from planner.sources.road_layers import RoadLayerReport, road_tables_from_file
 from planner.sources.street_tables import PROFILE_TAGS, clip_tables, street_tables_from_file
 from planner.sources.tableio import existing_file
 from planner.walk.compile import network_from_tables
-from planner.walk.network import IslandReport, WalkNetwork, frozen
+from planner.walk.network import (
+    LINE_FACTOR_COLUMN,
+    LINE_SPEED_COLUMN,
+    IslandReport,
+    WalkNetwork,
+    frozen,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -179,6 +185,9 @@ def save_network(network: WalkNetwork, stem: Path, key: dict[str, Any]) -> None:
         codes, uniques = pd.factorize(edges[tag].astype(str))
         arrays[f"tag_{tag}_codes"] = codes.astype(np.int32)
         arrays[f"tag_{tag}_values"] = np.asarray(uniques, dtype=str)
+    for own in (LINE_SPEED_COLUMN, LINE_FACTOR_COLUMN):
+        if own in edges.columns:
+            arrays[f"edge_{own}"] = edges[own].to_numpy(dtype=np.float64)
     tmp = stem.with_name(f"{stem.name}.{os.getpid()}.tmp.npz")
     with tmp.open("wb") as f:
         np.savez(f, **arrays)
@@ -259,6 +268,13 @@ def _network_from_arrays(data: Any, meta: dict[str, Any], source: str) -> WalkNe
     for tag in PROFILE_TAGS:
         values = data[f"tag_{tag}_values"].astype(object)
         columns[tag] = values[data[f"tag_{tag}_codes"]] if m else np.array([], dtype=object)
+    for own in (LINE_SPEED_COLUMN, LINE_FACTOR_COLUMN):
+        if f"edge_{own}" in data:
+            values = np.asarray(data[f"edge_{own}"], dtype=np.float64)
+            if len(values) != m:
+                msg = f"edge column {own} has {len(values)} rows, not {m}"
+                raise ValueError(msg)
+            columns[own] = values
     crs = pyproj.CRS.from_wkt(meta["crs"])
     components, nodes_dropped, street_m, parts = meta["islands"]
     road = meta.get("road_report")

@@ -32,6 +32,7 @@ import pandas as pd
 from planner.errors import InputDataError, InputFileNotFoundError
 from planner.sources.street_tables import PROFILE_TAGS
 from planner.walk.compile import _compile_csr
+from planner.walk.line_speeds import line_speed_network
 from planner.walk.network import WalkNetwork
 
 #: Upper bound of a profile's walking speed (km/h): faster is running, or a typo.
@@ -236,7 +237,8 @@ def profile_network(network: WalkNetwork, profile: WalkProfile) -> WalkNetwork:
     Returns
     -------
     WalkNetwork
-        ``network`` itself when the profile changes no way; otherwise a network with the
+        ``network`` itself when the profile changes no way and no street has a speed of
+        its own; otherwise a network with the
         same nodes, without the forbidden streets (points never snap to them), whose
         ``length_m`` (and CSR weights) is the cost ``length_m * factor + penalty_s * v``
         with ``v`` the profile's speed in metres per second. Walk times on it are costs
@@ -249,7 +251,12 @@ def profile_network(network: WalkNetwork, profile: WalkProfile) -> WalkNetwork:
     (factors) or add up (delays). A way with any forbidden tag
     value, or steeper than ``max_incline_percent``, is removed; nodes left without a
     usable street are unreachable (homes near them snap to the nearest usable street).
+
+    A road layer's own line speeds (:mod:`planner.walk.line_speeds`) are applied first:
+    the profile's speed is the speed of lines without one, and the profile's factors
+    multiply (and delays add to) the time at the line's own speed.
     """
+    network = line_speed_network(network, speed_kmh=profile.speed_kmh)
     if profile.is_plain:
         return network
     edges = network.edges
@@ -276,7 +283,8 @@ def profile_network(network: WalkNetwork, profile: WalkProfile) -> WalkNetwork:
     length = network.edge_length_m
     cost = length * factor + delay_s * profile.speed_kmh / 3.6
     kept = edges.loc[allowed].copy()
-    kept["street_length_m"] = length[allowed]
+    street = edges["street_length_m"] if "street_length_m" in edges.columns else length
+    kept["street_length_m"] = np.asarray(street, dtype=np.float64)[allowed]
     kept["length_m"] = cost[allowed]
     kept = kept.reset_index(drop=True)
     csr = _compile_csr(

@@ -305,7 +305,10 @@ def test_region_on_a_road_layer_equals_the_whole_layer(
     lines = lines.rename(columns={"highway": "等级"})
     roads = write_layer(lines, tmp_path / "roads.gpkg", layer="roads")
     mapping = tmp_path / "mapping.toml"
-    mapping.write_text('[walkable]\ncolumn = "等级"\nexclude = ["steps"]\n', "utf-8")
+    # Footways walked at twice the run's speed, residential streets at two thirds: the
+    # areas' halos widen for the footways (planner.pipeline.region_task.widened_halo).
+    speed = '[speed]\ncolumn = "等级"\nclasses = { footway = 9.0, residential = 3.0 }\n'
+    mapping.write_text('[walkable]\ncolumn = "等级"\nexclude = ["steps"]\n' + speed, "utf-8")
     homes = whole.loc[whole["status"] != "off_network"]
     demand = tmp_path / "homes.csv"
     inputs = load_inputs(
@@ -338,6 +341,8 @@ def test_region_on_a_road_layer_equals_the_whole_layer(
     assert alone.network.street_m < pbf.street_m - steps_m / 2  # the mapping left steps out
     with pytest.warns(OffNetworkWarning):  # homes that were near the steps only
         result = analyze_coverage(alone.network, alone.stations, alone.demand, config=CONFIG)
+    assert alone.network.road_report is not None
+    assert alone.network.road_report.lines_own_speed > 1000
     assert run.summary["population_total"] == pytest.approx(result.summary()["population_total"])
     assert run.summary["population_covered"] == pytest.approx(
         result.summary()["population_covered"]
