@@ -28,9 +28,8 @@ from typing import Any
 import folium
 import geopandas as gpd
 import numpy as np
-from branca.element import MacroElement
-from jinja2 import Template
 
+from planner.app.map_elements import PlainBackground, Streets, TileFallback
 from planner.app.map_view import KeepView
 from planner.app.plan import Plan
 from planner.app.site_names import site_field_words
@@ -42,7 +41,6 @@ from planner.report.maps import (
     GAP_COLOUR,
     OSM_ATTRIBUTION,
     OSM_TILES,
-    STREET_COLOUR,
     UNCOVERED_COLOUR,
     Legend,
     even_sample,
@@ -66,8 +64,6 @@ MAX_STREETS_FILE = 250_000
 #: Draw walk-time bands as polygons on networks up to this many street segments (and up
 #: to ``max_isochrone_stations`` stations); beyond, colour the reached streets by band.
 MAX_POLYGON_STREETS = 20_000
-#: Leaflet pane of the street network, drawn under every plan layer.
-STREETS_PANE = "planner-streets"
 #: Draw at most this many homes of each kind (served / not served).
 MAX_HOMES = 4_000
 
@@ -184,14 +180,14 @@ def base_map(
         folium.TileLayer(
             tiles=OSM_TILES, attr=OSM_ATTRIBUTION, name="OpenStreetMap", max_zoom=19, control=False
         ).add_to(fmap)
-        _TileFallback(PLAIN_BACKGROUND).add_to(fmap)
+        TileFallback(PLAIN_BACKGROUND).add_to(fmap)
     else:
-        _PlainBackground(PLAIN_BACKGROUND).add_to(fmap)
+        PlainBackground(PLAIN_BACKGROUND).add_to(fmap)
     n_streets = len(area.network.edges)
     if streets_url is not None and n_streets <= MAX_STREETS_FILE:
-        _Streets(url=streets_url).add_to(fmap)
+        Streets(url=streets_url).add_to(fmap)
     elif 0 < n_streets <= MAX_STREETS:
-        _Streets(data=streets_geojson(area)).add_to(fmap)
+        Streets(data=streets_geojson(area)).add_to(fmap)
     # Every symbol the app can draw, proposed sites included (the legend stays put).
     Legend(bands, language, sites=True).add_to(fmap)
     minx, miny, maxx, maxy = area.bounds_wgs84
@@ -430,91 +426,3 @@ def _sites_layer(sites: gpd.GeoDataFrame, lang: Language, minutes: str) -> foliu
         else None,
     ).add_to(group)
     return group
-
-
-# ---------------------------------------------------------------------- helpers
-
-
-class _Streets(MacroElement):
-    """The street network in a pane under every other layer, embedded or fetched."""
-
-    _template = Template(
-        """{% macro script(this, kwargs) %}
-        (function (map) {
-            var pane = map.createPane({{ this.pane|tojson }});
-            pane.style.zIndex = 350;
-            pane.style.pointerEvents = "none";
-            function draw(data) {
-                L.geoJSON(data, {
-                    pane: {{ this.pane|tojson }},
-                    renderer: L.canvas({pane: {{ this.pane|tojson }}}),
-                    interactive: false,
-                    style: {color: {{ this.colour|tojson }}, weight: 1, opacity: 0.8}
-                }).addTo(map);
-            }
-            {% if this.url %}
-            fetch({{ this.url|tojson }}).then(function (r) { return r.json(); }).then(draw);
-            {% else %}
-            draw({{ this.data|tojson }});
-            {% endif %}
-        })({{ this._parent.get_name() }});
-        {% endmacro %}"""
-    )
-
-    def __init__(self, *, url: str | None = None, data: dict[str, Any] | None = None) -> None:
-        super().__init__()  # type: ignore[no-untyped-call]
-        self._name = "Streets"
-        self.url = url
-        self.data = data
-        self.pane = STREETS_PANE
-        self.colour = STREET_COLOUR
-
-
-class _TileFallback(MacroElement):
-    """Drop the online tile layer when its tiles fail and none has loaded: plain background."""
-
-    _template = Template(
-        """{% macro script(this, kwargs) %}
-        (function () {
-            var map = {{ this._parent.get_name() }};
-            map.eachLayer(function (layer) {
-                if (!(layer instanceof L.TileLayer)) { return; }
-                var loaded = 0, failed = 0;
-                layer.on("tileload", function () { loaded += 1; });
-                layer.on("tileerror", function () {
-                    failed += 1;
-                    if (failed >= 2 && loaded === 0 && map.hasLayer(layer)) {
-                        map.removeLayer(layer);
-                        map.getContainer().style.background = {{ this.background|tojson }};
-                        map.attributionControl.addAttribution({{ this.attribution|tojson }});
-                    }
-                });
-            });
-        })();
-        {% endmacro %}"""
-    )
-
-    def __init__(self, background: str) -> None:
-        super().__init__()  # type: ignore[no-untyped-call]
-        self._name = "TileFallback"
-        self.background = background
-        self.attribution = OSM_ATTRIBUTION
-
-
-class _PlainBackground(MacroElement):
-    """No tiles: a plain background, and OSM credited in the attribution control."""
-
-    _template = Template(
-        """{% macro script(this, kwargs) %}
-        (function (map) {
-            map.attributionControl.addAttribution({{ this.attribution|tojson }});
-            map.getContainer().style.background = {{ this.background|tojson }};
-        })({{ this._parent.get_name() }});
-        {% endmacro %}"""
-    )
-
-    def __init__(self, background: str) -> None:
-        super().__init__()  # type: ignore[no-untyped-call]
-        self._name = "PlainBackground"
-        self.background = background
-        self.attribution = OSM_ATTRIBUTION

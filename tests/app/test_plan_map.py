@@ -13,9 +13,9 @@ import shapely
 from jinja2.utils import htmlsafe_json_dumps
 
 from planner.app.edits import add_station
+from planner.app.map_elements import STREETS_PANE
 from planner.app.plan import Plan, build_plan
 from planner.app.plan_map import (
-    STREETS_PANE,
     base_map,
     install_leaflet,
     layer_control,
