@@ -100,3 +100,33 @@ class PlainBackground(MacroElement):
         self._name = "PlainBackground"
         self.background = background
         self.attribution = OSM_ATTRIBUTION
+
+
+class ReleaseOldLayers(MacroElement):
+    """Let the browser free the plan layers an edit replaced (put it in the first layer).
+
+    ``st_folium`` (streamlit-folium 0.27) removes the previous feature groups and layer
+    control from the map on each edit, but two references keep every replaced layer
+    alive, so the tab grew by the plan's layers at each edit: its ``window.feature_group``
+    list, to which it only appends, and the removed ``L.Control.Layers``, which still
+    listens to the map's clicks (Leaflet 1.9 adds a map ``click`` listener for a
+    collapsed control and does not remove it) and holds its layers. Its script runs after
+    the old groups and control are removed and before the new ones are made: it empties
+    the list and takes the old control's listener off the map.
+    """
+
+    _template = Template(
+        """{% macro script(this, kwargs) %}
+        (function () {
+            var old = window.layer_control;
+            if (old && window.map && typeof old.collapse === "function") {
+                window.map.off("click", old.collapse, old);
+            }
+            window.feature_group = [];
+        })();
+        {% endmacro %}"""
+    )
+
+    def __init__(self) -> None:
+        super().__init__()  # type: ignore[no-untyped-call]
+        self._name = "ReleaseOldLayers"

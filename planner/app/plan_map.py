@@ -29,7 +29,7 @@ import folium
 import geopandas as gpd
 import numpy as np
 
-from planner.app.map_elements import PlainBackground, Streets, TileFallback
+from planner.app.map_elements import PlainBackground, ReleaseOldLayers, Streets, TileFallback
 from planner.app.map_view import KeepView
 from planner.app.plan import Plan
 from planner.app.site_names import site_field_words
@@ -243,6 +243,7 @@ def plan_layers(
         The feature groups, in drawing order.
     """
     groups = [_bands_layer(plan, language), _gaps_layer(plan, language)]
+    ReleaseOldLayers().add_to(groups[0])  # the layers an edit replaced can be freed
     homes, shown = _homes_layer(plan, language, max_homes)
     groups += [homes, _stations_layer(plan, language, selected)]
     if proposed is not None and len(proposed):
