@@ -50,7 +50,12 @@ LAYER_NAMES = ("bands", "gap zones", "homes", "stations", "sites")
 def payload(plan: Plan) -> tuple[int, list[int], float]:
     """Bytes of the base script, bytes of each plan layer, seconds to build them."""
     t0 = time.perf_counter()
-    fmap = base_map(plan.area, bands=plan.config.bands, streets_url="/app/static/streets.geojson")
+    fmap = base_map(  # as the app draws it: streets and homes fetched from files
+        plan.area,
+        bands=plan.config.bands,
+        streets_url="/app/static/areas/streets.geojson",
+        homes_url="/app/static/areas/homes.geojson",
+    )
     base = len(_get_map_string(fmap).encode())
     layers = plan_layers(plan)
     sizes = [

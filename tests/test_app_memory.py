@@ -17,6 +17,9 @@ from typing import Any
 
 import pytest
 
+from planner.app.plan import build_plan
+from planner.app.study_area import demo_study_area
+from planner.report.maps import COVERED_COLOUR, UNCOVERED_COLOUR
 from tests.browser import offline_page, require_browser
 from tests.test_app_browser import MAP_FRAME, streamlit_server
 
@@ -27,6 +30,11 @@ WARM_UP = 6
 #: 0.13 MB of script; kept, they cost about 1.1 MB of heap each: 26-30 MB over 24 edits
 #: before the fix (:class:`planner.app.map_elements.ReleaseOldLayers`), 1.7 MB after.
 MAX_GROWTH_MB = 6.0
+
+
+#: How many drawn homes have each colour (the homes are drawn once and recoloured).
+HOME_COLOURS = """() => window.plannerHomes.layer.getLayers().reduce((n, m) => {
+    n[m.options.fillColor] = (n[m.options.fillColor] || 0) + 1; return n; }, {})"""
 
 
 def _stations(page: Any) -> str:
@@ -57,6 +65,7 @@ def after_edits() -> Iterator[dict[str, Any]]:
             "() => window.map && Object.keys(window.map._layers).length > 50", timeout=30_000
         )
         page.wait_for_timeout(1000)
+        homes_before = _frame(page).evaluate(HOME_COLOURS)
         cdp = page.context.new_cdp_session(page)
         box = page.locator(MAP_FRAME).bounding_box()
         assert box is not None
@@ -79,7 +88,15 @@ def after_edits() -> Iterator[dict[str, Any]]:
             if made in (WARM_UP, EDITS):
                 heaps[made] = _heap_mb(cdp)
         kept = _frame(page).evaluate("() => (window.feature_group || []).length")
-        yield {"made": made, "heaps": heaps, "kept": kept, "errors": errors}
+        after = _frame(page).evaluate(HOME_COLOURS)
+        yield {
+            "made": made,
+            "heaps": heaps,
+            "kept": kept,
+            "errors": errors,
+            "homes_before": homes_before,
+            "homes_after": after,
+        }
 
 
 def test_replaced_layers_are_not_listed(after_edits: dict[str, Any]) -> None:
@@ -93,3 +110,14 @@ def test_memory_stays_flat_over_repeated_edits(after_edits: dict[str, Any]) -> N
     assert after_edits["made"] == EDITS
     print(f"heap after {WARM_UP} and {EDITS} edits (MB): {heaps}")
     assert heaps[EDITS] - heaps[WARM_UP] < MAX_GROWTH_MB, heaps
+
+
+def test_homes_are_recoloured_by_the_edits(after_edits: dict[str, Any]) -> None:
+    plan = build_plan(demo_study_area())
+    served = int(plan.demand_out["covered"].sum())
+    n = len(plan.area.demand)
+    assert after_edits["homes_before"] == {COVERED_COLOUR: served, UNCOVERED_COLOUR: n - served}
+    after = after_edits["homes_after"]
+    assert set(after) <= {COVERED_COLOUR, UNCOVERED_COLOUR}  # every home coloured
+    assert sum(after.values()) == n
+    assert after[COVERED_COLOUR] > served  # 30 stations added

@@ -29,6 +29,7 @@ import folium
 import geopandas as gpd
 import numpy as np
 
+from planner.app.homes_layer import MAX_HOMES, HomesBase, HomesState
 from planner.app.map_elements import PlainBackground, ReleaseOldLayers, Streets, TileFallback
 from planner.app.map_view import KeepView
 from planner.app.plan import Plan
@@ -37,13 +38,10 @@ from planner.app.study_area import StudyArea
 from planner.report.map_geometry import gap_outlines
 from planner.report.maps import (
     BAND_COLOURS,
-    COVERED_COLOUR,
     GAP_COLOUR,
     OSM_ATTRIBUTION,
     OSM_TILES,
-    UNCOVERED_COLOUR,
     Legend,
-    even_sample,
     leaflet_assets,
     map_text,
     stable_ids,
@@ -64,8 +62,6 @@ MAX_STREETS_FILE = 250_000
 #: Draw walk-time bands as polygons on networks up to this many street segments (and up
 #: to ``max_isochrone_stations`` stations); beyond, colour the reached streets by band.
 MAX_POLYGON_STREETS = 20_000
-#: Draw at most this many homes of each kind (served / not served).
-MAX_HOMES = 4_000
 
 Links = list[tuple[str, str]]
 
@@ -150,8 +146,10 @@ def base_map(
     links: tuple[Links, Links] | None = None,
     tiles: bool = True,
     streets_url: str | None = None,
+    homes_url: str | None = None,
+    max_homes: int = MAX_HOMES,
 ) -> folium.Map:
-    """The part of the map that does not change with edits: background, streets, legend.
+    """The part of the map that does not change with edits: background, streets, homes, legend.
 
     Parameters
     ----------
@@ -168,6 +166,11 @@ def base_map(
     streets_url
         URL of the file :func:`write_streets_file` wrote, fetched by the browser; None
         embeds the streets in the map (up to :data:`MAX_STREETS` segments).
+    homes_url
+        URL of the file :func:`planner.app.homes_layer.write_homes_file` wrote (same
+        ``max_homes``), fetched by the browser; None embeds the homes in the map.
+    max_homes
+        Homes drawn at most (evenly thinned past it); :func:`plan_layers` colours them.
 
     Returns
     -------
@@ -188,6 +191,10 @@ def base_map(
         Streets(url=streets_url).add_to(fmap)
     elif 0 < n_streets <= MAX_STREETS:
         Streets(data=streets_geojson(area)).add_to(fmap)
+    if len(area.demand) and max_homes > 0:
+        HomesBase(area, language=language, max_homes=max_homes, url=homes_url).add_to(
+            fmap
+        )  # coloured by edits
     # Every symbol the app can draw, proposed sites included (the legend stays put).
     Legend(bands, language, sites=True).add_to(fmap)
     minx, miny, maxx, maxy = area.bounds_wgs84
@@ -206,7 +213,7 @@ class PlanLayers:
     groups
         Feature groups for st_folium's ``feature_group_to_add``.
     homes_shown, homes_total
-        Homes drawn and homes in the plan (homes are thinned past :data:`MAX_HOMES`).
+        Homes drawn and homes in the plan (homes are thinned past ``MAX_HOMES``).
     """
 
     groups: list[folium.FeatureGroup]
@@ -235,7 +242,7 @@ def plan_layers(
     proposed
         Proposed sites (from the siting step) to draw in their own colour.
     max_homes
-        Homes of each kind (served, not served) drawn at most; evenly thinned past it.
+        As given to :func:`base_map`: the homes it drew are coloured by this plan.
 
     Returns
     -------
@@ -332,33 +339,11 @@ def _gaps_layer(plan: Plan, lang: Language) -> folium.FeatureGroup:
 
 def _homes_layer(plan: Plan, lang: Language, max_homes: int) -> tuple[folium.FeatureGroup, int]:
     group = folium.FeatureGroup(name=text("map_layer_homes", lang), show=True)
-    d = plan.demand_out
-    shown = 0
-    for covered, colour in ((True, COVERED_COLOUR), (False, UNCOVERED_COLOUR)):
-        part = d.loc[d["covered"].to_numpy() == covered]
-        part = even_sample(part, max_homes)
-        if not len(part):
-            continue
-        shown += len(part)
-        pts = gpd.GeoDataFrame(
-            {
-                "id": part["id"].astype(str),
-                "people": part["population"].round(0),
-                "minutes": part["walk_min"].round(1),
-            },
-            geometry=part.geometry,
-            crs=WGS84,
-        )
-        folium.GeoJson(
-            to_geojson(pts),
-            marker=folium.CircleMarker(radius=3, weight=0, fill=True, fill_opacity=0.85),
-            style_function=lambda _, c=colour: {"fillColor": c, "color": c},
-            tooltip=folium.GeoJsonTooltip(
-                ["id", "people", "minutes"],
-                aliases=[text(k, lang) for k in ("home", "people", "minutes")],
-            ),
-        ).add_to(group)
-    return group, shown
+    if not len(plan.area.demand):
+        return group, 0
+    state = HomesState(plan, max_homes=max_homes)  # the homes are drawn by the base map
+    state.add_to(group)
+    return group, state.shown
 
 
 def _stations_layer(plan: Plan, lang: Language, selected: str | None) -> folium.FeatureGroup:
