@@ -29,6 +29,7 @@ import folium
 import geopandas as gpd
 import numpy as np
 
+from planner.app.gaps_layer import CompactGaps
 from planner.app.homes_layer import MAX_HOMES, HomesBase, HomesState
 from planner.app.map_elements import PlainBackground, ReleaseOldLayers, Streets, TileFallback
 from planner.app.map_view import KeepView
@@ -38,7 +39,6 @@ from planner.app.study_area import StudyArea
 from planner.report.map_geometry import gap_outlines
 from planner.report.maps import (
     BAND_COLOURS,
-    GAP_COLOUR,
     OSM_ATTRIBUTION,
     OSM_TILES,
     Legend,
@@ -313,27 +313,12 @@ def _gaps_layer(plan: Plan, lang: Language) -> folium.FeatureGroup:
     group = folium.FeatureGroup(name=text("map_gaps", lang), show=True)
     gaps = plan.gaps
     if len(gaps):
-        # thousands of zones at metro scale: drawn simplified (most of an edit's bytes)
+        # thousands of zones at metro scale: drawn simplified, sent compact (most of an
+        # edit's bytes)
         drawn = gap_outlines(
             gaps[["gap_id", "homes", "population", "walk_min_nearest", "geometry"]]
         )
-        table = drawn.copy()
-        table["population"] = table["population"].round(0)
-        table["walk_min_nearest"] = table["walk_min_nearest"].round(1)
-        folium.GeoJson(
-            to_geojson(table),
-            style_function=lambda _: {
-                "color": GAP_COLOUR,
-                "weight": 2,
-                "fillColor": GAP_COLOUR,
-                "fillOpacity": 0.12,
-                "dashArray": "6 3",
-            },
-            tooltip=folium.GeoJsonTooltip(
-                ["gap_id", "homes", "population", "walk_min_nearest"],
-                aliases=[text(k, lang) for k in ("gap", "homes", "people", "minutes_nearest")],
-            ),
-        ).add_to(group)
+        CompactGaps(drawn, language=lang).add_to(group)
     return group
 
 
