@@ -13,8 +13,8 @@ component's arguments whenever one of them changes, so an edit costs the size of
 arguments. This prints the size of each part as st_folium builds it (its own string
 builders), for a plan and for the same plan after one added station, and how long the
 Python side takes to build them. Homes and stations are scattered as in ``bench_app.py``.
-The browser side (redraw time, heap) is measured with ``--browser`` is not here: see
-``bench/README.md`` for the figures and how they were taken.
+The browser side (bytes over the websocket, redraw time, heap) is measured by
+``bench/bench_app_browser.py``; figures of both are in ``bench/README.md``.
 """
 
 from __future__ import annotations
@@ -24,7 +24,6 @@ import sys
 import time
 from pathlib import Path
 
-import folium
 import numpy as np
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -103,7 +102,6 @@ def main() -> None:
     p = scattered(area.network, 1, rng).iloc[0]
     edited = add_station(plan, float(p.x), float(p.y))
     report("after one added station", edited)
-    _ = folium  # the map objects above are folium's
 
 
 if __name__ == "__main__":
