@@ -17,6 +17,7 @@ from streamlit_folium import st_folium
 
 from planner.app.drag import drag_labels, drag_layer, drag_move
 from planner.app.edits import is_off_network, move_station
+from planner.app.homes_layer import write_homes_file
 from planner.app.plan import Plan
 from planner.app.plan_map import (
     base_map,
@@ -87,6 +88,16 @@ def streets_url(area_key: str, _area: StudyArea) -> str | None:
     if base is None:
         return None
     path = write_streets_file(_area, APP_DIR / "static" / "areas")
+    return None if path is None else f"{base}/areas/{path.name}"
+
+
+@st.cache_resource(show_spinner=False, max_entries=8)
+def homes_url(area_key: str, _area: StudyArea) -> str | None:
+    """URL of the area's drawn homes in ``static/`` (written once per area)."""
+    base = static_url()
+    if base is None:
+        return None
+    path = write_homes_file(_area, APP_DIR / "static" / "areas")
     return None if path is None else f"{base}/areas/{path.name}"
 
 
@@ -281,6 +292,7 @@ def plan_map(
         links=leaflet_links(None if (base := static_url()) is None else f"{base}/leaflet"),
         tiles=bool(st.session_state.get("tiles", True)),
         streets_url=streets_url(shown.area.key, shown.area),
+        homes_url=homes_url(shown.area.key, shown.area),
     )
     proposed = ws.proposed_sites if shown is ws.plan else None
     layers = plan_layers(shown, language=lang(), selected=selected, proposed=proposed)

@@ -28,9 +28,10 @@ from typing import Any
 import folium
 import geopandas as gpd
 import numpy as np
-from branca.element import MacroElement
-from jinja2 import Template
 
+from planner.app.gaps_layer import CompactGaps
+from planner.app.homes_layer import MAX_HOMES, HomesBase, HomesState
+from planner.app.map_elements import PlainBackground, ReleaseOldLayers, Streets, TileFallback
 from planner.app.map_view import KeepView
 from planner.app.plan import Plan
 from planner.app.site_names import site_field_words
@@ -38,14 +39,9 @@ from planner.app.study_area import StudyArea
 from planner.report.map_geometry import gap_outlines
 from planner.report.maps import (
     BAND_COLOURS,
-    COVERED_COLOUR,
-    GAP_COLOUR,
     OSM_ATTRIBUTION,
     OSM_TILES,
-    STREET_COLOUR,
-    UNCOVERED_COLOUR,
     Legend,
-    even_sample,
     leaflet_assets,
     map_text,
     stable_ids,
@@ -66,10 +62,6 @@ MAX_STREETS_FILE = 250_000
 #: Draw walk-time bands as polygons on networks up to this many street segments (and up
 #: to ``max_isochrone_stations`` stations); beyond, colour the reached streets by band.
 MAX_POLYGON_STREETS = 20_000
-#: Leaflet pane of the street network, drawn under every plan layer.
-STREETS_PANE = "planner-streets"
-#: Draw at most this many homes of each kind (served / not served).
-MAX_HOMES = 4_000
 
 Links = list[tuple[str, str]]
 
@@ -154,8 +146,10 @@ def base_map(
     links: tuple[Links, Links] | None = None,
     tiles: bool = True,
     streets_url: str | None = None,
+    homes_url: str | None = None,
+    max_homes: int = MAX_HOMES,
 ) -> folium.Map:
-    """The part of the map that does not change with edits: background, streets, legend.
+    """The part of the map that does not change with edits: background, streets, homes, legend.
 
     Parameters
     ----------
@@ -172,6 +166,11 @@ def base_map(
     streets_url
         URL of the file :func:`write_streets_file` wrote, fetched by the browser; None
         embeds the streets in the map (up to :data:`MAX_STREETS` segments).
+    homes_url
+        URL of the file :func:`planner.app.homes_layer.write_homes_file` wrote (same
+        ``max_homes``), fetched by the browser; None embeds the homes in the map.
+    max_homes
+        Homes drawn at most (evenly thinned past it); :func:`plan_layers` colours them.
 
     Returns
     -------
@@ -184,14 +183,18 @@ def base_map(
         folium.TileLayer(
             tiles=OSM_TILES, attr=OSM_ATTRIBUTION, name="OpenStreetMap", max_zoom=19, control=False
         ).add_to(fmap)
-        _TileFallback(PLAIN_BACKGROUND).add_to(fmap)
+        TileFallback(PLAIN_BACKGROUND).add_to(fmap)
     else:
-        _PlainBackground(PLAIN_BACKGROUND).add_to(fmap)
+        PlainBackground(PLAIN_BACKGROUND).add_to(fmap)
     n_streets = len(area.network.edges)
     if streets_url is not None and n_streets <= MAX_STREETS_FILE:
-        _Streets(url=streets_url).add_to(fmap)
+        Streets(url=streets_url).add_to(fmap)
     elif 0 < n_streets <= MAX_STREETS:
-        _Streets(data=streets_geojson(area)).add_to(fmap)
+        Streets(data=streets_geojson(area)).add_to(fmap)
+    if len(area.demand) and max_homes > 0:
+        HomesBase(area, language=language, max_homes=max_homes, url=homes_url).add_to(
+            fmap
+        )  # coloured by edits
     # Every symbol the app can draw, proposed sites included (the legend stays put).
     Legend(bands, language, sites=True).add_to(fmap)
     minx, miny, maxx, maxy = area.bounds_wgs84
@@ -210,7 +213,7 @@ class PlanLayers:
     groups
         Feature groups for st_folium's ``feature_group_to_add``.
     homes_shown, homes_total
-        Homes drawn and homes in the plan (homes are thinned past :data:`MAX_HOMES`).
+        Homes drawn and homes in the plan (homes are thinned past ``MAX_HOMES``).
     """
 
     groups: list[folium.FeatureGroup]
@@ -239,7 +242,7 @@ def plan_layers(
     proposed
         Proposed sites (from the siting step) to draw in their own colour.
     max_homes
-        Homes of each kind (served, not served) drawn at most; evenly thinned past it.
+        As given to :func:`base_map`: the homes it drew are coloured by this plan.
 
     Returns
     -------
@@ -247,6 +250,7 @@ def plan_layers(
         The feature groups, in drawing order.
     """
     groups = [_bands_layer(plan, language), _gaps_layer(plan, language)]
+    ReleaseOldLayers().add_to(groups[0])  # the layers an edit replaced can be freed
     homes, shown = _homes_layer(plan, language, max_homes)
     groups += [homes, _stations_layer(plan, language, selected)]
     if proposed is not None and len(proposed):
@@ -309,59 +313,22 @@ def _gaps_layer(plan: Plan, lang: Language) -> folium.FeatureGroup:
     group = folium.FeatureGroup(name=text("map_gaps", lang), show=True)
     gaps = plan.gaps
     if len(gaps):
-        # thousands of zones at metro scale: drawn simplified (most of an edit's bytes)
+        # thousands of zones at metro scale: drawn simplified, sent compact (most of an
+        # edit's bytes)
         drawn = gap_outlines(
             gaps[["gap_id", "homes", "population", "walk_min_nearest", "geometry"]]
         )
-        table = drawn.copy()
-        table["population"] = table["population"].round(0)
-        table["walk_min_nearest"] = table["walk_min_nearest"].round(1)
-        folium.GeoJson(
-            to_geojson(table),
-            style_function=lambda _: {
-                "color": GAP_COLOUR,
-                "weight": 2,
-                "fillColor": GAP_COLOUR,
-                "fillOpacity": 0.12,
-                "dashArray": "6 3",
-            },
-            tooltip=folium.GeoJsonTooltip(
-                ["gap_id", "homes", "population", "walk_min_nearest"],
-                aliases=[text(k, lang) for k in ("gap", "homes", "people", "minutes_nearest")],
-            ),
-        ).add_to(group)
+        CompactGaps(drawn, language=lang).add_to(group)
     return group
 
 
 def _homes_layer(plan: Plan, lang: Language, max_homes: int) -> tuple[folium.FeatureGroup, int]:
     group = folium.FeatureGroup(name=text("map_layer_homes", lang), show=True)
-    d = plan.demand_out
-    shown = 0
-    for covered, colour in ((True, COVERED_COLOUR), (False, UNCOVERED_COLOUR)):
-        part = d.loc[d["covered"].to_numpy() == covered]
-        part = even_sample(part, max_homes)
-        if not len(part):
-            continue
-        shown += len(part)
-        pts = gpd.GeoDataFrame(
-            {
-                "id": part["id"].astype(str),
-                "people": part["population"].round(0),
-                "minutes": part["walk_min"].round(1),
-            },
-            geometry=part.geometry,
-            crs=WGS84,
-        )
-        folium.GeoJson(
-            to_geojson(pts),
-            marker=folium.CircleMarker(radius=3, weight=0, fill=True, fill_opacity=0.85),
-            style_function=lambda _, c=colour: {"fillColor": c, "color": c},
-            tooltip=folium.GeoJsonTooltip(
-                ["id", "people", "minutes"],
-                aliases=[text(k, lang) for k in ("home", "people", "minutes")],
-            ),
-        ).add_to(group)
-    return group, shown
+    if not len(plan.area.demand):
+        return group, 0
+    state = HomesState(plan, max_homes=max_homes)  # the homes are drawn by the base map
+    state.add_to(group)
+    return group, state.shown
 
 
 def _stations_layer(plan: Plan, lang: Language, selected: str | None) -> folium.FeatureGroup:
@@ -430,91 +397,3 @@ def _sites_layer(sites: gpd.GeoDataFrame, lang: Language, minutes: str) -> foliu
         else None,
     ).add_to(group)
     return group
-
-
-# ---------------------------------------------------------------------- helpers
-
-
-class _Streets(MacroElement):
-    """The street network in a pane under every other layer, embedded or fetched."""
-
-    _template = Template(
-        """{% macro script(this, kwargs) %}
-        (function (map) {
-            var pane = map.createPane({{ this.pane|tojson }});
-            pane.style.zIndex = 350;
-            pane.style.pointerEvents = "none";
-            function draw(data) {
-                L.geoJSON(data, {
-                    pane: {{ this.pane|tojson }},
-                    renderer: L.canvas({pane: {{ this.pane|tojson }}}),
-                    interactive: false,
-                    style: {color: {{ this.colour|tojson }}, weight: 1, opacity: 0.8}
-                }).addTo(map);
-            }
-            {% if this.url %}
-            fetch({{ this.url|tojson }}).then(function (r) { return r.json(); }).then(draw);
-            {% else %}
-            draw({{ this.data|tojson }});
-            {% endif %}
-        })({{ this._parent.get_name() }});
-        {% endmacro %}"""
-    )
-
-    def __init__(self, *, url: str | None = None, data: dict[str, Any] | None = None) -> None:
-        super().__init__()  # type: ignore[no-untyped-call]
-        self._name = "Streets"
-        self.url = url
-        self.data = data
-        self.pane = STREETS_PANE
-        self.colour = STREET_COLOUR
-
-
-class _TileFallback(MacroElement):
-    """Drop the online tile layer when its tiles fail and none has loaded: plain background."""
-
-    _template = Template(
-        """{% macro script(this, kwargs) %}
-        (function () {
-            var map = {{ this._parent.get_name() }};
-            map.eachLayer(function (layer) {
-                if (!(layer instanceof L.TileLayer)) { return; }
-                var loaded = 0, failed = 0;
-                layer.on("tileload", function () { loaded += 1; });
-                layer.on("tileerror", function () {
-                    failed += 1;
-                    if (failed >= 2 && loaded === 0 && map.hasLayer(layer)) {
-                        map.removeLayer(layer);
-                        map.getContainer().style.background = {{ this.background|tojson }};
-                        map.attributionControl.addAttribution({{ this.attribution|tojson }});
-                    }
-                });
-            });
-        })();
-        {% endmacro %}"""
-    )
-
-    def __init__(self, background: str) -> None:
-        super().__init__()  # type: ignore[no-untyped-call]
-        self._name = "TileFallback"
-        self.background = background
-        self.attribution = OSM_ATTRIBUTION
-
-
-class _PlainBackground(MacroElement):
-    """No tiles: a plain background, and OSM credited in the attribution control."""
-
-    _template = Template(
-        """{% macro script(this, kwargs) %}
-        (function (map) {
-            map.attributionControl.addAttribution({{ this.attribution|tojson }});
-            map.getContainer().style.background = {{ this.background|tojson }};
-        })({{ this._parent.get_name() }});
-        {% endmacro %}"""
-    )
-
-    def __init__(self, background: str) -> None:
-        super().__init__()  # type: ignore[no-untyped-call]
-        self._name = "PlainBackground"
-        self.background = background
-        self.attribution = OSM_ATTRIBUTION

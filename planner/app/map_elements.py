@@ -1,0 +1,132 @@
+"""Leaflet elements of the app's base map: the street pane, the tile fallback, a plain background.
+
+Split from :mod:`planner.app.plan_map`; each is a folium ``MacroElement`` whose script
+is a fixed template fed only JSON values (``tojson``), never text from a user's file.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from branca.element import MacroElement
+from jinja2 import Template
+
+from planner.report.maps import OSM_ATTRIBUTION, STREET_COLOUR
+
+#: Leaflet pane of the street network, drawn under every plan layer.
+STREETS_PANE = "planner-streets"
+
+
+class Streets(MacroElement):
+    """The street network in a pane under every other layer, embedded or fetched."""
+
+    _template = Template(
+        """{% macro script(this, kwargs) %}
+        (function (map) {
+            var pane = map.createPane({{ this.pane|tojson }});
+            pane.style.zIndex = 350;
+            pane.style.pointerEvents = "none";
+            function draw(data) {
+                L.geoJSON(data, {
+                    pane: {{ this.pane|tojson }},
+                    renderer: L.canvas({pane: {{ this.pane|tojson }}}),
+                    interactive: false,
+                    style: {color: {{ this.colour|tojson }}, weight: 1, opacity: 0.8}
+                }).addTo(map);
+            }
+            {% if this.url %}
+            fetch({{ this.url|tojson }}).then(function (r) { return r.json(); }).then(draw);
+            {% else %}
+            draw({{ this.data|tojson }});
+            {% endif %}
+        })({{ this._parent.get_name() }});
+        {% endmacro %}"""
+    )
+
+    def __init__(self, *, url: str | None = None, data: dict[str, Any] | None = None) -> None:
+        super().__init__()  # type: ignore[no-untyped-call]
+        self._name = "Streets"
+        self.url = url
+        self.data = data
+        self.pane = STREETS_PANE
+        self.colour = STREET_COLOUR
+
+
+class TileFallback(MacroElement):
+    """Drop the online tile layer when its tiles fail and none has loaded: plain background."""
+
+    _template = Template(
+        """{% macro script(this, kwargs) %}
+        (function () {
+            var map = {{ this._parent.get_name() }};
+            map.eachLayer(function (layer) {
+                if (!(layer instanceof L.TileLayer)) { return; }
+                var loaded = 0, failed = 0;
+                layer.on("tileload", function () { loaded += 1; });
+                layer.on("tileerror", function () {
+                    failed += 1;
+                    if (failed >= 2 && loaded === 0 && map.hasLayer(layer)) {
+                        map.removeLayer(layer);
+                        map.getContainer().style.background = {{ this.background|tojson }};
+                        map.attributionControl.addAttribution({{ this.attribution|tojson }});
+                    }
+                });
+            });
+        })();
+        {% endmacro %}"""
+    )
+
+    def __init__(self, background: str) -> None:
+        super().__init__()  # type: ignore[no-untyped-call]
+        self._name = "TileFallback"
+        self.background = background
+        self.attribution = OSM_ATTRIBUTION
+
+
+class PlainBackground(MacroElement):
+    """No tiles: a plain background, and OSM credited in the attribution control."""
+
+    _template = Template(
+        """{% macro script(this, kwargs) %}
+        (function (map) {
+            map.attributionControl.addAttribution({{ this.attribution|tojson }});
+            map.getContainer().style.background = {{ this.background|tojson }};
+        })({{ this._parent.get_name() }});
+        {% endmacro %}"""
+    )
+
+    def __init__(self, background: str) -> None:
+        super().__init__()  # type: ignore[no-untyped-call]
+        self._name = "PlainBackground"
+        self.background = background
+        self.attribution = OSM_ATTRIBUTION
+
+
+class ReleaseOldLayers(MacroElement):
+    """Let the browser free the plan layers an edit replaced (put it in the first layer).
+
+    ``st_folium`` (streamlit-folium 0.27) removes the previous feature groups and layer
+    control from the map on each edit, but two references keep every replaced layer
+    alive, so the tab grew by the plan's layers at each edit: its ``window.feature_group``
+    list, to which it only appends, and the removed ``L.Control.Layers``, which still
+    listens to the map's clicks (Leaflet 1.9 adds a map ``click`` listener for a
+    collapsed control and does not remove it) and holds its layers. Its script runs after
+    the old groups and control are removed and before the new ones are made: it empties
+    the list and takes the old control's listener off the map.
+    """
+
+    _template = Template(
+        """{% macro script(this, kwargs) %}
+        (function () {
+            var old = window.layer_control;
+            if (old && window.map && typeof old.collapse === "function") {
+                window.map.off("click", old.collapse, old);
+            }
+            window.feature_group = [];
+        })();
+        {% endmacro %}"""
+    )
+
+    def __init__(self) -> None:
+        super().__init__()  # type: ignore[no-untyped-call]
+        self._name = "ReleaseOldLayers"
