@@ -81,7 +81,7 @@ if view.categories:
             "minutes": ui.t("c_minutes"),
             "stations": ui.t("c_stations_n"),
             "population_covered": st.column_config.NumberColumn(ui.t("c_covered"), format="%.0f"),
-            "share_covered": st.column_config.NumberColumn(ui.t("c_share"), format="%.3f"),
+            "share_covered": st.column_config.NumberColumn(ui.t("c_share"), format="%.1f%%"),
             "gap_zones": ui.t("c_gap_zones"),
             "required": ui.t("c_required"),
         },

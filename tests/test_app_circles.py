@@ -98,10 +98,10 @@ def test_circles_page_groups_table() -> None:
         table.loc[2, ["share_covered", "share_complete", "share_0", "share_1"]].tolist()
         == [0.0] * 4
     )
-    # Each category's share: the shares of the categories' own rows of the category table.
+    # Each category's share: the categories' own rows of the category table (both in %).
     per_cat = at.dataframe[0].value
     for i in range(2):
-        assert table[f"share_{i}"][0] == pytest.approx(100 * per_cat["share_covered"][i])
+        assert table[f"share_{i}"][0] == pytest.approx(per_cat["share_covered"][i])
     at.multiselect(key="circle_groups").set_value(["children"]).run()
     assert not at.exception, at.exception
     assert list(at.dataframe[1].value["group"]) == ["children"]

@@ -137,7 +137,8 @@ def category_table(result: CircleResult) -> pd.DataFrame:
     """One row per category of ``result``, for a table.
 
     Columns ``category`` (the user's text, shown as data), ``minutes``, ``stations``,
-    ``population_covered``, ``share_covered``, ``gap_zones`` and ``required``.
+    ``population_covered``, ``share_covered`` (percent, as in :func:`group_table`),
+    ``gap_zones`` and ``required``.
     """
     rows = [
         {
@@ -145,7 +146,7 @@ def category_table(result: CircleResult) -> pd.DataFrame:
             "minutes": c.result.config.walk_minutes,
             "stations": len(c.result.stations),
             "population_covered": c.result.population_covered,
-            "share_covered": c.result.share_covered,
+            "share_covered": 100.0 * c.result.share_covered,
             "gap_zones": len(c.result.gaps),
             "required": c.name in result.require,
         }

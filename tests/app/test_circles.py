@@ -27,6 +27,8 @@ def test_categories_complete_circle_and_profiles(grid_area: StudyArea) -> None:
     assert list(table["category"]) == ["market", "<b>x</b>"]
     assert list(table["minutes"]) == [1.5, 2.0]
     assert list(table["population_covered"]) == [80.0, 200.0]
+    # Shares in percent, as the groups table shows them.
+    assert list(table["share_covered"]) == pytest.approx([100 * 80 / 280, 100 * 200 / 280])
     only_b = circle_view(plan, require=["<b>x</b>"])
     assert only_b.share_complete == pytest.approx(200 / 280)
     assert list(category_table(only_b)["required"]) == [False, True]
