@@ -16,8 +16,9 @@ import folium
 import geopandas as gpd
 import numpy as np
 
+from planner.app.map_elements import class_points
 from planner.app.plan import Plan
-from planner.report.maps import even_sample, map_text, stable_ids, to_geojson
+from planner.report.maps import even_sample, map_text, stable_ids
 from planner.sources.coords import WGS84
 from planner.texts import Language, text
 from planner.walk.scores import AccessScores, access_scores
@@ -102,17 +103,11 @@ def access_layer(
     name = text("layer_access", language, method=method.upper())
     group = folium.FeatureGroup(name=map_text(name), show=True)
     if len(pts):
-        folium.GeoJson(
-            to_geojson(pts),
-            marker=folium.CircleMarker(radius=4, weight=0, fill=True, fill_opacity=0.9),
-            style_function=lambda f: {
-                "fillColor": ACCESS_COLOURS[int(f["properties"]["cls"])],
-                "color": ACCESS_COLOURS[int(f["properties"]["cls"])],
-            },
-            tooltip=folium.GeoJsonTooltip(
-                ["id", "score", "people"],
-                aliases=[map_text(text(k, language)) for k in ("home", "access_score", "people")],
-            ),
+        class_points(
+            pts,
+            ACCESS_COLOURS,
+            fields=["id", "score", "people"],
+            aliases=[map_text(text(k, language)) for k in ("home", "access_score", "people")],
         ).add_to(group)
     stable_ids(group, prefix="access-layer")
     figures = scores.summary()["by_method"][method]

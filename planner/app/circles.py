@@ -18,6 +18,7 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 
+from planner.app.map_elements import class_points
 from planner.app.plan import Plan
 from planner.report.maps import (
     COVERED_COLOUR,
@@ -25,7 +26,6 @@ from planner.report.maps import (
     even_sample,
     map_text,
     stable_ids,
-    to_geojson,
 )
 from planner.sources.coords import WGS84
 from planner.texts import Language, text
@@ -202,19 +202,12 @@ def category_layer(
         crs=shown.crs,
     ).to_crs(WGS84)
     group = folium.FeatureGroup(name=map_text(name), show=True)
-    colours = (UNCOVERED_COLOUR, COVERED_COLOUR)
     if len(pts):
-        folium.GeoJson(
-            to_geojson(pts),
-            marker=folium.CircleMarker(radius=4, weight=0, fill=True, fill_opacity=0.9),
-            style_function=lambda f: {
-                "fillColor": colours[int(f["properties"]["cls"])],
-                "color": colours[int(f["properties"]["cls"])],
-            },
-            tooltip=folium.GeoJsonTooltip(
-                ["id", "people", "within"],
-                aliases=[map_text(text(k, language)) for k in ("home", "people", "c_covered")],
-            ),
+        class_points(
+            pts,
+            (UNCOVERED_COLOUR, COVERED_COLOUR),
+            fields=["id", "people", "within"],
+            aliases=[map_text(text(k, language)) for k in ("home", "people", "c_covered")],
         ).add_to(group)
     stable_ids(group, prefix="category-layer")
     return group

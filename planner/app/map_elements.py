@@ -6,12 +6,15 @@ is a fixed template fed only JSON values (``tojson``), never text from a user's 
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
+import folium
+import geopandas as gpd
 from branca.element import MacroElement
 from jinja2 import Template
 
-from planner.report.maps import OSM_ATTRIBUTION, STREET_COLOUR
+from planner.report.maps import OSM_ATTRIBUTION, STREET_COLOUR, to_geojson
 
 #: Leaflet pane of the street network, drawn under every plan layer.
 STREETS_PANE = "planner-streets"
@@ -130,3 +133,28 @@ class ReleaseOldLayers(MacroElement):
     def __init__(self) -> None:
         super().__init__()  # type: ignore[no-untyped-call]
         self._name = "ReleaseOldLayers"
+
+
+def class_points(
+    points: gpd.GeoDataFrame,
+    colours: Sequence[str],
+    *,
+    fields: Sequence[str],
+    aliases: Sequence[str],
+) -> folium.GeoJson:
+    """Homes as small dots coloured by their integer ``cls`` column (``colours[cls]``).
+
+    ``points`` are in WGS84; their values reach the map only through
+    :func:`~planner.report.maps.to_geojson`, and ``aliases`` must already be escaped
+    (:func:`~planner.report.maps.map_text`).
+    """
+    palette = list(colours)
+    return folium.GeoJson(
+        to_geojson(points),
+        marker=folium.CircleMarker(radius=4, weight=0, fill=True, fill_opacity=0.9),
+        style_function=lambda f: {
+            "fillColor": palette[int(f["properties"]["cls"])],
+            "color": palette[int(f["properties"]["cls"])],
+        },
+        tooltip=folium.GeoJsonTooltip(list(fields), aliases=list(aliases)),
+    )
