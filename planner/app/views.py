@@ -24,6 +24,7 @@ from planner.report.report import coverage_report
 from planner.report.spreadsheet import csv_text
 from planner.texts import Language, text
 from planner.walk.coverage import CoverageResult
+from planner.walk.gaps import GAP_COLUMNS
 from planner.walk.layers import STATUS_OFF_NETWORK, STATUS_UNREACHABLE
 
 
@@ -141,13 +142,7 @@ def gap_table(plan: Plan) -> pd.DataFrame:
 
 #: Text keys of the column names the app shows (``col_<column>`` in the catalogue).
 READABLE_COLUMNS = (
-    "gap_id",
-    "homes",
-    "population",
-    "walk_min_nearest",
-    "walk_min_median",
-    "nearest_station",
-    "homes_off_network",
+    *GAP_COLUMNS,
     "id",
     "name",
     "change",
