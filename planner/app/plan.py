@@ -306,7 +306,7 @@ class Plan:
             stations=self.stations_out,
             demand=self.demand_out,
             isochrones=self.isochrones,
-            coverage_area=self.coverage_area,
+            area_layer=self.coverage_area,
             gaps=self.gaps,
             network_facts=network_facts(self.area.network),
         )
@@ -318,7 +318,7 @@ class Plan:
             stations=self.stations_out,
             demand=self.demand_out,
             isochrones=_EMPTY_POLYS,
-            coverage_area=_EMPTY_POLYS,
+            area_layer=_EMPTY_POLYS,
             gaps=self.gaps,
             network_facts=network_facts(self.area.network),
         ).summary()

@@ -157,20 +157,19 @@ def write_outputs(
     planned = {p.name for p in all_paths(paths)}
     with staged_folder(paths.folder, keep=planned) as tmp:
         staged = output_paths(tmp, rejected_names=tuple(rejected), csv_names=tables, report=report)
+        # The band polygons may still be in the making (analyze_coverage builds them in the
+        # background): the layers and tables that do not need them are written first.
         for name in LAYERS:
-            layer: gpd.GeoDataFrame = getattr(result, name)
-            for_geopackage(layer).to_file(staged.geopackage, layer=name, driver="GPKG", index=False)
+            if name != "coverage_area":
+                write_layer(staged.geopackage, getattr(result, name), name)
         if by_district is not None:
-            for_geopackage(by_district).to_file(
-                staged.geopackage, layer="districts", driver="GPKG", index=False
-            )
+            write_layer(staged.geopackage, by_district, "districts")
         if category_gaps is not None:
-            for_geopackage(category_gaps).to_file(
-                staged.geopackage, layer="category_gaps", driver="GPKG", index=False
-            )
+            write_layer(staged.geopackage, category_gaps, "category_gaps")
         for path in staged.csv:
             layer = by_district if path.stem == "districts" else getattr(result, path.stem)
             write_csv(csv_table(layer, what=path.name), path, raw_text=raw_text)
+        write_layer(staged.geopackage, result.coverage_area, "coverage_area")
         extra = category_layers(circle, language=language) if circle is not None else []
         fmap = coverage_map(result, streets=streets, language=language, extra_layers=extra)
         map_html = fmap.get_root().render()
@@ -194,6 +193,11 @@ def write_outputs(
             layers.append("category_gaps")
         write_manifest(tmp, layers=layers)
     return paths
+
+
+def write_layer(path: Path, layer: gpd.GeoDataFrame, name: str) -> None:
+    """Add ``layer`` to the GeoPackage at ``path`` as ``name`` (geometry kept, no index)."""
+    for_geopackage(layer).to_file(path, layer=name, driver="GPKG", index=False)
 
 
 def csv_table(layer: gpd.GeoDataFrame, *, what: str = "table") -> pd.DataFrame:

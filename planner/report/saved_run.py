@@ -98,7 +98,7 @@ def read_outputs(folder: str | Path) -> SavedRun:
         stations=stations,
         demand=demand,
         isochrones=layers["isochrones"],
-        coverage_area=layers["coverage_area"],
+        area_layer=layers["coverage_area"],
         gaps=layers["gaps"],
         network_facts=dict(summary.get("network") or {}),
     )

@@ -11,7 +11,9 @@ from __future__ import annotations
 
 import logging
 import warnings
-from dataclasses import asdict, dataclass
+from collections.abc import Callable
+from concurrent.futures import Future, ThreadPoolExecutor
+from dataclasses import asdict, dataclass, field
 from typing import Any
 
 import geopandas as gpd
@@ -69,8 +71,10 @@ class CoverageResult:
         Per station and band: ``station_id``, ``band_min`` and the area reachable within
         ``band_min`` minutes; bands of a station are nested. Empty when there are more
         stations than ``config.max_isochrone_stations``.
-    coverage_area
-        Per band: ``band_min`` and the area within ``band_min`` minutes of any station.
+    area_layer
+        Per band: ``band_min`` and the area within ``band_min`` minutes of any station; or
+        a future of it while :func:`analyze_coverage` still builds it in the background.
+        Read it as :attr:`coverage_area`, which waits for it.
     gaps
         Gap zones, largest population first: ``gap_id``, ``homes``, ``population``,
         ``walk_min_nearest`` and ``walk_min_median`` (walk time of the zone's homes to their
@@ -83,9 +87,23 @@ class CoverageResult:
     stations: gpd.GeoDataFrame
     demand: gpd.GeoDataFrame
     isochrones: gpd.GeoDataFrame
-    coverage_area: gpd.GeoDataFrame
+    area_layer: gpd.GeoDataFrame | Future[gpd.GeoDataFrame] = field(repr=False)
     gaps: gpd.GeoDataFrame
     network_facts: dict[str, Any]
+
+    @property
+    def coverage_area(self) -> gpd.GeoDataFrame:
+        """Per band: ``band_min`` and the area within ``band_min`` minutes of any station.
+
+        Waits for the polygons when they are still being built in the background (an
+        error raised while building them is raised here).
+        """
+        layer = self.area_layer
+        return layer.result() if isinstance(layer, Future) else layer
+
+    def __getstate__(self) -> dict[str, Any]:
+        """Pickled with the band polygons built (a future cannot be pickled)."""
+        return {**self.__dict__, "area_layer": self.coverage_area}
 
     @property
     def population_total(self) -> float:
@@ -188,7 +206,6 @@ def analyze_coverage(
         stations = stations.assign(id=stations.index.astype(str))
     station_ids = stations["id"].astype(str).to_numpy()
     limit = cfg.walk_limit_m
-    mpm = cfg.metres_per_minute
 
     s_snap = snap_points(network, stations.geometry, max_snap_m=cfg.max_snap_m)
     d_snap = snap_points(network, demand.geometry, max_snap_m=cfg.max_snap_m)
@@ -196,6 +213,10 @@ def analyze_coverage(
     _warn_off_network("demand points", demand, d_snap, cfg)
 
     node_dist = nearest_station_distances(network, s_snap)
+    # The band polygons are the costliest part (GEOS unions, which release the GIL): they
+    # are built in the background while the figures, layers and gap zones are computed,
+    # and whatever the caller does next until it reads ``coverage_area``.
+    area_layer = _in_background(_coverage_area, network, node_dist.dist_m, s_snap, cfg)
     dist_m, nearest = point_distances(network, node_dist, s_snap, d_snap)
     covered = dist_m <= limit
 
@@ -216,19 +237,6 @@ def analyze_coverage(
     )
     stations_out = station_layer(stations, s_snap, homes_served, served, only_here)
 
-    limits = tuple(b * mpm for b in cfg.bands)
-    logger.info("coverage bands: %d limits over %d streets", len(limits), len(network.edges))
-    area_polys = isochrone_polygons(
-        network,
-        node_dist.dist_m,
-        s_snap,
-        limits_m=limits,
-        buffer_m=cfg.isochrone_buffer_m,
-        **AREA_POLYGON_OPTIONS,
-    )
-    coverage_area = gpd.GeoDataFrame(
-        {"band_min": list(cfg.bands)}, geometry=area_polys, crs=network.crs
-    ).to_crs(WGS84)
     isochrones = _station_isochrones(network, s_snap, station_ids, cfg)
     gaps = _gap_zones(network, demand_out, cfg)
     facts = network_facts(network)
@@ -237,7 +245,7 @@ def analyze_coverage(
         stations=stations_out,
         demand=demand_out,
         isochrones=isochrones,
-        coverage_area=coverage_area,
+        area_layer=area_layer,
         gaps=gaps,
         network_facts=facts,
     )
@@ -341,6 +349,34 @@ def _warn_off_network(
         "the snap distance (--max-snap-m; max_snap_m in Python)."
     )
     warnings.warn(msg, OffNetworkWarning, stacklevel=3)
+
+
+def _in_background(build: Callable[..., gpd.GeoDataFrame], *args: Any) -> Future[gpd.GeoDataFrame]:
+    """Start ``build(*args)`` in a thread of its own; the thread ends when it is done."""
+    pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="planner-bands")
+    try:
+        return pool.submit(build, *args)
+    finally:
+        pool.shutdown(wait=False)
+
+
+def _coverage_area(
+    network: WalkNetwork, node_dist_m: np.ndarray, snapped: Snapped, cfg: AnalysisConfig
+) -> gpd.GeoDataFrame:
+    """The nested band polygons of all stations, in WGS84."""
+    limits = tuple(b * cfg.metres_per_minute for b in cfg.bands)
+    logger.info("coverage bands: %d limits over %d streets", len(limits), len(network.edges))
+    polys = isochrone_polygons(
+        network,
+        node_dist_m,
+        snapped,
+        limits_m=limits,
+        buffer_m=cfg.isochrone_buffer_m,
+        **AREA_POLYGON_OPTIONS,
+    )
+    return gpd.GeoDataFrame({"band_min": list(cfg.bands)}, geometry=polys, crs=network.crs).to_crs(
+        WGS84
+    )
 
 
 def _station_isochrones(

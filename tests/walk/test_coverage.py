@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+import copy
+import dataclasses
 import itertools
 import math
+import pickle
+from concurrent.futures import Future
 
 import geopandas as gpd
 import networkx as nx
@@ -23,6 +27,7 @@ from helpers import (
     xy,
 )
 
+import planner.walk.coverage as coverage_module
 from planner.config import AnalysisConfig
 from planner.errors import InputDataError, OffNetworkWarning
 from planner.sources.osm import demo_extract_path, homes_from_osm, stations_from_osm
@@ -232,6 +237,42 @@ def test_coverage_area_has_one_row_per_band_cut_at_the_limit(grid_result: Covera
     iso = grid_result.isochrones
     union = shapely.union_all(in_utm(iso)[(iso["band_min"] == 2.0).to_numpy()].to_numpy())
     assert union.symmetric_difference(two).area < 1.0
+
+
+def test_band_polygons_built_in_the_background_are_waited_for_and_pickled(
+    grid: WalkNetwork,
+) -> None:
+    result = analyze_coverage(grid, grid_stations(), grid_homes(), config=GRID_CONFIG)
+    assert isinstance(result.area_layer, Future)  # still building, or built, in a thread
+    area = result.coverage_area  # waits for it
+    assert area["band_min"].tolist() == [1.0, 2.0]
+    assert in_utm(area).iloc[1].contains(utm_point(200, 0))
+    # A result can be pickled and copied (a future cannot): the polygons go with it.
+    for copied in (pickle.loads(pickle.dumps(result)), copy.deepcopy(result)):
+        assert isinstance(copied.area_layer, gpd.GeoDataFrame)
+        assert_geodataframe_equal(copied.coverage_area, area)
+        assert copied.share_covered == result.share_covered
+    replaced = dataclasses.replace(result, gaps=result.gaps.iloc[:0])
+    assert_geodataframe_equal(replaced.coverage_area, area)
+
+
+def test_an_error_building_the_band_polygons_is_raised_when_they_are_read(
+    grid: WalkNetwork, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def broken(*args: object, **kwargs: object) -> gpd.GeoDataFrame:
+        raise shapely.errors.GEOSException("TopologyException: side location conflict")
+
+    monkeypatch.setattr(coverage_module, "_coverage_area", broken)
+    result = analyze_coverage(grid, grid_stations(), grid_homes(), config=GRID_CONFIG)
+    assert result.share_covered == pytest.approx(grid_result_share(grid))  # figures unaffected
+    with pytest.raises(shapely.errors.GEOSException, match="side location conflict"):
+        _ = result.coverage_area
+
+
+def grid_result_share(grid: WalkNetwork) -> float:
+    pop = grid_homes()["population"].to_numpy(dtype=float)
+    covered = [EXPECTED[h][1] <= 200.0 for h in GRID_HOMES]
+    return float(pop[covered].sum() / pop.sum())
 
 
 def test_unreachable_home_on_an_island_kept_with_keep_islands() -> None:
