@@ -208,15 +208,15 @@ def analyze_coverage(
     limit = cfg.walk_limit_m
 
     s_snap = snap_points(network, stations.geometry, max_snap_m=cfg.max_snap_m)
+    node_dist = nearest_station_distances(network, s_snap)
+    # The band polygons are the costliest part (GEOS unions, which release the GIL): they
+    # are built in the background while the homes are snapped, the figures, layers and
+    # gap zones computed, and whatever the caller does next until it reads
+    # ``coverage_area``.
+    area_layer = _in_background(_coverage_area, network, node_dist.dist_m, s_snap, cfg)
     d_snap = snap_points(network, demand.geometry, max_snap_m=cfg.max_snap_m)
     _warn_off_network("stations", stations, s_snap, cfg)
     _warn_off_network("demand points", demand, d_snap, cfg)
-
-    node_dist = nearest_station_distances(network, s_snap)
-    # The band polygons are the costliest part (GEOS unions, which release the GIL): they
-    # are built in the background while the figures, layers and gap zones are computed,
-    # and whatever the caller does next until it reads ``coverage_area``.
-    area_layer = _in_background(_coverage_area, network, node_dist.dist_m, s_snap, cfg)
     dist_m, nearest = point_distances(network, node_dist, s_snap, d_snap)
     covered = dist_m <= limit
 
