@@ -165,6 +165,7 @@ def walk_graph_from_osmium(path: Path) -> nx.MultiDiGraph | None:
         graph_type="networkx",
         osmnx_compatible=True,
         network_type="walking",
+        retain_all=True,
         progress=False,
     )
     return graph

