@@ -157,10 +157,11 @@ def write_outputs(
     planned = {p.name for p in all_paths(paths)}
     with staged_folder(paths.folder, keep=planned) as tmp:
         staged = output_paths(tmp, rejected_names=tuple(rejected), csv_names=tables, report=report)
-        # The band polygons may still be in the making (analyze_coverage builds them in the
+        # The polygon layers may still be in the making (analyze_coverage builds them in the
         # background): the layers and tables that do not need them are written first.
+        polygons = ("isochrones", "coverage_area")
         for name in LAYERS:
-            if name != "coverage_area":
+            if name not in polygons:
                 write_layer(staged.geopackage, getattr(result, name), name)
         if by_district is not None:
             write_layer(staged.geopackage, by_district, "districts")
@@ -169,7 +170,8 @@ def write_outputs(
         for path in staged.csv:
             layer = by_district if path.stem == "districts" else getattr(result, path.stem)
             write_csv(csv_table(layer, what=path.name), path, raw_text=raw_text)
-        write_layer(staged.geopackage, result.coverage_area, "coverage_area")
+        for name in polygons:
+            write_layer(staged.geopackage, getattr(result, name), name)
         extra = category_layers(circle, language=language) if circle is not None else []
         fmap = coverage_map(result, streets=streets, language=language, extra_layers=extra)
         map_html = fmap.get_root().render()

@@ -97,7 +97,7 @@ def read_outputs(folder: str | Path) -> SavedRun:
         config=config,
         stations=stations,
         demand=demand,
-        isochrones=layers["isochrones"],
+        isochrone_layer=layers["isochrones"],
         area_layer=layers["coverage_area"],
         gaps=layers["gaps"],
         network_facts=dict(summary.get("network") or {}),

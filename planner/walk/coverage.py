@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import logging
 import warnings
-from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import asdict, dataclass, field
 from typing import Any
@@ -67,10 +66,12 @@ class CoverageResult:
         unreachable or off-network), ``nearest_station`` (its id), ``covered`` (bool),
         ``stations_within`` (how many stations are within the limit), ``status`` (one of
         ``covered``, ``beyond_limit``, ``unreachable``, ``off_network``) and ``snap_m``.
-    isochrones
+    isochrone_layer
         Per station and band: ``station_id``, ``band_min`` and the area reachable within
         ``band_min`` minutes; bands of a station are nested. Empty when there are more
-        stations than ``config.max_isochrone_stations``.
+        stations than ``config.max_isochrone_stations``. Or a future of it while
+        :func:`analyze_coverage` still builds it in the background: read it as
+        :attr:`isochrones`, which waits for it.
     area_layer
         Per band: ``band_min`` and the area within ``band_min`` minutes of any station; or
         a future of it while :func:`analyze_coverage` still builds it in the background.
@@ -86,10 +87,19 @@ class CoverageResult:
     config: AnalysisConfig
     stations: gpd.GeoDataFrame
     demand: gpd.GeoDataFrame
-    isochrones: gpd.GeoDataFrame
+    isochrone_layer: gpd.GeoDataFrame | Future[gpd.GeoDataFrame] = field(repr=False)
     area_layer: gpd.GeoDataFrame | Future[gpd.GeoDataFrame] = field(repr=False)
     gaps: gpd.GeoDataFrame
     network_facts: dict[str, Any]
+
+    @property
+    def isochrones(self) -> gpd.GeoDataFrame:
+        """Per station and band: ``station_id``, ``band_min`` and the area within reach.
+
+        Waits for the polygons when they are still being built in the background.
+        """
+        layer = self.isochrone_layer
+        return layer.result() if isinstance(layer, Future) else layer
 
     @property
     def coverage_area(self) -> gpd.GeoDataFrame:
@@ -102,8 +112,12 @@ class CoverageResult:
         return layer.result() if isinstance(layer, Future) else layer
 
     def __getstate__(self) -> dict[str, Any]:
-        """Pickled with the band polygons built (a future cannot be pickled)."""
-        return {**self.__dict__, "area_layer": self.coverage_area}
+        """Pickled with the polygons built (a future cannot be pickled)."""
+        return {
+            **self.__dict__,
+            "area_layer": self.coverage_area,
+            "isochrone_layer": self.isochrones,
+        }
 
     @property
     def population_total(self) -> float:
@@ -213,7 +227,11 @@ def analyze_coverage(
     # are built in the background while the homes are snapped, the figures, layers and
     # gap zones computed, and whatever the caller does next until it reads
     # ``coverage_area``.
-    area_layer = _in_background(_coverage_area, network, node_dist.dist_m, s_snap, cfg)
+    polygons = ThreadPoolExecutor(max_workers=1, thread_name_prefix="planner-polygons")
+    area_layer = polygons.submit(_coverage_area, network, node_dist.dist_m, s_snap, cfg)
+    # Per-station isochrones (a small city's stations) follow in the same thread.
+    isochrone_layer = polygons.submit(_station_isochrones, network, s_snap, station_ids, cfg)
+    polygons.shutdown(wait=False)  # the thread ends when both are built
     d_snap = snap_points(network, demand.geometry, max_snap_m=cfg.max_snap_m)
     _warn_off_network("stations", stations, s_snap, cfg)
     _warn_off_network("demand points", demand, d_snap, cfg)
@@ -237,14 +255,13 @@ def analyze_coverage(
     )
     stations_out = station_layer(stations, s_snap, homes_served, served, only_here)
 
-    isochrones = _station_isochrones(network, s_snap, station_ids, cfg)
     gaps = _gap_zones(network, demand_out, cfg)
     facts = network_facts(network)
     return CoverageResult(
         config=cfg,
         stations=stations_out,
         demand=demand_out,
-        isochrones=isochrones,
+        isochrone_layer=isochrone_layer,
         area_layer=area_layer,
         gaps=gaps,
         network_facts=facts,
@@ -349,15 +366,6 @@ def _warn_off_network(
         "the snap distance (--max-snap-m; max_snap_m in Python)."
     )
     warnings.warn(msg, OffNetworkWarning, stacklevel=3)
-
-
-def _in_background(build: Callable[..., gpd.GeoDataFrame], *args: Any) -> Future[gpd.GeoDataFrame]:
-    """Start ``build(*args)`` in a thread of its own; the thread ends when it is done."""
-    pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="planner-bands")
-    try:
-        return pool.submit(build, *args)
-    finally:
-        pool.shutdown(wait=False)
 
 
 def _coverage_area(

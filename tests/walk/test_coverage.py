@@ -244,13 +244,16 @@ def test_band_polygons_built_in_the_background_are_waited_for_and_pickled(
 ) -> None:
     result = analyze_coverage(grid, grid_stations(), grid_homes(), config=GRID_CONFIG)
     assert isinstance(result.area_layer, Future)  # still building, or built, in a thread
+    assert isinstance(result.isochrone_layer, Future)
     area = result.coverage_area  # waits for it
+    assert set(result.isochrones["station_id"]) == {"A", "B"}
     assert area["band_min"].tolist() == [1.0, 2.0]
     assert in_utm(area).iloc[1].contains(utm_point(200, 0))
     # A result can be pickled and copied (a future cannot): the polygons go with it.
     for copied in (pickle.loads(pickle.dumps(result)), copy.deepcopy(result)):
         assert isinstance(copied.area_layer, gpd.GeoDataFrame)
         assert_geodataframe_equal(copied.coverage_area, area)
+        assert_geodataframe_equal(copied.isochrones, result.isochrones)
         assert copied.share_covered == result.share_covered
     replaced = dataclasses.replace(result, gaps=result.gaps.iloc[:0])
     assert_geodataframe_equal(replaced.coverage_area, area)
