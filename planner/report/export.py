@@ -158,16 +158,11 @@ def write_outputs(
     with staged_folder(paths.folder, keep=planned) as tmp:
         staged = output_paths(tmp, rejected_names=tuple(rejected), csv_names=tables, report=report)
         for name in LAYERS:
-            layer: gpd.GeoDataFrame = getattr(result, name)
-            for_geopackage(layer).to_file(staged.geopackage, layer=name, driver="GPKG", index=False)
+            write_layer(getattr(result, name), staged.geopackage, name)
         if by_district is not None:
-            for_geopackage(by_district).to_file(
-                staged.geopackage, layer="districts", driver="GPKG", index=False
-            )
+            write_layer(by_district, staged.geopackage, "districts")
         if category_gaps is not None:
-            for_geopackage(category_gaps).to_file(
-                staged.geopackage, layer="category_gaps", driver="GPKG", index=False
-            )
+            write_layer(category_gaps, staged.geopackage, "category_gaps")
         for path in staged.csv:
             layer = by_district if path.stem == "districts" else getattr(result, path.stem)
             write_csv(csv_table(layer, what=path.name), path, raw_text=raw_text)
@@ -194,6 +189,22 @@ def write_outputs(
             layers.append("category_gaps")
         write_manifest(tmp, layers=layers)
     return paths
+
+
+def write_layer(layer: gpd.GeoDataFrame, path: Path, name: str) -> None:
+    """Add ``layer`` (through :func:`for_geopackage`) to the GeoPackage ``path`` as ``name``.
+
+    Written through Arrow (one vectorised call) when every text column holds only text or
+    missing values; a column mixing text with other objects is written as before, row by
+    row, since Arrow refuses it. Both give the same layer.
+    """
+    table = for_geopackage(layer)
+    arrow = all(
+        pd.api.types.infer_dtype(table[col], skipna=True) in ("string", "empty")
+        for col in table.columns
+        if col != table.geometry.name and table[col].dtype == object
+    )
+    table.to_file(path, layer=name, driver="GPKG", index=False, engine="pyogrio", use_arrow=arrow)
 
 
 def csv_table(layer: gpd.GeoDataFrame, *, what: str = "table") -> pd.DataFrame:
