@@ -22,10 +22,12 @@ import numpy as np
 import pandas as pd
 import shapely
 from matplotlib import rc_context
+from matplotlib.collections import PatchCollection
 from matplotlib.colors import to_rgba
 from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
-from matplotlib.patches import Patch
+from matplotlib.patches import Patch, PathPatch
+from matplotlib.path import Path
 
 from planner.report.map_geometry import WEB_MERCATOR, streets_raster
 from planner.report.maps import (
@@ -232,11 +234,11 @@ def overview_figure(
         n = len(areas)
         for i, geom in enumerate(areas.geometry):
             colour = BAND_COLOURS[min(n - 1 - i, len(BAND_COLOURS) - 1)]
-            gpd.GeoSeries([geom]).plot(
-                ax=ax,
-                color=colour,
+            _fill_polygon(
+                ax,
+                geom,
+                colour=colour,
                 alpha=0.45,
-                linewidth=0,
                 rasterized=len(result.demand) > big or shapely.get_num_coordinates(geom) > big,
             )
         if len(result.gaps):
@@ -293,6 +295,36 @@ def overview_figure(
             color="#444444",
         )
     return fig
+
+
+class _GeoPandasPolyCollection(PatchCollection):
+    """Named as geopandas' own: the SVG names a group after its collection's class."""
+
+
+def _fill_polygon(ax: Any, geom: Any, *, colour: str, alpha: float, rasterized: bool) -> None:
+    """A (Multi)Polygon filled as ``GeoSeries([geom]).plot(color=..., linewidth=0)`` does.
+
+    The same path (rings normalised, one compound path with every ring closed) and the
+    same collection as geopandas' plot, built with whole-array calls instead of a Python
+    ``Path`` per ring (a city's band has thousands of holes).
+    """
+    if geom is None or shapely.is_empty(geom):
+        return
+    if not ax.get_xlabel():  # the axis labels geopandas' plot sets (hidden with the axes)
+        ax.set_xlabel("x", fontsize="small")
+    if not ax.get_ylabel():
+        ax.set_ylabel("y", fontsize="small")
+    rings = shapely.get_rings(shapely.get_parts(shapely.normalize(geom)))
+    xy, ring = shapely.get_coordinates(rings, return_index=True)
+    codes = np.full(len(xy), Path.LINETO, dtype=Path.code_type)
+    first = np.flatnonzero(np.r_[True, ring[1:] != ring[:-1]])
+    codes[first] = Path.MOVETO
+    codes[np.r_[first[1:] - 1, len(xy) - 1]] = Path.CLOSEPOLY
+    patch = PathPatch(Path(xy, codes))
+    fill = _GeoPandasPolyCollection([patch], facecolor=colour, alpha=alpha, linewidth=0)
+    fill.set_rasterized(rasterized)
+    ax.add_collection(fill, autolim=True)
+    ax.autoscale_view()
 
 
 def _streets_picture(ax: Any, streets: gpd.GeoSeries) -> None:
