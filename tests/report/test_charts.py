@@ -138,3 +138,34 @@ def test_band_fill_draws_what_geopandas_plot_draws(rasterized: bool) -> None:
     )
     assert ours == theirs
     assert ("<image" in ours) is rasterized
+
+
+@pytest.mark.parametrize("rasterized", [False, True])
+def test_home_dots_are_what_geopandas_plot_draws(rasterized: bool) -> None:
+    """The overview's homes (one scatter call) give geopandas' plot's SVG exactly."""
+    import geopandas as gpd
+    import shapely
+    from matplotlib.figure import Figure
+
+    from planner.report.charts import _dots
+
+    rng = np.random.default_rng(3)
+    xy = rng.uniform(0, 1, (50, 2))
+    homes = gpd.GeoSeries(shapely.points(xy), crs=4326)
+
+    def svg(draw: object) -> str:
+        fig = Figure(figsize=(3, 3), layout="constrained")
+        ax = fig.add_subplot()
+        draw(ax, homes.iloc[:30], "#2166ac")  # type: ignore[operator]
+        draw(ax, homes.iloc[30:], "#d7301f")  # type: ignore[operator]
+        ax.set_aspect(1.5)
+        return figure_svg(fig, salt="dots")
+
+    ours = svg(lambda ax, p, c: _dots(ax, p, colour=c, rasterized=rasterized))
+    theirs = svg(
+        lambda ax, p, c: gpd.GeoDataFrame(geometry=p).plot(
+            ax=ax, color=c, markersize=3, rasterized=rasterized
+        )
+    )
+    assert ours == theirs
+    assert ("<image" in ours) is rasterized
