@@ -33,6 +33,7 @@ import pandas as pd
 import shapely
 from numpy.typing import NDArray
 from PIL import Image
+from pyproj import CRS, Transformer
 
 #: Web Mercator, the projection Leaflet draws in.
 WEB_MERCATOR = 3857
@@ -175,9 +176,10 @@ def streets_raster(
         ``box`` is ``(west, south, east, north)`` of the grid in Web Mercator metres;
         ``pixel_m`` the size of a pixel.
     """
-    lines = streets.to_crs(WEB_MERCATOR).to_numpy()
+    lines = streets.to_numpy()
     lines = lines[~(shapely.is_missing(lines) | shapely.is_empty(lines))]
     coords, line = shapely.get_coordinates(lines, return_index=True)
+    coords = _to_web_mercator(coords, streets.crs)
     if not len(coords):
         return np.zeros((1, 1), dtype=bool), (0.0, 0.0, 0.0, 0.0), min_pixel_m
     x0, y0 = coords.min(axis=0)
@@ -198,6 +200,21 @@ def streets_raster(
     grid = np.zeros((height, width), dtype=bool)
     grid[row, col] = True
     return grid, box, pixel_m
+
+
+def _to_web_mercator(coords: NDArray[np.float64], crs: Any) -> NDArray[np.float64]:
+    """Coordinates in ``crs`` projected as ``GeoSeries.to_crs(WEB_MERCATOR)`` projects them.
+
+    The same transformer and numbers, without building the projected lines.
+    """
+    if crs is None:
+        msg = "Cannot draw streets without a CRS: set one on the street lines."
+        raise ValueError(msg)
+    target = CRS.from_user_input(WEB_MERCATOR)
+    if crs.is_exact_same(target) or not len(coords):
+        return coords
+    x, y = Transformer.from_crs(crs, target, always_xy=True).transform(coords[:, 0], coords[:, 1])
+    return np.column_stack([x, y])
 
 
 def streets_image(
