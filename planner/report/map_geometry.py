@@ -283,7 +283,12 @@ def feature_collection(properties: pd.DataFrame, geoms: NDArray[np.object_]) -> 
     xy = shapely.get_coordinates(geoms[points]).tolist()
     for i, (x, y) in zip(np.flatnonzero(points).tolist(), xy, strict=True):
         shapes[i] = {"type": "Point", "coordinates": [x, y]}
-    for i in np.flatnonzero(present & ~points).tolist():
+    polygons = present & np.isin(shapely.get_type_id(geoms), (3, 6)) & ~shapely.has_z(geoms)
+    polygons[polygons] = ~_has_empty_part(geoms[polygons])
+    found = _polygon_shapes(geoms[polygons])
+    for i, shape in zip(np.flatnonzero(polygons).tolist(), found, strict=True):
+        shapes[i] = shape
+    for i in np.flatnonzero(present & ~points & ~polygons).tolist():
         shapes[i] = geoms[i].__geo_interface__
     values = properties.astype(object).where(properties.notna(), None)
     names = [str(c) for c in values.columns]
@@ -299,3 +304,38 @@ def feature_collection(properties: pd.DataFrame, geoms: NDArray[np.object_]) -> 
         for fid, row, shape in zip(ids, rows, shapes, strict=True)
     ]
     return {"type": "FeatureCollection", "features": features}
+
+
+def _has_empty_part(geoms: NDArray[np.object_]) -> NDArray[np.bool_]:
+    """Whether each (Multi)Polygon has an empty part (left to shapely's own interface)."""
+    parts, part_of = shapely.get_parts(geoms, return_index=True)
+    out = np.zeros(len(geoms), dtype=bool)
+    out[part_of[shapely.is_empty(parts)]] = True
+    return out
+
+
+def _polygon_shapes(geoms: NDArray[np.object_]) -> list[dict[str, Any]]:
+    """``__geo_interface__`` of 2D (Multi)Polygons, from their coordinates in whole-array calls.
+
+    The same types and numbers as shapely's (lists where shapely gives tuples: the same
+    JSON), without a Python tuple per vertex (a city's band has hundreds of thousands).
+    """
+    parts, part_of = shapely.get_parts(geoms, return_index=True)
+    rings, ring_of = shapely.get_rings(parts, return_index=True)
+    xy, coord_of = shapely.get_coordinates(rings, return_index=True)
+    ring_lists = _split(xy.tolist(), np.bincount(coord_of, minlength=len(rings)))
+    part_lists = _split(ring_lists, np.bincount(ring_of, minlength=len(parts)))
+    per_geom = _split(part_lists, np.bincount(part_of, minlength=len(geoms)))
+    multi = (shapely.get_type_id(geoms) == 6).tolist()
+    return [
+        {"type": "MultiPolygon", "coordinates": p}
+        if is_multi
+        else {"type": "Polygon", "coordinates": p[0]}
+        for p, is_multi in zip(per_geom, multi, strict=True)
+    ]
+
+
+def _split(items: list[Any], counts: NDArray[np.int64]) -> list[list[Any]]:
+    """``items`` cut into consecutive lists of ``counts`` items."""
+    ends = np.cumsum(counts).tolist()
+    return [items[a:b] for a, b in zip([0, *ends[:-1]], ends, strict=True)] if ends else []
