@@ -28,6 +28,7 @@ from branca.element import Element, MacroElement
 
 from planner.errors import InputDataError
 from planner.report.map_geometry import simplified_outlines
+from planner.report.map_render import GeoJson
 from planner.report.maps import (
     MAX_MAP_HOMES,
     SMALL_LAYER_TOLERANCE_DEG,
@@ -237,7 +238,7 @@ def _homes_group(
         geometry=shown.geometry,
         crs=shown.crs,
     )
-    folium.GeoJson(
+    GeoJson(
         to_geojson(pts),
         marker=folium.CircleMarker(radius=3, weight=0, fill=True, fill_opacity=0.85),
         style_function=lambda _, c=colour: {"fillColor": c, "color": c},
@@ -257,7 +258,7 @@ def _area(area: gpd.GeoDataFrame) -> folium.GeoJson:
     outline = gpd.GeoDataFrame(
         {"band_min": widest["band_min"].to_numpy()}, geometry=list(drawn), crs=area.crs
     )
-    return folium.GeoJson(
+    return GeoJson(
         to_geojson(outline),
         style_function=lambda _: {"color": "#333333", "weight": 1, "fillOpacity": 0.12},
         interactive=False,
@@ -277,7 +278,7 @@ def _stations(cat: _Category, colour: str, lang: Language) -> folium.GeoJson:
         geometry=st.geometry,
         crs=st.crs,
     )
-    return folium.GeoJson(
+    return GeoJson(
         to_geojson(table),
         marker=folium.CircleMarker(
             radius=7, color="white", weight=2, fill=True, fill_color=colour, fill_opacity=1.0

@@ -22,10 +22,12 @@ import numpy as np
 import pandas as pd
 import shapely
 from matplotlib import rc_context
+from matplotlib.collections import PatchCollection
 from matplotlib.colors import to_rgba
 from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
-from matplotlib.patches import Patch
+from matplotlib.patches import Patch, PathPatch
+from matplotlib.path import Path
 
 from planner.report.map_geometry import WEB_MERCATOR, streets_raster
 from planner.report.maps import (
@@ -232,11 +234,11 @@ def overview_figure(
         n = len(areas)
         for i, geom in enumerate(areas.geometry):
             colour = BAND_COLOURS[min(n - 1 - i, len(BAND_COLOURS) - 1)]
-            gpd.GeoSeries([geom]).plot(
-                ax=ax,
-                color=colour,
+            _fill_polygon(
+                ax,
+                geom,
+                colour=colour,
                 alpha=0.45,
-                linewidth=0,
                 rasterized=len(result.demand) > big or shapely.get_num_coordinates(geom) > big,
             )
         if len(result.gaps):
@@ -251,7 +253,7 @@ def overview_figure(
         cov = d["covered"].to_numpy(dtype=bool)
         for mask, colour in ((cov, COVERED_COLOUR), (~cov, UNCOVERED_COLOUR)):
             if mask.any():
-                d.loc[mask].plot(ax=ax, color=colour, markersize=3, rasterized=len(d) > big)
+                _dots(ax, d.geometry[mask], colour=colour, rasterized=len(d) > big)
         result.stations.plot(
             ax=ax, color=STATION_COLOUR, markersize=40, edgecolor="white", linewidth=1
         )
@@ -295,6 +297,63 @@ def overview_figure(
     return fig
 
 
+def _dots(ax: Any, points: gpd.GeoSeries, *, colour: str, rasterized: bool) -> None:
+    """Points drawn as ``GeoDataFrame.plot(color=..., markersize=3)`` draws them.
+
+    The same ``scatter`` call as geopandas' plot, without its per-geometry normalising
+    and exploding (a city has 100,000 homes).
+    """
+    geoms = points.to_numpy()
+    geoms = geoms[~(shapely.is_missing(geoms) | shapely.is_empty(geoms))]
+    if not len(geoms):
+        return
+    crs = points.crs
+    if crs is not None:  # the axis labels geopandas' plot sets (hidden with the axes)
+        names = [f"{a.name} [{a.unit_name}]" for a in crs.axis_info[:2]]
+        if crs.axis_info[0].direction == "north":
+            names.reverse()
+    else:
+        names = ["x", "y"]
+    if not ax.get_xlabel():
+        ax.set_xlabel(names[0], fontsize="small")
+    if not ax.get_ylabel():
+        ax.set_ylabel(names[1], fontsize="small")
+    xy = shapely.get_coordinates(shapely.get_parts(geoms))
+    ax.scatter(
+        xy[:, 0], xy[:, 1], vmin=None, vmax=None, cmap=None, s=3, color=colour
+    ).set_rasterized(rasterized)
+
+
+class _GeoPandasPolyCollection(PatchCollection):
+    """Named as geopandas' own: the SVG names a group after its collection's class."""
+
+
+def _fill_polygon(ax: Any, geom: Any, *, colour: str, alpha: float, rasterized: bool) -> None:
+    """A (Multi)Polygon filled as ``GeoSeries([geom]).plot(color=..., linewidth=0)`` does.
+
+    The same path (rings normalised, one compound path with every ring closed) and the
+    same collection as geopandas' plot, built with whole-array calls instead of a Python
+    ``Path`` per ring (a city's band has thousands of holes).
+    """
+    if geom is None or shapely.is_empty(geom):
+        return
+    if not ax.get_xlabel():  # the axis labels geopandas' plot sets (hidden with the axes)
+        ax.set_xlabel("x", fontsize="small")
+    if not ax.get_ylabel():
+        ax.set_ylabel("y", fontsize="small")
+    rings = shapely.get_rings(shapely.get_parts(shapely.normalize(geom)))
+    xy, ring = shapely.get_coordinates(rings, return_index=True)
+    codes = np.full(len(xy), Path.LINETO, dtype=Path.code_type)
+    first = np.flatnonzero(np.r_[True, ring[1:] != ring[:-1]])
+    codes[first] = Path.MOVETO
+    codes[np.r_[first[1:] - 1, len(xy) - 1]] = Path.CLOSEPOLY
+    patch = PathPatch(Path(xy, codes))
+    fill = _GeoPandasPolyCollection([patch], facecolor=colour, alpha=alpha, linewidth=0)
+    fill.set_rasterized(rasterized)
+    ax.add_collection(fill, autolim=True)
+    ax.autoscale_view()
+
+
 def _streets_picture(ax: Any, streets: gpd.GeoSeries) -> None:
     """A city's streets as one image on a map in degrees (see :func:`streets_raster`).
 
@@ -306,7 +365,7 @@ def _streets_picture(ax: Any, streets: gpd.GeoSeries) -> None:
     corners = gpd.GeoSeries(
         shapely.points([box[0], box[2]], [box[1], box[3]]), crs=WEB_MERCATOR
     ).to_crs(4326)
-    rgba = np.zeros((*grid.shape, 4))
+    rgba = np.zeros((*grid.shape, 4), dtype=np.float32)
     rgba[grid] = to_rgba(STREET_COLOUR, 0.8)
     x, y = corners.x.to_numpy(), corners.y.to_numpy()
     ax.imshow(rgba, extent=(x[0], x[1], y[0], y[1]), interpolation="nearest", zorder=0.5)

@@ -11,10 +11,13 @@ folder back is :mod:`planner.report.saved_run`; printing a report to PDF is
 
 from __future__ import annotations
 
+import gc
 import json
 import math
 import secrets
-from collections.abc import Mapping
+import threading
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -155,23 +158,23 @@ def write_outputs(
         else None
     )
     planned = {p.name for p in all_paths(paths)}
-    with staged_folder(paths.folder, keep=planned) as tmp:
+    with gc_paused(), staged_folder(paths.folder, keep=planned) as tmp:
         staged = output_paths(tmp, rejected_names=tuple(rejected), csv_names=tables, report=report)
         # The polygon layers may still be in the making (analyze_coverage builds them in the
         # background): the layers and tables that do not need them are written first.
         polygons = ("isochrones", "coverage_area")
         for name in LAYERS:
             if name not in polygons:
-                write_layer(staged.geopackage, getattr(result, name), name)
+                write_layer(getattr(result, name), staged.geopackage, name)
         if by_district is not None:
-            write_layer(staged.geopackage, by_district, "districts")
+            write_layer(by_district, staged.geopackage, "districts")
         if category_gaps is not None:
-            write_layer(staged.geopackage, category_gaps, "category_gaps")
+            write_layer(category_gaps, staged.geopackage, "category_gaps")
         for path in staged.csv:
             layer = by_district if path.stem == "districts" else getattr(result, path.stem)
             write_csv(csv_table(layer, what=path.name), path, raw_text=raw_text)
         for name in polygons:
-            write_layer(staged.geopackage, getattr(result, name), name)
+            write_layer(getattr(result, name), staged.geopackage, name)
         extra = category_layers(circle, language=language) if circle is not None else []
         fmap = coverage_map(result, streets=streets, language=language, extra_layers=extra)
         map_html = fmap.get_root().render()
@@ -197,9 +200,48 @@ def write_outputs(
     return paths
 
 
-def write_layer(path: Path, layer: gpd.GeoDataFrame, name: str) -> None:
-    """Add ``layer`` to the GeoPackage at ``path`` as ``name`` (geometry kept, no index)."""
-    for_geopackage(layer).to_file(path, layer=name, driver="GPKG", index=False)
+_GC_LOCK = threading.Lock()
+_gc_state = {"pauses": 0, "was_enabled": False}
+
+
+@contextmanager
+def gc_paused() -> Iterator[None]:
+    """Pause Python's cyclic garbage collector for a block; reference counting still frees.
+
+    Writing a city's outputs makes millions of short-lived lists and dictionaries (GeoJSON
+    coordinates, table rows) next to a large live heap (network, result): the collector's
+    passes cost about a second of the Porto metro writing stage. The collector is process
+    wide, so pauses are counted: it is switched back on (if it was on) when the last block
+    of any thread ends.
+    """
+    with _GC_LOCK:
+        if _gc_state["pauses"] == 0:
+            _gc_state["was_enabled"] = gc.isenabled()
+            gc.disable()
+        _gc_state["pauses"] += 1
+    try:
+        yield
+    finally:
+        with _GC_LOCK:
+            _gc_state["pauses"] -= 1
+            if _gc_state["pauses"] == 0 and _gc_state["was_enabled"]:
+                gc.enable()
+
+
+def write_layer(layer: gpd.GeoDataFrame, path: Path, name: str) -> None:
+    """Add ``layer`` (through :func:`for_geopackage`) to the GeoPackage ``path`` as ``name``.
+
+    Written through Arrow (one vectorised call) when every text column holds only text or
+    missing values; a column mixing text with other objects is written as before, row by
+    row, since Arrow refuses it. Both give the same layer.
+    """
+    table = for_geopackage(layer)
+    arrow = all(
+        pd.api.types.infer_dtype(table[col], skipna=True) in ("string", "empty")
+        for col in table.columns
+        if col != table.geometry.name and table[col].dtype == object
+    )
+    table.to_file(path, layer=name, driver="GPKG", index=False, engine="pyogrio", use_arrow=arrow)
 
 
 def csv_table(layer: gpd.GeoDataFrame, *, what: str = "table") -> pd.DataFrame:

@@ -33,6 +33,7 @@ import pandas as pd
 import shapely
 from numpy.typing import NDArray
 from PIL import Image
+from pyproj import CRS, Transformer
 
 #: Web Mercator, the projection Leaflet draws in.
 WEB_MERCATOR = 3857
@@ -175,9 +176,10 @@ def streets_raster(
         ``box`` is ``(west, south, east, north)`` of the grid in Web Mercator metres;
         ``pixel_m`` the size of a pixel.
     """
-    lines = streets.to_crs(WEB_MERCATOR).to_numpy()
+    lines = streets.to_numpy()
     lines = lines[~(shapely.is_missing(lines) | shapely.is_empty(lines))]
     coords, line = shapely.get_coordinates(lines, return_index=True)
+    coords = _to_web_mercator(coords, streets.crs)
     if not len(coords):
         return np.zeros((1, 1), dtype=bool), (0.0, 0.0, 0.0, 0.0), min_pixel_m
     x0, y0 = coords.min(axis=0)
@@ -198,6 +200,21 @@ def streets_raster(
     grid = np.zeros((height, width), dtype=bool)
     grid[row, col] = True
     return grid, box, pixel_m
+
+
+def _to_web_mercator(coords: NDArray[np.float64], crs: Any) -> NDArray[np.float64]:
+    """Coordinates in ``crs`` projected as ``GeoSeries.to_crs(WEB_MERCATOR)`` projects them.
+
+    The same transformer and numbers, without building the projected lines.
+    """
+    if crs is None:
+        msg = "Cannot draw streets without a CRS: set one on the street lines."
+        raise ValueError(msg)
+    target = CRS.from_user_input(WEB_MERCATOR)
+    if crs.is_exact_same(target) or not len(coords):
+        return coords
+    x, y = Transformer.from_crs(crs, target, always_xy=True).transform(coords[:, 0], coords[:, 1])
+    return np.column_stack([x, y])
 
 
 def streets_image(
@@ -266,7 +283,12 @@ def feature_collection(properties: pd.DataFrame, geoms: NDArray[np.object_]) -> 
     xy = shapely.get_coordinates(geoms[points]).tolist()
     for i, (x, y) in zip(np.flatnonzero(points).tolist(), xy, strict=True):
         shapes[i] = {"type": "Point", "coordinates": [x, y]}
-    for i in np.flatnonzero(present & ~points).tolist():
+    polygons = present & np.isin(shapely.get_type_id(geoms), (3, 6)) & ~shapely.has_z(geoms)
+    polygons[polygons] = ~_has_empty_part(geoms[polygons])
+    found = _polygon_shapes(geoms[polygons])
+    for i, shape in zip(np.flatnonzero(polygons).tolist(), found, strict=True):
+        shapes[i] = shape
+    for i in np.flatnonzero(present & ~points & ~polygons).tolist():
         shapes[i] = geoms[i].__geo_interface__
     values = properties.astype(object).where(properties.notna(), None)
     names = [str(c) for c in values.columns]
@@ -282,3 +304,38 @@ def feature_collection(properties: pd.DataFrame, geoms: NDArray[np.object_]) -> 
         for fid, row, shape in zip(ids, rows, shapes, strict=True)
     ]
     return {"type": "FeatureCollection", "features": features}
+
+
+def _has_empty_part(geoms: NDArray[np.object_]) -> NDArray[np.bool_]:
+    """Whether each (Multi)Polygon has an empty part (left to shapely's own interface)."""
+    parts, part_of = shapely.get_parts(geoms, return_index=True)
+    out = np.zeros(len(geoms), dtype=bool)
+    out[part_of[shapely.is_empty(parts)]] = True
+    return out
+
+
+def _polygon_shapes(geoms: NDArray[np.object_]) -> list[dict[str, Any]]:
+    """``__geo_interface__`` of 2D (Multi)Polygons, from their coordinates in whole-array calls.
+
+    The same types and numbers as shapely's (lists where shapely gives tuples: the same
+    JSON), without a Python tuple per vertex (a city's band has hundreds of thousands).
+    """
+    parts, part_of = shapely.get_parts(geoms, return_index=True)
+    rings, ring_of = shapely.get_rings(parts, return_index=True)
+    xy, coord_of = shapely.get_coordinates(rings, return_index=True)
+    ring_lists = _split(xy.tolist(), np.bincount(coord_of, minlength=len(rings)))
+    part_lists = _split(ring_lists, np.bincount(ring_of, minlength=len(parts)))
+    per_geom = _split(part_lists, np.bincount(part_of, minlength=len(geoms)))
+    multi = (shapely.get_type_id(geoms) == 6).tolist()
+    return [
+        {"type": "MultiPolygon", "coordinates": p}
+        if is_multi
+        else {"type": "Polygon", "coordinates": p[0]}
+        for p, is_multi in zip(per_geom, multi, strict=True)
+    ]
+
+
+def _split(items: list[Any], counts: NDArray[np.int64]) -> list[list[Any]]:
+    """``items`` cut into consecutive lists of ``counts`` items."""
+    ends = np.cumsum(counts).tolist()
+    return [items[a:b] for a, b in zip([0, *ends[:-1]], ends, strict=True)] if ends else []

@@ -43,6 +43,7 @@ from planner.report.map_geometry import (
     simplified_outlines,
     streets_image,
 )
+from planner.report.map_render import GeoJson, ImageOverlay
 from planner.texts import Language, check_language, text
 from planner.walk.coverage import CoverageResult
 
@@ -249,13 +250,13 @@ def _streets_layer(streets: gpd.GeoDataFrame, lang: Language) -> folium.FeatureG
     if len(streets) > LARGE_LAYER:
         # A city's streets as one image: as vectors they are most of the file's megabytes.
         image = streets_image(streets.geometry)
-        folium.raster_layers.ImageOverlay(
-            image=image.url, bounds=image.bounds, opacity=0.8, interactive=False
-        ).add_to(group)
+        ImageOverlay(image=image.url, bounds=image.bounds, opacity=0.8, interactive=False).add_to(
+            group
+        )
         return group
     lines = streets[["geometry"]].to_crs(4326)
     lines = lines.set_geometry(lines.geometry.simplify(SMALL_LAYER_TOLERANCE_DEG))
-    folium.GeoJson(
+    GeoJson(
         to_geojson(lines),
         style_function=lambda _: {"color": STREET_COLOUR, "weight": 1, "opacity": 0.8},
         interactive=False,
@@ -269,7 +270,7 @@ def _bands_layer(result: CoverageResult, lang: Language) -> folium.FeatureGroup:
     n = len(areas)
     for i, (_, row) in enumerate(areas.iterrows()):
         colour = BAND_COLOURS[min(n - 1 - i, len(BAND_COLOURS) - 1)]
-        folium.GeoJson(
+        GeoJson(
             to_geojson(
                 gpd.GeoDataFrame(
                     {"band_min": [row["band_min"]]},
@@ -291,7 +292,7 @@ def _bands_layer(result: CoverageResult, lang: Language) -> folium.FeatureGroup:
 def _station_bands_layer(result: CoverageResult, lang: Language) -> folium.FeatureGroup:
     group = folium.FeatureGroup(name=text("map_layer_isochrones", lang), show=False)
     iso = result.isochrones.sort_values("band_min", ascending=False)
-    folium.GeoJson(
+    GeoJson(
         to_geojson(iso[["station_id", "band_min", "geometry"]]),
         style_function=lambda _: {
             "color": STATION_COLOUR,
@@ -313,7 +314,7 @@ def _gaps_layer(result: CoverageResult, lang: Language) -> folium.FeatureGroup:
         gaps = gap_outlines(result.gaps)
         gaps["population"] = gaps["population"].round(0)
         gaps["walk_min_nearest"] = gaps["walk_min_nearest"].round(1)
-        folium.GeoJson(
+        GeoJson(
             to_geojson(gaps[["gap_id", "homes", "population", "walk_min_nearest", "geometry"]]),
             style_function=lambda _: {
                 "color": GAP_COLOUR,
@@ -359,7 +360,7 @@ def _homes_layer(result: CoverageResult, lang: Language, max_homes: int) -> foli
             geometry=part.geometry,
             crs=4326,
         )
-        folium.GeoJson(
+        GeoJson(
             to_geojson(pts),
             marker=folium.CircleMarker(radius=3, weight=0, fill=True, fill_opacity=0.85),
             style_function=lambda _, c=colour: {"fillColor": c, "color": c},
@@ -415,7 +416,7 @@ def _stations_layer(result: CoverageResult, lang: Language) -> folium.FeatureGro
         text("map_homes_within", lang, minutes=minutes),
         text("map_on_network", lang),
     ]
-    folium.GeoJson(
+    GeoJson(
         to_geojson(table),
         marker=station_marker(),
         popup=folium.GeoJsonPopup(fields, aliases=aliases, max_width=340),
@@ -432,7 +433,7 @@ def _sites_layer(sites: gpd.GeoDataFrame, lang: Language) -> folium.FeatureGroup
     for col in fields:
         if pd.api.types.is_float_dtype(table[col]):
             table[col] = table[col].round(0)
-    folium.GeoJson(
+    GeoJson(
         to_geojson(table),
         marker=folium.CircleMarker(
             radius=8, color="black", weight=2, fill=True, fill_color=SITE_COLOUR, fill_opacity=1.0

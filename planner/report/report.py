@@ -305,17 +305,25 @@ def _gap_rows(
     names = dict(
         zip(result.stations["id"].astype(str), station_labels(result.stations), strict=True)
     )
+    # Column by column (a city has thousands of gap zones): the same values as row by row.
+    gap_ids = g["gap_id"].to_numpy(dtype=np.int64).tolist()
+    homes = g["homes"].to_numpy(dtype=np.int64).tolist()
+    people = g["population"].to_numpy(dtype=float).tolist()
+    walk_nearest = g["walk_min_nearest"].to_numpy(dtype=float).tolist()
+    walk_median = g["walk_min_median"].to_numpy(dtype=float).tolist()
+    nearest_ids = [
+        str(v) if pd.notna(v) else None for v in g["nearest_station"].to_numpy(dtype=object)
+    ]
     rows = []
-    for i in range(len(g)):
-        gid = int(g["gap_id"].iloc[i])
-        nearest = g["nearest_station"].iloc[i]
-        nearest_id = str(nearest) if pd.notna(nearest) else None
+    for gid, n_homes, pop, near, median, nearest_id in zip(
+        gap_ids, homes, people, walk_nearest, walk_median, nearest_ids, strict=True
+    ):
         row: dict[str, Any] = {
             "gap_id": gid,
-            "homes": int(g["homes"].iloc[i]),
-            "population": float(g["population"].iloc[i]),
-            "walk_min_nearest": float(g["walk_min_nearest"].iloc[i]),
-            "walk_min_median": float(g["walk_min_median"].iloc[i]),
+            "homes": n_homes,
+            "population": pop,
+            "walk_min_nearest": near,
+            "walk_min_median": median,
             "nearest_station": nearest_id,
             "nearest_station_name": names.get(nearest_id, "") if nearest_id else "",
         }

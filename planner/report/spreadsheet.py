@@ -10,7 +10,9 @@ import re
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pandas as pd
+from numpy.typing import NDArray
 
 #: A text cell starting with one of these is a formula to a spreadsheet program (CSV/XLSX).
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
@@ -44,9 +46,21 @@ def spreadsheet_safe(table: pd.DataFrame) -> pd.DataFrame:
             continue
         if isinstance(col.dtype, pd.CategoricalDtype):
             col = col.astype(object)
-        out.isetitem(pos, col.map(safe_cell, na_action="ignore").to_numpy(dtype=object))
+        out.isetitem(pos, _safe_column(col))
     out.columns = pd.Index([safe_cell(c) for c in out.columns], dtype=object)
     return out
+
+
+def _safe_column(col: pd.Series) -> NDArray[np.object_]:
+    """A text column's cells through :func:`safe_cell`, looking only at those that need it."""
+    values: NDArray[np.object_] = col.to_numpy(dtype=object, copy=True)
+    try:
+        first = col.str[:1]  # vectorised; not text (numbers, NaN) gives NaN
+    except AttributeError:  # no text in the column at all
+        return np.array([safe_cell(v) for v in values], dtype=object)
+    for i in np.flatnonzero(first.isin(FORMULA_STARTS).to_numpy()):
+        values[i] = safe_cell(values[i])
+    return values
 
 
 def safe_cell(value: Any) -> Any:

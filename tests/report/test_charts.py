@@ -103,3 +103,69 @@ def test_district_overview_and_curve_figures(result: CoverageResult) -> None:
     lines = coverage_curve_figure(curve).axes[0].get_lines()
     assert len(lines) == 2
     assert list(lines[1].get_ydata()) == pytest.approx(curve["share_covered"].tolist()[3:])
+
+
+@pytest.mark.parametrize("rasterized", [False, True])
+def test_band_fill_draws_what_geopandas_plot_draws(rasterized: bool) -> None:
+    """The overview's band fill (whole-array paths) gives geopandas' plot's SVG exactly."""
+    import geopandas as gpd
+    import shapely
+    from matplotlib.figure import Figure
+
+    from planner.report.charts import _fill_polygon
+
+    outer = shapely.Polygon(
+        [(0, 0), (0, 4), (4, 4), (4, 0)],  # clockwise: normalised before drawing
+        holes=[[(1, 1), (2, 1), (2, 2), (1, 2)], [(2.5, 2.5), (3, 2.5), (3, 3)]],
+    )
+    geoms = [outer, shapely.MultiPolygon([outer, shapely.box(5, 5, 7, 6)])]
+
+    def svg(draw: object) -> str:
+        fig = Figure(figsize=(3, 3))
+        ax = fig.add_subplot()
+        for geom, colour in zip(geoms, ("#1a9850", "#91cf60"), strict=True):
+            draw(ax, geom, colour)  # type: ignore[operator]
+        ax.set_xlim(-1, 8)
+        ax.set_ylim(-1, 7)
+        ax.set_aspect(1.2)  # as the overview does after drawing (geopandas sets its own)
+        return figure_svg(fig, salt="fill")
+
+    ours = svg(lambda ax, g, c: _fill_polygon(ax, g, colour=c, alpha=0.45, rasterized=rasterized))
+    theirs = svg(
+        lambda ax, g, c: gpd.GeoSeries([g]).plot(
+            ax=ax, color=c, alpha=0.45, linewidth=0, rasterized=rasterized
+        )
+    )
+    assert ours == theirs
+    assert ("<image" in ours) is rasterized
+
+
+@pytest.mark.parametrize("rasterized", [False, True])
+def test_home_dots_are_what_geopandas_plot_draws(rasterized: bool) -> None:
+    """The overview's homes (one scatter call) give geopandas' plot's SVG exactly."""
+    import geopandas as gpd
+    import shapely
+    from matplotlib.figure import Figure
+
+    from planner.report.charts import _dots
+
+    rng = np.random.default_rng(3)
+    xy = rng.uniform(0, 1, (50, 2))
+    homes = gpd.GeoSeries(shapely.points(xy), crs=4326)
+
+    def svg(draw: object) -> str:
+        fig = Figure(figsize=(3, 3), layout="constrained")
+        ax = fig.add_subplot()
+        draw(ax, homes.iloc[:30], "#2166ac")  # type: ignore[operator]
+        draw(ax, homes.iloc[30:], "#d7301f")  # type: ignore[operator]
+        ax.set_aspect(1.5)
+        return figure_svg(fig, salt="dots")
+
+    ours = svg(lambda ax, p, c: _dots(ax, p, colour=c, rasterized=rasterized))
+    theirs = svg(
+        lambda ax, p, c: gpd.GeoDataFrame(geometry=p).plot(
+            ax=ax, color=c, markersize=3, rasterized=rasterized
+        )
+    )
+    assert ours == theirs
+    assert ("<image" in ours) is rasterized

@@ -441,3 +441,44 @@ def test_totals_that_overflow_stop_the_write(
         write_outputs(broken, tmp_path / "out")
     assert not (tmp_path / "out").exists()
     assert leftovers(tmp_path) == []
+
+
+def test_gc_paused_restores_the_collector_when_the_last_pause_ends() -> None:
+    import gc
+    import threading
+
+    from planner.report.export import gc_paused
+
+    assert gc.isenabled()
+    with gc_paused():
+        assert not gc.isenabled()
+        with gc_paused():
+            assert not gc.isenabled()
+        assert not gc.isenabled()
+    assert gc.isenabled()
+
+    # Two threads: the first to finish must not switch it on under the other.
+    inside, release = threading.Event(), threading.Event()
+
+    def other() -> None:
+        with gc_paused():
+            inside.set()
+            release.wait(10)
+
+    worker = threading.Thread(target=other)
+    with gc_paused():
+        worker.start()
+        assert inside.wait(10)
+    assert not gc.isenabled()  # the other thread still writes
+    release.set()
+    worker.join(10)
+    assert gc.isenabled()
+
+    # Off before: stays off.
+    gc.disable()
+    try:
+        with gc_paused():
+            pass
+        assert not gc.isenabled()
+    finally:
+        gc.enable()

@@ -180,3 +180,28 @@ def test_gap_outlines_get_coarser_with_thousands_of_zones() -> None:
     assert back.geometry.notna().all()
     assert (back.geometry.hausdorff_distance(thousands.geometry, align=True) < 25.0).all()
     assert thousands.geometry.iloc[0].area == _zones(1).geometry.iloc[0].area  # not modified
+
+
+def test_feature_collection_polygons_are_shapelys_geo_interface() -> None:
+    """Polygons and multipolygons (holes, an empty part, z, mixed with other types) come
+    out as shapely's ``__geo_interface__`` gives them: the same JSON."""
+    ring = [(0, 0), (4, 0), (4, 4), (0, 4)]
+    holed = shapely.Polygon(ring, holes=[[(1, 1), (2, 1), (2, 2)], [(3, 3), (3.5, 3), (3.5, 3.5)]])
+    geoms = [
+        holed,
+        shapely.MultiPolygon([holed, shapely.box(5, 5, 6.25, 6.5)]),
+        shapely.box(0.1, 0.2, 0.3, 0.4),
+        None,
+        shapely.Polygon(),
+        shapely.Point(1, 2),
+        shapely.LineString([(0, 0), (1, 1)]),
+        shapely.Polygon([(0, 0, 1), (1, 0, 2), (1, 1, 3)]),
+        shapely.from_wkt("MULTIPOLYGON (((0 0, 1 0, 1 1, 0 0)), EMPTY)"),
+        shapely.MultiPolygon([shapely.box(7, 7, 8, 8)]),
+    ]
+    table = gpd.GeoDataFrame({"n": range(len(geoms))}, geometry=geoms)
+    ours = feature_collection(table.drop(columns="geometry"), table.geometry.to_numpy())
+    assert json.dumps(ours) == json.dumps(table.to_geo_dict(show_bbox=False))
+    for feature, geom in zip(ours["features"], geoms, strict=True):
+        if geom is not None and not geom.is_empty:
+            assert json.dumps(feature["geometry"]) == json.dumps(geom.__geo_interface__)

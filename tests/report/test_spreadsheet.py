@@ -27,3 +27,34 @@ def test_spreadsheet_safe_escapes_formulas_and_leaves_numbers() -> None:
     assert table["text"].tolist()[0] == HOSTILE[0]  # not modified
     assert safe_cell(-3) == -3
     assert safe_cell("=x") == "'=x"
+
+
+def test_spreadsheet_safe_is_safe_cell_on_every_cell_of_any_column() -> None:
+    """The column-wise escaping gives what :func:`safe_cell` gives cell by cell."""
+    rng = np.random.default_rng(7)
+    pool = [*HOSTILE, "-2", "+3.5", "=1", "@x", "plain", "", None, np.nan, pd.NA, 5, -3.5, b"=b"]
+    mixed = [pool[i] for i in rng.integers(0, len(pool), 400)]
+    table = pd.DataFrame(
+        {
+            "mixed": pd.Series(mixed, dtype=object),
+            "string": pd.Series(["=a", "-1", None, "b"] * 100, dtype="string"),
+            "category": pd.Series(["+c", "d", "-2", None] * 100, dtype="category"),
+            "ints_as_objects": pd.Series(list(range(-200, 200)), dtype=object),
+            "all_missing": pd.Series([None, np.nan] * 200, dtype=object),
+        }
+    )
+    safe = spreadsheet_safe(table)
+    for col in table.columns:
+        expected = [safe_cell(v) for v in table[col].astype(object)]
+        got = safe[col].tolist()
+        assert len(got) == len(expected)
+        for g, e in zip(got, expected, strict=True):
+            missing = pd.isna(e) if not isinstance(e, bytes) else False
+            if missing:
+                assert pd.isna(g), (col, g, e)
+            else:
+                assert type(g) is type(e), (col, g, e)
+                assert g == e, (col, g, e)
+    n = sum(isinstance(v, str) and v == "=1" for v in mixed)
+    assert n > 0
+    assert sum(isinstance(v, str) and v == "'=1" for v in safe["mixed"]) == n

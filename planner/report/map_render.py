@@ -1,0 +1,87 @@
+"""Folium layers that render large data without compiling it as a Jinja2 template.
+
+branca's ``MacroElement.render`` renders an element's ``header``, ``html`` and ``script``
+macros and wraps each result in a new ``Element(text)``, which compiles the *rendered* text
+as a Jinja2 template so that the page template can render it again (the second pass the
+notes of :mod:`planner.report.maps` describe). For a layer with a city's homes or outlines
+that text is megabytes of GeoJSON: lexing it cost about 1.1 s of the 1.8 s that rendering
+the Porto metro map took, to give back the same text.
+
+:class:`RenderedText` gives exactly what that ``Element(text)`` would render: when the
+text holds no Jinja2 syntax (``{{``, ``{%``, ``{#``), the template is the text itself with
+newlines written as line feeds and without one trailing newline (Jinja2's defaults,
+``keep_trailing_newline=False``), so it is returned as such with no compilation; any other
+text is compiled and rendered as branca does. :class:`GeoJson` and :class:`ImageOverlay`
+are folium's classes with that one change, so the HTML is byte-identical to theirs (and a
+``{{ }}`` that reached a script unescaped is still evaluated as folium would: text from
+the data must still go through :func:`planner.report.maps.map_text`).
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+import folium
+from branca.element import Element, Figure, MacroElement
+
+_JINJA_MARKERS = ("{{", "{%", "{#")
+_NEWLINES = re.compile(r"\r\n|\r")
+
+
+def as_jinja_renders(text: str) -> str | None:
+    """What ``jinja2.Template(text).render()`` returns when ``text`` holds no Jinja syntax.
+
+    Returns None when it does (then only compiling it tells).
+    """
+    if any(marker in text for marker in _JINJA_MARKERS):
+        return None
+    out = _NEWLINES.sub("\n", text) if "\r" in text else text
+    return out[:-1] if out.endswith("\n") else out
+
+
+class RenderedText(Element):
+    """Already rendered text, rendered again as branca's ``Element(text)`` would render it.
+
+    Compiled as a Jinja2 template only when it holds Jinja syntax (see the module notes).
+    """
+
+    def __init__(self, text: str) -> None:
+        plain = as_jinja_renders(text)
+        super().__init__(None if plain is not None else text)
+        self._plain = plain
+
+    def render(self, **kwargs: Any) -> str:
+        """The text, as ``Element(text).render()`` gives it."""
+        if self._plain is not None:
+            return self._plain
+        out: str = super().render(**kwargs)
+        return out
+
+
+class _RenderOnce(MacroElement):
+    """``MacroElement.render`` (branca 0.8) with :class:`RenderedText` for ``Element``."""
+
+    def render(self, **kwargs: Any) -> None:  # type: ignore[override]  # as branca's
+        figure = self.get_root()
+        if not isinstance(figure, Figure):
+            msg = "You cannot render this Element if it is not in a Figure."
+            raise TypeError(msg)
+        macros = self._template.module.__dict__
+        for part in ("header", "html", "script"):
+            macro = macros.get(part)
+            if macro is not None:
+                getattr(figure, part).add_child(
+                    RenderedText(macro(self, kwargs)),
+                    name=self.get_name(),
+                )
+        for element in self._children.values():
+            element.render(**kwargs)
+
+
+class GeoJson(folium.GeoJson, _RenderOnce):
+    """:class:`folium.GeoJson` whose rendered script is not compiled again (same HTML)."""
+
+
+class ImageOverlay(folium.raster_layers.ImageOverlay, _RenderOnce):
+    """:class:`folium.raster_layers.ImageOverlay`, its ``data:`` URL not compiled again."""
