@@ -236,7 +236,7 @@ def _has_reverse(
     back = pd.Index(uniques).get_indexer(pv.astype(np.int64) * n + pu)  # -1: no row back
     mm_i = mm.astype(np.int64)
     scale = int(mm_i.max()) + 1
-    has = back >= 0
+    has: npt.NDArray[np.bool_] = np.asarray(back >= 0, dtype=bool)
     given = pd.Index(codes.astype(np.int64) * scale + mm_i)
     has[has] = np.asarray(pd.Index(back[has] * scale + mm_i[has]).isin(given), dtype=bool)
     return has
