@@ -220,11 +220,26 @@ def _compile_csr(
 def _has_reverse(
     pu: npt.NDArray[np.int64], pv: npt.NDArray[np.int64], lengths: npt.NDArray[np.float64]
 ) -> npt.NDArray[np.bool_]:
-    """Whether each row has a row back (``v`` to ``u``) of the same length to the mm."""
-    mm = np.round(lengths, 3)
-    given = pd.MultiIndex.from_arrays([pu, pv, mm])
-    wanted = pd.MultiIndex.from_arrays([pv, pu, mm])
-    return np.asarray(wanted.isin(given), dtype=bool)
+    """Whether each row has a row back (``v`` to ``u``) of the same length to the mm.
+
+    Lengths compare as ``np.round(length, 3)`` does (``rint(length * 1000)``); node pairs
+    and millimetres are packed into one integer key per row.
+    """
+    if len(pu) == 0:
+        return np.zeros(0, dtype=bool)
+    n = int(max(pu.max(), pv.max())) + 1
+    mm = np.rint(np.asarray(lengths, dtype=np.float64) * 1000.0)
+    if n * n >= 2**62 or not np.isfinite(mm).all() or mm.max() >= 2**40 or mm.min() < 0:
+        given = pd.MultiIndex.from_arrays([pu, pv, mm])
+        return np.asarray(pd.MultiIndex.from_arrays([pv, pu, mm]).isin(given), dtype=bool)
+    codes, uniques = pd.factorize(pu.astype(np.int64) * n + pv)
+    back = pd.Index(uniques).get_indexer(pv.astype(np.int64) * n + pu)  # -1: no row back
+    mm_i = mm.astype(np.int64)
+    scale = int(mm_i.max()) + 1
+    has: npt.NDArray[np.bool_] = np.asarray(back >= 0, dtype=bool)
+    given = pd.Index(codes.astype(np.int64) * scale + mm_i)
+    has[has] = np.asarray(pd.Index(back[has] * scale + mm_i[has]).isin(given), dtype=bool)
+    return has
 
 
 def _adjacency_order(
@@ -233,11 +248,12 @@ def _adjacency_order(
     """The order in which a ``networkx`` multigraph, given rows in order, iterates them.
 
     By ``rank`` of the row's ``u`` node, then by neighbour in order of first insertion,
-    then by insertion.
+    then by insertion. ``u`` and ``v`` are node positions below ``len(rank)``.
     """
     n = len(u)
-    codes = pd.factorize(pd.MultiIndex.from_arrays([u, v]))[0]
-    first_seen = pd.Series(np.arange(n)).groupby(codes).transform("min").to_numpy()
+    key = u.astype(np.int64) * max(len(rank), 1) + v
+    _, first, inverse = np.unique(key, return_index=True, return_inverse=True)
+    first_seen = first[inverse.reshape(-1)]
     return np.lexsort((np.arange(n), first_seen, rank[u])).astype(np.int64)
 
 

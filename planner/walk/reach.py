@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import dataclass
+from typing import Literal, overload
 
 import numpy as np
 import numpy.typing as npt
@@ -21,7 +22,13 @@ from scipy import sparse
 from scipy.sparse import csgraph
 
 from planner.errors import InputDataError
-from planner.walk.access import NodeDistances, Snapped, graph_with_stations, point_distances
+from planner.walk.access import (
+    NodeDistances,
+    Snapped,
+    graph_with_stations,
+    point_distances,
+    z_order,
+)
 from planner.walk.network import ZERO_LENGTH_M, WalkNetwork
 
 FloatArray = npt.NDArray[np.float64]
@@ -99,7 +106,7 @@ def reach_matrix(
         Column indices are sorted within each row.
     """
     n, k, m = network.n_nodes, len(sites), len(points)
-    at_node = _points_by_node(network, points)
+    at_node, from_v = _points_by_node(network, points, with_ends=True)
     rows: list[IntArray] = []
     cols: list[IntArray] = []
     vals: list[FloatArray] = []
@@ -114,20 +121,21 @@ def reach_matrix(
             dmat = np.atleast_2d(
                 csgraph.dijkstra(graph, directed=True, indices=r + part, limit=limit_m)
             )[:, :r]
-            # Only points on streets with a reached end can be reached through the network;
-            # a point with both ends reached comes twice, with the same distance (kept once).
+            # Only points on streets with a reached end can be reached through the network.
             row, node = np.nonzero(np.isfinite(dmat))
             ptr = at_node[0]
             per_node = ptr[region[node] + 1] - ptr[region[node]]
-            cand = _gather(at_node, region[node])
+            taken = _gather_slots(ptr, region[node])
+            cand = at_node[1][taken]
             row = np.repeat(row, per_node)
             e = points.edge[cand]
             h = points.offset_m[cand]
-            d = np.minimum(
-                _block_dist(dmat, row, where[network.edge_u[e]]) + h,
-                _block_dist(dmat, row, where[network.edge_v[e]]) + (network.edge_length_m[e] - h),
-            )
-            near = d <= limit_m
+            via_u = _block_dist(dmat, row, where[network.edge_u[e]])
+            via_v = _block_dist(dmat, row, where[network.edge_v[e]])
+            d = np.minimum(via_u + h, via_v + (network.edge_length_m[e] - h))
+            # A point with both ends reached comes twice, with the same distance: kept once,
+            # from its u end (its v end is the only one when u was not reached).
+            near = (d <= limit_m) & (~from_v[taken] | ~np.isfinite(via_u))
             rows.append(block[part][row[near]])
             cols.append(cand[near])
             vals.append(d[near])
@@ -142,15 +150,35 @@ def reach_matrix(
         vals.append(direct[near])
     if not rows:
         return sparse.csr_array((k, m), dtype=np.float64)
-    r_all = np.concatenate(rows)
-    c_all = np.concatenate(cols)
-    d_all = np.concatenate(vals)
-    order = np.lexsort((d_all, c_all, r_all))  # per (site, point) the shortest first
-    r_all, c_all, d_all = r_all[order], c_all[order], d_all[order]
-    first = np.ones(r_all.size, dtype=bool)
-    first[1:] = (r_all[1:] != r_all[:-1]) | (c_all[1:] != c_all[:-1])
-    r_all, c_all = r_all[first], c_all[first]
-    d_all = np.maximum(d_all[first], ZERO_LENGTH_M)
+    return _shortest_pairs(
+        np.concatenate(rows), np.concatenate(cols), np.concatenate(vals), shape=(k, m)
+    )
+
+
+def _shortest_pairs(
+    r_all: IntArray, c_all: IntArray, d_all: FloatArray, *, shape: tuple[int, int]
+) -> sparse.csr_array:
+    """CSR of the shortest of the distances given per (row, column), columns sorted per row.
+
+    Zero distances are stored as :data:`~planner.walk.network.ZERO_LENGTH_M`.
+    """
+    k, m = shape
+    if k * max(m, 1) < 2**62:  # one int64 key per pair: one sort instead of three
+        key = r_all.astype(np.int64) * m + c_all
+        order = np.argsort(key, kind="stable")
+        key = key[order]
+        first = np.ones(key.size, dtype=bool)
+        first[1:] = key[1:] != key[:-1]
+        starts = np.flatnonzero(first)
+        d_all = np.minimum.reduceat(d_all[order], starts) if starts.size else d_all[:0]
+        r_all, c_all = r_all[order][starts], c_all[order][starts]
+    else:
+        order = np.lexsort((d_all, c_all, r_all))  # per (site, point) the shortest first
+        r_all, c_all, d_all = r_all[order], c_all[order], d_all[order]
+        first = np.ones(r_all.size, dtype=bool)
+        first[1:] = (r_all[1:] != r_all[:-1]) | (c_all[1:] != c_all[:-1])
+        r_all, c_all, d_all = r_all[first], c_all[first], d_all[first]
+    d_all = np.maximum(d_all, ZERO_LENGTH_M)
     indptr = np.concatenate([[0], np.cumsum(np.bincount(r_all, minlength=k))])
     return sparse.csr_array((d_all, c_all, indptr), shape=(k, m))
 
@@ -310,7 +338,7 @@ def _local_graphs(
     xy = network.node_xy[u]
     if np.isfinite(radius).all() and np.isfinite(xy).all():
         cell = np.floor((xy - xy.min(axis=0)) / max(limit_m, 1.0)).astype(np.int64)
-        order = np.argsort(_z_order(cell[:, 0], cell[:, 1]), kind="stable")
+        order = np.argsort(z_order(cell[:, 0], cell[:, 1]), kind="stable")
     else:
         order = np.arange(sources.size)
     off = sites.offset_m[sources]
@@ -363,36 +391,37 @@ def _block_dist(dmat: FloatArray, row: IntArray, col: IntArray) -> FloatArray:
     return np.where(inside, dmat[row, np.where(inside, col, 0)], np.inf)
 
 
-def _z_order(x: IntArray, y: IntArray) -> IntArray:
-    """Morton (Z-curve) codes of non-negative integer cells (below 2**31 per axis)."""
-
-    def spread(a: IntArray) -> npt.NDArray[np.uint64]:
-        out = a.astype(np.uint64) & np.uint64(0x7FFFFFFF)
-        for shift, mask in (
-            (16, 0x0000FFFF0000FFFF),
-            (8, 0x00FF00FF00FF00FF),
-            (4, 0x0F0F0F0F0F0F0F0F),
-            (2, 0x3333333333333333),
-            (1, 0x5555555555555555),
-        ):
-            out = (out | (out << np.uint64(shift))) & np.uint64(mask)
-        return out
-
-    return (spread(x) | (spread(y) << np.uint64(1))).astype(np.int64)
+@overload
+def _points_by_node(
+    network: WalkNetwork, points: Snapped, *, with_ends: Literal[False] = False
+) -> tuple[IntArray, IntArray]: ...
 
 
-def _points_by_node(network: WalkNetwork, points: Snapped) -> tuple[IntArray, IntArray]:
+@overload
+def _points_by_node(
+    network: WalkNetwork, points: Snapped, *, with_ends: Literal[True]
+) -> tuple[tuple[IntArray, IntArray], npt.NDArray[np.bool_]]: ...
+
+
+def _points_by_node(
+    network: WalkNetwork, points: Snapped, *, with_ends: bool = False
+) -> tuple[IntArray, IntArray] | tuple[tuple[IntArray, IntArray], npt.NDArray[np.bool_]]:
     """On-network point positions grouped by the two nodes at the ends of their street.
 
     CSR form ``(pointers, positions)``: the points of node ``x`` are
-    ``positions[pointers[x]:pointers[x + 1]]``.
+    ``positions[pointers[x]:pointers[x + 1]]``. With ``with_ends``, also whether each
+    member is there as its street's ``v`` end (a point on a self-loop is in its node's
+    group twice, once as each end).
     """
     on = np.flatnonzero(points.on_network)
     e = points.edge[on]
     ends = np.concatenate([network.edge_u[e], network.edge_v[e]])
     by_node = np.argsort(ends, kind="stable")
     node_ptr = np.searchsorted(ends[by_node], np.arange(network.n_nodes + 1))
-    return node_ptr, np.concatenate([on, on])[by_node]
+    groups = node_ptr, np.concatenate([on, on])[by_node]
+    if with_ends:
+        return groups, by_node >= on.size
+    return groups
 
 
 def _points_by_edge(network: WalkNetwork, points: Snapped) -> tuple[IntArray, IntArray]:
@@ -407,10 +436,16 @@ def _points_by_edge(network: WalkNetwork, points: Snapped) -> tuple[IntArray, In
 def _gather(groups: tuple[IntArray, IntArray], keys: IntArray) -> IntArray:
     """Concatenated members of the groups ``keys`` (see :func:`_points_by_node`)."""
     ptr, members = groups
+    return members[_gather_slots(ptr, keys)]
+
+
+def _gather_slots(ptr: IntArray, keys: IntArray) -> IntArray:
+    """Slots (in the members array) of the members of the groups ``keys``, concatenated."""
     starts = ptr[keys]
     counts = ptr[keys + 1] - starts
     offsets = np.repeat(starts - (np.cumsum(counts) - counts), counts)
-    return members[offsets + np.arange(int(counts.sum()))]
+    out: IntArray = offsets + np.arange(int(counts.sum()))
+    return out
 
 
 def _same_street_pairs(site_edge: IntArray, point_edge: IntArray) -> tuple[IntArray, IntArray]:

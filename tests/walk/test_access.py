@@ -26,8 +26,14 @@ from walk_reference import (
     snapped,
 )
 
+import planner.walk.access
 from planner.errors import InputDataError
-from planner.walk.access import nearest_station_distances, point_distances, snap_points
+from planner.walk.access import (
+    nearest_station_distances,
+    point_distances,
+    snap_points,
+    spatial_order,
+)
 from planner.walk.network import WalkNetwork, build_walk_network
 
 # --------------------------------------------------------------------- snapping, by hand
@@ -68,6 +74,52 @@ def test_snap_no_points(grid_network: WalkNetwork) -> None:
     placed = snap_points(grid_network, gpd.GeoSeries([], crs=CRS), max_snap_m=10.0)
 
     assert len(placed) == 0
+
+
+@pytest.mark.parametrize("workers", [1, 2])
+def test_snapping_in_chunks_and_threads_equals_one_query(
+    helsinki_network: WalkNetwork, monkeypatch: pytest.MonkeyPatch, workers: int
+) -> None:
+    """Sorted, chunked and threaded snapping gives what one query in input order gives."""
+    net = helsinki_network
+    rng = np.random.default_rng(11)
+    lo, hi = net.node_xy.min(axis=0) - 300.0, net.node_xy.max(axis=0) + 300.0
+    xy = rng.uniform(lo, hi, size=(2_000, 2))
+    xy[100:110] = xy[0]  # the same point ten times over
+    geoms = shapely.points(xy)
+    geoms[5] = shapely.Point()  # an empty point is off-network, wherever it is sorted to
+    points = gpd.GeoSeries(geoms, crs=net.crs, index=pd.RangeIndex(7, 2_007))
+    (pt, tree_idx), dist = net.edge_tree.query_nearest(
+        geoms, max_distance=40.0, return_distance=True, all_matches=False
+    )
+    edge_ref = np.full(len(geoms), -1)
+    edge_ref[pt] = net.snap_edges[tree_idx]
+    lines = net.edges.geometry.to_numpy()[edge_ref[pt]]
+    along = (
+        shapely.line_locate_point(lines, geoms[pt], normalized=True)
+        * net.edge_length_m[edge_ref[pt]]
+    )
+    monkeypatch.setattr(planner.walk.access, "SNAP_CHUNK", 97)  # 21 chunks
+
+    placed = snap_points(net, points, max_snap_m=40.0, workers=workers)
+
+    np.testing.assert_array_equal(placed.edge, edge_ref)
+    assert 0 < placed.on_network.sum() < len(geoms) - 1  # some of each
+    assert not placed.on_network[5]
+    np.testing.assert_array_equal(placed.snap_m[pt], dist)
+    np.testing.assert_array_equal(placed.offset_m[pt], along)
+    assert np.isnan(placed.snap_m[~placed.on_network]).all()
+    assert placed.index.equals(points.index)
+
+
+def test_spatial_order_walks_cells_along_a_z_curve() -> None:
+    geoms = shapely.points([(150.0, 150.0), (10.0, 10.0), (150.0, 20.0), (20.0, 150.0), (5, 5)])
+    geoms = np.append(geoms, shapely.Point())
+
+    order = spatial_order(geoms, cell_m=100.0)
+
+    # the empty point first, then cells (0, 0) in input order, (1, 0), (0, 1), (1, 1)
+    assert order.tolist() == [5, 1, 4, 2, 3, 0]
 
 
 # -------------------------------------------------------------------- distances, by hand

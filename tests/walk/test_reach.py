@@ -14,9 +14,10 @@ from planner.walk.access import (
     graph_with_stations,
     point_distances,
     snap_points,
+    z_order,
 )
 from planner.walk.network import WalkNetwork
-from planner.walk.reach import _z_order, reach_matrix, station_reach
+from planner.walk.reach import _shortest_pairs, reach_matrix, station_reach
 
 
 @pytest.mark.parametrize("station_xy", [[(-300.0, 0.0)], []], ids=["off-network", "none"])
@@ -131,7 +132,7 @@ def test_z_order_interleaves_the_bits_of_x_and_y() -> None:
     x = np.array([0, 1, 0, 1, 2, 3, 0, 5])
     y = np.array([0, 0, 1, 1, 0, 0, 2, 6])
     # bit i of x goes to bit 2i, bit i of y to bit 2i + 1
-    assert _z_order(x, y).tolist() == [0, 1, 2, 3, 4, 5, 8, 0b111001]
+    assert z_order(x, y).tolist() == [0, 1, 2, 3, 4, 5, 8, 0b111001]
 
 
 def test_reach_matrix_within_a_small_memory_budget(
@@ -145,3 +146,15 @@ def test_reach_matrix_within_a_small_memory_budget(
     np.testing.assert_array_equal(whole.indptr, small.indptr)
     np.testing.assert_array_equal(whole.indices, small.indices)
     np.testing.assert_array_equal(whole.data, small.data)
+
+
+def test_shortest_pairs_keeps_the_shortest_distance_per_site_and_point() -> None:
+    rows = np.array([2, 0, 2, 0, 2, 0])
+    cols = np.array([5, 3, 1, 3, 5, 0])
+    dist = np.array([9.0, 4.0, 7.0, 2.5, 3.0, 0.0])
+
+    matrix = _shortest_pairs(rows, cols, dist, shape=(3, 6))
+
+    assert matrix.indptr.tolist() == [0, 2, 2, 4]
+    assert matrix.indices.tolist() == [0, 3, 1, 5]
+    assert matrix.data.tolist() == [1e-9, 2.5, 7.0, 3.0]
