@@ -196,7 +196,7 @@ def update_station(
         table.loc[k, "name"] = str(name)
     if category is not None:
         table.loc[k, "category"] = str(category)
-    return replace(plan, stations=table, parent_gaps=inherited_gaps(plan))
+    return replace(plan, stations=table, **inherited_gaps(plan))
 
 
 def is_off_network(plan: Plan, station_id: str) -> bool:

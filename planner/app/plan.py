@@ -12,6 +12,7 @@ an edit does not change them.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from functools import cached_property
 from typing import Any
@@ -34,7 +35,13 @@ from planner.walk.access import (
     snap_points,
 )
 from planner.walk.coverage import AREA_POLYGON_OPTIONS, CoverageResult, network_facts
-from planner.walk.gaps import GapClusters, cluster_unserved, gap_table, update_clusters
+from planner.walk.gaps import (
+    GapClusters,
+    cluster_unserved,
+    gap_table_from_arrays,
+    outlines_wgs84,
+    update_clusters,
+)
 from planner.walk.isochrones import isochrone_polygons
 from planner.walk.layers import demand_layer, station_layer
 from planner.walk.network import WalkNetwork
@@ -61,10 +68,13 @@ class Reach:
         Positions of the homes within the walk limit, ascending.
     dist_m
         Their walk distances in metres.
+    population
+        People in those homes.
     """
 
     homes: IntArray
     dist_m: FloatArray
+    population: float
 
 
 @dataclass(frozen=True, eq=False)
@@ -135,6 +145,9 @@ class Plan:
     parent_gaps
         The gap zones of the plan this one was edited from, when they had been built:
         this plan's zones are then updated from them instead of built from scratch.
+    parent_outlines
+        Those zones' outlines in WGS84, by zone label, when they had been reprojected:
+        the zones an edit leaves alone are not reprojected again.
     """
 
     area: StudyArea
@@ -148,6 +161,7 @@ class Plan:
     home_dist_m: FloatArray
     home_nearest: IntArray
     parent_gaps: GapClusters | None = None
+    parent_outlines: Mapping[int, shapely.Geometry] | None = None
 
     # ----------------------------------------------------------------- figures
 
@@ -156,11 +170,20 @@ class Plan:
         """Per home, within the walk limit of a station."""
         return self.home_dist_m <= self.config.walk_limit_m
 
-    @cached_property
+    @property
     def population(self) -> FloatArray:
-        """Per home, its population."""
-        pop: FloatArray = self.area.demand["population"].to_numpy(dtype=float)
-        return pop
+        """Per home, its population (the area's, read-only)."""
+        return self.area.population
+
+    @cached_property
+    def walk_min(self) -> FloatArray:
+        """Per home, walk minutes to the nearest station (NaN when none is reachable)."""
+        return walk_minutes(self.home_dist_m, self.config)
+
+    @property
+    def off_network(self) -> npt.NDArray[np.bool_]:
+        """Per home, farther than the snap distance from every street."""
+        return ~self.area.demand_snap.on_network
 
     @property
     def population_covered(self) -> float:
@@ -181,8 +204,7 @@ class Plan:
     @cached_property
     def population_served(self) -> FloatArray:
         """Per station, people within its walk limit."""
-        pop = self.population
-        return np.array([pop[r.homes].sum() for r in self.reach], dtype=float)
+        return np.array([r.population for r in self.reach], dtype=float)
 
     @cached_property
     def population_only_here(self) -> FloatArray:
@@ -243,9 +265,26 @@ class Plan:
         )
 
     @cached_property
+    def gap_outlines(self) -> Mapping[int, shapely.Geometry]:
+        """Each gap zone's outline in WGS84, by zone label (only new zones reprojected)."""
+        return outlines_wgs84(self.gap_clusters, self.area.network.crs, known=self.parent_outlines)
+
+    @cached_property
     def gaps(self) -> gpd.GeoDataFrame:
-        """Gap zones from the unserved homes, as :attr:`CoverageResult.gaps`."""
-        return gap_table(self.gap_clusters, self.demand_out, self.area.network.crs)
+        """Gap zones from the unserved homes, as :attr:`CoverageResult.gaps`.
+
+        Built from the plan's per-home arrays (no demand layer), the same table as
+        :func:`planner.walk.gaps.gap_table` gives from the demand layer.
+        """
+        return gap_table_from_arrays(
+            self.gap_clusters,
+            population=self.population,
+            walk_min=self.walk_min,
+            off_network=self.off_network,
+            home_nearest=self.home_nearest,
+            station_ids=self.stations["id"].astype(str).to_numpy(),
+            outlines=self.gap_outlines,
+        )
 
     @cached_property
     def isochrones(self) -> gpd.GeoDataFrame:
@@ -424,20 +463,40 @@ def derive_plan(
         node_dist=node_dist,
         home_dist_m=read_only(dist),
         home_nearest=read_only(nearest),
-        parent_gaps=None if parent is None else inherited_gaps(parent),
+        **({} if parent is None else inherited_gaps(parent)),
     )
 
 
-def inherited_gaps(plan: Plan) -> GapClusters | None:
-    """The plan's gap zones if built, else those it would be updated from."""
+def inherited_gaps(plan: Plan) -> dict[str, Any]:
+    """What a plan edited from ``plan`` updates its gap zones from (:class:`Plan` fields).
+
+    ``parent_gaps``: the plan's gap zones if built, else those it would be updated from;
+    ``parent_outlines``: the outlines in WGS84 known for them. Labels are never reused
+    along a line of edits, so outlines known for an older plan's zones are still right
+    for the zones that kept their label.
+    """
     built: GapClusters | None = plan.__dict__.get("gap_clusters")
-    return built if built is not None else plan.parent_gaps
+    outlines: Mapping[int, shapely.Geometry] | None = plan.__dict__.get("gap_outlines")
+    return {
+        "parent_gaps": built if built is not None else plan.parent_gaps,
+        "parent_outlines": outlines if outlines is not None else plan.parent_outlines,
+    }
+
+
+def walk_minutes(dist_m: FloatArray, config: AnalysisConfig) -> FloatArray:
+    """Walk minutes from walk distances (NaN where the distance is infinite), read-only."""
+    out: FloatArray = np.where(np.isfinite(dist_m), dist_m / config.metres_per_minute, np.nan)
+    return read_only(out)
 
 
 def station_reach(area: StudyArea, config: AnalysisConfig, one: Snapped) -> Reach:
     """One station's bounded search: the homes within its walk limit, read-only."""
     found = station_search(area.network, one, area.demand_index, limit_m=config.walk_limit_m)
-    return Reach(homes=read_only(found.points), dist_m=read_only(found.dist_m))
+    return Reach(
+        homes=read_only(found.points),
+        dist_m=read_only(found.dist_m),
+        population=float(area.population[found.points].sum()),
+    )
 
 
 def station_bands(network: WalkNetwork, config: AnalysisConfig, one: Snapped) -> StationBands:

@@ -125,6 +125,13 @@ class StudyArea:
         )
         return hashlib.sha1(repr(parts).encode(), usedforsecurity=False).hexdigest()[:16]
 
+    @cached_property
+    def population(self) -> npt.NDArray[np.float64]:
+        """Per demand point, its population (read-only)."""
+        pop: npt.NDArray[np.float64] = self.demand["population"].to_numpy(dtype=float, copy=True)
+        pop.setflags(write=False)
+        return pop
+
     @property
     def population_total(self) -> float:
         """Population of all demand points."""
