@@ -7,9 +7,9 @@
 :func:`planner.sources.download.default_cache_dir`, or ``--cache-dir``) as one ``.npz``
 of plain arrays (no pickles) and a small ``.json``, named by a hash of the file's content
 (size and a hash of its bytes: a copy or a new upload of the same file finds it), the
-build options, the package version and the cache format. A second build of the same file loads the arrays instead of parsing
-and compiling. An entry that cannot be read or does not match its key is rebuilt,
-never trusted.
+build options, the package version and the cache format. A second build of the same file
+loads the arrays instead of parsing and compiling. An entry that cannot be read or does
+not match its key is rebuilt, never trusted.
 """
 
 from __future__ import annotations
