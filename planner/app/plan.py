@@ -219,6 +219,12 @@ class Plan:
         """Whether per-station isochrones are built (at most ``max_isochrone_stations``)."""
         return len(self.stations) <= self.config.max_isochrone_stations
 
+    @cached_property
+    def station_ids(self) -> npt.NDArray[np.object_]:
+        """Station ids (text) by position."""
+        ids: npt.NDArray[np.object_] = np.asarray(self.stations["id"].astype(str), dtype=object)
+        return read_only(ids)
+
     def position(self, station_id: str) -> int:
         """Position of a station by id; :class:`InputDataError` when there is none."""
         hits = np.flatnonzero(self.stations["id"].to_numpy() == str(station_id))
@@ -238,7 +244,7 @@ class Plan:
             self.home_dist_m,
             self.home_nearest,
             self.within_count,
-            self.stations["id"].astype(str).to_numpy(),
+            self.station_ids,
             config=self.config,
         )
 
@@ -282,7 +288,7 @@ class Plan:
             walk_min=self.walk_min,
             off_network=self.off_network,
             home_nearest=self.home_nearest,
-            station_ids=self.stations["id"].astype(str).to_numpy(),
+            station_ids=self.station_ids,
             outlines=self.gap_outlines,
         )
 

@@ -185,7 +185,7 @@ def gap_table_from_arrays(
     walk_min: FloatArray,
     off_network: BoolArray,
     home_nearest: IntArray,
-    station_ids: Sequence[str],
+    station_ids: Sequence[str] | npt.NDArray[np.object_],
     outlines: Mapping[int, shapely.Geometry],
 ) -> gpd.GeoDataFrame:
     """The gap-zone layer from per-home arrays, as :func:`gap_table` gives it.
@@ -217,10 +217,11 @@ def gap_table_from_arrays(
         return _empty_gaps()
     zones = _zone_figures(clusters, homes, population[homes], walk_min[homes], off_network[homes])
     best = home_nearest[zones.best_home]
-    nearest = [
-        str(station_ids[int(b)]) if ok and b >= 0 else None
-        for b, ok in zip(best, zones.reachable, strict=True)
-    ]
+    ids = np.asarray(station_ids, dtype=object)
+    found = np.flatnonzero(zones.reachable & (best >= 0))
+    nearest: list[str | None] = [None] * best.size
+    for k, sid in zip(found.tolist(), ids[best[found]].tolist(), strict=True):
+        nearest[k] = str(sid)
     return _gap_frame(zones, nearest, outlines)
 
 
