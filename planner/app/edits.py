@@ -42,7 +42,8 @@ from planner.app.plan import (
 )
 from planner.errors import InputDataError, Term
 from planner.sources.coords import WGS84
-from planner.walk.access import Snapped, snap_points
+from planner.walk.access import NodeDistances, Snapped, snap_points
+from planner.walk.nearest_update import with_station_added, with_station_removed
 
 #: Prefix of the ids given to stations added without one.
 NEW_ID_PREFIX = "new-"
@@ -106,6 +107,7 @@ def add_station(
         (*plan.bands, station_bands(plan.area.network, plan.config, one)),
         within,
         parent=plan,
+        node_dist=_added(plan, plan.node_dist, one, len(plan.stations)),
     )
 
 
@@ -165,7 +167,21 @@ def move_station(plan: Plan, station_id: str, lon: float, lat: float) -> Plan:
         station_bands(plan.area.network, plan.config, one),
         *plan.bands[k + 1 :],
     )
-    return derive_plan(plan.area, plan.config, table, snapped, reach, bands, within, parent=plan)
+    gone = _replace_at(plan.snapped, k, _NOWHERE)  # the search without it, then with it
+    keep = np.arange(len(plan.stations))
+    keep[k] = -1
+    without = with_station_removed(plan.area.network, plan.node_dist, k, gone, relabel=keep)
+    return derive_plan(
+        plan.area,
+        plan.config,
+        table,
+        snapped,
+        reach,
+        bands,
+        within,
+        parent=plan,
+        node_dist=_added(plan, without, one, k),
+    )
 
 
 def remove_station(plan: Plan, station_id: str) -> Plan:
@@ -183,7 +199,20 @@ def remove_station(plan: Plan, station_id: str) -> Plan:
     within[plan.reach[k].homes] -= 1
     reach = (*plan.reach[:k], *plan.reach[k + 1 :])
     bands = (*plan.bands[:k], *plan.bands[k + 1 :])
-    return derive_plan(plan.area, plan.config, table, snapped, reach, bands, within, parent=plan)
+    relabel = np.arange(len(plan.stations)) - (np.arange(len(plan.stations)) > k)
+    relabel[k] = -1
+    node_dist = with_station_removed(plan.area.network, plan.node_dist, k, snapped, relabel=relabel)
+    return derive_plan(
+        plan.area,
+        plan.config,
+        table,
+        snapped,
+        reach,
+        bands,
+        within,
+        parent=plan,
+        node_dist=node_dist,
+    )
 
 
 def update_station(
@@ -289,6 +318,26 @@ def _table_ops(plan: Plan, table: pd.DataFrame) -> list[Any]:
     removed = [sid for sid in current.index if sid not in seen]
     ops = [*(lambda p, s=sid: remove_station(p, s) for sid in removed), *ops]
     return ops
+
+
+#: A station with no street: removed from the multi-source search.
+_NOWHERE = Snapped(
+    index=pd.RangeIndex(1),
+    edge=np.array([-1], dtype=np.int64),
+    offset_m=np.zeros(1),
+    snap_m=np.array([np.nan]),
+)
+
+
+def _added(plan: Plan, before: NodeDistances, one: Snapped, position: int) -> NodeDistances:
+    """The multi-source search with station ``one`` added at ``position``."""
+    return with_station_added(
+        plan.area.network,
+        before,
+        one,
+        position,
+        start_limit_m=2.0 * plan.config.walk_limit_m,
+    )
 
 
 def _concat(a: Snapped, b: Snapped, index: pd.Index) -> Snapped:

@@ -450,12 +450,16 @@ def derive_plan(
     within_count: IntArray,
     *,
     parent: Plan | None = None,
+    node_dist: NodeDistances | None = None,
 ) -> Plan:
-    """Finish a plan: the one multi-source search for every home's nearest station.
+    """Finish a plan: every home's walk distance to its nearest station.
 
     The building block of :func:`build_plan` and of every edit (:mod:`planner.app.edits`).
+    ``node_dist`` is the multi-source search over ``snapped`` when the edit updated it
+    (:mod:`planner.walk.nearest_update`); None runs it in full.
     """
-    node_dist = nearest_station_distances(area.network, snapped)
+    if node_dist is None:
+        node_dist = nearest_station_distances(area.network, snapped)
     dist, nearest = point_distances(area.network, node_dist, snapped, area.demand_snap)
     within_count.setflags(write=False)
     return Plan(
