@@ -32,14 +32,8 @@ import numpy as np
 import pandas as pd
 import shapely
 
-from planner.app.plan import (
-    Plan,
-    derive_plan,
-    inherited_gaps,
-    read_only,
-    station_bands,
-    station_reach,
-)
+from planner.app.plan import Plan, derive_plan, inherited_gaps
+from planner.app.station_rows import read_only, station_bands, station_reach
 from planner.errors import InputDataError, Term
 from planner.sources.coords import WGS84
 from planner.walk.access import NodeDistances, Snapped, snap_points

@@ -9,7 +9,7 @@ import pandas as pd
 import pytest
 import shapely
 
-import planner.app.plan as plan_module
+import planner.app.station_rows as rows_module
 from planner.app.edits import (
     add_station,
     add_stations,
@@ -78,13 +78,13 @@ def test_an_edit_runs_only_the_edited_station_search(
 ) -> None:
     plan = build_plan(helsinki_area)
     calls: list[int] = []
-    real = plan_module.station_search
+    real = rows_module.station_search
 
     def counting(*args: object, **kwargs: object) -> object:
         calls.append(1)
         return real(*args, **kwargs)  # type: ignore[arg-type]
 
-    monkeypatch.setattr(plan_module, "station_search", counting)
+    monkeypatch.setattr(rows_module, "station_search", counting)
     first = str(plan.stations["id"].iloc[0])
     added = add_station(plan, 24.944, 60.172)
     assert len(calls) == 1
