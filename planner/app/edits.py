@@ -32,7 +32,7 @@ import numpy as np
 import pandas as pd
 import shapely
 
-from planner.app.plan import Plan, derive_plan, inherited_gaps
+from planner.app.plan import Plan, SearchUpdate, derive_plan, inherited_gaps
 from planner.app.station_rows import read_only, station_bands, station_reach
 from planner.errors import InputDataError, Term
 from planner.sources.coords import WGS84
@@ -77,7 +77,7 @@ def add_station(
     """
     sid = _free_id(plan) if station_id is None or not str(station_id).strip() else str(station_id)
     sid = sid.strip()
-    if sid in set(plan.stations["id"]):
+    if sid in set(plan.station_ids.tolist()):
         raise InputDataError(key="err_id_in_plan", id=repr(sid))
     point = _point(lon, lat)
     row = gpd.GeoDataFrame(
@@ -101,7 +101,11 @@ def add_station(
         (*plan.bands, station_bands(plan.area.network, plan.config, one)),
         within,
         parent=plan,
-        node_dist=_added(plan, plan.node_dist, one, len(plan.stations)),
+        update=SearchUpdate(
+            node_dist=_added(plan, plan.node_dist, one, len(plan.stations)),
+            relabel=np.arange(len(plan.stations)),
+            streets=one.edge,
+        ),
     )
 
 
@@ -174,7 +178,11 @@ def move_station(plan: Plan, station_id: str, lon: float, lat: float) -> Plan:
         bands,
         within,
         parent=plan,
-        node_dist=_added(plan, without, one, k),
+        update=SearchUpdate(
+            node_dist=_added(plan, without, one, k),
+            relabel=np.arange(len(plan.stations)),
+            streets=np.array([plan.snapped.edge[k], one.edge[0]]),
+        ),
     )
 
 
@@ -205,7 +213,9 @@ def remove_station(plan: Plan, station_id: str) -> Plan:
         bands,
         within,
         parent=plan,
-        node_dist=node_dist,
+        update=SearchUpdate(
+            node_dist=node_dist, relabel=relabel, streets=plan.snapped.edge[k : k + 1]
+        ),
     )
 
 
@@ -352,7 +362,7 @@ def _replace_at(a: Snapped, k: int, one: Snapped) -> Snapped:
 
 
 def _free_id(plan: Plan) -> str:
-    taken = set(plan.stations["id"].astype(str))
+    taken = set(plan.station_ids.tolist())
     k = 1
     while f"{NEW_ID_PREFIX}{k}" in taken:
         k += 1

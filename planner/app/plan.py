@@ -20,6 +20,7 @@ from typing import Any
 import geopandas as gpd
 import numpy as np
 import numpy.typing as npt
+import pandas as pd
 import shapely
 
 from planner.app.station_rows import (
@@ -389,6 +390,27 @@ def with_config(plan: Plan, config: AnalysisConfig) -> Plan:
 # ------------------------------------------------------------- building blocks
 
 
+@dataclass(frozen=True, eq=False)
+class SearchUpdate:
+    """What an edit changed in the multi-source search (for :func:`derive_plan`).
+
+    Attributes
+    ----------
+    node_dist
+        The search over the edited plan's stations, updated
+        (:mod:`planner.walk.nearest_update`).
+    relabel
+        Per station position in the plan edited, its position after the edit (``-1`` for
+        a removed station).
+    streets
+        The streets of the stations the edit added, moved (from and to) or removed.
+    """
+
+    node_dist: NodeDistances
+    relabel: IntArray
+    streets: IntArray
+
+
 def derive_plan(
     area: StudyArea,
     config: AnalysisConfig,
@@ -399,17 +421,22 @@ def derive_plan(
     within_count: IntArray,
     *,
     parent: Plan | None = None,
-    node_dist: NodeDistances | None = None,
+    update: SearchUpdate | None = None,
 ) -> Plan:
     """Finish a plan: every home's walk distance to its nearest station.
 
     The building block of :func:`build_plan` and of every edit (:mod:`planner.app.edits`).
-    ``node_dist`` is the multi-source search over ``snapped`` when the edit updated it
-    (:mod:`planner.walk.nearest_update`); None runs it in full.
+    Without ``update`` the multi-source search runs in full and every home is placed on
+    it; with an edit's ``update`` (and its ``parent``), only the homes on streets whose
+    ends changed, or on the edited stations' streets, are placed again: the others keep
+    their distance and nearest station (relabelled), as a full pass would give them.
     """
-    if node_dist is None:
+    if update is None or parent is None:
         node_dist = nearest_station_distances(area.network, snapped)
-    dist, nearest = point_distances(area.network, node_dist, snapped, area.demand_snap)
+        dist, nearest = point_distances(area.network, node_dist, snapped, area.demand_snap)
+    else:
+        node_dist = update.node_dist
+        dist, nearest = _homes_again(area, parent, update, snapped)
     within_count.setflags(write=False)
     return Plan(
         area=area,
@@ -424,6 +451,42 @@ def derive_plan(
         home_nearest=read_only(nearest),
         **({} if parent is None else inherited_gaps(parent)),
     )
+
+
+def _homes_again(
+    area: StudyArea, parent: Plan, update: SearchUpdate, snapped: Snapped
+) -> tuple[FloatArray, IntArray]:
+    """Homes' distances and nearest stations after an edit, placing only those it touches."""
+    before = parent.node_dist
+    after = update.node_dist
+    changed = (after.dist_m != before.dist_m) | (
+        after.nearest != _relabelled(before.nearest, update.relabel)
+    )
+    homes = area.demand_snap
+    u, v = area.demand_ends
+    on_street = np.zeros(area.network.edge_length_m.size, dtype=bool)
+    on_street[update.streets[update.streets >= 0]] = True
+    redo = np.flatnonzero(
+        homes.on_network & (changed[u] | changed[v] | on_street[np.maximum(homes.edge, 0)])
+    )
+    dist = parent.home_dist_m.copy()
+    nearest = _relabelled(parent.home_nearest, update.relabel)
+    some = Snapped(
+        index=pd.RangeIndex(redo.size),
+        edge=homes.edge[redo],
+        offset_m=homes.offset_m[redo],
+        snap_m=homes.snap_m[redo],
+    )
+    dist[redo], nearest[redo] = point_distances(area.network, after, snapped, some)
+    return dist, nearest
+
+
+def _relabelled(positions: IntArray, relabel: IntArray) -> IntArray:
+    """Station positions after an edit (``-1`` stays ``-1``; a removed station gives ``-1``)."""
+    if relabel.size == 0:
+        return np.full(positions.size, -1, dtype=np.int64)
+    out: IntArray = np.where(positions >= 0, relabel[np.maximum(positions, 0)], -1)
+    return out.astype(np.int64)
 
 
 def inherited_gaps(plan: Plan) -> dict[str, Any]:
