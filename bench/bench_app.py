@@ -53,6 +53,7 @@ from planner.app.study_area import StudyArea, demo_study_area, study_area  # noq
 from planner.config import AnalysisConfig  # noqa: E402
 from planner.walk.coverage import analyze_coverage  # noqa: E402
 from planner.walk.network import WalkNetwork, build_walk_network  # noqa: E402
+from planner.walk.network_cache import network_from_file  # noqa: E402
 
 PORTO = ROOT.parent / "shared/data/osm/porto-metro-roads.osm.pbf"
 
@@ -103,10 +104,8 @@ def grid_network(side: int, rng: np.random.Generator) -> WalkNetwork:
 def porto_network(*, simplify: bool) -> WalkNetwork:
     import pyrosm
 
-    from planner.sources.streets import graph_from_file
-
-    if simplify:
-        return build_walk_network(graph_from_file(PORTO))
+    if simplify:  # as the app builds it (the built-network cache after the first run)
+        return network_from_file(PORTO)
     osm = pyrosm.OSM(str(PORTO))
     nodes, edges = osm.get_network(network_type="walking", nodes=True)
     graph = osm.to_graph(nodes, edges, graph_type="networkx", osmnx_compatible=True, simplify=False)
@@ -183,6 +182,90 @@ def _with_figures(plan: Plan) -> Plan:
     return plan
 
 
+def bench_area(homes: int, rng: np.random.Generator) -> None:
+    """The Porto study area built as the app builds an upload, the first time and again.
+
+    The app's path for an uploaded extract and homes table (``planner.app.uploads``): the
+    homes CSV read and validated, the network from the file (built, or loaded from the
+    built-network cache), homes snapped and indexed, the first plan (no station: every
+    home unserved) with its gap zones, the map's files (streets, homes: written once per
+    area) and its layers. "first time": an empty cache folder; "again": a new process
+    would find the built network in the cache (the app itself keeps a built area in
+    memory, so a second build in the same process costs nothing).
+    """
+    import os
+    import tempfile
+
+    import pandas as pd
+
+    import planner.app.study_area as study_area_module
+    from planner.app.homes_layer import write_homes_file
+    from planner.app.plan_map import base_map, plan_layers, write_streets_file
+    from planner.app.uploads import area_from_upload, demand_from_upload
+    from planner.app.views import headline
+    from planner.app.workspace import workspace_for_area
+
+    if not PORTO.exists():
+        print(f"\narea: skipped, {PORTO} not found")
+        return
+    work = Path(tempfile.mkdtemp(prefix="bench-area-"))
+    table = work / f"homes-{homes}.csv"
+    net = network_from_file(PORTO, cache_dir=work / "scratch")
+    pts = scattered(net, homes, rng)
+    pd.DataFrame(
+        {
+            "id": [f"H{i}" for i in range(homes)],
+            "lon": pts.x.round(6),
+            "lat": pts.y.round(6),
+            "population": rng.integers(1, 200, homes),
+        }
+    ).to_csv(table, index=False)
+    data, dem = PORTO.read_bytes(), table.read_bytes()
+    real_network = study_area_module.network_from_file
+    print(f"\nPorto study area as the app builds an upload ({homes:,} homes), seconds")
+    os.environ["PLANNER_CACHE_DIR"] = str(work / "cache")  # empty: the first time
+    for run in ("first time", "again"):
+        t: dict[str, float] = {}
+
+        def network(*args: object, _t: dict[str, float] = t, **kwargs: object) -> WalkNetwork:
+            t0 = time.perf_counter()
+            out = real_network(*args, **kwargs)  # type: ignore[arg-type]
+            _t["network"] = time.perf_counter() - t0
+            return out
+
+        study_area_module.network_from_file = network  # type: ignore[assignment]
+        start = time.perf_counter()
+        demand = demand_from_upload(table.name, dem).data
+        t["homes table"] = time.perf_counter() - start
+        t0 = time.perf_counter()
+        area = area_from_upload(PORTO.name, data, demand=demand)
+        t["snap homes"] = time.perf_counter() - t0 - t["network"]
+        t0 = time.perf_counter()
+        ws = workspace_for_area(area)
+        t["first plan"] = time.perf_counter() - t0
+        t0 = time.perf_counter()
+        zones = headline(ws.plan).gap_zones
+        t["gap zones"] = time.perf_counter() - t0
+        t0 = time.perf_counter()
+        if run == "first time":
+            write_streets_file(area, work / "static")
+            write_homes_file(area, work / "static")
+        t["map files"] = time.perf_counter() - t0
+        t0 = time.perf_counter()
+        base_map(area, bands=cfg_bands(), streets_url="/s", homes_url="/h")
+        plan_layers(ws.plan)
+        t["map layers"] = time.perf_counter() - t0
+        total = time.perf_counter() - start
+        parts = "  ".join(f"{k} {v:.1f}" for k, v in t.items())
+        print(f"  {run:<11} {total:5.1f} s  ({parts}; {zones:,} gap zones)")
+    study_area_module.network_from_file = real_network
+
+
+def cfg_bands() -> tuple[float, ...]:
+    """The default walk-time bands of the map."""
+    return AnalysisConfig().bands
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument(
@@ -196,6 +279,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--repeat", type=int, default=7)
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--quick", action="store_true", help="3 edits of each kind")
+    parser.add_argument(
+        "--area",
+        action="store_true",
+        help="also time the Porto study area built as the app builds an upload (--homes homes)",
+    )
     args = parser.parse_args(argv)
     repeat = 3 if args.quick else args.repeat
     warnings.simplefilter("ignore", DeprecationWarning)
@@ -203,6 +291,8 @@ def main(argv: list[str] | None = None) -> int:
     rng = np.random.default_rng(args.seed)
     cfg = AnalysisConfig()
     print("One edit in the app vs a full recompute (wall clock, this machine)")
+    if args.area:
+        bench_area(args.homes, rng)
     for name in args.graphs:
         if name == "helsinki":
             t, area = timed(demo_study_area)

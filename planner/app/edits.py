@@ -32,17 +32,12 @@ import numpy as np
 import pandas as pd
 import shapely
 
-from planner.app.plan import (
-    Plan,
-    derive_plan,
-    inherited_gaps,
-    read_only,
-    station_bands,
-    station_reach,
-)
+from planner.app.plan import Plan, SearchUpdate, derive_plan, inherited_gaps
+from planner.app.station_rows import read_only, station_bands, station_reach
 from planner.errors import InputDataError, Term
 from planner.sources.coords import WGS84
-from planner.walk.access import Snapped, snap_points
+from planner.walk.access import NodeDistances, Snapped, snap_points
+from planner.walk.nearest_update import with_station_added, with_station_removed
 
 #: Prefix of the ids given to stations added without one.
 NEW_ID_PREFIX = "new-"
@@ -82,7 +77,7 @@ def add_station(
     """
     sid = _free_id(plan) if station_id is None or not str(station_id).strip() else str(station_id)
     sid = sid.strip()
-    if sid in set(plan.stations["id"]):
+    if sid in set(plan.station_ids.tolist()):
         raise InputDataError(key="err_id_in_plan", id=repr(sid))
     point = _point(lon, lat)
     row = gpd.GeoDataFrame(
@@ -106,6 +101,11 @@ def add_station(
         (*plan.bands, station_bands(plan.area.network, plan.config, one)),
         within,
         parent=plan,
+        update=SearchUpdate(
+            node_dist=_added(plan, plan.node_dist, one, len(plan.stations)),
+            relabel=np.arange(len(plan.stations)),
+            streets=one.edge,
+        ),
     )
 
 
@@ -165,7 +165,25 @@ def move_station(plan: Plan, station_id: str, lon: float, lat: float) -> Plan:
         station_bands(plan.area.network, plan.config, one),
         *plan.bands[k + 1 :],
     )
-    return derive_plan(plan.area, plan.config, table, snapped, reach, bands, within, parent=plan)
+    gone = _replace_at(plan.snapped, k, _NOWHERE)  # the search without it, then with it
+    keep = np.arange(len(plan.stations))
+    keep[k] = -1
+    without = with_station_removed(plan.area.network, plan.node_dist, k, gone, relabel=keep)
+    return derive_plan(
+        plan.area,
+        plan.config,
+        table,
+        snapped,
+        reach,
+        bands,
+        within,
+        parent=plan,
+        update=SearchUpdate(
+            node_dist=_added(plan, without, one, k),
+            relabel=np.arange(len(plan.stations)),
+            streets=np.array([plan.snapped.edge[k], one.edge[0]]),
+        ),
+    )
 
 
 def remove_station(plan: Plan, station_id: str) -> Plan:
@@ -183,7 +201,22 @@ def remove_station(plan: Plan, station_id: str) -> Plan:
     within[plan.reach[k].homes] -= 1
     reach = (*plan.reach[:k], *plan.reach[k + 1 :])
     bands = (*plan.bands[:k], *plan.bands[k + 1 :])
-    return derive_plan(plan.area, plan.config, table, snapped, reach, bands, within, parent=plan)
+    relabel = np.arange(len(plan.stations)) - (np.arange(len(plan.stations)) > k)
+    relabel[k] = -1
+    node_dist = with_station_removed(plan.area.network, plan.node_dist, k, snapped, relabel=relabel)
+    return derive_plan(
+        plan.area,
+        plan.config,
+        table,
+        snapped,
+        reach,
+        bands,
+        within,
+        parent=plan,
+        update=SearchUpdate(
+            node_dist=node_dist, relabel=relabel, streets=plan.snapped.edge[k : k + 1]
+        ),
+    )
 
 
 def update_station(
@@ -196,7 +229,7 @@ def update_station(
         table.loc[k, "name"] = str(name)
     if category is not None:
         table.loc[k, "category"] = str(category)
-    return replace(plan, stations=table, parent_gaps=inherited_gaps(plan))
+    return replace(plan, stations=table, **inherited_gaps(plan))
 
 
 def is_off_network(plan: Plan, station_id: str) -> bool:
@@ -291,6 +324,26 @@ def _table_ops(plan: Plan, table: pd.DataFrame) -> list[Any]:
     return ops
 
 
+#: A station with no street: removed from the multi-source search.
+_NOWHERE = Snapped(
+    index=pd.RangeIndex(1),
+    edge=np.array([-1], dtype=np.int64),
+    offset_m=np.zeros(1),
+    snap_m=np.array([np.nan]),
+)
+
+
+def _added(plan: Plan, before: NodeDistances, one: Snapped, position: int) -> NodeDistances:
+    """The multi-source search with station ``one`` added at ``position``."""
+    return with_station_added(
+        plan.area.network,
+        before,
+        one,
+        position,
+        start_limit_m=2.0 * plan.config.walk_limit_m,
+    )
+
+
 def _concat(a: Snapped, b: Snapped, index: pd.Index) -> Snapped:
     return Snapped(
         index=index,
@@ -309,7 +362,7 @@ def _replace_at(a: Snapped, k: int, one: Snapped) -> Snapped:
 
 
 def _free_id(plan: Plan) -> str:
-    taken = set(plan.stations["id"].astype(str))
+    taken = set(plan.station_ids.tolist())
     k = 1
     while f"{NEW_ID_PREFIX}{k}" in taken:
         k += 1

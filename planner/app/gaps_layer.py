@@ -43,6 +43,36 @@ def encode_rings(geometry: shapely.Geometry) -> list[list[int]]:
     return rings
 
 
+def encode_zones(geometries: Any) -> list[list[list[int]]]:
+    """:func:`encode_rings` of every geometry, in one vectorised pass (no loop per vertex).
+
+    Thousands of gap zones at metro scale: this is the same encoding, built from all the
+    zones' coordinates at once.
+    """
+    geoms = np.asarray(geometries, dtype=object)
+    out: list[list[list[int]]] = [[] for _ in range(geoms.size)]
+    if geoms.size == 0:
+        return out
+    polys, zone_of_poly = shapely.get_parts(geoms, return_index=True)
+    keep = ~shapely.is_empty(polys)
+    polys, zone_of_poly = polys[keep], zone_of_poly[keep]
+    rings, poly_of_ring = shapely.get_rings(polys, return_index=True)
+    if rings.size == 0:
+        return out
+    coords, ring_of = shapely.get_coordinates(rings, return_index=True)
+    q = np.round(coords / GRID_DEG).astype(np.int64)
+    steps = np.empty_like(q)
+    steps[1:] = np.diff(q, axis=0)
+    starts = np.flatnonzero(np.r_[True, ring_of[1:] != ring_of[:-1]])
+    steps[starts] = q[starts]  # each ring's first vertex absolute
+    flat = steps.ravel().tolist()
+    bounds = np.r_[starts, ring_of.size] * 2
+    zone_of_ring = zone_of_poly[poly_of_ring]
+    for r, (a, b) in enumerate(zip(bounds[:-1].tolist(), bounds[1:].tolist(), strict=True)):
+        out[zone_of_ring[r]].append(flat[a:b])
+    return out
+
+
 def decode_rings(rings: list[list[int]]) -> list[np.ndarray]:
     """The inverse of :func:`encode_rings`: each ring's (lon, lat) vertices in degrees."""
     return [np.cumsum(np.asarray(r).reshape(-1, 2), axis=0) * GRID_DEG for r in rings]
@@ -90,7 +120,7 @@ class CompactGaps(MacroElement):
     def __init__(self, gaps: gpd.GeoDataFrame, *, language: Language) -> None:
         super().__init__()  # type: ignore[no-untyped-call]
         self._name = "CompactGaps"
-        self.zones = [encode_rings(g) for g in gaps.geometry]
+        self.zones = encode_zones(gaps.geometry.to_numpy())
         rounded = [
             gaps["gap_id"].astype(int).to_numpy(),
             gaps["homes"].astype(int).to_numpy(),

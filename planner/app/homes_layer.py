@@ -187,9 +187,8 @@ class HomesState(MacroElement):
         super().__init__()  # type: ignore[no-untyped-call]
         self._name = "HomesState"
         rows = drawn_homes(plan.area, max_homes)
-        out = plan.demand_out
-        covered = out["covered"].to_numpy(dtype=bool)[rows]
-        walk = np.round(out["walk_min"].to_numpy(dtype=float)[rows], 1)
+        covered = plan.covered[rows]  # the plan's arrays: no demand layer built
+        walk = np.round(plan.walk_min[rows], 1)
         self.key = f"{plan.area.key}:{len(rows)}"
         self.served = "".join(np.where(covered, "1", "0"))
         self.minutes = [float(w) if np.isfinite(w) else None for w in walk]

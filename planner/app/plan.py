@@ -12,6 +12,7 @@ an edit does not change them.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from functools import cached_property
 from typing import Any
@@ -19,8 +20,17 @@ from typing import Any
 import geopandas as gpd
 import numpy as np
 import numpy.typing as npt
+import pandas as pd
 import shapely
 
+from planner.app.station_rows import (
+    Reach,
+    StationBands,
+    StationMemo,
+    read_only,
+    station_bands,
+    station_reach,
+)
 from planner.app.study_area import StudyArea, normalise_stations
 from planner.config import AnalysisConfig
 from planner.errors import InputDataError
@@ -30,15 +40,18 @@ from planner.walk.access import (
     Snapped,
     nearest_station_distances,
     point_distances,
-    single_station_distances,
     snap_points,
 )
 from planner.walk.coverage import AREA_POLYGON_OPTIONS, CoverageResult, network_facts
-from planner.walk.gaps import GapClusters, cluster_unserved, gap_table, update_clusters
+from planner.walk.gaps import (
+    GapClusters,
+    cluster_unserved,
+    gap_table_from_arrays,
+    outlines_wgs84,
+    update_clusters,
+)
 from planner.walk.isochrones import isochrone_polygons
 from planner.walk.layers import demand_layer, station_layer
-from planner.walk.network import WalkNetwork
-from planner.walk.reach import station_search
 
 FloatArray = npt.NDArray[np.float64]
 IntArray = npt.NDArray[np.int64]
@@ -49,59 +62,6 @@ IntArray = npt.NDArray[np.int64]
 #: Up to this many stations, the coverage bands are the union of the stations' own bands
 #: (kept per station, so an edit builds one station's); above, one pass over the streets.
 UNION_MAX_STATIONS = 20
-
-
-@dataclass(frozen=True, eq=False)
-class Reach:
-    """One station's row of the stations x homes reach matrix.
-
-    Attributes
-    ----------
-    homes
-        Positions of the homes within the walk limit, ascending.
-    dist_m
-        Their walk distances in metres.
-    """
-
-    homes: IntArray
-    dist_m: FloatArray
-
-
-@dataclass(frozen=True, eq=False)
-class StationBands:
-    """One station's nested isochrone polygons, built on first use and then kept.
-
-    A memo of a pure function of its fields; plans share it for stations an edit does not
-    touch, so a station's polygons are built at most once.
-    """
-
-    network: WalkNetwork
-    station: Snapped
-    limits_m: tuple[float, ...]
-    buffer_m: float
-
-    @cached_property
-    def polygons(self) -> tuple[shapely.Geometry, ...]:
-        """One polygon per band limit (metric CRS), nested; empty when off-network."""
-        if not self.station.on_network[0]:
-            return tuple(shapely.Polygon() for _ in self.limits_m)
-        dist = single_station_distances(self.network, self.station, 0, limit_m=self.limits_m[-1])
-        return tuple(
-            isochrone_polygons(
-                self.network,
-                dist,
-                self.station,
-                limits_m=self.limits_m,
-                buffer_m=self.buffer_m,
-                # as the analysis builds them (one station: no threads), so that the union
-                # of the stations' bands is the analysis's coverage area
-                **{**AREA_POLYGON_OPTIONS, "workers": 1},
-            )
-        )
-
-
-#: Per station (lon, lat in WGS84, settings): its search and bands (see :func:`build_plan`).
-StationMemo = dict[tuple[float, float, AnalysisConfig], tuple[Reach, StationBands]]
 
 
 @dataclass(frozen=True, eq=False)
@@ -135,6 +95,9 @@ class Plan:
     parent_gaps
         The gap zones of the plan this one was edited from, when they had been built:
         this plan's zones are then updated from them instead of built from scratch.
+    parent_outlines
+        Those zones' outlines in WGS84, by zone label, when they had been reprojected:
+        the zones an edit leaves alone are not reprojected again.
     """
 
     area: StudyArea
@@ -148,6 +111,7 @@ class Plan:
     home_dist_m: FloatArray
     home_nearest: IntArray
     parent_gaps: GapClusters | None = None
+    parent_outlines: Mapping[int, shapely.Geometry] | None = None
 
     # ----------------------------------------------------------------- figures
 
@@ -156,11 +120,20 @@ class Plan:
         """Per home, within the walk limit of a station."""
         return self.home_dist_m <= self.config.walk_limit_m
 
-    @cached_property
+    @property
     def population(self) -> FloatArray:
-        """Per home, its population."""
-        pop: FloatArray = self.area.demand["population"].to_numpy(dtype=float)
-        return pop
+        """Per home, its population (the area's, read-only)."""
+        return self.area.population
+
+    @cached_property
+    def walk_min(self) -> FloatArray:
+        """Per home, walk minutes to the nearest station (NaN when none is reachable)."""
+        return walk_minutes(self.home_dist_m, self.config)
+
+    @property
+    def off_network(self) -> npt.NDArray[np.bool_]:
+        """Per home, farther than the snap distance from every street."""
+        return ~self.area.demand_snap.on_network
 
     @property
     def population_covered(self) -> float:
@@ -181,8 +154,7 @@ class Plan:
     @cached_property
     def population_served(self) -> FloatArray:
         """Per station, people within its walk limit."""
-        pop = self.population
-        return np.array([pop[r.homes].sum() for r in self.reach], dtype=float)
+        return np.array([r.population for r in self.reach], dtype=float)
 
     @cached_property
     def population_only_here(self) -> FloatArray:
@@ -196,6 +168,12 @@ class Plan:
     def polygons_per_station(self) -> bool:
         """Whether per-station isochrones are built (at most ``max_isochrone_stations``)."""
         return len(self.stations) <= self.config.max_isochrone_stations
+
+    @cached_property
+    def station_ids(self) -> npt.NDArray[np.object_]:
+        """Station ids (text) by position."""
+        ids: npt.NDArray[np.object_] = np.asarray(self.stations["id"].astype(str), dtype=object)
+        return read_only(ids)
 
     def position(self, station_id: str) -> int:
         """Position of a station by id; :class:`InputDataError` when there is none."""
@@ -216,7 +194,7 @@ class Plan:
             self.home_dist_m,
             self.home_nearest,
             self.within_count,
-            self.stations["id"].astype(str).to_numpy(),
+            self.station_ids,
             config=self.config,
         )
 
@@ -243,9 +221,26 @@ class Plan:
         )
 
     @cached_property
+    def gap_outlines(self) -> Mapping[int, shapely.Geometry]:
+        """Each gap zone's outline in WGS84, by zone label (only new zones reprojected)."""
+        return outlines_wgs84(self.gap_clusters, self.area.network.crs, known=self.parent_outlines)
+
+    @cached_property
     def gaps(self) -> gpd.GeoDataFrame:
-        """Gap zones from the unserved homes, as :attr:`CoverageResult.gaps`."""
-        return gap_table(self.gap_clusters, self.demand_out, self.area.network.crs)
+        """Gap zones from the unserved homes, as :attr:`CoverageResult.gaps`.
+
+        Built from the plan's per-home arrays (no demand layer), the same table as
+        :func:`planner.walk.gaps.gap_table` gives from the demand layer.
+        """
+        return gap_table_from_arrays(
+            self.gap_clusters,
+            population=self.population,
+            walk_min=self.walk_min,
+            off_network=self.off_network,
+            home_nearest=self.home_nearest,
+            station_ids=self.station_ids,
+            outlines=self.gap_outlines,
+        )
 
     @cached_property
     def isochrones(self) -> gpd.GeoDataFrame:
@@ -395,6 +390,27 @@ def with_config(plan: Plan, config: AnalysisConfig) -> Plan:
 # ------------------------------------------------------------- building blocks
 
 
+@dataclass(frozen=True, eq=False)
+class SearchUpdate:
+    """What an edit changed in the multi-source search (for :func:`derive_plan`).
+
+    Attributes
+    ----------
+    node_dist
+        The search over the edited plan's stations, updated
+        (:mod:`planner.walk.nearest_update`).
+    relabel
+        Per station position in the plan edited, its position after the edit (``-1`` for
+        a removed station).
+    streets
+        The streets of the stations the edit added, moved (from and to) or removed.
+    """
+
+    node_dist: NodeDistances
+    relabel: IntArray
+    streets: IntArray
+
+
 def derive_plan(
     area: StudyArea,
     config: AnalysisConfig,
@@ -405,13 +421,22 @@ def derive_plan(
     within_count: IntArray,
     *,
     parent: Plan | None = None,
+    update: SearchUpdate | None = None,
 ) -> Plan:
-    """Finish a plan: the one multi-source search for every home's nearest station.
+    """Finish a plan: every home's walk distance to its nearest station.
 
     The building block of :func:`build_plan` and of every edit (:mod:`planner.app.edits`).
+    Without ``update`` the multi-source search runs in full and every home is placed on
+    it; with an edit's ``update`` (and its ``parent``), only the homes on streets whose
+    ends changed, or on the edited stations' streets, are placed again: the others keep
+    their distance and nearest station (relabelled), as a full pass would give them.
     """
-    node_dist = nearest_station_distances(area.network, snapped)
-    dist, nearest = point_distances(area.network, node_dist, snapped, area.demand_snap)
+    if update is None or parent is None:
+        node_dist = nearest_station_distances(area.network, snapped)
+        dist, nearest = point_distances(area.network, node_dist, snapped, area.demand_snap)
+    else:
+        node_dist = update.node_dist
+        dist, nearest = _homes_again(area, parent, update, snapped)
     within_count.setflags(write=False)
     return Plan(
         area=area,
@@ -424,28 +449,66 @@ def derive_plan(
         node_dist=node_dist,
         home_dist_m=read_only(dist),
         home_nearest=read_only(nearest),
-        parent_gaps=None if parent is None else inherited_gaps(parent),
+        **({} if parent is None else inherited_gaps(parent)),
     )
 
 
-def inherited_gaps(plan: Plan) -> GapClusters | None:
-    """The plan's gap zones if built, else those it would be updated from."""
+def _homes_again(
+    area: StudyArea, parent: Plan, update: SearchUpdate, snapped: Snapped
+) -> tuple[FloatArray, IntArray]:
+    """Homes' distances and nearest stations after an edit, placing only those it touches."""
+    before = parent.node_dist
+    after = update.node_dist
+    changed = (after.dist_m != before.dist_m) | (
+        after.nearest != _relabelled(before.nearest, update.relabel)
+    )
+    homes = area.demand_snap
+    u, v = area.demand_ends
+    on_street = np.zeros(area.network.edge_length_m.size, dtype=bool)
+    on_street[update.streets[update.streets >= 0]] = True
+    redo = np.flatnonzero(
+        homes.on_network & (changed[u] | changed[v] | on_street[np.maximum(homes.edge, 0)])
+    )
+    dist = parent.home_dist_m.copy()
+    nearest = _relabelled(parent.home_nearest, update.relabel)
+    some = Snapped(
+        index=pd.RangeIndex(redo.size),
+        edge=homes.edge[redo],
+        offset_m=homes.offset_m[redo],
+        snap_m=homes.snap_m[redo],
+    )
+    dist[redo], nearest[redo] = point_distances(area.network, after, snapped, some)
+    return dist, nearest
+
+
+def _relabelled(positions: IntArray, relabel: IntArray) -> IntArray:
+    """Station positions after an edit (``-1`` stays ``-1``; a removed station gives ``-1``)."""
+    if relabel.size == 0:
+        return np.full(positions.size, -1, dtype=np.int64)
+    out: IntArray = np.where(positions >= 0, relabel[np.maximum(positions, 0)], -1)
+    return out.astype(np.int64)
+
+
+def inherited_gaps(plan: Plan) -> dict[str, Any]:
+    """What a plan edited from ``plan`` updates its gap zones from (:class:`Plan` fields).
+
+    ``parent_gaps``: the plan's gap zones if built, else those it would be updated from;
+    ``parent_outlines``: the outlines in WGS84 known for them. Labels are never reused
+    along a line of edits, so outlines known for an older plan's zones are still right
+    for the zones that kept their label.
+    """
     built: GapClusters | None = plan.__dict__.get("gap_clusters")
-    return built if built is not None else plan.parent_gaps
+    outlines: Mapping[int, shapely.Geometry] | None = plan.__dict__.get("gap_outlines")
+    return {
+        "parent_gaps": built if built is not None else plan.parent_gaps,
+        "parent_outlines": outlines if outlines is not None else plan.parent_outlines,
+    }
 
 
-def station_reach(area: StudyArea, config: AnalysisConfig, one: Snapped) -> Reach:
-    """One station's bounded search: the homes within its walk limit, read-only."""
-    found = station_search(area.network, one, area.demand_index, limit_m=config.walk_limit_m)
-    return Reach(homes=read_only(found.points), dist_m=read_only(found.dist_m))
-
-
-def station_bands(network: WalkNetwork, config: AnalysisConfig, one: Snapped) -> StationBands:
-    """One station's isochrone bands, built on first use."""
-    limits = tuple(b * config.metres_per_minute for b in config.bands)
-    return StationBands(
-        network=network, station=one, limits_m=limits, buffer_m=config.isochrone_buffer_m
-    )
+def walk_minutes(dist_m: FloatArray, config: AnalysisConfig) -> FloatArray:
+    """Walk minutes from walk distances (NaN where the distance is infinite), read-only."""
+    out: FloatArray = np.where(np.isfinite(dist_m), dist_m / config.metres_per_minute, np.nan)
+    return read_only(out)
 
 
 def _single(snapped: Snapped, k: int) -> Snapped:
@@ -455,9 +518,3 @@ def _single(snapped: Snapped, k: int) -> Snapped:
         offset_m=snapped.offset_m[k : k + 1],
         snap_m=snapped.snap_m[k : k + 1],
     )
-
-
-def read_only(arr: npt.NDArray[Any]) -> npt.NDArray[Any]:
-    """``arr`` itself, made read-only (plans share their arrays)."""
-    arr.setflags(write=False)
-    return arr

@@ -25,7 +25,8 @@ import numpy as np
 import pandas as pd
 import shapely
 
-from planner.app.plan import Plan, StationMemo, build_plan
+from planner.app.plan import Plan, build_plan
+from planner.app.station_rows import StationMemo
 from planner.app.study_area import STATION_COLUMNS, StudyArea
 from planner.app.workspace import MAX_UNDO, Workspace
 from planner.config import AnalysisConfig

@@ -107,6 +107,16 @@ class StudyArea:
         return xy
 
     @cached_property
+    def demand_ends(self) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.int64]]:
+        """Per demand point, the two end nodes of its street (node 0 when off-network)."""
+        e = np.maximum(self.demand_snap.edge, 0)
+        u = np.asarray(self.network.edge_u[e], dtype=np.int64)
+        v = np.asarray(self.network.edge_v[e], dtype=np.int64)
+        u.setflags(write=False)
+        v.setflags(write=False)
+        return u, v
+
+    @cached_property
     def demand_tree(self) -> shapely.STRtree:
         """Spatial index over the demand points (metric CRS), for gap-zone updates."""
         return shapely.STRtree(shapely.points(self.demand_xy))
@@ -124,6 +134,13 @@ class StudyArea:
             self.max_snap_m,
         )
         return hashlib.sha1(repr(parts).encode(), usedforsecurity=False).hexdigest()[:16]
+
+    @cached_property
+    def population(self) -> npt.NDArray[np.float64]:
+        """Per demand point, its population (read-only)."""
+        pop: npt.NDArray[np.float64] = self.demand["population"].to_numpy(dtype=float, copy=True)
+        pop.setflags(write=False)
+        return pop
 
     @property
     def population_total(self) -> float:

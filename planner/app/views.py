@@ -25,7 +25,6 @@ from planner.report.spreadsheet import csv_text
 from planner.texts import Language, text
 from planner.walk.coverage import CoverageResult
 from planner.walk.gaps import GAP_COLUMNS
-from planner.walk.layers import STATUS_OFF_NETWORK, STATUS_UNREACHABLE
 
 
 @dataclass(frozen=True, slots=True)
@@ -111,26 +110,27 @@ def walk_time_distribution(plan: Plan, *, step_min: float | None = None) -> Walk
     cfg = plan.config
     step = step_min or (1.0 if cfg.walk_minutes <= 20 else 2.0)
     cap = step * math.ceil(2 * cfg.walk_minutes / step)
-    demand = plan.demand_out
-    pop = demand["population"].to_numpy(dtype=float)
-    minutes = demand["walk_min"].to_numpy(dtype=float)
+    # from the plan's per-home arrays: the demand layer (a 100,000-row table at metro
+    # scale) is not built for a page that shows only this
+    pop = plan.population
+    minutes = plan.walk_min
     reached = np.isfinite(minutes)
     lows = np.arange(0.0, cap + step / 2, step)
     bins = np.minimum(np.floor(minutes[reached] / step), len(lows) - 1).astype(int)
-    covered = demand["covered"].to_numpy(dtype=bool)[reached]
+    covered = plan.covered[reached]
     within = np.bincount(bins[covered], weights=pop[reached][covered], minlength=len(lows))
     beyond = np.bincount(bins[~covered], weights=pop[reached][~covered], minlength=len(lows))
     table = pd.DataFrame(
         {"within": within.round(1), "beyond": beyond.round(1)},
         index=pd.Index(lows, name="minutes"),
     )
-    status = demand["status"].to_numpy()
+    off = plan.off_network
     return WalkTimes(
         table=table,
         step_min=step,
         cap_min=cap,
-        unreachable=float(pop[status == STATUS_UNREACHABLE].sum()),
-        off_network=float(pop[status == STATUS_OFF_NETWORK].sum()),
+        unreachable=float(pop[~off & ~reached].sum()),
+        off_network=float(pop[off].sum()),
     )
 
 

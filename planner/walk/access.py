@@ -365,11 +365,15 @@ def _point_distances(
         return dist, nearest
     order = s_on[np.argsort(stations.edge[s_on], kind="stable")]
     s_edge = stations.edge[order]
-    lo = np.searchsorted(s_edge, e, side="left")
-    counts = np.searchsorted(s_edge, e, side="right") - lo
-    if not counts.any():
+    # only the points on a street with a station (a mask first: most points have none)
+    has_station = np.zeros(network.edge_length_m.size, dtype=bool)
+    has_station[s_edge] = True
+    cand = np.flatnonzero(has_station[e])
+    if cand.size == 0:
         return dist, nearest
-    pair_pt = np.repeat(np.arange(on.size), counts)
+    lo = np.searchsorted(s_edge, e[cand], side="left")
+    counts = np.searchsorted(s_edge, e[cand], side="right") - lo
+    pair_pt = np.repeat(cand, counts)
     first = np.repeat(lo - (np.cumsum(counts) - counts), counts)
     pair_st = order[first + np.arange(pair_pt.size)]
     direct = np.abs(stations.offset_m[pair_st] - h[pair_pt])

@@ -5,11 +5,11 @@
 (:func:`planner.walk.compile.network_from_tables`). The built network is stored under
 ``<cache_dir>/built-networks/`` (the cache folder of downloads,
 :func:`planner.sources.download.default_cache_dir`, or ``--cache-dir``) as one ``.npz``
-of plain arrays (no pickles) and a small ``.json``, named by a hash of the file (size,
-modification time and a hash of its bytes), the build options, the package version and
-the cache format. A second build of the same file loads the arrays instead of parsing
-and compiling. An entry that cannot be read or does not match its key is rebuilt,
-never trusted.
+of plain arrays (no pickles) and a small ``.json``, named by a hash of the file's content
+(size and a hash of its bytes: a copy or a new upload of the same file finds it), the
+build options, the package version and the cache format. A second build of the same file
+loads the arrays instead of parsing and compiling. An entry that cannot be read or does
+not match its key is rebuilt, never trusted.
 """
 
 from __future__ import annotations
@@ -120,7 +120,7 @@ def network_from_file(
     if not use_cache:
         return _build(p, study_area, crs, keep_islands, lim, road_opts)
     key = {
-        "file": path_fingerprint(p) if is_road else file_fingerprint(p),
+        "file": _content(path_fingerprint(p) if is_road else file_fingerprint(p)),
         "study_area": None if study_area is None else shapely.normalize(study_area).wkt,
         "crs": None if crs is None else pyproj.CRS.from_user_input(crs).to_wkt(),
         "keep_islands": keep_islands,
@@ -142,6 +142,15 @@ def network_from_file(
     except OSError as err:
         logger.warning("%s: could not store the built network in %s (%s).", p, stem, err)
     return network
+
+
+def _content(fingerprint: dict[str, Any]) -> dict[str, Any]:
+    """A file's fingerprint without its modification time: the key is the content.
+
+    The same extract uploaded twice to the app lands in a new temporary file (a new
+    modification time each time); its size and hash still find the built network.
+    """
+    return {k: v for k, v in fingerprint.items() if k != "mtime_ns"}
 
 
 def _build(

@@ -7,8 +7,9 @@ from collections.abc import Callable
 import numpy as np
 import pandas as pd
 import pytest
+import shapely
 
-import planner.app.plan as plan_module
+import planner.app.station_rows as rows_module
 from planner.app.edits import (
     add_station,
     add_stations,
@@ -77,13 +78,13 @@ def test_an_edit_runs_only_the_edited_station_search(
 ) -> None:
     plan = build_plan(helsinki_area)
     calls: list[int] = []
-    real = plan_module.station_search
+    real = rows_module.station_search
 
     def counting(*args: object, **kwargs: object) -> object:
         calls.append(1)
         return real(*args, **kwargs)  # type: ignore[arg-type]
 
-    monkeypatch.setattr(plan_module, "station_search", counting)
+    monkeypatch.setattr(rows_module, "station_search", counting)
     first = str(plan.stations["id"].iloc[0])
     added = add_station(plan, 24.944, 60.172)
     assert len(calls) == 1
@@ -214,3 +215,40 @@ def test_add_stations_and_settings(grid_area: StudyArea) -> None:
     assert slower.share_covered < more.share_covered
     assert_same_as_full(slower)
     assert with_config(slower, slower.config) is slower
+
+
+def _assert_gaps_as_new_plan(plan: Plan) -> None:
+    """The edited plan's gap zones, outlines included, are those of a plan built anew."""
+    fresh = build_plan(plan.area, plan.stations, config=plan.config)
+    got, ref = plan.gaps, fresh.gaps
+    assert len(ref) > 3  # the check means something: several zones
+    pd.testing.assert_frame_equal(
+        pd.DataFrame(got.drop(columns="geometry")),
+        pd.DataFrame(ref.drop(columns="geometry")),
+        check_exact=False,
+        rtol=1e-12,
+    )
+    crs = plan.area.network.crs
+    a, b = got.to_crs(crs).geometry.to_numpy(), ref.to_crs(crs).geometry.to_numpy()
+    # the same outlines, up to the order of their vertices (unions of other subsets)
+    assert (shapely.area(shapely.symmetric_difference(a, b)) < 1e-3).all()
+    np.testing.assert_array_equal(plan.walk_min, fresh.walk_min)
+
+
+def test_edited_gap_outlines_equal_a_new_plan_along_two_branches(
+    helsinki_area: StudyArea,
+) -> None:
+    # A short limit so that the Helsinki extract has gap zones. Two edits of the same plan
+    # give their new zones the same labels: outlines kept along one line of edits must not
+    # reach the other.
+    base = build_plan(helsinki_area, config=AnalysisConfig(walk_minutes=3.0))
+    _ = base.gaps
+    first = str(base.stations["id"].iloc[0])
+    left = add_station(base, 24.944, 60.172)
+    right = move_station(base, first, 24.940, 60.176)
+    for plan in (left, right):
+        _assert_gaps_as_new_plan(plan)
+    left2 = remove_station(move_station(left, first, 24.950, 60.168), "new-1")
+    right2 = update_station(add_station(right, 24.946, 60.165), first, name="renamed")
+    for plan in (left2, right2, add_station(left2, 24.940, 60.176)):
+        _assert_gaps_as_new_plan(plan)

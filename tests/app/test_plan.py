@@ -10,7 +10,8 @@ import shapely
 
 import planner.app.plan as plan_module
 from planner.app.edits import add_station
-from planner.app.plan import StationMemo, build_plan
+from planner.app.plan import build_plan
+from planner.app.station_rows import StationMemo
 from planner.app.study_area import StudyArea
 from planner.config import AnalysisConfig
 from tests.helpers import assert_same_as_full, grid_stations

@@ -11,7 +11,7 @@ import pytest
 
 from planner.app.edits import add_station
 from planner.app.plan import build_plan
-from planner.app.study_area import StudyArea
+from planner.app.study_area import StudyArea, study_area
 from planner.app.views import (
     csv_bytes,
     gap_table,
@@ -84,3 +84,39 @@ def test_csv_download_is_spreadsheet_safe(grid_area: StudyArea) -> None:
         io.BytesIO(csv_bytes(plan.result.stations, raw_text=True)), encoding="utf-8-sig", dtype=str
     )
     assert list(raw["name"])[-2:] == ["=HYPERLINK(1)", "-2"]
+
+
+@pytest.mark.parametrize("stations", [0, 3])
+def test_walk_time_distribution_equals_the_demand_layer(
+    helsinki_area: StudyArea, stations: int
+) -> None:
+    # From the plan's per-home arrays, as the demand layer (the files' figures) gives it;
+    # with no station every home is unreachable; two homes far out are off the network.
+    far = gpd.GeoDataFrame(
+        {"id": ["far1", "far2"], "population": [7.0, 11.0]},
+        geometry=gpd.points_from_xy([25.2, 25.3], [60.3, 60.1]),
+        crs="EPSG:4326",
+    )
+    homes = pd.concat([helsinki_area.demand[["id", "population", "geometry"]], far])
+    area = study_area(
+        helsinki_area.network,
+        gpd.GeoDataFrame(homes, crs="EPSG:4326").reset_index(drop=True),
+        name="Helsinki and two far homes",
+        stations=helsinki_area.stations.iloc[:stations],
+    )
+    plan = build_plan(area, config=AnalysisConfig(walk_minutes=5.0))
+    walk = walk_time_distribution(plan)
+    demand = plan.demand_out
+    pop = demand["population"].to_numpy(dtype=float)
+    status = demand["status"].to_numpy()
+    assert walk.off_network == 18.0
+    assert walk.off_network == pop[status == "off_network"].sum()
+    assert walk.unreachable == pytest.approx(pop[status == "unreachable"].sum(), rel=1e-12)
+    assert (walk.unreachable > 0) == (stations == 0)
+    minutes = demand["walk_min"].to_numpy(dtype=float)
+    covered = demand["covered"].to_numpy(dtype=bool)
+    for low in walk.table.index:  # each bin, home by home
+        last = low == walk.cap_min
+        inside = (minutes >= low) & ((minutes < low + walk.step_min) | last)
+        assert walk.table.loc[low, "within"] == round(pop[inside & covered].sum(), 1)
+        assert walk.table.loc[low, "beyond"] == round(pop[inside & ~covered].sum(), 1)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import os
 import shutil
 from pathlib import Path
 
@@ -71,6 +72,22 @@ def test_changed_file_is_rebuilt(tmp_path: Path) -> None:
     assert not changed.from_cache
     assert changed.n_nodes != 2459
     assert network_from_file(path, cache_dir=cache).from_cache
+
+
+def test_a_new_copy_of_the_same_file_comes_from_the_cache(tmp_path: Path) -> None:
+    # The app writes each upload to a new temporary file: same bytes, new modification time.
+    first = tmp_path / "a" / "upload.osm.pbf"
+    again = tmp_path / "b" / "upload.osm.pbf"
+    for path in (first, again):
+        path.parent.mkdir()
+        shutil.copy(demo_extract_path(), path)
+    os.utime(again, ns=(1_000_000_000, 1_000_000_000))
+    cache = tmp_path / "cache"
+    built = network_from_file(first, cache_dir=cache)
+    assert not built.from_cache
+    loaded = network_from_file(again, cache_dir=cache)
+    assert loaded.from_cache
+    assert loaded.n_nodes == built.n_nodes == 2459
 
 
 def test_options_are_part_of_the_key(tmp_path: Path) -> None:
