@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Callable
 
 import streamlit as st
 
@@ -10,7 +11,7 @@ from app_pages import projects, ui
 from planner.app.projects import place_ref, upload_ref
 from planner.app.store import AreaRef
 from planner.app.store_sql import ProjectStore
-from planner.app.study_area import StudyArea, study_area_from_place
+from planner.app.study_area import AreaCache, StudyArea, study_area_from_place
 from planner.app.uploads import (
     DEMAND_LIMIT_MB,
     EXTRACT_LIMIT_MB,
@@ -19,21 +20,29 @@ from planner.app.uploads import (
 )
 from planner.app.workspace import workspace_for_area
 from planner.errors import PlannerError
+from planner.pipeline.progress import Progress
 
 
-@st.cache_resource(max_entries=4, show_spinner=False)
-def _extract_area(
-    digest: str, filename: str, _data: bytes, demand_name: str, _demand: bytes | None
-) -> StudyArea:
-    """An uploaded extract's study area, cached by content (read-only, shareable)."""
-    demand = demand_from_upload(demand_name, _demand).data if _demand else None
-    return area_from_upload(filename, _data, demand=demand)
+@st.cache_resource(show_spinner=False)
+def _areas() -> AreaCache:
+    """Areas built from uploads (by content) and downloads (by place), shared read-only."""
+    return AreaCache(size=4)
 
 
-@st.cache_resource(max_entries=4, show_spinner=False)
-def _place_area(place: str) -> StudyArea:
-    """A downloaded place's study area (osmnx; needs the internet)."""
-    return study_area_from_place(place)
+def _built(key: str, label: str, build: Callable[[Progress], StudyArea]) -> StudyArea:
+    """The area for ``key``, built once, its stages shown in a status box as they start."""
+    found = _areas().get(key)
+    if found is not None:
+        return found
+    with st.status(label, expanded=False) as status:
+        try:
+            area = build(ui.stage_reporter(status))
+        except Exception:
+            status.update(label=ui.t("area_failed"), state="error")
+            raise
+        status.update(label=ui.t("area_ready"), state="complete")
+    _areas().put(key, area)
+    return area
 
 
 def _switch(area: StudyArea, ref: AreaRef | None = None) -> None:
@@ -89,11 +98,15 @@ elif source == "extract":
         data = extract.getvalue()
         extra = demand.getvalue() if demand is not None else None
         digest = hashlib.sha256(data + (extra or b"")).hexdigest()
+        filename, demand_name = extract.name, demand.name if demand is not None else ""
+
+        def build(progress: Progress) -> StudyArea:
+            """The uploaded extract's area (the homes table read here, once per content)."""
+            table = demand_from_upload(demand_name, extra).data if extra else None
+            return area_from_upload(filename, data, demand=table, progress=progress)
+
         try:
-            with st.spinner(ui.t("building")):
-                new_area = _extract_area(
-                    digest, extract.name, data, demand.name if demand else "", extra
-                )
+            new_area = _built(f"extract:{digest}", ui.t("building"), build)
         except PlannerError as err:
             ui.show_error(err)
         else:
@@ -111,8 +124,12 @@ else:
     st.caption(ui.t("place_online"))
     if st.button(ui.t("download_place"), disabled=not place.strip(), key="download_place"):
         try:
-            with st.spinner(ui.t("downloading")):
-                new_area = _place_area(place.strip())
+            name = place.strip()
+            new_area = _built(
+                f"place:{name}",
+                ui.t("downloading"),
+                lambda progress: study_area_from_place(name, progress=progress),
+            )
         except PlannerError as err:
             ui.show_error(err)
         else:

@@ -39,6 +39,7 @@ from planner.app.workspace import (
 )
 from planner.config import AnalysisConfig
 from planner.errors import PlannerError
+from planner.pipeline.progress import Progress, Stage
 from planner.texts import LANGUAGES, Language, error_text, md_escape, text
 
 APP_DIR = Path(__file__).resolve().parent.parent
@@ -64,6 +65,21 @@ def demo_area() -> StudyArea:
     """
     with st.spinner(t("building_demo")):
         return _demo_area()
+
+
+def stage_reporter(status: Any) -> Progress:
+    """A progress callback showing each stage as the label of ``status`` (an ``st.status``).
+
+    "Step 2 of 3: reading the homes ..." in the reader's language; the stage names are text
+    keys (:data:`planner.app.study_area.EXTRACT_STAGES`).
+    """
+
+    def show(stage: Stage) -> None:
+        if stage.index <= stage.total:
+            name = t(stage.name)
+            status.update(label=t("area_stage", index=stage.index, total=stage.total, name=name))
+
+    return show
 
 
 @st.cache_resource(show_spinner=False)

@@ -21,6 +21,7 @@ from streamlit.testing.v1 import AppTest
 
 import planner.app.study_area as study_area_module
 from planner.app.workspace import Workspace, propose_sites
+from planner.pipeline.progress import Stage
 from planner.siting.models import suggest_sites
 from planner.texts import text
 
@@ -516,6 +517,41 @@ def test_study_area_from_an_uploaded_extract_starts_with_no_station() -> None:
     assert len(list(at.get("component_instance"))) == 1
     at.switch_page("app_pages/coverage.py").run()
     assert not at.exception, at.exception
+
+
+def test_building_a_study_area_shows_its_stage_and_a_failure_plainly() -> None:
+    import pyrosm
+
+    at = fresh("study_area")
+    at.radio(key="area_source").set_value("extract").run()
+    cut = Path(pyrosm.get_data("test_pbf")).read_bytes()[:100]  # a download cut short
+    at.file_uploader(key="extract_upload").set_value(("cut.osm.pbf", cut, "x/y"))
+    at.run()
+    at.button(key="build_area").click().run()
+    assert not at.exception, at.exception
+    # The status box (which showed each stage as it started) ends in a plain failure.
+    (box,) = at.status
+    assert (box.label, box.state) == ("The study area could not be built", "error")
+    errors = [e.value.replace("\\", "") for e in at.error]
+    assert any("cut.osm.pbf: not a readable OSM PBF file" in e for e in errors), errors
+    assert workspace(at).plan.area.name != "cut.osm.pbf"
+
+
+def test_stage_labels_follow_the_reader_s_language() -> None:
+    from app_pages import ui
+
+    class Box:
+        label = ""
+
+        def update(self, *, label: str) -> None:
+            self.label = label
+
+    box = Box()
+    show = ui.stage_reporter(box)
+    show(Stage(index=2, total=3, name="area_stage_homes"))
+    assert box.label == "Step 2 of 3: reading the homes ..."
+    show(Stage(index=4, total=3, name="done"))  # the end: the caller sets the last label
+    assert box.label == "Step 2 of 3: reading the homes ..."
 
 
 def test_errors_are_shown_in_chinese_in_the_chinese_app() -> None:

@@ -15,6 +15,8 @@ from __future__ import annotations
 import hashlib
 import logging
 import socket
+import threading
+from collections import OrderedDict
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from functools import cached_property
@@ -29,6 +31,7 @@ import shapely
 from planner.errors import InputDataError, NetworkBuildError
 from planner.limits import DEFAULT_LIMITS, InputLimits, check_count
 from planner.pipeline.analysis import DEMO_DESCRIPTION
+from planner.pipeline.progress import Progress, Stages
 from planner.sources.coords import WGS84
 from planner.sources.osm import (
     DEMO_STATION_TAGS,
@@ -45,6 +48,12 @@ from planner.walk.network_cache import network_from_file
 from planner.walk.reach import PointIndex, index_points
 
 logger = logging.getLogger(__name__)
+
+#: The stages of building a study area from a file, as text keys (``planner/texts.toml``):
+#: the app shows each as it starts.
+EXTRACT_STAGES = ("area_stage_network", "area_stage_homes", "area_stage_snap")
+#: The stages of building a study area from a place name (downloads).
+PLACE_STAGES = ("area_stage_download", "area_stage_build", "area_stage_snap")
 
 #: Name of the bundled demo area.
 DEMO_NAME = "Helsinki city centre (demo)"
@@ -260,6 +269,7 @@ def study_area_from_extract(
     name: str | None = None,
     max_snap_m: float = 300.0,
     limits: InputLimits | None = None,
+    progress: Progress | None = None,
 ) -> StudyArea:
     """A study area from a local OSM extract, GraphML file or road line layer.
 
@@ -279,6 +289,9 @@ def study_area_from_extract(
     limits
         File size, decompressed size and home limits; :class:`~planner.limits.InputLimits`
         defaults when None.
+    progress
+        Told of each of :data:`EXTRACT_STAGES` as it starts (the stage's ``name`` is a
+        text key), and once more when the area is ready.
 
     Returns
     -------
@@ -287,7 +300,10 @@ def study_area_from_extract(
     """
     p = Path(path)
     lim = limits or DEFAULT_LIMITS
+    stages = Stages(EXTRACT_STAGES, progress)
+    stages.start("area_stage_network")
     network = network_from_file(p, limits=lim)
+    stages.start("area_stage_homes")
     if demand is None:
         if p.name.lower().endswith(".graphml") or is_road_layer(p):
             kind = "road layer" if is_road_layer(p) else "GraphML network"
@@ -304,13 +320,16 @@ def study_area_from_extract(
         msg = f"{p.name}: no homes found (no residential buildings); give a demand table."
         raise InputDataError(msg)
     check_count(p.name, len(demand), limit=lim.max_homes, what="homes", name="max_homes")
-    return study_area(
+    stages.start("area_stage_snap")
+    area = study_area(
         network,
         demand,
         name=name or p.name,
         description={"network": p.name, "stations": "none yet", "demand": demand_text},
         max_snap_m=max_snap_m,
     )
+    stages.done()
+    return area
 
 
 def internet_reachable(
@@ -330,6 +349,7 @@ def study_area_from_place(
     max_snap_m: float = 300.0,
     rule: PopulationRule | None = None,
     check_online: bool = True,
+    progress: Progress | None = None,
 ) -> StudyArea:
     """Download a place's walking network and buildings with osmnx (needs the internet).
 
@@ -344,6 +364,8 @@ def study_area_from_place(
     check_online
         First check in a few seconds that the geocoder is reachable, so that an offline
         machine gets a clear message at once instead of a long time-out.
+    progress
+        Told of each of :data:`PLACE_STAGES` as it starts, and once more at the end.
 
     Returns
     -------
@@ -368,6 +390,8 @@ def study_area_from_place(
             "an OSM extract (.osm.pbf) of the area instead."
         )
         raise NetworkBuildError(msg)
+    stages = Stages(PLACE_STAGES, progress)
+    stages.start("area_stage_download")
     try:
         graph = ox.graph_from_place(name, network_type="walk")
         buildings = ox.features_from_place(name, tags={"building": True})
@@ -377,12 +401,14 @@ def study_area_from_place(
             "Check the place name, or upload an OSM extract instead."
         )
         raise NetworkBuildError(msg) from err
+    stages.start("area_stage_build")
     network = build_walk_network(graph)
     homes = homes_from_buildings(buildings, rule=rule)
     if len(homes) == 0:
         msg = f"{name!r}: OpenStreetMap has no residential buildings there to take homes from."
         raise NetworkBuildError(msg)
-    return study_area(
+    stages.start("area_stage_snap")
+    area = study_area(
         network,
         homes,
         name=name,
@@ -393,6 +419,8 @@ def study_area_from_place(
         },
         max_snap_m=max_snap_m,
     )
+    stages.done()
+    return area
 
 
 def homes_from_buildings(
@@ -452,3 +480,31 @@ def homes_from_buildings(
         geometry=b.geometry.representative_point().to_numpy(),
         crs=WGS84,
     ).reset_index(drop=True)
+
+
+class AreaCache:
+    """Study areas built from uploads or downloads, by key; the newest ``size`` are kept.
+
+    Shared by every session of the app process (the areas are read-only); thread-safe.
+    """
+
+    def __init__(self, size: int = 4) -> None:
+        self._size = size
+        self._areas: OrderedDict[str, StudyArea] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def get(self, key: str) -> StudyArea | None:
+        """The area built for ``key``, or None (it then counts as the newest)."""
+        with self._lock:
+            area = self._areas.get(key)
+            if area is not None:
+                self._areas.move_to_end(key)
+            return area
+
+    def put(self, key: str, area: StudyArea) -> None:
+        """Keep ``area`` under ``key``, dropping the oldest beyond ``size``."""
+        with self._lock:
+            self._areas[key] = area
+            self._areas.move_to_end(key)
+            while len(self._areas) > self._size:
+                self._areas.popitem(last=False)

@@ -25,6 +25,7 @@ from planner.app.plan import Plan
 from planner.app.study_area import StudyArea, study_area_from_extract
 from planner.errors import InputDataError, PlannerError, UnsupportedFormatError
 from planner.limits import InputLimitError, InputLimits
+from planner.pipeline.progress import Progress
 from planner.sources.coords import WGS84
 from planner.sources.demand import demand_from_file
 from planner.sources.sites import stations_from_file
@@ -194,11 +195,13 @@ def area_from_upload(
     max_snap_m: float = 300.0,
     limit_mb: float = EXTRACT_LIMIT_MB,
     limits: InputLimits | None = None,
+    progress: Progress | None = None,
 ) -> StudyArea:
     """A study area from an uploaded OSM extract, GraphML file or road line layer.
 
     ``limits`` as in :func:`stations_from_upload` (decompressed size of ``.osm.bz2``/
-    ``.osm.gz``, homes).
+    ``.osm.gz``, homes); ``progress`` as in
+    :func:`~planner.app.study_area.study_area_from_extract`.
     """
     check_size(filename, len(data), limit_mb=limit_mb, what="street network")
     name = _safe_name(filename)
@@ -208,7 +211,12 @@ def area_from_upload(
         )
     with _uploaded(filename, data) as path:
         return study_area_from_extract(
-            path, demand=demand, name=filename, max_snap_m=max_snap_m, limits=limits
+            path,
+            demand=demand,
+            name=filename,
+            max_snap_m=max_snap_m,
+            limits=limits,
+            progress=progress,
         )
 
 

@@ -11,6 +11,9 @@ import shapely
 
 import planner.app.study_area as study_area_module
 from planner.app.study_area import (
+    EXTRACT_STAGES,
+    PLACE_STAGES,
+    AreaCache,
     StudyArea,
     homes_from_buildings,
     normalise_stations,
@@ -19,6 +22,7 @@ from planner.app.study_area import (
     study_area_from_place,
 )
 from planner.errors import InputDataError, NetworkBuildError
+from planner.pipeline.progress import Stage
 from planner.sources.population import PopulationRule
 from planner.walk.network import WalkNetwork
 from tests.helpers import grid_homes
@@ -64,7 +68,16 @@ def test_extract_area_from_the_small_bundled_extract() -> None:
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", DeprecationWarning)
         warnings.simplefilter("ignore", FutureWarning)
-        area = study_area_from_extract(pyrosm.get_data("test_pbf"))
+        stages: list[Stage] = []
+        area = study_area_from_extract(pyrosm.get_data("test_pbf"), progress=stages.append)
+    # Each stage announced as it starts (names are text keys the app shows), then the end.
+    assert [(s.index, s.total, s.name) for s in stages[:-1]] == [
+        (1, 3, "area_stage_network"),
+        (2, 3, "area_stage_homes"),
+        (3, 3, "area_stage_snap"),
+    ]
+    assert stages[-1].index > stages[-1].total
+    assert tuple(s.name for s in stages[:-1]) == EXTRACT_STAGES
     assert area.network.n_nodes > 200
     assert len(area.demand) > 100
     assert len(area.stations) == 0
@@ -99,7 +112,9 @@ def test_place_name_download_builds_the_area(
         ox, "graph_from_place", lambda place, **k: asked.append(place) or helsinki_graph
     )
     monkeypatch.setattr(ox, "features_from_place", lambda place, **k: footprints)
-    area = study_area_from_place("Kamppi, Helsinki")
+    stages: list[Stage] = []
+    area = study_area_from_place("Kamppi, Helsinki", progress=stages.append)
+    assert tuple(s.name for s in stages[:-1]) == PLACE_STAGES
     assert asked == ["Kamppi, Helsinki"]
     assert area.network.n_nodes == helsinki_network.n_nodes
     assert list(area.demand["building"]) == ["apartments", "yes"]
@@ -110,6 +125,18 @@ def test_place_name_download_builds_the_area(
     monkeypatch.setattr(ox, "graph_from_place", fail)
     with pytest.raises(NetworkBuildError, match="Could not download 'Nowhere'"):
         study_area_from_place("Nowhere")
+
+
+def test_area_cache_keeps_the_newest_areas(grid_area: StudyArea, helsinki_area: StudyArea) -> None:
+    cache = AreaCache(size=2)
+    assert cache.get("a") is None
+    cache.put("a", grid_area)
+    cache.put("b", helsinki_area)
+    assert cache.get("a") is grid_area  # now the newest: "b" goes first
+    cache.put("c", grid_area)
+    assert cache.get("b") is None
+    assert cache.get("a") is grid_area
+    assert cache.get("c") is grid_area
 
 
 def test_homes_from_buildings_follow_the_population_rule() -> None:
