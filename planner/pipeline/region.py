@@ -296,7 +296,7 @@ def run_region(
             cache_dir=None if opts.cache_dir is None else str(opts.cache_dir),
             network_cache=opts.network_cache,
             limits=opts.limits,
-            road=_road_options(network_path, opts),
+            road=worker_road_options(network_path, opts),
         )
         has_station = bool(on_net.on_network.any())
         tasks = [
@@ -437,7 +437,7 @@ def _area_key(base: str, name: str, geometry: shapely.Geometry) -> str:
     return digest.hexdigest()
 
 
-def _road_options(network_path: str | Path, opts: InputOptions) -> RoadOptions | None:
+def worker_road_options(network_path: str | Path, opts: InputOptions) -> RoadOptions | None:
     """A road layer's options with its files as absolute paths (workers may run elsewhere)."""
     if not is_road_layer(network_path):
         return None

@@ -2,10 +2,12 @@
 
 :func:`sweep` answers "how does coverage move with the standard, the walking speed and the
 station plan, area by area?" in one tidy table. Each (scenario, area) pair is one Dask task
-that reads the network once (file or cache), cuts it around the area with the halo of the
-*largest* walk limit of the sweep (exact for every smaller one, see
-:mod:`planner.walk.subnetwork`), snaps the homes and stations once, and runs one
-multi-source search per speed; every walk limit is then a threshold on the same distances.
+that reads the network once (file or cache, a road layer with its road options), cuts it
+around the area with the halo of the *largest* walk limit of the sweep (exact for every
+smaller one, see :mod:`planner.walk.subnetwork`; widened for a road layer's lines faster
+than the run's speed), snaps the homes and stations once, and runs one multi-source search
+(per speed when the streets carry speeds of their own, whose costs depend on the run's
+speed); every walk limit is then a threshold on the same distances.
 No output folders are written: the figures are the table.
 """
 
@@ -20,17 +22,25 @@ from typing import Any
 
 import geopandas as gpd
 import numpy as np
+import numpy.typing as npt
 import pandas as pd
 import shapely
 
 from planner.config import AnalysisConfig
 from planner.errors import InputDataError
 from planner.pipeline.inputs import InputOptions, load_inputs
-from planner.pipeline.region import areas_from_file, dask_client, home_areas
+from planner.pipeline.region import (
+    areas_from_file,
+    dask_client,
+    home_areas,
+    worker_road_options,
+)
 from planner.pipeline.region_files import write_parquet
-from planner.pipeline.region_task import AREA_COLUMN, RegionFiles, region_network
+from planner.pipeline.region_task import AREA_COLUMN, RegionFiles, region_network, widened_halo
+from planner.sources.road_files import RoadOptions
 from planner.sources.tables import TableSpec
 from planner.walk.access import nearest_station_distances, point_distances, snap_points
+from planner.walk.line_speeds import has_line_speeds, line_speed_network
 from planner.walk.subnetwork import area_halo_m, halo_widths_m, network_within
 
 #: Columns of the table :func:`sweep` returns.
@@ -62,6 +72,7 @@ class SweepTask:
     speeds_kmh: tuple[float, ...]
     max_snap_m: float
     cache_dir: str | None
+    road: RoadOptions | None = None
 
 
 def sweep(
@@ -163,6 +174,7 @@ def sweep(
                     speeds_kmh=speeds,
                     max_snap_m=max_snap_m,
                     cache_dir=None if opts.cache_dir is None else str(opts.cache_dir),
+                    road=worker_road_options(network_path, opts),
                 )
                 for i, (name, wkb) in enumerate(rows)
             ]
@@ -183,7 +195,13 @@ def sweep(
 def sweep_pair(task: SweepTask) -> list[dict[str, Any]]:
     """The rows of one (scenario, area) pair: every walk limit x speed (run on a worker)."""
     network = region_network(
-        RegionFiles(network=task.network, stations="", homes="", cache_dir=task.cache_dir)
+        RegionFiles(
+            network=task.network,
+            stations="",
+            homes="",
+            cache_dir=task.cache_dir,
+            road=task.road,
+        )
     )
     homes = gpd.read_parquet(task.homes, filters=[(AREA_COLUMN, "==", task.position)])
     stations = gpd.read_parquet(task.stations)
@@ -192,7 +210,8 @@ def sweep_pair(task: SweepTask) -> list[dict[str, Any]]:
     )
     if task.area_wkb is not None:
         area = gpd.GeoSeries([shapely.from_wkb(task.area_wkb)], crs=4326).to_crs(network.crs)[0]
-        halo = halo_widths_m(largest)
+        fastest_run = line_speed_network(network, speed_kmh=largest.speed_kmh)
+        halo = widened_halo(halo_widths_m(largest), fastest_run)
         network = network_within(network, area_halo_m(area, halo.streets_m))
         near = shapely.dwithin(
             stations.geometry.to_crs(network.crs).to_numpy(), area, halo.stations_m
@@ -200,18 +219,28 @@ def sweep_pair(task: SweepTask) -> list[dict[str, Any]]:
         stations = stations.loc[near]
     pop = homes["population"].to_numpy(dtype=float)
     rows: list[dict[str, Any]] = []
-    if network.n_nodes == 0:
-        dist_m = np.full(len(homes), np.inf)
-    else:
-        s_snap = snap_points(network, stations.geometry, max_snap_m=task.max_snap_m)
-        h_snap = snap_points(network, homes.geometry, max_snap_m=task.max_snap_m)
-        dist_m, _ = point_distances(
-            network, nearest_station_distances(network, s_snap), s_snap, h_snap
-        )
+    own_speeds = has_line_speeds(network)
+    distances: dict[float, npt.NDArray[np.float64]] = {}
+
+    def dist_at(speed: float) -> npt.NDArray[np.float64]:
+        """Walk distance (metres at ``speed``) from each home to its nearest station."""
+        key = speed if own_speeds else 0.0  # without speeds of their own: one search
+        if key not in distances:
+            walked = line_speed_network(network, speed_kmh=speed)
+            if walked.n_nodes == 0:
+                distances[key] = np.full(len(homes), np.inf)
+            else:
+                s_snap = snap_points(walked, stations.geometry, max_snap_m=task.max_snap_m)
+                h_snap = snap_points(walked, homes.geometry, max_snap_m=task.max_snap_m)
+                distances[key], _ = point_distances(
+                    walked, nearest_station_distances(walked, s_snap), s_snap, h_snap
+                )
+        return distances[key]
+
     for minutes in task.minutes:
         for speed in task.speeds_kmh:
             cfg = AnalysisConfig(walk_minutes=minutes, speed_kmh=speed, max_snap_m=task.max_snap_m)
-            covered = dist_m <= cfg.walk_limit_m
+            covered = dist_at(speed) <= cfg.walk_limit_m
             total = float(pop.sum())
             rows.append(
                 {

@@ -15,7 +15,7 @@ import shapely
 
 import planner
 from planner.config import AnalysisConfig
-from planner.errors import InputDataError
+from planner.errors import InputDataError, InputWarning
 from planner.pipeline.inputs import InputOptions, load_inputs
 from planner.pipeline.region import home_areas
 from planner.pipeline.sweep import SWEEP_COLUMNS
@@ -119,6 +119,60 @@ def test_sweep_without_areas_is_the_whole_network(client: Any, files: dict[str, 
         )
     assert table["area"].tolist() == ["all"]
     assert table["population_covered"].iloc[0] == pytest.approx(whole.population_covered)
+
+
+def test_sweep_on_a_road_layer_with_its_own_speeds(
+    client: Any, files: dict[str, Path], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A road layer read with its mapping file (walkable lines, speeds per class) on the
+    workers too, and searched once per speed: the footways' own speed does not change
+    with the run's speed, so one search cannot serve both speeds."""
+    from road_lines import street_lines_of, write_layer
+
+    from planner.walk.network_cache import network_from_file
+
+    lines = street_lines_of(network_from_file(HELSINKI, use_cache=False))
+    roads = write_layer(lines.rename(columns={"highway": "等级"}), tmp_path / "roads.gpkg")
+    mapping = tmp_path / "mapping.toml"
+    mapping.write_text(
+        '[walkable]\ncolumn = "等级"\nexclude = ["steps"]\n'
+        '[speed]\ncolumn = "等级"\nclasses = { footway = 9.0, residential = 3.0 }\n',
+        "utf-8",
+    )
+    homes = tmp_path / "homes.csv"
+    d = load_inputs(HELSINKI, files["all"], options=InputOptions(max_snap_m=SNAP_M)).demand
+    pd.DataFrame({"lon": d.geometry.x, "lat": d.geometry.y, "population": d["population"]}).to_csv(
+        homes, index=False
+    )
+    options = InputOptions(max_snap_m=SNAP_M, road_mapping=mapping.name)
+    monkeypatch.chdir(tmp_path)  # the mapping file named relative to the working folder
+    with warnings.catch_warnings():  # a home beyond the road layer's area: off-network
+        warnings.simplefilter("ignore", InputWarning)
+        table = planner.sweep(
+            roads,
+            {"all": files["all"]},
+            minutes=(3,),
+            speeds_kmh=(3.6, 4.5),
+            areas_path=files["areas"],
+            demand_path=homes,
+            max_snap_m=SNAP_M,
+            options=options,
+            client=client,
+        )
+        inputs = load_inputs(roads, files["all"], demand_path=homes, options=options)
+    assert inputs.network.road_report is not None
+    assert inputs.network.road_report.lines_own_speed > 1000
+    covered = {}
+    for speed in (3.6, 4.5):
+        cfg = AnalysisConfig(walk_minutes=3, speed_kmh=speed, max_snap_m=SNAP_M)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            whole = analyze_coverage(inputs.network, inputs.stations, inputs.demand, config=cfg)
+        mine = table[table["speed_kmh"] == speed]
+        assert mine["population_covered"].sum() == pytest.approx(whole.population_covered)
+        covered[speed] = whole.population_covered
+    # Scaling one search by the speed would not give these: the footways keep 9 km/h.
+    assert covered[3.6] < covered[4.5]
 
 
 def test_sweep_refuses_no_scenario_and_bad_minutes(files: dict[str, Path]) -> None:
