@@ -112,9 +112,15 @@ def porto_network(*, simplify: bool) -> WalkNetwork:
     return build_walk_network(graph)
 
 
+#: CPU seconds of the last :func:`timed` call (this process, all threads).
+LAST_CPU = [0.0]
+
+
 def timed(fn: Callable[[], object]) -> tuple[float, object]:
+    c0 = time.process_time()
     t0 = time.perf_counter()
     out = fn()
+    LAST_CPU[0] = time.process_time() - c0
     return time.perf_counter() - t0, out
 
 
@@ -148,10 +154,12 @@ def bench_edits(
     pts = [(float(p.x), float(p.y)) for p in points]
     ids = list(plan.stations["id"].astype(str))
     times: dict[str, list[float]] = {"add": [], "move": [], "delete": [], "polygons": []}
+    cpu: dict[str, list[float]] = {"add": [], "move": [], "delete": []}
     for i in range(repeat):
         lon, lat = pts[i]
         dt, new = timed(lambda lon=lon, lat=lat: _with_figures(add_station(plan, lon, lat)))
         times["add"].append(dt)
+        cpu["add"].append(LAST_CPU[0])
         if plan.polygons_per_station and isinstance(new, Plan):
             times["polygons"].append(timed(lambda new=new: new.coverage_area)[0])
         lon, lat = pts[repeat + i]
@@ -159,17 +167,20 @@ def bench_edits(
         times["move"].append(
             timed(lambda s=sid, lon=lon, lat=lat: _with_figures(move_station(plan, s, lon, lat)))[0]
         )
+        cpu["move"].append(LAST_CPU[0])
         sid = ids[int(rng.integers(len(ids)))]
         times["delete"].append(timed(lambda s=sid: _with_figures(remove_station(plan, s)))[0])
+        cpu["delete"].append(LAST_CPU[0])
     print(
         f"  {'edit (median of ' + str(repeat) + ')':<38} {'ms':>10} "
-        f"{'vs full figures':>16} {'vs analyze_coverage':>20}"
+        f"{'vs full figures':>16} {'vs analyze_coverage':>20} {'cpu ms':>8}"
     )
     for kind in ("add", "move", "delete"):
         med = statistics.median(times[kind])
         print(
             f"  {kind + ' station + figures + gaps':<38} {med * 1000:10.1f} "
-            f"{base_fig / med:15.1f}x {t_full / med:19.1f}x"
+            f"{base_fig / med:15.1f}x {t_full / med:19.1f}x "
+            f"{statistics.median(cpu[kind]) * 1000:8.1f}"
         )
     if times["polygons"]:
         med = statistics.median(times["polygons"])
