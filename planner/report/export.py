@@ -16,7 +16,8 @@ import json
 import math
 import secrets
 import threading
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator, Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
@@ -160,32 +161,37 @@ def write_outputs(
     planned = {p.name for p in all_paths(paths)}
     with gc_paused(), staged_folder(paths.folder, keep=planned) as tmp:
         staged = output_paths(tmp, rejected_names=tuple(rejected), csv_names=tables, report=report)
-        for name in LAYERS:
-            write_layer(getattr(result, name), staged.geopackage, name)
+        named = [(name, getattr(result, name)) for name in LAYERS]
         if by_district is not None:
-            write_layer(by_district, staged.geopackage, "districts")
+            named.append(("districts", by_district))
         if category_gaps is not None:
-            write_layer(category_gaps, staged.geopackage, "category_gaps")
-        for path in staged.csv:
-            layer = by_district if path.stem == "districts" else getattr(result, path.stem)
-            write_csv(csv_table(layer, what=path.name), path, raw_text=raw_text)
-        extra = category_layers(circle, language=language) if circle is not None else []
-        fmap = coverage_map(result, streets=streets, language=language, extra_layers=extra)
-        map_html = fmap.get_root().render()
-        staged.map.write_text(map_html, "utf-8")
-        for path, table in zip(staged.rejected, rejected.values(), strict=True):
-            write_csv(table, path, raw_text=raw_text, bom=False)
-        if staged.report is not None:
-            page = coverage_report(
-                result,
-                summary=summary,
-                language=language,
-                streets=streets,
-                districts=districts,
-                district_name_column=district_name_column,
-                map_html=map_html,
-            )
-            staged.report.write_text(page, "utf-8")
+            named.append(("category_gaps", category_gaps))
+        ready = [(name, for_geopackage(layer)) for name, layer in named]
+        # GDAL writes the GeoPackage without holding the GIL: in a thread of its own, beside
+        # the CSV, map and report (the pool waits for it, also when these fail).
+        with ThreadPoolExecutor(max_workers=1, thread_name_prefix="planner-gpkg") as pool:
+            geopackage = pool.submit(write_geopackage, ready, staged.geopackage)
+            for path in staged.csv:
+                layer = by_district if path.stem == "districts" else getattr(result, path.stem)
+                write_csv(csv_table(layer, what=path.name), path, raw_text=raw_text)
+            extra = category_layers(circle, language=language) if circle is not None else []
+            fmap = coverage_map(result, streets=streets, language=language, extra_layers=extra)
+            map_html = fmap.get_root().render()
+            staged.map.write_text(map_html, "utf-8")
+            for path, table in zip(staged.rejected, rejected.values(), strict=True):
+                write_csv(table, path, raw_text=raw_text, bom=False)
+            if staged.report is not None:
+                page = coverage_report(
+                    result,
+                    summary=summary,
+                    language=language,
+                    streets=streets,
+                    districts=districts,
+                    district_name_column=district_name_column,
+                    map_html=map_html,
+                )
+                staged.report.write_text(page, "utf-8")
+            geopackage.result()
         staged.summary.write_text(json.dumps(summary, indent=2, ensure_ascii=False) + "\n", "utf-8")
         layers = [*LAYERS, "districts"] if by_district is not None else list(LAYERS)
         if category_gaps is not None:
@@ -222,20 +228,22 @@ def gc_paused() -> Iterator[None]:
                 gc.enable()
 
 
-def write_layer(layer: gpd.GeoDataFrame, path: Path, name: str) -> None:
-    """Add ``layer`` (through :func:`for_geopackage`) to the GeoPackage ``path`` as ``name``.
+def write_geopackage(layers: Sequence[tuple[str, gpd.GeoDataFrame]], path: Path) -> None:
+    """Add layers, each ready from :func:`for_geopackage`, to the GeoPackage ``path``.
 
-    Written through Arrow (one vectorised call) when every text column holds only text or
-    missing values; a column mixing text with other objects is written as before, row by
-    row, since Arrow refuses it. Both give the same layer.
+    A layer is written through Arrow (one vectorised call) when every text column holds
+    only text or missing values; a column mixing text with other objects is written as
+    before, row by row, since Arrow refuses it. Both give the same layer.
     """
-    table = for_geopackage(layer)
-    arrow = all(
-        pd.api.types.infer_dtype(table[col], skipna=True) in ("string", "empty")
-        for col in table.columns
-        if col != table.geometry.name and table[col].dtype == object
-    )
-    table.to_file(path, layer=name, driver="GPKG", index=False, engine="pyogrio", use_arrow=arrow)
+    for name, table in layers:
+        arrow = all(
+            pd.api.types.infer_dtype(table[col], skipna=True) in ("string", "empty")
+            for col in table.columns
+            if col != table.geometry.name and table[col].dtype == object
+        )
+        table.to_file(
+            path, layer=name, driver="GPKG", index=False, engine="pyogrio", use_arrow=arrow
+        )
 
 
 def csv_table(layer: gpd.GeoDataFrame, *, what: str = "table") -> pd.DataFrame:
