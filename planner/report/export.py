@@ -26,6 +26,7 @@ from typing import Any
 import geopandas as gpd
 import numpy as np
 import pandas as pd
+import shapely
 
 from planner.errors import InputDataError
 from planner.report.category_layers import category_layers
@@ -259,9 +260,12 @@ def csv_table(layer: gpd.GeoDataFrame, *, what: str = "table") -> pd.DataFrame:
     wgs = layer.to_crs(4326)
     geoms = wgs.geometry
     if len(wgs):
-        pts = geoms.where(geoms.geom_type == "Point", geoms.representative_point())
-        lon = np.round(pts.x.to_numpy(dtype=float), 7)
-        lat = np.round(pts.y.to_numpy(dtype=float), 7)
+        pts = geoms.to_numpy().copy()
+        areas = (geoms.geom_type != "Point").to_numpy()
+        # A point inside each area (``representative_point``); a million homes need none.
+        pts[areas] = shapely.point_on_surface(pts[areas])
+        lon = np.round(shapely.get_x(pts).astype(float), 7)
+        lat = np.round(shapely.get_y(pts).astype(float), 7)
     else:
         lon = lat = np.empty(0)
     table = pd.DataFrame(wgs.drop(columns=wgs.geometry.name))
