@@ -69,9 +69,9 @@ def _render(geojson: type[folium.GeoJson], overlay: type[folium.raster_layers.Im
     ).add_to(group)
     geojson(_features(["only", "plain"]), name="points").add_to(fmap)
     png = "data:image/png;base64," + base64.b64encode(b"\x89PNG fake").decode()
-    overlay(
-        image=png, bounds=[[60.16, 24.93], [60.18, 24.96]], opacity=0.8, name="streets"
-    ).add_to(fmap)
+    overlay(image=png, bounds=[[60.16, 24.93], [60.18, 24.96]], opacity=0.8, name="streets").add_to(
+        fmap
+    )
     folium.LayerControl().add_to(fmap)
     stable_ids(fmap.get_root(), prefix="test")
     html: str = fmap.get_root().render()
