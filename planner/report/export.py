@@ -16,7 +16,8 @@ import json
 import math
 import secrets
 import threading
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator, Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
@@ -25,6 +26,7 @@ from typing import Any
 import geopandas as gpd
 import numpy as np
 import pandas as pd
+import shapely
 
 from planner.errors import InputDataError
 from planner.report.category_layers import category_layers
@@ -163,35 +165,40 @@ def write_outputs(
         # The polygon layers may still be in the making (analyze_coverage builds them in the
         # background): the layers and tables that do not need them are written first.
         polygons = ("isochrones", "coverage_area")
-        for name in LAYERS:
-            if name not in polygons:
-                write_layer(getattr(result, name), staged.geopackage, name)
+        named = [(name, getattr(result, name)) for name in LAYERS if name not in polygons]
         if by_district is not None:
-            write_layer(by_district, staged.geopackage, "districts")
+            named.append(("districts", by_district))
         if category_gaps is not None:
-            write_layer(category_gaps, staged.geopackage, "category_gaps")
-        for path in staged.csv:
-            layer = by_district if path.stem == "districts" else getattr(result, path.stem)
-            write_csv(csv_table(layer, what=path.name), path, raw_text=raw_text)
-        for name in polygons:
-            write_layer(getattr(result, name), staged.geopackage, name)
-        extra = category_layers(circle, language=language) if circle is not None else []
-        fmap = coverage_map(result, streets=streets, language=language, extra_layers=extra)
-        map_html = fmap.get_root().render()
-        staged.map.write_text(map_html, "utf-8")
-        for path, table in zip(staged.rejected, rejected.values(), strict=True):
-            write_csv(table, path, raw_text=raw_text, bom=False)
-        if staged.report is not None:
-            page = coverage_report(
-                result,
-                summary=summary,
-                language=language,
-                streets=streets,
-                districts=districts,
-                district_name_column=district_name_column,
-                map_html=map_html,
-            )
-            staged.report.write_text(page, "utf-8")
+            named.append(("category_gaps", category_gaps))
+        ready = [(name, for_geopackage(layer)) for name, layer in named]
+        # GDAL writes the GeoPackage without holding the GIL: in a thread of its own, beside
+        # the CSV, map and report (the pool waits for it, also when these fail).
+        with ThreadPoolExecutor(max_workers=1, thread_name_prefix="planner-gpkg") as pool:
+            geopackage = pool.submit(write_geopackage, ready, staged.geopackage)
+            for path in staged.csv:
+                layer = by_district if path.stem == "districts" else getattr(result, path.stem)
+                write_csv(csv_table(layer, what=path.name), path, raw_text=raw_text)
+            for path, table in zip(staged.rejected, rejected.values(), strict=True):
+                write_csv(table, path, raw_text=raw_text, bom=False)
+            shapes = [(name, for_geopackage(getattr(result, name))) for name in polygons]
+            polygon_layers = pool.submit(write_geopackage, shapes, staged.geopackage)
+            extra = category_layers(circle, language=language) if circle is not None else []
+            fmap = coverage_map(result, streets=streets, language=language, extra_layers=extra)
+            map_html = fmap.get_root().render()
+            staged.map.write_text(map_html, "utf-8")
+            if staged.report is not None:
+                page = coverage_report(
+                    result,
+                    summary=summary,
+                    language=language,
+                    streets=streets,
+                    districts=districts,
+                    district_name_column=district_name_column,
+                    map_html=map_html,
+                )
+                staged.report.write_text(page, "utf-8")
+            geopackage.result()
+            polygon_layers.result()
         staged.summary.write_text(json.dumps(summary, indent=2, ensure_ascii=False) + "\n", "utf-8")
         layers = [*LAYERS, "districts"] if by_district is not None else list(LAYERS)
         if category_gaps is not None:
@@ -228,20 +235,22 @@ def gc_paused() -> Iterator[None]:
                 gc.enable()
 
 
-def write_layer(layer: gpd.GeoDataFrame, path: Path, name: str) -> None:
-    """Add ``layer`` (through :func:`for_geopackage`) to the GeoPackage ``path`` as ``name``.
+def write_geopackage(layers: Sequence[tuple[str, gpd.GeoDataFrame]], path: Path) -> None:
+    """Add layers, each ready from :func:`for_geopackage`, to the GeoPackage ``path``.
 
-    Written through Arrow (one vectorised call) when every text column holds only text or
-    missing values; a column mixing text with other objects is written as before, row by
-    row, since Arrow refuses it. Both give the same layer.
+    A layer is written through Arrow (one vectorised call) when every text column holds
+    only text or missing values; a column mixing text with other objects is written as
+    before, row by row, since Arrow refuses it. Both give the same layer.
     """
-    table = for_geopackage(layer)
-    arrow = all(
-        pd.api.types.infer_dtype(table[col], skipna=True) in ("string", "empty")
-        for col in table.columns
-        if col != table.geometry.name and table[col].dtype == object
-    )
-    table.to_file(path, layer=name, driver="GPKG", index=False, engine="pyogrio", use_arrow=arrow)
+    for name, table in layers:
+        arrow = all(
+            pd.api.types.infer_dtype(table[col], skipna=True) in ("string", "empty")
+            for col in table.columns
+            if col != table.geometry.name and table[col].dtype == object
+        )
+        table.to_file(
+            path, layer=name, driver="GPKG", index=False, engine="pyogrio", use_arrow=arrow
+        )
 
 
 def csv_table(layer: gpd.GeoDataFrame, *, what: str = "table") -> pd.DataFrame:
@@ -257,9 +266,12 @@ def csv_table(layer: gpd.GeoDataFrame, *, what: str = "table") -> pd.DataFrame:
     wgs = layer.to_crs(4326)
     geoms = wgs.geometry
     if len(wgs):
-        pts = geoms.where(geoms.geom_type == "Point", geoms.representative_point())
-        lon = np.round(pts.x.to_numpy(dtype=float), 7)
-        lat = np.round(pts.y.to_numpy(dtype=float), 7)
+        pts = geoms.to_numpy().copy()
+        areas = (geoms.geom_type != "Point").to_numpy()
+        # A point inside each area (``representative_point``); a million homes need none.
+        pts[areas] = shapely.point_on_surface(pts[areas])
+        lon = np.round(shapely.get_x(pts).astype(float), 7)
+        lat = np.round(shapely.get_y(pts).astype(float), 7)
     else:
         lon = lat = np.empty(0)
     table = pd.DataFrame(wgs.drop(columns=wgs.geometry.name))

@@ -482,3 +482,29 @@ def test_gc_paused_restores_the_collector_when_the_last_pause_ends() -> None:
         assert not gc.isenabled()
     finally:
         gc.enable()
+
+
+def test_csv_coordinates_are_the_points_or_a_point_inside() -> None:
+    """Points give themselves, other shapes ``representative_point`` (duplicate labels too);
+    no shape gives no coordinates."""
+    import shapely
+
+    from planner.report.export import csv_table
+
+    geoms = [
+        shapely.Point(24.9, 60.1),
+        shapely.box(24.0, 60.0, 24.2, 60.3),
+        None,
+        shapely.LineString([(25.0, 61.0), (25.2, 61.0)]),
+        shapely.Point(24.95, 60.15),
+    ]
+    layer = gpd.GeoDataFrame({"n": range(5)}, geometry=geoms, crs=4326, index=[0, 0, 1, 1, 2])
+    table = csv_table(layer)
+    expected = gpd.GeoSeries(geoms, crs=4326)
+    expected = expected.where(expected.geom_type == "Point", expected.representative_point())
+    lon, lat = table["lon"].to_numpy(), table["lat"].to_numpy()
+    np.testing.assert_array_equal(lon, np.round(expected.x.to_numpy(dtype=float), 7))
+    np.testing.assert_array_equal(lat, np.round(expected.y.to_numpy(dtype=float), 7))
+    assert lon[0] == 24.9
+    assert np.isnan(lon[2])
+    assert np.isnan(lat[2])
