@@ -180,10 +180,10 @@ def write_outputs(
                 write_csv(csv_table(layer, what=path.name), path, raw_text=raw_text)
             for path, table in zip(staged.rejected, rejected.values(), strict=True):
                 write_csv(table, path, raw_text=raw_text, bom=False)
-            shapes = [(name, for_geopackage(getattr(result, name))) for name in polygons]
-            polygon_layers = pool.submit(write_geopackage, shapes, staged.geopackage)
             extra = category_layers(circle, language=language) if circle is not None else []
             fmap = coverage_map(result, streets=streets, language=language, extra_layers=extra)
+            shapes = [(name, for_geopackage(getattr(result, name))) for name in polygons]
+            polygon_layers = pool.submit(write_geopackage, shapes, staged.geopackage)
             map_html = fmap.get_root().render()
             staged.map.write_text(map_html, "utf-8")
             if staged.report is not None:
