@@ -68,6 +68,9 @@ def _parse_rows(
     beyond the header (a trailing delimiter) and missing trailing fields of unnamed
     columns are tolerated because they carry no data.
     """
+    plain = _plain_rows(text, path, sep, limits)
+    if plain is not None:
+        return plain
     reader = csv.reader(io.StringIO(text, newline=""), delimiter=sep)
     try:
         header: list[str] = []
@@ -136,6 +139,48 @@ def _parse_rows(
     if bad:
         logger.warning("%s: %d row(s) with the wrong number of fields.", path, len(bad))
     return frame, rejected_table([rejected])
+
+
+def _plain_rows(
+    text: str, path: Path, sep: str, limits: InputLimits
+) -> tuple[pd.DataFrame, pd.DataFrame] | None:
+    r"""The rows of a plain table in a few whole-text operations, or None if it is not plain.
+
+    Plain: no quote, no NUL, no line break but ``\n`` or ``\r\n``, no blank line, no field
+    longer than the csv module's limit, every row with one field per header column, within
+    the row limit. Its rows are then exactly what the csv module reads (a line without
+    quotes is its fields joined by the delimiter), numbered from 1 with none rejected; any
+    other table is read row by row (:func:`_parse_rows`), which names what is wrong.
+    """
+    if '"' in text or "\x00" in text:
+        return None
+    if "\r" in text:
+        text = text.replace("\r\n", "\n")
+        if "\r" in text:
+            return None
+    body = text[:-1] if text.endswith("\n") else text
+    lines = body.split("\n")
+    n = len(lines) - 1
+    if n < 1 or n > limits.max_rows or not all(line.strip() for line in lines):
+        return None
+    if max(map(len, lines)) > csv.field_size_limit():
+        return None
+    header = lines[0].split(sep)
+    width = len(header)
+    check_count(path, width, limit=limits.max_columns, what="columns", name="max_columns")
+    rows = body[len(lines[0]) + 1 :]
+    if any(line.count(sep) != width - 1 for line in lines[1:]):
+        return None
+    names = clean_header(header, path)
+    fields = np.empty(n * width, dtype=object)
+    fields[:] = rows.replace("\n", sep).split(sep) if width > 1 else lines[1:]
+    grid = fields.reshape(n, width)
+    frame = pd.DataFrame(
+        {name: pd.Series(grid[:, j], dtype=object) for j, name in enumerate(names)},
+        columns=names,
+    )
+    frame.index = pd.Index(np.arange(1, n + 1, dtype=np.int64), name="row")
+    return frame, rejected_table([pd.DataFrame(columns=REJECTED_COLUMNS)])
 
 
 def _field_count_reason(n: int, width: int, sep: str, decimal: str) -> str:

@@ -187,9 +187,26 @@ def _values(value: object) -> list[str]:
     return out
 
 
+#: ``type`` of each cell of an object array, in one C loop.
+_type_of = np.frompyfunc(type, 1, 1)
+_LIST = np.array([list], dtype=object)
+_ARRAY = np.array([np.ndarray], dtype=object)  # compared as a cell, not as an operand
+
+
 def tag_text(values: npt.NDArray[np.object_]) -> npt.NDArray[np.object_]:
     """One text per row: missing is "", a chain's differing values are joined with ``;``."""
-    codes, uniques = pd.factorize(pd.Series(values, dtype=object).map(_hashable))
+    cells = np.asarray(values, dtype=object).reshape(-1)
+    kinds = _type_of(cells)
+    listed = (kinds == _LIST) | (kinds == _ARRAY)  # a merged chain's values, unhashable
+    if listed.any():
+        cells = cells.copy()
+        tuples = np.empty(int(listed.sum()), dtype=object)
+        tuples[:] = [tuple(v) for v in cells[listed]]
+        cells[listed] = tuples
+    try:
+        codes, uniques = pd.factorize(pd.Series(cells, dtype=object))
+    except TypeError:  # a subclass of list, say: cell by cell
+        codes, uniques = pd.factorize(pd.Series(values, dtype=object).map(_hashable))
     texts = np.array([";".join(_values(u)) for u in uniques] + [""], dtype=object)
     return texts[codes]  # code -1 (missing) takes the last entry, ""
 

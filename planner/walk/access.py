@@ -172,8 +172,9 @@ def spatial_order(geoms: npt.NDArray[np.object_], *, cell_m: float) -> IntArray:
         return np.arange(len(geoms), dtype=np.int64)
     cx = np.zeros(len(geoms), dtype=np.int64)
     cy = np.zeros(len(geoms), dtype=np.int64)
-    cx[ok] = np.floor((x[ok] - x[ok].min()) / cell_m).astype(np.int64) + 1
-    cy[ok] = np.floor((y[ok] - y[ok].min()) / cell_m).astype(np.int64) + 1
+    top = float(2**30)  # cells past it (absurd coordinates) share the last one
+    cx[ok] = np.minimum(np.floor((x[ok] - x[ok].min()) / cell_m), top).astype(np.int64) + 1
+    cy[ok] = np.minimum(np.floor((y[ok] - y[ok].min()) / cell_m), top).astype(np.int64) + 1
     return np.argsort(z_order(cx, cy), kind="stable").astype(np.int64)
 
 

@@ -122,6 +122,15 @@ def test_spatial_order_walks_cells_along_a_z_curve() -> None:
     assert order.tolist() == [5, 1, 4, 2, 3, 0]
 
 
+def test_spatial_order_of_absurd_coordinates_is_still_an_order() -> None:
+    geoms = shapely.points([(0.0, 0.0), (1e300, 5.0), (np.inf, 0.0), (-1e300, -1e300)])
+
+    order = spatial_order(geoms, cell_m=50.0)
+
+    assert sorted(order.tolist()) == [0, 1, 2, 3]
+    assert order[0] == 2  # not finite: first
+
+
 # -------------------------------------------------------------------- distances, by hand
 
 
