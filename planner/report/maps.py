@@ -144,12 +144,10 @@ def coverage_map(
         msg = f"max_homes must be at least 1, got {max_homes}."
         raise InputDataError(msg)
     lang = check_language(language)
-    # The layers that do not need the band polygons are built first: analyze_coverage may
-    # still be building those in the background (they are added in the same order).
+    # Built before the bands, which analyze_coverage may still be making in the background.
     street_layer = _streets_layer(streets, lang) if streets is not None and len(streets) else None
-    gaps = _gaps_layer(result, lang)
-    homes = _homes_layer(result, lang, max_homes)
-    stations = _stations_layer(result, lang)
+    after = [_gaps_layer(result, lang), _homes_layer(result, lang, max_homes)]
+    after.append(_stations_layer(result, lang))
     bounds = _bounds(result)
     fmap = folium.Map(tiles=None, control_scale=True, prefer_canvas=True)
     fmap.default_js, fmap.default_css = leaflet_assets()
@@ -164,9 +162,8 @@ def coverage_map(
     _bands_layer(result, lang).add_to(fmap)
     if station_isochrones and len(result.isochrones):
         _station_bands_layer(result, lang).add_to(fmap)
-    gaps.add_to(fmap)
-    homes.add_to(fmap)
-    stations.add_to(fmap)
+    for group in after:
+        group.add_to(fmap)
     if suggested_sites is not None and len(suggested_sites):
         _sites_layer(suggested_sites, lang).add_to(fmap)
     for layer in extra_layers:
