@@ -32,7 +32,7 @@ from planner.errors import InputDataError, NetworkBuildError
 from planner.limits import DEFAULT_LIMITS, InputLimits, check_count
 from planner.pipeline.analysis import DEMO_DESCRIPTION
 from planner.pipeline.progress import Progress, Stages
-from planner.sources.coords import WGS84
+from planner.sources.coords import WGS84, coordinates_in
 from planner.sources.osm import (
     DEMO_STATION_TAGS,
     demo_extract_path,
@@ -103,17 +103,16 @@ class StudyArea:
     @cached_property
     def bounds_wgs84(self) -> tuple[float, float, float, float]:
         """``(min lon, min lat, max lon, max lat)`` of the streets."""
-        minx, miny, maxx, maxy = self.network.edges.to_crs(WGS84).total_bounds
+        xy = coordinates_in(self.network.edges.geometry, WGS84)  # no geometries built
+        if len(xy) == 0:
+            return (np.nan, np.nan, np.nan, np.nan)
+        (minx, miny), (maxx, maxy) = xy.min(axis=0), xy.max(axis=0)
         return float(minx), float(miny), float(maxx), float(maxy)
 
     @cached_property
     def demand_xy(self) -> npt.NDArray[np.float64]:
         """Demand point coordinates in the network's metric CRS, shape ``(n, 2)``."""
-        xy: npt.NDArray[np.float64] = shapely.get_coordinates(
-            self.demand.geometry.to_crs(self.network.crs).to_numpy()
-        )
-        xy.setflags(write=False)
-        return xy
+        return coordinates_in(self.demand.geometry, self.network.crs)
 
     @cached_property
     def demand_ends(self) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.int64]]:
