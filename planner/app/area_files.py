@@ -1,4 +1,4 @@
-"""Gap zones kept on disk, so that a study area opened again starts without rebuilding them.
+"""Gap zones and snapped homes kept on disk: a study area opened again skips building them.
 
 A plan built in full (the first plan of a study area: no station yet, every home unserved)
 clusters its unserved homes into gap zones and outlines each by a union of buffers
@@ -12,6 +12,11 @@ pickles) named by a hash of all of these, and reads them back when the hash matc
 unserved homes depend on the network, the stations, the snap distance, the walk limit and
 the speed: any change to one of them that changes who is unserved changes the key.
 
+The homes snapped to the streets (:func:`planner.walk.access.snap_points`, about 1-2 s
+for 100,000 homes) are kept the same way by :func:`snapped_homes` under
+``<cache_dir>/snapped-homes/``, keyed by the streets' vertices, lengths and snappable
+flags, the homes' coordinates and the snap distance.
+
 An entry that cannot be read, or that does not match its key or the homes, is rebuilt
 (and overwritten), never trusted and never an error.
 """
@@ -22,17 +27,23 @@ import hashlib
 import json
 import logging
 import os
+import threading
 from pathlib import Path
 from typing import Any
 
+import geopandas as gpd
 import numpy as np
 import numpy.typing as npt
+import pandas as pd
 import pyproj
 import shapely
 
 from planner._version import __version__
+from planner.sources.coords import coordinates_in
 from planner.sources.download import default_cache_dir
+from planner.walk.access import Snapped, snap_points
 from planner.walk.gaps import GapClusters, cluster_unserved, outlines_wgs84
+from planner.walk.network import WalkNetwork
 
 logger = logging.getLogger(__name__)
 
@@ -119,9 +130,7 @@ def gap_zones(
     if int(np.count_nonzero(unserved)) < limit:
         return cluster_unserved(xy, unserved, link_m=link_m)
     key = gap_zones_key(xy, unserved, link_m=link_m, crs=crs)
-    digest = hashlib.sha256(json.dumps(key, sort_keys=True).encode("utf-8")).hexdigest()[:32]
-    folder = (Path(cache_dir) if cache_dir is not None else default_cache_dir()) / GAP_CACHE_SUBDIR
-    path = folder / f"{digest}.npz"
+    path = _entry(GAP_CACHE_SUBDIR, key, cache_dir)
     stored = load_gap_zones(path, key, unserved)
     if stored is not None:
         logger.info("Gap zones read from the cache (%s).", path)
@@ -135,7 +144,7 @@ def gap_zones(
     )
     try:
         save_gap_zones(zones, path, key)
-        _prune(folder, keep=GAP_CACHE_KEEP)
+        _prune(path.parent, keep=GAP_CACHE_KEEP)
     except OSError as err:
         logger.warning("Could not store the gap zones in %s (%s).", path, err)
     return zones
@@ -146,25 +155,21 @@ def save_gap_zones(zones: GapClusters, path: Path, key: dict[str, Any]) -> None:
     if zones.outlines_wgs84 is None:
         msg = "gap zones are stored with their outlines in WGS84"
         raise ValueError(msg)
-    path.parent.mkdir(parents=True, exist_ok=True)
     labels = np.fromiter(zones.outlines, dtype=np.int64, count=len(zones.outlines))
     wgs84 = zones.outlines_wgs84
     metric_raw, metric_offsets = _wkb([zones.outlines[k] for k in labels.tolist()])
     wgs84_raw, wgs84_offsets = _wkb([wgs84[k] for k in labels.tolist()])
-    tmp = path.with_name(f"{path.stem}.{os.getpid()}.tmp.npz")
-    with tmp.open("wb") as f:
-        np.savez(
-            f,
-            key=np.array(json.dumps(key, sort_keys=True)),
-            zone_of=np.asarray(zones.zone_of, dtype=np.int64),
-            labels=labels,
-            next_label=np.array(zones.next_label, dtype=np.int64),
-            metric_wkb=metric_raw,
-            metric_offsets=metric_offsets,
-            wgs84_wkb=wgs84_raw,
-            wgs84_offsets=wgs84_offsets,
-        )
-    os.replace(tmp, path)
+    _write(
+        path,
+        key=np.array(json.dumps(key, sort_keys=True)),
+        zone_of=np.asarray(zones.zone_of, dtype=np.int64),
+        labels=labels,
+        next_label=np.array(zones.next_label, dtype=np.int64),
+        metric_wkb=metric_raw,
+        metric_offsets=metric_offsets,
+        wgs84_wkb=wgs84_raw,
+        wgs84_offsets=wgs84_offsets,
+    )
 
 
 def load_gap_zones(
@@ -236,6 +241,25 @@ def _from_wkb(
     return out
 
 
+def _entry(subdir: str, key: dict[str, Any], cache_dir: str | Path | None) -> Path:
+    """Where the entry of ``key`` is stored: ``<cache_dir>/<subdir>/<hash of key>.npz``."""
+    digest = hashlib.sha256(json.dumps(key, sort_keys=True).encode("utf-8")).hexdigest()[:32]
+    folder = Path(cache_dir) if cache_dir is not None else default_cache_dir()
+    return folder / subdir / f"{digest}.npz"
+
+
+def _write(path: Path, **arrays: npt.NDArray[Any]) -> None:
+    """Write ``arrays`` to ``path`` as one ``.npz``, atomically (a reader never sees half)."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f"{path.stem}.{os.getpid()}.{threading.get_ident()}.tmp.npz")
+    try:
+        with tmp.open("wb") as f:
+            np.savez(f, allow_pickle=False, **arrays)
+        os.replace(tmp, path)
+    finally:
+        tmp.unlink(missing_ok=True)
+
+
 def _prune(folder: Path, *, keep: int) -> None:
     """Delete all but the newest ``keep`` stored entries in ``folder``."""
     entries = sorted(
@@ -245,3 +269,128 @@ def _prune(folder: Path, *, keep: int) -> None:
     )
     for old in entries[keep:]:
         old.unlink(missing_ok=True)
+
+
+# ------------------------------------------------------------------ snapped homes
+
+#: Bump when stored snapped homes would no longer match what :func:`snap_points` gives.
+SNAP_CACHE_FORMAT = 1
+#: Folder of stored snapped homes under the cache folder.
+SNAP_CACHE_SUBDIR = "snapped-homes"
+
+
+def snap_key(
+    network: WalkNetwork, xy: npt.NDArray[np.float64], *, max_snap_m: float
+) -> dict[str, Any]:
+    """Everything the homes snapped to ``network`` depend on, as a JSON-able dict.
+
+    The streets' vertices, vertex counts, lengths and snappable flags, the network's CRS,
+    the homes' coordinates in it (``xy``), the snap distance, the geometry library's
+    version, the package version and the cache format.
+    """
+    edges = network.edges
+    lines = edges.geometry.to_numpy()
+    digest = hashlib.blake2b(digest_size=20)
+    for part in (
+        shapely.get_coordinates(lines),
+        shapely.get_num_coordinates(lines).astype(np.int64),
+        network.edge_length_m,
+        edges["snappable"].to_numpy(dtype=bool),
+    ):
+        digest.update(np.ascontiguousarray(part).tobytes())
+    coords = np.ascontiguousarray(xy, dtype=np.float64)
+    return {
+        "streets": len(edges),
+        "network": digest.hexdigest(),
+        "crs": network.crs.to_wkt(),
+        "homes": len(coords),
+        "xy": hashlib.blake2b(coords.tobytes(), digest_size=20).hexdigest(),
+        "max_snap_m": float(max_snap_m),
+        "geos": shapely.geos_version_string,
+        "planner": __version__,
+        "format": SNAP_CACHE_FORMAT,
+    }
+
+
+def snapped_homes(
+    network: WalkNetwork,
+    points: gpd.GeoSeries,
+    *,
+    max_snap_m: float,
+    cache_dir: str | Path | None = None,
+    min_points: int | None = None,
+) -> Snapped:
+    """:func:`planner.walk.access.snap_points` of the homes, read from the cache or stored.
+
+    Parameters
+    ----------
+    network, points, max_snap_m
+        As for :func:`~planner.walk.access.snap_points`.
+    cache_dir
+        Cache folder; :func:`planner.sources.download.default_cache_dir` when None.
+    min_points
+        Fewer points than this are snapped and not stored; :data:`GAP_CACHE_MIN_HOMES`
+        when None.
+
+    Returns
+    -------
+    Snapped
+        The same arrays as :func:`~planner.walk.access.snap_points` gives, indexed by
+        ``points.index``.
+    """
+    limit = GAP_CACHE_MIN_HOMES if min_points is None else min_points
+    if len(points) < limit or points.crs is None:
+        return snap_points(network, points, max_snap_m=max_snap_m)
+    xy = coordinates_in(points, network.crs)
+    if len(xy) != len(points):  # empty geometries: no coordinates to key them by
+        return snap_points(network, points, max_snap_m=max_snap_m)
+    key = snap_key(network, xy, max_snap_m=max_snap_m)
+    path = _entry(SNAP_CACHE_SUBDIR, key, cache_dir)
+    stored = _load_snapped(path, key, points.index, len(network.edges))
+    if stored is not None:
+        logger.info("Snapped homes read from the cache (%s).", path)
+        return stored
+    snapped = snap_points(network, points, max_snap_m=max_snap_m)
+    try:
+        _write(
+            path,
+            key=np.array(json.dumps(key, sort_keys=True)),
+            edge=snapped.edge,
+            offset_m=snapped.offset_m,
+            snap_m=snapped.snap_m,
+        )
+        _prune(path.parent, keep=GAP_CACHE_KEEP)
+    except OSError as err:
+        logger.warning("Could not store the snapped homes in %s (%s).", path, err)
+    return snapped
+
+
+def _load_snapped(path: Path, key: dict[str, Any], index: pd.Index, streets: int) -> Snapped | None:
+    """The snapped homes stored at ``path`` when whole and stored for ``key``; else None."""
+    if not path.exists():
+        return None
+    try:
+        with path.open("rb") as f, np.load(f, allow_pickle=False) as data:
+            if json.loads(str(data["key"][()])) != key:
+                msg = "its key does not match the network, homes and snap distance"
+                raise ValueError(msg)
+            edge = np.asarray(data["edge"], dtype=np.int64)
+            offset = np.asarray(data["offset_m"], dtype=np.float64)
+            snap = np.asarray(data["snap_m"], dtype=np.float64)
+        on = edge >= 0
+        ok = (
+            edge.shape == offset.shape == snap.shape == (len(index),)
+            and bool(np.all((edge >= -1) & (edge < streets)))
+            and bool(np.all(np.isfinite(offset) & (offset >= 0)))
+            and bool(np.all(np.isfinite(snap[on]) & (snap[on] >= 0)))
+            and bool(np.all(np.isnan(snap[~on])))
+        )
+        if not ok:
+            msg = "its arrays do not fit the homes and the network"
+            raise ValueError(msg)
+    except Exception as err:  # a broken cache entry of any kind is rebuilt
+        logger.warning("Stored snapped homes %s are unusable (%s); snapping again.", path, err)
+        return None
+    for arr in (edge, offset, snap):
+        arr.setflags(write=False)
+    return Snapped(index=index, edge=edge, offset_m=offset, snap_m=snap)

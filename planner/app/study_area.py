@@ -28,6 +28,7 @@ import numpy.typing as npt
 import pandas as pd
 import shapely
 
+from planner.app.area_files import snapped_homes
 from planner.errors import InputDataError, NetworkBuildError
 from planner.limits import DEFAULT_LIMITS, InputLimits, check_count
 from planner.pipeline.analysis import DEMO_DESCRIPTION
@@ -42,7 +43,7 @@ from planner.sources.osm import (
 from planner.sources.population import RESIDENTIAL_BUILDING_TYPES, PopulationRule
 from planner.sources.road_files import is_road_layer
 from planner.sources.validate import validate_points
-from planner.walk.access import Snapped, snap_points
+from planner.walk.access import Snapped
 from planner.walk.network import WalkNetwork, build_walk_network
 from planner.walk.network_cache import network_from_file
 from planner.walk.reach import PointIndex, index_points
@@ -205,7 +206,7 @@ def study_area(
     homes = validate_points(demand, what="demand", require=("population",))
     if "id" not in homes.columns:
         homes = homes.assign(id=[str(i) for i in homes.index])
-    snapped = snap_points(network, homes.geometry, max_snap_m=max_snap_m)
+    snapped = snapped_homes(network, homes.geometry, max_snap_m=max_snap_m)  # cached on disk
     area = StudyArea(
         name=name,
         network=network,

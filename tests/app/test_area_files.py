@@ -6,6 +6,7 @@ import logging
 import subprocess
 import sys
 import textwrap
+from dataclasses import replace
 from pathlib import Path
 
 import geopandas as gpd
@@ -15,11 +16,13 @@ import shapely
 from geopandas.testing import assert_geodataframe_equal
 
 import planner.app.area_files as area_files
-from planner.app.area_files import GAP_CACHE_SUBDIR, gap_zones
+from planner.app.area_files import GAP_CACHE_SUBDIR, SNAP_CACHE_SUBDIR, gap_zones, snapped_homes
 from planner.app.plan import build_plan
 from planner.app.study_area import StudyArea, study_area
 from planner.config import AnalysisConfig
+from planner.walk.access import Snapped, snap_points
 from planner.walk.gaps import GapClusters, cluster_unserved, outlines_wgs84
+from planner.walk.network import WalkNetwork
 
 CRS = "EPSG:3067"  # metric, Finland (the homes lie around Helsinki)
 LINK_M = 120.0
@@ -273,3 +276,96 @@ def test_a_plan_reads_its_stored_zones_and_rebuilds_on_other_settings(
     assert len(builds) == before
     assert np.allclose(doubled["population"], reference["population"] * 2)
     assert doubled.geometry.geom_equals_exact(reference.geometry, tolerance=0).all()
+
+
+def _points(network: WalkNetwork, n: int = 3_000, seed: int = 5) -> gpd.GeoSeries:
+    """Random points over the network's box (some far from any street), in WGS84."""
+    rng = np.random.default_rng(seed)
+    minx, miny, maxx, maxy = network.edges.total_bounds
+    xy = np.column_stack([rng.uniform(minx - 300, maxx, n), rng.uniform(miny, maxy + 300, n)])
+    metric = gpd.GeoSeries(shapely.points(xy), crs=network.crs, index=np.arange(n) * 3 + 1)
+    return metric.to_crs("EPSG:4326")
+
+
+def _snap_calls(monkeypatch: pytest.MonkeyPatch) -> list[int]:
+    calls: list[int] = []
+    real = area_files.snap_points
+
+    def counted(*args: object, **kwargs: object) -> Snapped:
+        calls.append(1)
+        return real(*args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(area_files, "snap_points", counted)
+    return calls
+
+
+def _same_snap(a: Snapped, b: Snapped) -> None:
+    assert a.index.equals(b.index)
+    assert np.array_equal(a.edge, b.edge)
+    assert np.array_equal(a.offset_m, b.offset_m)
+    assert np.array_equal(a.snap_m, b.snap_m, equal_nan=True)
+
+
+def test_snapped_homes_read_back_equal_and_rebuilt_on_any_change(
+    helsinki_network: WalkNetwork, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    points = _points(helsinki_network)
+    reference = snap_points(helsinki_network, points, max_snap_m=100.0)
+    assert 0 < int(np.count_nonzero(reference.edge < 0)) < len(points) // 2  # some off-network
+    calls = _snap_calls(monkeypatch)
+
+    def snapped(net: WalkNetwork, pts: gpd.GeoSeries, snap_m: float = 100.0) -> Snapped:
+        return snapped_homes(net, pts, max_snap_m=snap_m, cache_dir=tmp_path, min_points=0)
+
+    _same_snap(snapped(helsinki_network, points), reference)
+    _same_snap(snapped(helsinki_network, points), reference)
+    assert len(calls) == 1  # the second read back
+    moved = points.copy()
+    moved.iloc[7] = shapely.Point(moved.iloc[7].x + 1e-5, moved.iloc[7].y)
+    longer = helsinki_network.edges.assign(length_m=helsinki_network.edges["length_m"] * 1.01)
+    other_net = replace(helsinki_network, edges=longer)
+    for k, (net, pts, snap_m) in enumerate(
+        [
+            (helsinki_network, moved, 100.0),
+            (helsinki_network, points, 50.0),
+            (other_net, points, 100.0),
+        ],
+        start=2,
+    ):
+        _same_snap(snapped(net, pts, snap_m), snap_points(net, pts, max_snap_m=snap_m))
+        assert len(calls) == k  # snapped again
+    # the index is the points', not the stored one
+    renamed = points.set_axis(np.arange(len(points)) + 1000)
+    assert snapped(helsinki_network, renamed).index.equals(renamed.index)
+
+
+@pytest.mark.parametrize("damage", ["truncate", "garbage", "edge_out_of_range"])
+def test_a_broken_snap_entry_is_rebuilt(
+    helsinki_network: WalkNetwork,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    caplog: pytest.LogCaptureFixture,
+    damage: str,
+) -> None:
+    points = _points(helsinki_network, n=500)
+    snapped_homes(helsinki_network, points, max_snap_m=100.0, cache_dir=tmp_path, min_points=0)
+    (entry,) = sorted((tmp_path / SNAP_CACHE_SUBDIR).glob("*.npz"))
+    if damage == "truncate":
+        entry.write_bytes(entry.read_bytes()[:300])
+    elif damage == "garbage":
+        entry.write_bytes(b"\x93NUMPY" + b"\xff" * 999)
+    else:
+        with np.load(entry) as data:
+            arrays = dict(data)
+        arrays["edge"] = arrays["edge"].copy()
+        arrays["edge"][0] = len(helsinki_network.edges) + 5
+        with entry.open("wb") as f:
+            np.savez(f, **arrays)
+    calls = _snap_calls(monkeypatch)
+    with caplog.at_level(logging.WARNING, logger="planner.app.area_files"):
+        got = snapped_homes(
+            helsinki_network, points, max_snap_m=100.0, cache_dir=tmp_path, min_points=0
+        )
+    assert len(calls) == 1
+    assert "unusable" in caplog.text
+    _same_snap(got, snap_points(helsinki_network, points, max_snap_m=100.0))
