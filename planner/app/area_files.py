@@ -54,7 +54,7 @@ GAP_CACHE_SUBDIR = "gap-zones"
 #: Fewer unserved homes than this are clustered in a few milliseconds: not stored.
 GAP_CACHE_MIN_HOMES = 2_000
 #: The newest this many entries are kept; older ones are deleted when a new one is stored.
-GAP_CACHE_KEEP = 32
+GAP_CACHE_KEEP = 16
 
 
 def gap_zones_key(
