@@ -23,6 +23,7 @@ import numpy.typing as npt
 import pandas as pd
 import shapely
 
+from planner.app.area_files import gap_zones
 from planner.app.station_rows import (
     Reach,
     StationBands,
@@ -45,7 +46,6 @@ from planner.walk.access import (
 from planner.walk.coverage import AREA_POLYGON_OPTIONS, CoverageResult, network_facts
 from planner.walk.gaps import (
     GapClusters,
-    cluster_unserved,
     gap_table_from_arrays,
     outlines_wgs84,
     update_clusters,
@@ -211,11 +211,11 @@ class Plan:
 
     @cached_property
     def gap_clusters(self) -> GapClusters:
-        """Which gap zone each unserved home is in (updated from the parent plan's)."""
+        """Which gap zone each unserved home is in (updated from the parent's, or stored)."""
         unserved = ~self.covered
         link = self.config.gap_link_m
         if self.parent_gaps is None:
-            return cluster_unserved(self.area.demand_xy, unserved, link_m=link)
+            return gap_zones(self.area.demand_xy, unserved, link_m=link, crs=self.area.network.crs)
         return update_clusters(
             self.parent_gaps, self.area.demand_xy, self.area.demand_tree, unserved, link_m=link
         )

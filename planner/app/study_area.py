@@ -28,11 +28,12 @@ import numpy.typing as npt
 import pandas as pd
 import shapely
 
+from planner.app.area_files import snapped_homes
 from planner.errors import InputDataError, NetworkBuildError
 from planner.limits import DEFAULT_LIMITS, InputLimits, check_count
 from planner.pipeline.analysis import DEMO_DESCRIPTION
 from planner.pipeline.progress import Progress, Stages
-from planner.sources.coords import WGS84
+from planner.sources.coords import WGS84, coordinates_in
 from planner.sources.osm import (
     DEMO_STATION_TAGS,
     demo_extract_path,
@@ -42,7 +43,7 @@ from planner.sources.osm import (
 from planner.sources.population import RESIDENTIAL_BUILDING_TYPES, PopulationRule
 from planner.sources.road_files import is_road_layer
 from planner.sources.validate import validate_points
-from planner.walk.access import Snapped, snap_points
+from planner.walk.access import Snapped
 from planner.walk.network import WalkNetwork, build_walk_network
 from planner.walk.network_cache import network_from_file
 from planner.walk.reach import PointIndex, index_points
@@ -103,17 +104,16 @@ class StudyArea:
     @cached_property
     def bounds_wgs84(self) -> tuple[float, float, float, float]:
         """``(min lon, min lat, max lon, max lat)`` of the streets."""
-        minx, miny, maxx, maxy = self.network.edges.to_crs(WGS84).total_bounds
+        xy = coordinates_in(self.network.edges.geometry, WGS84)  # no geometries built
+        if len(xy) == 0:
+            return (np.nan, np.nan, np.nan, np.nan)
+        (minx, miny), (maxx, maxy) = xy.min(axis=0), xy.max(axis=0)
         return float(minx), float(miny), float(maxx), float(maxy)
 
     @cached_property
     def demand_xy(self) -> npt.NDArray[np.float64]:
         """Demand point coordinates in the network's metric CRS, shape ``(n, 2)``."""
-        xy: npt.NDArray[np.float64] = shapely.get_coordinates(
-            self.demand.geometry.to_crs(self.network.crs).to_numpy()
-        )
-        xy.setflags(write=False)
-        return xy
+        return coordinates_in(self.demand.geometry, self.network.crs)
 
     @cached_property
     def demand_ends(self) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.int64]]:
@@ -206,7 +206,7 @@ def study_area(
     homes = validate_points(demand, what="demand", require=("population",))
     if "id" not in homes.columns:
         homes = homes.assign(id=[str(i) for i in homes.index])
-    snapped = snap_points(network, homes.geometry, max_snap_m=max_snap_m)
+    snapped = snapped_homes(network, homes.geometry, max_snap_m=max_snap_m)  # cached on disk
     area = StudyArea(
         name=name,
         network=network,

@@ -285,3 +285,29 @@ def resolve_crs(value: str | int | pyproj.CRS, *, source: str = "--crs") -> pypr
 def is_lonlat(crs: pyproj.CRS) -> bool:
     """True for a geographic CRS whose coordinates are degrees on (close to) WGS84."""
     return bool(crs.is_geographic)
+
+
+def coordinates_in(geoms: gpd.GeoSeries, crs: pyproj.CRS | str) -> FloatArray:
+    """Every vertex of ``geoms`` reprojected to ``crs``, shape ``(n, 2)``, read-only.
+
+    The same numbers as ``shapely.get_coordinates(geoms.to_crs(crs))`` (the same pyproj
+    transformation, ``always_xy``), without building the reprojected geometries: for the
+    bounds of a network or the coordinates of 100,000 homes, several times faster.
+    Geometries with a Z coordinate are reprojected through :meth:`GeoSeries.to_crs`.
+    """
+    if geoms.crs is None:
+        msg = "Geometries have no CRS; set one (e.g. .set_crs('EPSG:4326'))."
+        raise ValueError(msg)
+    data = geoms.to_numpy()
+    target = pyproj.CRS.from_user_input(crs)
+    if geoms.crs.is_exact_same(target):
+        xy: FloatArray = shapely.get_coordinates(data)
+    elif shapely.has_z(data).any():
+        xy = shapely.get_coordinates(geoms.to_crs(target).to_numpy())
+    else:
+        xy = shapely.get_coordinates(data)
+        transformer = pyproj.Transformer.from_crs(geoms.crs, target, always_xy=True)
+        x, y = transformer.transform(xy[:, 0], xy[:, 1])
+        xy = np.column_stack([x, y]).astype(np.float64, copy=False)
+    xy.setflags(write=False)
+    return xy

@@ -54,11 +54,15 @@ class GapClusters:
         Zone label to outline (a polygon in the metric CRS the homes were given in).
     next_label
         The next unused label.
+    outlines_wgs84
+        The same outlines reprojected to WGS84, by label, when they are known already
+        (zones read back from a cache); None when they are not.
     """
 
     zone_of: IntArray
     outlines: Mapping[int, shapely.Geometry]
     next_label: int
+    outlines_wgs84: Mapping[int, shapely.Geometry] | None = None
 
 
 def cluster_unserved(xy: FloatArray, unserved: BoolArray, *, link_m: float) -> GapClusters:
@@ -241,14 +245,15 @@ def outlines_wgs84(
     known
         Outlines already reprojected, by label, from the zones these were updated from
         (:func:`update_clusters` keeps an unchanged zone's label and outline and gives new
-        zones new labels): only the other zones are reprojected.
+        zones new labels): only the other zones are reprojected. When None, the
+        clusters' own ``outlines_wgs84`` (if any) are used as known.
 
     Returns
     -------
     dict
         Label to outline in WGS84, for every zone of ``clusters``.
     """
-    have = known or {}
+    have = known if known is not None else (clusters.outlines_wgs84 or {})
     out = {k: have[k] for k in clusters.outlines if k in have}
     todo = [k for k in clusters.outlines if k not in out]
     if todo:

@@ -10,8 +10,10 @@ import shapely
 
 from planner.errors import CRSError, InputDataError
 from planner.sources.coords import (
+    WGS84,
     bd09_to_gcj02,
     bd09_to_wgs84,
+    coordinates_in,
     gcj02_to_bd09,
     gcj02_to_wgs84,
     geometries_to_wgs84,
@@ -22,6 +24,7 @@ from planner.sources.coords import (
     wgs84_to_bd09,
     wgs84_to_gcj02,
 )
+from planner.walk.network import WalkNetwork
 
 GEOD = pyproj.Geod(ellps="WGS84")
 
@@ -178,3 +181,22 @@ def test_resolve_crs() -> None:
         resolve_crs("EPSG:999999")
     with pytest.raises(CRSError, match=r"stations.csv: unknown .* 'gcj02'.*GCJ-02 or BD-09 option"):
         resolve_crs("gcj02", source="stations.csv")
+
+
+def test_coordinates_in_gives_the_numbers_of_to_crs(helsinki_network: WalkNetwork) -> None:
+    lines = helsinki_network.edges.geometry
+    rng = np.random.default_rng(3)
+    points = gpd.GeoSeries(
+        shapely.points(rng.uniform(24.9, 25.0, 500), rng.uniform(60.15, 60.2, 500)),
+        crs="EPSG:4326",
+    )
+    for geoms, crs in ((lines, "EPSG:4326"), (points, helsinki_network.crs), (points, WGS84)):
+        got = coordinates_in(geoms, crs)
+        assert np.array_equal(got, shapely.get_coordinates(geoms.to_crs(crs).to_numpy()))
+        assert not got.flags.writeable
+    assert len(coordinates_in(lines, "EPSG:4326")) > 2 * len(lines)  # every vertex
+    with_z = gpd.GeoSeries([shapely.Point(24.95, 60.17, 12.0)], crs="EPSG:4326")
+    expected = shapely.get_coordinates(with_z.to_crs(helsinki_network.crs).to_numpy())
+    assert np.array_equal(coordinates_in(with_z, helsinki_network.crs), expected)
+    with pytest.raises(ValueError, match="no CRS"):
+        coordinates_in(gpd.GeoSeries([shapely.Point(0, 0)]), WGS84)
