@@ -93,8 +93,11 @@ def isochrone_polygons(
         Simplify the street pieces by this tolerance (metres) before buffering; 0 keeps
         them as they are. 1 m moves the outline by at most 1 m.
     workers
-        Union the pieces in this many vertical strips at once (threads; GEOS releases
-        the GIL), then merge the strips. 1 unions in one call.
+        Threads (GEOS releases the GIL): each band's new pieces are cut into this many
+        vertical strips and the strips of all bands are queued at once, so that later
+        bands are unioned while earlier ones are merged (on Porto metro, 3,000 stations:
+        8.4-8.9 s against 10.0-10.8 s with one band at a time, the same CPU and areas).
+        1 unions each band's pieces in one call.
 
     Returns
     -------
@@ -109,22 +112,31 @@ def isochrone_polygons(
     polygon does not bridge rivers or railways that the network does not cross.
     """
     geoms = network.edges.geometry.to_numpy()
-    out: list[shapely.Geometry] = []
-    previous: shapely.Geometry = shapely.Polygon()
+    rings: list[npt.NDArray[np.object_]] = []  # each band's new street pieces
     done = np.zeros(len(geoms), dtype=bool)  # edges wholly inside the previous band
     for limit in limits_m:
         whole, piece_edge, piece = _reached(network, node_dist_m, stations, limit_m=limit)
         new_whole = whole[~done[whole]]
-        lines = np.concatenate([geoms[new_whole], piece[~done[piece_edge]]])
-        # Union the band's new streets on their own, then merge with the previous band:
-        # cheaper than feeding the large previous polygon into the many-piece union.
+        rings.append(np.concatenate([geoms[new_whole], piece[~done[piece_edge]]]))
+        done[whole] = True
+
+    def ring_part(lines: npt.NDArray[np.object_]) -> shapely.Geometry:
         if simplify_m > 0:
             lines = shapely.simplify(lines, simplify_m)
-        ring = union_pieces(shapely.buffer(lines, buffer_m, quad_segs=quad_segs), workers=workers)
-        poly = shapely.union(previous, ring)
-        out.append(poly)
-        previous = poly
-        done[whole] = True
+        buffers = shapely.buffer(lines, buffer_m, quad_segs=quad_segs)
+        return shapely.disjoint_subset_union_all(buffers)
+
+    # Each band's new streets are unioned on their own (cheaper than feeding the large
+    # previous polygon into the many-piece union), then merged with the previous band.
+    # With workers > 1, every band's strips are queued at once: the pool unions later
+    # bands while this thread merges the earlier ones (GEOS releases the GIL).
+    out: list[shapely.Geometry] = []
+    with ThreadPoolExecutor(max_workers=max(workers, 1)) as pool:
+        parts = [[pool.submit(ring_part, s) for s in _strips(lines, workers)] for lines in rings]
+        for band in parts:
+            pieces = [f.result() for f in band]
+            ring = pieces[0] if len(pieces) == 1 else shapely.union_all(np.array(pieces, object))
+            out.append(ring if not out else shapely.union(out[-1], ring))
     return out
 
 
@@ -152,6 +164,17 @@ def union_pieces(polygons: npt.NDArray[np.object_], *, workers: int = 1) -> shap
 
 
 # --------------------------------------------------------------------------- internals
+
+
+def _strips(lines: npt.NDArray[np.object_], count: int) -> list[npt.NDArray[np.object_]]:
+    """``lines`` in ``count`` vertical strips of equal count (by the x of their centre).
+
+    One strip when ``count`` is 1 or there are too few lines to be worth a thread each.
+    """
+    if count <= 1 or len(lines) < 1000:
+        return [lines]
+    x = shapely.get_coordinates(shapely.centroid(lines))[:, 0]
+    return list(np.array_split(lines[np.argsort(x, kind="stable")], count))
 
 
 def _reached(
