@@ -183,15 +183,12 @@ def load_gap_zones(
     if not path.exists():
         return None
     try:
-        with path.open("rb") as f, np.load(f, allow_pickle=False) as data:
-            if json.loads(str(data["key"][()])) != key:
-                msg = "its key does not match the homes and settings"
-                raise ValueError(msg)
-            zone_of = np.asarray(data["zone_of"], dtype=np.int64)
-            labels = np.asarray(data["labels"], dtype=np.int64)
-            next_label = int(data["next_label"][()])
-            metric = _from_wkb(data["metric_wkb"], data["metric_offsets"], len(labels))
-            wgs84 = _from_wkb(data["wgs84_wkb"], data["wgs84_offsets"], len(labels))
+        data = _read_entry(path, key, what="the homes and settings")
+        zone_of = np.asarray(data["zone_of"], dtype=np.int64)
+        labels = np.asarray(data["labels"], dtype=np.int64)
+        next_label = int(data["next_label"][()])
+        metric = _from_wkb(data["metric_wkb"], data["metric_offsets"], len(labels))
+        wgs84 = _from_wkb(data["wgs84_wkb"], data["wgs84_offsets"], len(labels))
         unique = np.unique(zone_of[zone_of >= 0])
         ok = (
             zone_of.shape == unserved.shape
@@ -365,18 +362,28 @@ def snapped_homes(
     return snapped
 
 
+def _read_entry(path: Path, key: dict[str, Any], *, what: str) -> dict[str, np.ndarray]:
+    """Every array of the cache entry at ``path``, read into memory.
+
+    Raises ValueError when the entry was stored for another ``key`` (``what`` says what
+    the key stands for, in the log line).
+    """
+    with path.open("rb") as f, np.load(f, allow_pickle=False) as data:
+        if json.loads(str(data["key"][()])) != key:
+            msg = f"its key does not match {what}"
+            raise ValueError(msg)
+        return {name: data[name] for name in data.files}
+
+
 def _load_snapped(path: Path, key: dict[str, Any], index: pd.Index, streets: int) -> Snapped | None:
     """The snapped homes stored at ``path`` when whole and stored for ``key``; else None."""
     if not path.exists():
         return None
     try:
-        with path.open("rb") as f, np.load(f, allow_pickle=False) as data:
-            if json.loads(str(data["key"][()])) != key:
-                msg = "its key does not match the network, homes and snap distance"
-                raise ValueError(msg)
-            edge = np.asarray(data["edge"], dtype=np.int64)
-            offset = np.asarray(data["offset_m"], dtype=np.float64)
-            snap = np.asarray(data["snap_m"], dtype=np.float64)
+        data = _read_entry(path, key, what="the network, homes and snap distance")
+        edge = np.asarray(data["edge"], dtype=np.int64)
+        offset = np.asarray(data["offset_m"], dtype=np.float64)
+        snap = np.asarray(data["snap_m"], dtype=np.float64)
         on = edge >= 0
         ok = (
             edge.shape == offset.shape == snap.shape == (len(index),)
