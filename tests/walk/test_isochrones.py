@@ -8,6 +8,7 @@ from collections import defaultdict
 import geopandas as gpd
 import networkx as nx
 import numpy as np
+import pandas as pd
 import pytest
 import shapely
 from shapely.ops import substring
@@ -15,7 +16,7 @@ from walk_reference import CRS, X0, Y0, Case, edge_row, points_at
 
 from planner.walk.access import Snapped, nearest_station_distances, snap_points
 from planner.walk.coverage import AREA_POLYGON_OPTIONS
-from planner.walk.isochrones import isochrone_polygons, reached_edge_parts, union_pieces
+from planner.walk.isochrones import isochrone_polygons, reached_edge_parts
 from planner.walk.network import WalkNetwork, build_walk_network
 
 
@@ -266,14 +267,43 @@ def test_fast_bands_match_the_old_outlines(where: str, request: pytest.FixtureRe
         assert outer.buffer(1e-6).contains(inner)
 
 
-def test_union_in_strips_is_the_same_area() -> None:
-    rng = np.random.default_rng(1)
-    discs = shapely.buffer(shapely.points(rng.uniform(0, 2000, size=(3000, 2))), 30.0)
+@pytest.mark.parametrize("workers", [2, 3])
+def test_bands_in_strips_are_the_bands_of_one_union(workers: int) -> None:
+    network = _big_grid()
+    rng = np.random.default_rng(5)
+    edges = rng.choice(network.snap_edges, 6)
+    points = shapely.line_interpolate_point(
+        network.edges.geometry.to_numpy()[edges], rng.random(6), normalized=True
+    )
+    stations = snap_points(network, gpd.GeoSeries(points, crs=network.crs), max_snap_m=5.0)
+    dist = nearest_station_distances(network, stations).dist_m
+    limits = (1000.0, 2000.0, 3000.0)  # each band adds more than 1000 pieces: cut in strips
+    assert min(len(reached_edge_parts(network, dist, stations, limit_m=m)) for m in limits) > 1000
 
-    one = shapely.union_all(discs)
-    strips = union_pieces(discs, workers=3)
+    one = isochrone_polygons(network, dist, stations, limits_m=limits, buffer_m=40.0, workers=1)
+    strips = isochrone_polygons(
+        network, dist, stations, limits_m=limits, buffer_m=40.0, workers=workers
+    )
 
-    assert shapely.symmetric_difference(one, strips).area < 1e-6 * one.area
+    for a, b in zip(one, strips, strict=True):
+        assert b.is_valid
+        assert a.area > 0
+        assert shapely.symmetric_difference(a, b).area < 1e-6 * a.area
+
+
+def test_a_band_that_reaches_nothing_is_an_empty_polygon(helsinki_network: WalkNetwork) -> None:
+    nowhere = Snapped(
+        index=pd.RangeIndex(1),
+        edge=np.array([-1]),
+        offset_m=np.zeros(1),
+        snap_m=np.array([np.nan]),
+    )
+    dist = np.full(helsinki_network.n_nodes, np.inf)
+    bands = isochrone_polygons(
+        helsinki_network, dist, nowhere, limits_m=(100.0, 200.0), buffer_m=40.0, workers=2
+    )
+    assert [b.geom_type for b in bands] == ["Polygon", "Polygon"]
+    assert all(b.is_empty for b in bands)
 
 
 def _reached_one_edge_at_a_time(
