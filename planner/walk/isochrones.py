@@ -50,11 +50,9 @@ def reached_edge_parts(
         LineStrings in the network's CRS, indexed by edge position (one edge may appear
         twice when it is reached from both ends but not in the middle).
     """
-    whole, piece_edge, piece = _reached(network, node_dist_m, stations, limit_m=limit_m)
-    geoms = network.edges.geometry.to_numpy()
-    idx = np.concatenate([whole, piece_edge])
-    out = np.concatenate([geoms[whole], piece])
-    return gpd.GeoSeries(out, index=pd.Index(idx, name="edge"), crs=network.crs)
+    edge, a, b = _spans(network, node_dist_m, stations, limit_m=limit_m)
+    pieces = _pieces(network, edge, a, b)
+    return gpd.GeoSeries(pieces, index=pd.Index(edge, name="edge"), crs=network.crs)
 
 
 def isochrone_polygons(
@@ -93,11 +91,9 @@ def isochrone_polygons(
         Simplify the street pieces by this tolerance (metres) before buffering; 0 keeps
         them as they are. 1 m moves the outline by at most 1 m.
     workers
-        Threads (GEOS releases the GIL): each band's new pieces are cut into this many
-        vertical strips and the strips of all bands are queued at once, so that later
-        bands are unioned while earlier ones are merged (on Porto metro, 3,000 stations:
-        8.4-8.9 s against 10.0-10.8 s with one band at a time, the same CPU and areas).
-        1 unions each band's pieces in one call.
+        Threads (GEOS releases the GIL): the bands' rings (what each band adds to the
+        previous one) are unioned side by side while the calling thread merges each with
+        the previous band. 1 unions them one after the other.
 
     Returns
     -------
@@ -107,18 +103,26 @@ def isochrone_polygons(
 
     Notes
     -----
-    Streets are buffered piece by piece and then unioned; buffering one merged line set
-    gives the same polygon many times slower. No convex or concave hull is used, so the
-    polygon does not bridge rivers or railways that the network does not cross.
+    A band is the previous band plus the buffers of what its streets reach beyond the
+    previous band's spans (:func:`_new_spans`): a street reached in part within 5 minutes
+    and further within 10 adds only its new stretch, which touches the old one, so no seam
+    is left. On Porto metro (3,000 stations) this cut the three bands' CPU time from 9.0 to
+    8.1 s (one thread), and from 12.3-12.9 s to 7.9-8.1 s against unioning each ring in two
+    strips; outlines 1.2 cm apart per metre on average (the 1 m simplification now applies
+    to the shorter pieces). Streets are buffered piece by piece and then unioned;
+    buffering one merged line set gives the same polygon many times slower. No convex or
+    concave hull is used, so the polygon does not bridge rivers or railways that the
+    network does not cross.
     """
-    geoms = network.edges.geometry.to_numpy()
-    rings: list[npt.NDArray[np.object_]] = []  # each band's new street pieces
-    done = np.zeros(len(geoms), dtype=bool)  # edges wholly inside the previous band
-    for limit in limits_m:
-        whole, piece_edge, piece = _reached(network, node_dist_m, stations, limit_m=limit)
-        new_whole = whole[~done[whole]]
-        rings.append(np.concatenate([geoms[new_whole], piece[~done[piece_edge]]]))
-        done[whole] = True
+    spans = [_spans(network, node_dist_m, stations, limit_m=limit) for limit in limits_m]
+    # Each band's ring: what its streets reach beyond the previous band's (whole streets
+    # not already in it, and the rest of streets it reached in part). The buffers of a
+    # street's spans that touch join without a seam, so the band is the same set as the
+    # union of all its streets' buffers, built from far fewer and shorter pieces.
+    rings = [
+        _pieces(network, *(new if k == 0 else _new_spans(new, spans[k - 1])))
+        for k, new in enumerate(spans)
+    ]
 
     def ring_part(lines: npt.NDArray[np.object_]) -> shapely.Geometry:
         if simplify_m > 0:
@@ -126,17 +130,15 @@ def isochrone_polygons(
         buffers = shapely.buffer(lines, buffer_m, quad_segs=quad_segs)
         return shapely.disjoint_subset_union_all(buffers)
 
-    # Each band's new streets are unioned on their own (cheaper than feeding the large
-    # previous polygon into the many-piece union), then merged with the previous band.
-    # With workers > 1, every band's strips are queued at once: the pool unions later
-    # bands while this thread merges the earlier ones (GEOS releases the GIL).
+    # Each ring is unioned on its own (cheaper than feeding the large previous band into
+    # the many-piece union), then merged with the previous band. With workers > 1 the
+    # rings are unioned side by side while this thread merges (GEOS releases the GIL).
     out: list[shapely.Geometry] = []
     previous: shapely.Geometry = shapely.Polygon()  # an empty band stays a polygon
     with ThreadPoolExecutor(max_workers=max(workers, 1)) as pool:
-        parts = [[pool.submit(ring_part, s) for s in _strips(lines, workers)] for lines in rings]
-        for band in parts:
-            pieces = [f.result() for f in band]
-            ring = pieces[0] if len(pieces) == 1 else shapely.union_all(np.array(pieces, object))
+        parts = [pool.submit(ring_part, lines) for lines in rings]
+        for part in parts:
+            ring = part.result()
             if not shapely.is_empty(ring):  # the first band's ring is not unioned again
                 previous = ring if shapely.is_empty(previous) else shapely.union(previous, ring)
             out.append(previous)
@@ -146,27 +148,17 @@ def isochrone_polygons(
 # --------------------------------------------------------------------------- internals
 
 
-def _strips(lines: npt.NDArray[np.object_], count: int) -> list[npt.NDArray[np.object_]]:
-    """``lines`` in ``count`` vertical strips of equal count (by the x of their centre).
-
-    One strip when ``count`` is 1 or there are too few lines to be worth a thread each.
-    """
-    if count <= 1 or len(lines) < 1000:
-        return [lines]
-    x = shapely.get_coordinates(shapely.centroid(lines))[:, 0]
-    return list(np.array_split(lines[np.argsort(x, kind="stable")], count))
-
-
-def _reached(
+def _spans(
     network: WalkNetwork, node_dist_m: FloatArray, stations: Snapped, *, limit_m: float
-) -> tuple[IntArray, IntArray, npt.NDArray[np.object_]]:
-    """Edges reached whole; and the edges reached only in part with their reached pieces.
+) -> tuple[IntArray, FloatArray, FloatArray]:
+    """The reached spans ``[a, b]`` of the streets (metres along each edge).
 
     An edge is reached from its ends (``limit_m`` minus each end's distance, along the
     edge) and from each station on it (``limit_m`` either way from the station); the
-    spans of one edge are merged (touching spans join), all edges at once. An edge whose
-    spans cover it is returned as it is; otherwise each merged span is cut out of its line
-    (:func:`_substrings`). Pieces come ordered by edge, then along the edge.
+    spans of one edge are merged (touching spans join), all edges at once. Edges reached
+    whole come first, as ``[0, length]``, then the other edges' merged spans ordered by
+    edge, then along the edge. Spans grow with ``limit_m``: each span of a smaller limit
+    lies within one span of a larger limit.
     """
     length = network.edge_length_m
     from_u = np.clip(limit_m - node_dist_m[network.edge_u], 0.0, length)  # [0, from_u]
@@ -193,17 +185,52 @@ def _reached(
     by_rank = np.sort(b)
     reach_before = np.where(first, -np.inf, by_rank[np.r_[0, running[:-1]]] if e.size else 0.0)
     starts = np.flatnonzero(first | (a > reach_before))
-    m_edge, m_a = e[starts], a[starts]
     m_b = np.maximum.reduceat(b, starts) if starts.size else np.zeros(0)
-    ln = length[m_edge]
-    full = (m_a == 0.0) & (m_b == ln)
+    whole = np.flatnonzero(whole_mask).astype(np.int64)
+    return (
+        np.concatenate([whole, e[starts].astype(np.int64)]),
+        np.concatenate([np.zeros(whole.size), a[starts]]),
+        np.concatenate([length[whole], m_b]),
+    )
+
+
+def _new_spans(
+    spans: tuple[IntArray, FloatArray, FloatArray],
+    before: tuple[IntArray, FloatArray, FloatArray],
+) -> tuple[IntArray, FloatArray, FloatArray]:
+    """What ``spans`` reach beyond ``before`` (the spans of a smaller limit), as spans.
+
+    Each span of ``before`` lies within one of ``spans`` (spans grow with the limit), so
+    a span ``[A, B]`` holding ``[a1, b1], ..., [am, bm]`` leaves ``[A, a1], [b1, a2], ...,
+    [bm, B]``: per edge, the sorted starts (``A`` and every ``b``) pair up in order with
+    the sorted ends (every ``a`` and ``B``). Empty spans (``A == a1``) are dropped; the
+    others touch the spans of ``before``, so their buffers join those of ``before``
+    without a seam.
+    """
+    e, a, b = spans
+    pe, pa, pb = before
+    start_e, start = np.concatenate([e, pe]), np.concatenate([a, pb])
+    end_e, end = np.concatenate([pe, e]), np.concatenate([pa, b])
+    by_start = np.lexsort((start, start_e))
+    by_end = np.lexsort((end, end_e))
+    out_e, out_a, out_b = start_e[by_start], start[by_start], end[by_end]
+    keep = out_b > out_a
+    return out_e[keep], out_a[keep], out_b[keep]
+
+
+def _pieces(
+    network: WalkNetwork, edge: IntArray, a: FloatArray, b: FloatArray
+) -> npt.NDArray[np.object_]:
+    """The street pieces of the spans: an edge's own line where a span covers it whole."""
+    length = network.edge_length_m[edge]
     geoms = network.edges.geometry.to_numpy()
-    piece = np.empty(m_edge.size, dtype=object)
-    piece[full] = geoms[m_edge[full]]
+    full = (a <= 0.0) & (b >= length)
+    piece = np.empty(edge.size, dtype=object)
+    piece[full] = geoms[edge[full]]
     cut = np.flatnonzero(~full)
     if cut.size:
-        piece[cut] = _substrings(geoms[m_edge[cut]], m_a[cut] / ln[cut], m_b[cut] / ln[cut])
-    return np.flatnonzero(whole_mask).astype(np.int64), m_edge.astype(np.int64), piece
+        piece[cut] = _substrings(geoms[edge[cut]], a[cut] / length[cut], b[cut] / length[cut])
+    return piece
 
 
 def _substrings(

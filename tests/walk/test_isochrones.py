@@ -16,7 +16,7 @@ from walk_reference import CRS, X0, Y0, Case, edge_row, points_at
 
 from planner.walk.access import Snapped, nearest_station_distances, snap_points
 from planner.walk.coverage import AREA_POLYGON_OPTIONS
-from planner.walk.isochrones import isochrone_polygons, reached_edge_parts
+from planner.walk.isochrones import _new_spans, isochrone_polygons, reached_edge_parts
 from planner.walk.network import WalkNetwork, build_walk_network
 
 
@@ -268,7 +268,7 @@ def test_fast_bands_match_the_old_outlines(where: str, request: pytest.FixtureRe
 
 
 @pytest.mark.parametrize("workers", [2, 3])
-def test_bands_in_strips_are_the_bands_of_one_union(workers: int) -> None:
+def test_bands_unioned_side_by_side_are_the_bands_one_at_a_time(workers: int) -> None:
     network = _big_grid()
     rng = np.random.default_rng(5)
     edges = rng.choice(network.snap_edges, 6)
@@ -277,18 +277,39 @@ def test_bands_in_strips_are_the_bands_of_one_union(workers: int) -> None:
     )
     stations = snap_points(network, gpd.GeoSeries(points, crs=network.crs), max_snap_m=5.0)
     dist = nearest_station_distances(network, stations).dist_m
-    limits = (1000.0, 2000.0, 3000.0)  # each band adds more than 1000 pieces: cut in strips
+    limits = (1000.0, 2000.0, 3000.0)  # each band adds more than 1000 pieces
     assert min(len(reached_edge_parts(network, dist, stations, limit_m=m)) for m in limits) > 1000
 
     one = isochrone_polygons(network, dist, stations, limits_m=limits, buffer_m=40.0, workers=1)
-    strips = isochrone_polygons(
+    side_by_side = isochrone_polygons(
         network, dist, stations, limits_m=limits, buffer_m=40.0, workers=workers
     )
 
-    for a, b in zip(one, strips, strict=True):
+    for a, b in zip(one, side_by_side, strict=True):
         assert b.is_valid
         assert a.area > 0
         assert shapely.symmetric_difference(a, b).area < 1e-6 * a.area
+
+
+def test_new_spans_by_hand() -> None:
+    # edge 0: [0, 10] then [0, 30] -> [10, 30]; edge 1: whole (50 m) both times -> nothing;
+    # edge 2: [5, 8] and [12, 20] inside [0, 40] -> [0, 5], [8, 12], [20, 40];
+    # edge 3: newly reached [2, 6]; edge 4: [0, 3] and [7, 9] inside [0, 3], [6, 9] -> [6, 7].
+    before = (
+        np.array([1, 0, 2, 2, 4, 4]),
+        np.array([0.0, 0, 5, 12, 0, 7]),
+        np.array([50.0, 10, 8, 20, 3, 9]),
+    )
+    spans = (
+        np.array([1, 0, 2, 3, 4, 4]),
+        np.array([0.0, 0, 0, 2, 0, 6]),
+        np.array([50.0, 30, 40, 6, 3, 9]),
+    )
+
+    edge, a, b = _new_spans(spans, before)
+
+    got = sorted(zip(edge.tolist(), a.tolist(), b.tolist(), strict=True))
+    assert got == [(0, 10, 30), (2, 0, 5), (2, 8, 12), (2, 20, 40), (3, 2, 6), (4, 6, 7)]
 
 
 def test_a_band_that_reaches_nothing_is_an_empty_polygon(helsinki_network: WalkNetwork) -> None:
