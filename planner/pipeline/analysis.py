@@ -2,6 +2,11 @@
 
 These functions chain the library's stages (sources, network, coverage, export) for the
 command line and for scripts; each stage stays usable on its own.
+
+The writers (:mod:`planner.report.export`, :mod:`planner.report.report`: folium and
+matplotlib, about 0.8 s of imports) are imported when a run comes to writing, so that
+reading and the analysis, whose band polygons are built in the background, start that
+much sooner; the imports then run while the polygons are built.
 """
 
 from __future__ import annotations
@@ -25,7 +30,6 @@ from planner.pipeline.inputs import (
     saved_road_options,
 )
 from planner.pipeline.progress import Progress, Stages
-from planner.report.export import write_outputs, write_report
 from planner.report.output_folder import (
     CSV_TABLES,
     OutputPaths,
@@ -34,7 +38,6 @@ from planner.report.output_folder import (
     is_planner_output,
     output_paths,
 )
-from planner.report.report import coverage_report
 from planner.report.saved_run import read_outputs
 from planner.sources.areas import districts_from_file
 from planner.sources.download import NetworkQuery
@@ -207,6 +210,8 @@ def run_demo(
     if date:
         inputs["network_date"] = date
     stages.start(DEMO_STAGES[3])
+    from planner.report.export import write_outputs  # imported late: see the module notes
+
     paths = write_outputs(
         result,
         out_dir,
@@ -322,6 +327,8 @@ def run_analysis(
     if districts_path is not None:
         names["districts"] = str(districts_path)
     stages.start(ANALYSIS_STAGES[2])
+    from planner.report.export import write_outputs  # imported late: see the module notes
+
     paths = write_outputs(
         result,
         out,
@@ -414,6 +421,9 @@ def make_report(
         if districts_path is not None
         else None
     )
+    from planner.report.export import write_report
+    from planner.report.report import coverage_report
+
     page = coverage_report(
         saved.result,
         summary=saved.summary,

@@ -28,7 +28,6 @@ from planner.errors import InputDataError, OutputExistsError, UnsupportedFormatE
 from planner.limits import DEFAULT_LIMITS, InputLimits
 from planner.pipeline.inputs import InputOptions, load_inputs
 from planner.pipeline.progress import Progress, Stages
-from planner.report.export import for_geopackage
 from planner.report.output_folder import GENERATOR
 from planner.siting.access_siting import AccessSitingResult, access_siting
 from planner.siting.candidates import DEFAULT_SPACING_M, candidates_from_gaps, candidates_from_osm
@@ -145,6 +144,8 @@ def write_siting_outputs(
         layers["relocation"] = relocation.stations
     if access is not None:
         layers[ACCESS_SITES_LAYER] = access.sites
+    from planner.report.export import for_geopackage  # late: see planner.pipeline.analysis
+
     for name, layer in layers.items():
         for_geopackage(layer).to_file(paths.geopackage, layer=name, driver="GPKG", index=False)
     summary: dict[str, Any] = {"generator": GENERATOR, **result.summary()}

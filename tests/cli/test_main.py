@@ -82,3 +82,12 @@ def test_analyze_on_a_cached_network_imports_no_osmnx(tmp_path: Path) -> None:
         assert "osmnx" not in loaded, run
         assert "sklearn" not in loaded, run
         assert (tmp_path / run / "report.html").is_file()
+
+
+@pytest.mark.parametrize("module", ["planner.cli.commands", "planner.pipeline.analysis"])
+def test_the_writers_are_imported_only_to_write(module: str) -> None:
+    """folium and matplotlib (about 0.8 s) are imported when a run comes to writing, so
+    that the analysis, whose band polygons are built in the background, starts sooner."""
+    loaded = _modules_loaded_by(f"import {module}")
+    assert "planner.pipeline" in loaded
+    assert not loaded & {"folium", "matplotlib"}
