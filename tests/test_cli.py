@@ -101,6 +101,8 @@ def test_demo_prints_the_share_and_writes_the_files(demo: tuple[int, str, Path])
     assert "2,459 nodes, 80.3 km of street" in stdout
     assert s["stations"] == 3
     assert s["demand_points"] == 373
+    assert s["osm_data"] == ["streets", "buildings", "stations"]
+    assert s["attribution"].startswith("Street, building and station data (c) OpenStreetMap")
     assert str(out.resolve()) in stdout
 
 
@@ -221,6 +223,9 @@ def test_analyze_with_a_demand_csv(
         }
     ]
     s = summary(out)
+    # The streets came from OpenStreetMap, the homes from the CSV: OSM credited for streets.
+    assert s["osm_data"] == ["streets"]
+    assert s["attribution"] == "Street data (c) OpenStreetMap contributors, ODbL 1.0"
     assert s["stations"] == 3
     assert s["demand_points"] == 3
     assert s["demand_points_covered"] == 1

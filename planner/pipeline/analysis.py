@@ -43,6 +43,7 @@ from planner.sources.areas import districts_from_file
 from planner.sources.download import NetworkQuery
 from planner.sources.osm import (
     DEMO_STATION_TAGS,
+    OSM_DATA_KINDS,
     demo_extract_path,
     homes_from_osm,
     osm_data_date,
@@ -224,6 +225,7 @@ def run_demo(
         circles=circles_summary(runs),
         category_gaps=runs[0].category_gaps,
         circle=runs[0],
+        osm_data=OSM_DATA_KINDS,  # streets, homes and stations from the extract
     )
     stages.done()
     return Run(network=network, result=result, paths=paths, access=scores, circles=runs)
@@ -343,6 +345,7 @@ def run_analysis(
         circles=circles_summary(runs),
         category_gaps=runs[0].category_gaps,
         circle=runs[0],
+        osm_data=inputs.osm_data,
     )
     stages.done()
     return Run(

@@ -29,7 +29,7 @@ from planner.sources.download import (
     cached_network_path,
     graph_from_query,
 )
-from planner.sources.osm import homes_from_osm
+from planner.sources.osm import OSM_DATA, homes_from_osm
 from planner.sources.population import PopulationRule, homes_from_buildings
 from planner.sources.road_files import RoadOptions, is_road_layer
 from planner.sources.sites import stations_from_file
@@ -129,6 +129,11 @@ class Inputs:
         Rejected rows per input (``stations``, ``demand``).
     names
         How each input is described in output summaries.
+    osm_data
+        Which of the data came from OpenStreetMap and must credit it: ``"streets"`` (an
+        OSM extract, a download, or a GraphML network, taken to be an osmnx graph),
+        ``"buildings"`` (homes taken from the extract's buildings, also as targets of
+        demand areas); not a road layer of one's own nor a demand file.
     """
 
     network: WalkNetwork
@@ -136,6 +141,7 @@ class Inputs:
     demand: gpd.GeoDataFrame
     rejected: dict[str, pd.DataFrame]
     names: dict[str, str]
+    osm_data: tuple[str, ...] = OSM_DATA
 
 
 def load_network(
@@ -228,6 +234,7 @@ def load_inputs(
     loaded_stations = stations_from_file(stations_path, limits=lim)
     area = _study_area(opts.study_area, lim)
     homes_source: Callable[[], gpd.GeoDataFrame] | None = None
+    osm_data = ["streets"]
     if isinstance(network_path, NetworkQuery):
         query = network_path
         graph_file = cached_network_path(query, cache_dir=opts.cache_dir)
@@ -254,6 +261,8 @@ def load_inputs(
         net_path = Path(network_path)
         network = load_network(net_path, opts, study_area=area)
         net_name = str(net_path)
+        if is_road_layer(net_path) and opts.add_osm_paths is None:
+            osm_data = []  # a road layer of one's own (with OSM paths added, credit OSM)
         if opts.network_layer:
             net_name += f" (layer {opts.network_layer})"
         if not net_path.name.lower().endswith(".graphml") and not is_road_layer(net_path):
@@ -280,6 +289,8 @@ def load_inputs(
         names["demand"] = loaded_demand.source
         if "area_id" in demand.columns and onto_name:
             names["demand"] += f" (areas onto {onto_name})"
+            if onto_name == "homes":
+                osm_data.append("buildings")
     elif homes_source is None:
         kind = "road layer" if is_road_layer(str(network_path)) else "GraphML network"
         msg = (
@@ -306,6 +317,7 @@ def load_inputs(
             )
             raise InputDataError(msg)
         names["demand"] = f"residential buildings of {net_name}"
+        osm_data.append("buildings")
     if area is not None:
         names["study_area"] = str(opts.study_area) if not _is_area(opts.study_area) else "given"
     return Inputs(
@@ -314,6 +326,7 @@ def load_inputs(
         demand=demand,
         rejected=rejected,
         names=names,
+        osm_data=tuple(osm_data),
     )
 
 

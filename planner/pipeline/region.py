@@ -293,6 +293,7 @@ def run_region(
                 )
             ),
             names=dict(inputs.names),
+            osm_data=inputs.osm_data,
             cache_dir=None if opts.cache_dir is None else str(opts.cache_dir),
             network_cache=opts.network_cache,
             limits=opts.limits,

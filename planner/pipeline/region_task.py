@@ -33,6 +33,7 @@ from planner.errors import InputDataError, PlannerError
 from planner.limits import DEFAULT_LIMITS, InputLimits
 from planner.report.export import write_outputs
 from planner.report.output_folder import GENERATOR
+from planner.sources.osm import OSM_DATA
 from planner.sources.road_files import RoadOptions
 from planner.texts import Language
 from planner.walk.coverage import CoverageResult, analyze_coverage, gap_zones
@@ -69,6 +70,8 @@ class RegionFiles:
         As in :class:`planner.pipeline.inputs.InputOptions`.
     road
         How a road line layer is read (``None`` for OSM and GraphML files).
+    osm_data
+        Which data came from OpenStreetMap (:attr:`planner.pipeline.inputs.Inputs.osm_data`).
     """
 
     network: str
@@ -79,6 +82,7 @@ class RegionFiles:
     network_cache: bool = True
     limits: InputLimits = DEFAULT_LIMITS
     road: RoadOptions | None = None
+    osm_data: tuple[str, ...] = OSM_DATA
 
 
 @dataclass(frozen=True, slots=True)
@@ -194,6 +198,7 @@ def analyze_area(task: AreaTask) -> AreaOutcome:
                 language=task.language,
                 overwrite=True,
                 raw_text=task.raw_text,
+                osm_data=task.files.osm_data,
             )
     except PlannerError as err:
         return _failed(task, str(err), started)

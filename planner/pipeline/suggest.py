@@ -14,7 +14,7 @@ from __future__ import annotations
 import dataclasses
 import json
 import math
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -41,6 +41,7 @@ from planner.siting.models import (
     set_covering,
     siting_problem,
 )
+from planner.sources.osm import OSM_DATA, OSM_DATA_KINDS
 from planner.sources.road_files import is_road_layer
 from planner.sources.sites import candidates_from_file
 from planner.walk.coverage import CoverageResult, analyze_coverage
@@ -105,6 +106,7 @@ def write_siting_outputs(
     inputs: Mapping[str, str] | None = None,
     overwrite: bool = False,
     access: AccessSitingResult | None = None,
+    osm_data: Collection[str] = OSM_DATA,
 ) -> SitingPaths:
     """Write proposed sites and the coverage before and after them.
 
@@ -124,6 +126,9 @@ def write_siting_outputs(
     access
         Sites of the access objective: the ``access_sites`` layer and the
         ``access_objective`` block of ``siting.json``.
+    osm_data
+        Which data came from OpenStreetMap, credited in ``siting.json``
+        (:func:`planner.report.export.osm_attribution`).
 
     Returns
     -------
@@ -144,7 +149,7 @@ def write_siting_outputs(
         layers["relocation"] = relocation.stations
     if access is not None:
         layers[ACCESS_SITES_LAYER] = access.sites
-    from planner.report.export import for_geopackage  # late: see planner.pipeline.analysis
+    from planner.report.export import for_geopackage, osm_attribution  # late: see analysis
 
     for name, layer in layers.items():
         for_geopackage(layer).to_file(paths.geopackage, layer=name, driver="GPKG", index=False)
@@ -155,7 +160,10 @@ def write_siting_outputs(
         summary["access_objective"] = access.summary()
     summary["inputs"] = dict(inputs or {})
     summary["created_utc"] = datetime.now(UTC).isoformat(timespec="seconds")
-    summary["attribution"] = "Street and building data (c) OpenStreetMap contributors, ODbL 1.0"
+    summary["osm_data"] = [kind for kind in OSM_DATA_KINDS if kind in osm_data]
+    credit = osm_attribution(osm_data)
+    if credit is not None:
+        summary["attribution"] = credit
     paths.summary.write_text(json.dumps(summary, indent=2, ensure_ascii=False) + "\n", "utf-8")
     return paths
 
@@ -299,6 +307,7 @@ def run_suggest(
     # A road layer's own line speeds, as costs at the run's speed (siting walks them too).
     network = line_speed_network(inputs.network, speed_kmh=cfg.speed_kmh)
     rejected = dict(inputs.rejected)
+    osm_data = inputs.osm_data
     stages.start(SUGGEST_STAGES[1])
     coverage = analyze_coverage(
         network,
@@ -324,6 +333,7 @@ def run_suggest(
         candidates = candidates_from_osm(network_path, tags=candidate_tags)
         tags = "; ".join(f"{key}={','.join(v)}" for key, v in candidate_tags.items())
         names["candidates"] = f"OSM {tags} in {network_path}"
+        osm_data = (*osm_data, "stations")
     else:
         candidates = candidates_from_gaps(network, coverage, spacing_m=spacing_m, margin_m=margin_m)
         names["candidates"] = f"network nodes in the gap zones (one per {spacing_m:g} m cell" + (
@@ -359,7 +369,13 @@ def run_suggest(
     stages.start(SUGGEST_STAGES[4])
     reloc = relocation(network, problem, move_within_m=move_within_m)
     written = write_siting_outputs(
-        result, out_dir, relocation=reloc, inputs=names, overwrite=overwrite, access=by_access
+        result,
+        out_dir,
+        relocation=reloc,
+        inputs=names,
+        overwrite=overwrite,
+        access=by_access,
+        osm_data=osm_data,
     )
     stages.done()
     return SuggestRun(

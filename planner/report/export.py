@@ -16,7 +16,7 @@ import json
 import math
 import secrets
 import threading
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Collection, Iterator, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from datetime import UTC, datetime
@@ -45,6 +45,7 @@ from planner.report.output_folder import (
 )
 from planner.report.report import coverage_report
 from planner.report.spreadsheet import write_csv
+from planner.sources.osm import OSM_DATA, OSM_DATA_KINDS
 from planner.texts import Language
 from planner.walk.breakdowns import coverage_by_district, district_extras
 from planner.walk.categories import CircleResult
@@ -69,6 +70,7 @@ def write_outputs(
     circles: Mapping[str, Any] | None = None,
     category_gaps: gpd.GeoDataFrame | None = None,
     circle: CircleResult | None = None,
+    osm_data: Collection[str] = OSM_DATA,
 ) -> OutputPaths:
     """Write the coverage result to a folder, all files or none.
 
@@ -150,7 +152,14 @@ def write_outputs(
     tables = (*CSV_TABLES, "districts") if districts is not None else CSV_TABLES
     paths = output_paths(out_dir, rejected_names=tuple(rejected), csv_names=tables, report=report)
     check_free(paths, overwrite=overwrite)
-    summary = summary_dict(result, inputs=inputs, rejected=rejected, access=access, circles=circles)
+    summary = summary_dict(
+        result,
+        inputs=inputs,
+        rejected=rejected,
+        access=access,
+        circles=circles,
+        osm_data=osm_data,
+    )
     check_finite_totals(summary, result=result)
     by_district = (
         coverage_by_district(
@@ -356,12 +365,15 @@ def summary_dict(
     rejected: Mapping[str, pd.DataFrame] | None = None,
     access: Mapping[str, Any] | None = None,
     circles: Mapping[str, Any] | None = None,
+    osm_data: Collection[str] = OSM_DATA,
 ) -> dict[str, Any]:
     """The content of ``summary.json``: :meth:`CoverageResult.summary` plus provenance.
 
     ``access`` (:meth:`planner.walk.scores.AccessScores.summary`) is added as the
     ``access`` block when given; the keys of ``circles``
-    (:func:`planner.walk.categories.circles_summary`) are added as they are.
+    (:func:`planner.walk.categories.circles_summary`) are added as they are. ``osm_data``
+    names the data taken from OpenStreetMap: listed as ``osm_data``, credited in
+    ``attribution`` (absent when there is none).
     """
     out: dict[str, Any] = {"generator": GENERATOR}
     out.update(result.summary())
@@ -376,9 +388,31 @@ def summary_dict(
         for k, v in (rejected or {}).items()
     }
     out["created_utc"] = datetime.now(UTC).isoformat(timespec="seconds")
-    out["attribution"] = "Street and building data (c) OpenStreetMap contributors, ODbL 1.0"
+    out["osm_data"] = [kind for kind in OSM_DATA_KINDS if kind in osm_data]
+    credit = osm_attribution(osm_data)
+    if credit is not None:
+        out["attribution"] = credit
     cleaned: dict[str, Any] = _finite(out)
     return cleaned
+
+
+def osm_attribution(osm_data: Collection[str]) -> str | None:
+    """The OpenStreetMap credit for the data taken from it; None when there is none.
+
+    >>> osm_attribution(["streets", "buildings"])
+    'Street and building data (c) OpenStreetMap contributors, ODbL 1.0'
+    >>> osm_attribution(["stations", "streets"])
+    'Street and station data (c) OpenStreetMap contributors, ODbL 1.0'
+    """
+    unknown = sorted(set(osm_data) - set(OSM_DATA_KINDS))
+    if unknown:
+        msg = f"osm_data: unknown kind(s) {unknown}; use {list(OSM_DATA_KINDS)}."
+        raise InputDataError(msg)
+    kinds = [kind.removesuffix("s") for kind in OSM_DATA_KINDS if kind in osm_data]
+    if not kinds:
+        return None
+    what = kinds[0] if len(kinds) == 1 else f"{', '.join(kinds[:-1])} and {kinds[-1]}"
+    return f"{what.capitalize()} data (c) OpenStreetMap contributors, ODbL 1.0"
 
 
 def for_geopackage(gdf: gpd.GeoDataFrame) -> gpd.GeoDataFrame:

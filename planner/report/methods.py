@@ -96,9 +96,11 @@ def methods_section(w: Words, s: Mapping[str, Any]) -> str:
         f"<li>{w.t(k)}</li>" for k in ("lim_osm", "lim_population", "lim_entrances", "lim_service")
     )
     files = f'<p class="note">{w.t("files")}</p>' if s.get("created_utc") else ""
+    # A summary from before ``osm_data`` was recorded took everything from OSM.
+    credit = "attribution" if s.get("osm_data", ["streets"]) else "attribution_own"
     return (
         f'<section id="methods"><h2>{w.t("methods")}</h2>'
         + "".join(f"<p>{p}</p>" for p in paragraphs)
         + f"<h3>{w.t('limitations')}</h3><ul>{limits}</ul>"
-        + f'<p class="attribution">{w.t("attribution")}</p>{files}</section>'
+        + f'<p class="attribution">{w.t(credit)}</p>{files}</section>'
     )

@@ -30,6 +30,11 @@ logger = logging.getLogger(__name__)
 DEMO_STATION_TAGS: Mapping[str, tuple[str, ...]] = {"amenity": ("community_centre",)}
 
 #: OSM extracts read directly, and in XML (converted to PBF first, :class:`as_pbf`).
+#: The kinds of data a run may take from OpenStreetMap, and must then credit it for.
+OSM_DATA_KINDS = ("streets", "buildings", "stations")
+#: What a run on an OSM extract takes from it: the streets, and homes from its buildings.
+OSM_DATA = ("streets", "buildings")
+
 PBF_SUFFIXES = (".osm.pbf", ".pbf")
 XML_SUFFIXES = (".osm", ".osm.bz2", ".osm.gz", ".osm.xml")
 #: A street network saved by osmnx (read by :func:`planner.sources.streets.graph_from_file`).

@@ -49,7 +49,14 @@ def test_analyze_with_a_shapefile_network(tmp_path: Path) -> None:
     with warnings.catch_warnings(), contextlib.redirect_stdout(io.StringIO()):
         code = main(argv)
     assert code == 0
-    facts = json.loads((out / "summary.json").read_text("utf-8"))["network"]
+    summary = json.loads((out / "summary.json").read_text("utf-8"))
+    # Nothing of this run came from OpenStreetMap: no OSM credit for the data.
+    assert summary["osm_data"] == []
+    assert "attribution" not in summary
+    page = (out / "report.html").read_text("utf-8")
+    assert "are the user&#x27;s own data" in page
+    assert "Map data and street network" not in page
+    facts = summary["network"]
     layer = facts["road_layer"]
     assert layer["node_tolerance_m"] == 0.3
     assert layer["lines_read"] == len(roads)

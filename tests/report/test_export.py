@@ -34,6 +34,7 @@ from planner.errors import (
 from planner.report.export import (
     csv_table,
     for_geopackage,
+    osm_attribution,
     summary_dict,
     write_outputs,
     write_report,
@@ -508,3 +509,23 @@ def test_csv_coordinates_are_the_points_or_a_point_inside() -> None:
     assert lon[0] == 24.9
     assert np.isnan(lon[2])
     assert np.isnan(lat[2])
+
+
+@pytest.mark.parametrize(
+    ("osm_data", "credit"),
+    [
+        (("streets", "buildings"), "Street and building data"),
+        (("buildings", "streets"), "Street and building data"),
+        (("streets",), "Street data"),
+        (("buildings",), "Building data"),
+        (("stations", "streets", "buildings"), "Street, building and station data"),
+    ],
+)
+def test_osm_attribution_names_what_came_from_osm(osm_data: tuple[str, ...], credit: str) -> None:
+    assert osm_attribution(osm_data) == f"{credit} (c) OpenStreetMap contributors, ODbL 1.0"
+
+
+def test_no_osm_credit_without_osm_data_and_unknown_kinds_refused() -> None:
+    assert osm_attribution(()) is None
+    with pytest.raises(InputDataError, match=r"osm_data: unknown kind.*'roads'"):
+        osm_attribution(("roads",))
