@@ -15,6 +15,7 @@ import re
 import warnings
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 import geopandas as gpd
@@ -22,6 +23,7 @@ import numpy as np
 import pandas as pd
 import shapely
 from matplotlib import rc_context
+from matplotlib.axes import Axes
 from matplotlib.collections import PatchCollection
 from matplotlib.colors import to_rgba
 from matplotlib.figure import Figure
@@ -202,6 +204,36 @@ def district_figure(
     return fig, len(shown)
 
 
+@dataclass(frozen=True)
+class OverviewCanvas:
+    """An overview map begun by :func:`overview_canvas`: its figure and axes, streets drawn.
+
+    Finished once by :func:`finish_overview`.
+    """
+
+    figure: Figure
+    axes: Axes
+
+
+def overview_canvas(streets: gpd.GeoDataFrame | None = None) -> OverviewCanvas:
+    """The overview map's figure with only the streets drawn (they need no coverage result).
+
+    Begun apart so that a city's streets picture can be made while the band polygons are
+    still being built; :func:`finish_overview` sizes the figure and draws the rest.
+    """
+    with _style():
+        fig = Figure(figsize=(WIDTH_IN, 3.0), layout="constrained")
+        ax = fig.add_subplot()
+        # Large layers are drawn as one raster image inside the SVG: a city's streets and
+        # homes as vectors make a chart of tens of megabytes that takes long to write.
+        if streets is not None and len(streets) > RASTER_ABOVE:
+            _streets_picture(ax, streets.geometry)
+        elif streets is not None and len(streets):
+            lines = streets.geometry.to_crs(4326).simplify(0.00002)
+            gpd.GeoSeries(lines).plot(ax=ax, color=STREET_COLOUR, linewidth=0.4)
+    return OverviewCanvas(figure=fig, axes=ax)
+
+
 def overview_figure(
     result: CoverageResult,
     *,
@@ -213,23 +245,29 @@ def overview_figure(
 
     The printed report shows it in place of the interactive map.
     """
+    return finish_overview(
+        overview_canvas(streets), result, suggested_sites=suggested_sites, language=language
+    )
+
+
+def finish_overview(
+    canvas: OverviewCanvas,
+    result: CoverageResult,
+    *,
+    suggested_sites: gpd.GeoDataFrame | None = None,
+    language: Language = "en",
+) -> Figure:
+    """:func:`overview_figure` on a begun ``canvas``, which it completes (use it once)."""
     frames = [g for g in (result.coverage_area, result.demand, result.stations) if len(g)]
     minx, miny, maxx, maxy = np.array([f.total_bounds for f in frames]).T
     x0, x1 = float(np.nanmin(minx)), float(np.nanmax(maxx))
     y0, y1 = float(np.nanmin(miny)), float(np.nanmax(maxy))
     aspect = 1.0 / max(math.cos(math.radians((y0 + y1) / 2)), 0.05)
     height = min(9.0, max(3.0, WIDTH_IN * (y1 - y0) * aspect / max(x1 - x0, 1e-9)))
+    fig, ax = canvas.figure, canvas.axes
     with _style():
-        fig = Figure(figsize=(WIDTH_IN, height), layout="constrained")
-        ax = fig.add_subplot()
-        # Large layers are drawn as one raster image inside the SVG: a city's streets and
-        # homes as vectors make a chart of tens of megabytes that takes long to write.
+        fig.set_size_inches(WIDTH_IN, height)
         big = RASTER_ABOVE
-        if streets is not None and len(streets) > big:
-            _streets_picture(ax, streets.geometry)
-        elif streets is not None and len(streets):
-            lines = streets.geometry.to_crs(4326).simplify(0.00002)
-            gpd.GeoSeries(lines).plot(ax=ax, color=STREET_COLOUR, linewidth=0.4)
         areas = result.coverage_area.sort_values("band_min", ascending=False)
         n = len(areas)
         for i, geom in enumerate(areas.geometry):
