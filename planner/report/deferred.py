@@ -176,9 +176,9 @@ def polygon_parts(pending: PendingMap) -> dict[str, str]:
     bands = band_layers(result.coverage_area, pending.language)
     if len(bands) != len(pending.stand_ins) - 1:
         msg = (
-            f"The result's band polygons have {len(bands)} bands, its configuration "
-            f"{len(pending.stand_ins) - 1} ({list(result.config.bands)}): make the result "
-            "with analyze_coverage, which builds one polygon per configured band."
+            f"The result's band polygon layer has {len(bands)} rows for "
+            f"{len(pending.stand_ins) - 1} configured bands ({list(result.config.bands)}): "
+            "make the result with analyze_coverage, which builds one per band."
         )
         raise InputDataError(msg)
     real = (*bands, FitBounds(map_bounds(result)))  # as fmap.fit_bounds(...) makes it
