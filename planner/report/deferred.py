@@ -166,6 +166,8 @@ def pending_map(
 def polygon_parts(pending: PendingMap) -> dict[str, str]:
     """The map's parts that show the polygons, keyed by their markers; waits for them.
 
+    Call it once per pending map: the real elements take the stand-ins' places.
+
     Raises
     ------
     InputDataError
@@ -290,7 +292,11 @@ def _put_in_place(old: Element, new: Element) -> None:
     if parent is None:
         msg = "A stand-in is not in a map: a bug in planner."
         raise RuntimeError(msg)
-    key = next(k for k, child in parent._children.items() if child is old)
+    keys = [k for k, child in parent._children.items() if child is old]
+    if not keys:
+        msg = "A stand-in was replaced already: a pending map is finished once."
+        raise RuntimeError(msg)
+    key = keys[0]
     parent._children[key] = new
     new._parent = parent
 

@@ -208,3 +208,14 @@ def test_fill_markers_puts_each_part_in_place_and_refuses_missing_or_repeated_ma
         fill_markers("a<1>b", {"<2>": "x"})
     with pytest.raises(RuntimeError, match="exactly once"):
         fill_markers("a<1>b<1>", {"<1>": "x"})
+
+
+def test_grid_map_is_the_one_shot_one_and_is_finished_once(
+    result: CoverageResult, network: WalkNetwork
+) -> None:
+    fmap = pending_map(result, streets=network.edges, language="zh")
+    parts = polygon_parts(fmap)
+    whole = coverage_map(result, streets=network.edges, language="zh").get_root().render()
+    assert finish_map(fmap, parts) == whole
+    with pytest.raises(RuntimeError, match="finished once"):
+        polygon_parts(fmap)
