@@ -16,11 +16,12 @@ their parts are made and put in place:
   element's part is the same whether the page is rendered whole or the element alone;
   :func:`fill_markers` puts each part where its marker is.
 - :func:`pending_report` is :func:`~planner.report.report.coverage_report` of the marked
-  map, with a marker for the printed overview map, whose streets are drawn already
-  (:func:`~planner.report.charts.overview_canvas`); :func:`finish_report` draws the rest
-  of it and fills the markers. The map sits HTML-escaped in the report's ``srcdoc``, and
-  ``html.escape`` works character by character: the escaped marked map with each escaped
-  marker replaced by its escaped part is the escaped whole map.
+  map, with a marker for the printed overview map, which is drawn but for its bands and
+  size (:func:`~planner.report.charts.overview_canvas`); :func:`finish_report` fills the
+  bands, turns it into SVG and fills the markers. The map sits HTML-escaped in the
+  report's ``srcdoc``, and ``html.escape`` works character by character: the escaped
+  marked map with each escaped marker replaced by its escaped part is the escaped whole
+  map.
 
 The files are byte for byte those of the one-shot ``coverage_map(...).get_root().render()``
 and ``coverage_report(...)`` (``tests/report/test_deferred.py``). Markers hold a random
@@ -97,7 +98,7 @@ class PendingReport:
     map
         The pending map shown in it.
     canvas
-        The overview map begun (streets drawn).
+        The overview map drawn but for its bands and size.
     overview_marker
         The overview map's marker in ``text``.
     """
@@ -205,7 +206,7 @@ def pending_report(
     :func:`finish_report` completes it.
     """
     marker = f"<planner-pending {pending.token} overview>"
-    canvas = overview_canvas(streets)
+    canvas = overview_canvas(pending.result, bands=len(pending.stand_ins) - 1, streets=streets)
     text = coverage_report(
         pending.result,
         summary=summary,
@@ -229,7 +230,7 @@ def finish_report(pending: PendingReport, parts: Mapping[str, str]) -> str:
     result = pending.map.result
     fills = {html.escape(k, quote=True): html.escape(v, quote=True) for k, v in parts.items()}
     words = Words(pending.map.language)
-    fills[pending.overview_marker] = overview_svg(words, result, pending.canvas, None)
+    fills[pending.overview_marker] = overview_svg(words, result, pending.canvas)
     return fill_markers(pending.text, fills)
 
 

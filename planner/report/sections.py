@@ -184,7 +184,9 @@ def map_section(
         map_html = fmap.get_root().render()
     doc = map_html
     if overview is None:
-        overview = overview_svg(w, result, overview_canvas(streets), sites)
+        bands = len(result.coverage_area)
+        canvas = overview_canvas(result, bands=bands, streets=streets, suggested_sites=sites)
+        overview = overview_svg(w, result, canvas)
     return (
         f'<section id="map"><h2>{w.t("map")}</h2>'
         f'<div class="screen-only"><iframe class="map-frame" title="{w.t("map")}" '
@@ -195,11 +197,9 @@ def map_section(
     )
 
 
-def overview_svg(
-    w: Words, result: CoverageResult, canvas: OverviewCanvas, sites: gpd.GeoDataFrame | None
-) -> str:
-    """The printed report's overview map as inline SVG, finished on a begun ``canvas``."""
-    fig = finish_overview(canvas, result, suggested_sites=sites, language=w.lang)
+def overview_svg(w: Words, result: CoverageResult, canvas: OverviewCanvas) -> str:
+    """The printed report's overview map as inline SVG, finished from its ``canvas``."""
+    fig = finish_overview(canvas, result, language=w.lang)
     return figure_svg(fig, label=text("map", w.lang), salt="overview")
 
 
