@@ -15,6 +15,7 @@ import re
 import warnings
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 import geopandas as gpd
@@ -22,6 +23,7 @@ import numpy as np
 import pandas as pd
 import shapely
 from matplotlib import rc_context
+from matplotlib.axes import Axes
 from matplotlib.collections import PatchCollection
 from matplotlib.colors import to_rgba
 from matplotlib.figure import Figure
@@ -29,6 +31,7 @@ from matplotlib.lines import Line2D
 from matplotlib.patches import Patch, PathPatch
 from matplotlib.path import Path
 
+from planner.errors import InputDataError
 from planner.report.map_geometry import WEB_MERCATOR, streets_raster
 from planner.report.maps import (
     BAND_COLOURS,
@@ -202,45 +205,59 @@ def district_figure(
     return fig, len(shown)
 
 
-def overview_figure(
+@dataclass(frozen=True)
+class OverviewCanvas:
+    """An overview map drawn by :func:`overview_canvas` but for its bands and size.
+
+    Attributes
+    ----------
+    figure, axes
+        The figure and its map axes.
+    fills
+        The band fills, widest band first: in place among the layers, empty until
+        :func:`finish_overview` gives them their polygons (once).
+    labels
+        The axis labels before the band fills (a band sets them when they are empty, as
+        geopandas' plot does).
+    sites
+        Whether suggested sites are drawn (the legend names them).
+    """
+
+    figure: Figure
+    axes: Axes
+    fills: tuple[PatchCollection, ...]
+    labels: tuple[str, str]
+    sites: bool
+
+
+def overview_canvas(
     result: CoverageResult,
     *,
+    bands: int,
     streets: gpd.GeoDataFrame | None = None,
     suggested_sites: gpd.GeoDataFrame | None = None,
-    language: Language = "en",
-) -> Figure:
-    """A static map: walk-time bands, gap zones, homes, stations (and suggested sites).
+) -> OverviewCanvas:
+    """:func:`overview_figure` drawn but for what needs the band polygons.
 
-    The printed report shows it in place of the interactive map.
+    Streets, gap zones, homes, stations and suggested sites are drawn, with an empty fill
+    in place of each of the ``bands`` bands; :func:`finish_overview` sizes the figure to
+    the bands and fills them. Split so that the rest is drawn while the band polygons of
+    ``result`` are still being built (:mod:`planner.report.deferred`).
     """
-    frames = [g for g in (result.coverage_area, result.demand, result.stations) if len(g)]
-    minx, miny, maxx, maxy = np.array([f.total_bounds for f in frames]).T
-    x0, x1 = float(np.nanmin(minx)), float(np.nanmax(maxx))
-    y0, y1 = float(np.nanmin(miny)), float(np.nanmax(maxy))
-    aspect = 1.0 / max(math.cos(math.radians((y0 + y1) / 2)), 0.05)
-    height = min(9.0, max(3.0, WIDTH_IN * (y1 - y0) * aspect / max(x1 - x0, 1e-9)))
+    big = RASTER_ABOVE
     with _style():
-        fig = Figure(figsize=(WIDTH_IN, height), layout="constrained")
+        fig = Figure(figsize=(WIDTH_IN, 3.0), layout="constrained")
         ax = fig.add_subplot()
         # Large layers are drawn as one raster image inside the SVG: a city's streets and
         # homes as vectors make a chart of tens of megabytes that takes long to write.
-        big = RASTER_ABOVE
         if streets is not None and len(streets) > big:
             _streets_picture(ax, streets.geometry)
         elif streets is not None and len(streets):
             lines = streets.geometry.to_crs(4326).simplify(0.00002)
             gpd.GeoSeries(lines).plot(ax=ax, color=STREET_COLOUR, linewidth=0.4)
-        areas = result.coverage_area.sort_values("band_min", ascending=False)
-        n = len(areas)
-        for i, geom in enumerate(areas.geometry):
-            colour = BAND_COLOURS[min(n - 1 - i, len(BAND_COLOURS) - 1)]
-            _fill_polygon(
-                ax,
-                geom,
-                colour=colour,
-                alpha=0.45,
-                rasterized=len(result.demand) > big or shapely.get_num_coordinates(geom) > big,
-            )
+        labels = (ax.get_xlabel(), ax.get_ylabel())
+        colours = [BAND_COLOURS[min(bands - 1 - i, len(BAND_COLOURS) - 1)] for i in range(bands)]
+        fills = tuple(_band_fill(ax, colour=colour, alpha=0.45) for colour in colours)
         if len(result.gaps):
             result.gaps.boundary.plot(
                 ax=ax,
@@ -257,6 +274,68 @@ def overview_figure(
         result.stations.plot(
             ax=ax, color=STATION_COLOUR, markersize=40, edgecolor="white", linewidth=1
         )
+        sites = suggested_sites is not None and len(suggested_sites) > 0
+        if suggested_sites is not None and sites:
+            suggested_sites.to_crs(4326).plot(
+                ax=ax, color=SITE_COLOUR, marker="*", markersize=120, edgecolor="black"
+            )
+    return OverviewCanvas(figure=fig, axes=ax, fills=fills, labels=labels, sites=sites)
+
+
+def overview_figure(
+    result: CoverageResult,
+    *,
+    streets: gpd.GeoDataFrame | None = None,
+    suggested_sites: gpd.GeoDataFrame | None = None,
+    language: Language = "en",
+) -> Figure:
+    """A static map: walk-time bands, gap zones, homes, stations (and suggested sites).
+
+    The printed report shows it in place of the interactive map.
+    """
+    canvas = overview_canvas(
+        result,
+        bands=len(result.coverage_area),
+        streets=streets,
+        suggested_sites=suggested_sites,
+    )
+    return finish_overview(canvas, result, language=language)
+
+
+def finish_overview(
+    canvas: OverviewCanvas, result: CoverageResult, *, language: Language = "en"
+) -> Figure:
+    """:func:`overview_figure` from its ``canvas``: sized and its bands filled (use it once).
+
+    Raises
+    ------
+    InputDataError
+        When ``result`` has another number of bands than the canvas was drawn for.
+    """
+    areas = result.coverage_area.sort_values("band_min", ascending=False)
+    if len(areas) != len(canvas.fills):
+        msg = (
+            f"The result's band polygon layer has {len(areas)} rows, the overview map was "
+            f"begun for {len(canvas.fills)} bands."
+        )
+        raise InputDataError(msg)
+    frames = [g for g in (areas, result.demand, result.stations) if len(g)]
+    minx, miny, maxx, maxy = np.array([f.total_bounds for f in frames]).T
+    x0, x1 = float(np.nanmin(minx)), float(np.nanmax(maxx))
+    y0, y1 = float(np.nanmin(miny)), float(np.nanmax(maxy))
+    aspect = 1.0 / max(math.cos(math.radians((y0 + y1) / 2)), 0.05)
+    height = min(9.0, max(3.0, WIDTH_IN * (y1 - y0) * aspect / max(x1 - x0, 1e-9)))
+    fig, ax = canvas.figure, canvas.axes
+    with _style():
+        fig.set_size_inches(WIDTH_IN, height)
+        big = RASTER_ABOVE
+        for fill, geom in zip(canvas.fills, areas.geometry, strict=True):
+            _fill_band(
+                fill,
+                geom,
+                rasterized=len(result.demand) > big or shapely.get_num_coordinates(geom) > big,
+                labels=canvas.labels,
+            )
         handles: list[Patch | Line2D] = [
             Patch(
                 color=BAND_COLOURS[min(i, len(BAND_COLOURS) - 1)],
@@ -273,10 +352,7 @@ def overview_figure(
             _dot(UNCOVERED_COLOUR, text("map_home_out", language)),
             Line2D([], [], color=GAP_COLOUR, linestyle="--", label=text("map_gap", language)),
         ]
-        if suggested_sites is not None and len(suggested_sites):
-            suggested_sites.to_crs(4326).plot(
-                ax=ax, color=SITE_COLOUR, marker="*", markersize=120, edgecolor="black"
-            )
+        if canvas.sites:
             handles.append(_dot(SITE_COLOUR, text("map_site", language), marker="*"))
         pad_x, pad_y = (x1 - x0) * 0.03, (y1 - y0) * 0.03
         ax.set_xlim(x0 - pad_x, x1 + pad_x)
@@ -328,18 +404,32 @@ class _GeoPandasPolyCollection(PatchCollection):
     """Named as geopandas' own: the SVG names a group after its collection's class."""
 
 
-def _fill_polygon(ax: Any, geom: Any, *, colour: str, alpha: float, rasterized: bool) -> None:
+def _band_fill(ax: Any, *, colour: str, alpha: float) -> PatchCollection:
+    """An empty fill, added where a band is drawn; :func:`_fill_band` gives it the band."""
+    fill = _GeoPandasPolyCollection([], facecolor=colour, alpha=alpha, linewidth=0)
+    ax.add_collection(fill, autolim=True)
+    ax.autoscale_view()
+    return fill
+
+
+def _fill_band(
+    fill: PatchCollection, geom: Any, *, rasterized: bool, labels: tuple[str, str]
+) -> None:
     """A (Multi)Polygon filled as ``GeoSeries([geom]).plot(color=..., linewidth=0)`` does.
 
     The same path (rings normalised, one compound path with every ring closed) and the
     same collection as geopandas' plot, built with whole-array calls instead of a Python
-    ``Path`` per ring (a city's band has thousands of holes).
+    ``Path`` per ring (a city's band has thousands of holes). An empty ``geom`` draws
+    nothing: its ``fill`` is removed. ``labels`` are the axis labels before the fills
+    were put in place; those that were empty become the ones geopandas' plot sets.
     """
     if geom is None or shapely.is_empty(geom):
+        fill.remove()
         return
-    if not ax.get_xlabel():  # the axis labels geopandas' plot sets (hidden with the axes)
+    ax: Any = fill.axes
+    if not labels[0]:  # the axis labels geopandas' plot sets (hidden on the overview)
         ax.set_xlabel("x", fontsize="small")
-    if not ax.get_ylabel():
+    if not labels[1]:
         ax.set_ylabel("y", fontsize="small")
     rings = shapely.get_rings(shapely.get_parts(shapely.normalize(geom)))
     xy, ring = shapely.get_coordinates(rings, return_index=True)
@@ -347,11 +437,8 @@ def _fill_polygon(ax: Any, geom: Any, *, colour: str, alpha: float, rasterized: 
     first = np.flatnonzero(np.r_[True, ring[1:] != ring[:-1]])
     codes[first] = Path.MOVETO
     codes[np.r_[first[1:] - 1, len(xy) - 1]] = Path.CLOSEPOLY
-    patch = PathPatch(Path(xy, codes))
-    fill = _GeoPandasPolyCollection([patch], facecolor=colour, alpha=alpha, linewidth=0)
+    fill.set_paths([PathPatch(Path(xy, codes))])
     fill.set_rasterized(rasterized)
-    ax.add_collection(fill, autolim=True)
-    ax.autoscale_view()
 
 
 def _streets_picture(ax: Any, streets: gpd.GeoSeries) -> None:

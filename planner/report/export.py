@@ -30,7 +30,13 @@ import shapely
 
 from planner.errors import InputDataError
 from planner.report.category_layers import category_layers
-from planner.report.maps import coverage_map
+from planner.report.deferred import (
+    finish_map,
+    finish_report,
+    pending_map,
+    pending_report,
+    polygon_parts,
+)
 from planner.report.output_folder import (
     CSV_TABLES,
     GENERATOR,
@@ -43,7 +49,6 @@ from planner.report.output_folder import (
     staged_folder,
     write_manifest,
 )
-from planner.report.report import coverage_report
 from planner.report.spreadsheet import write_csv
 from planner.sources.osm import OSM_DATA, OSM_DATA_KINDS
 from planner.texts import Language
@@ -190,22 +195,26 @@ def write_outputs(
             for path, table in zip(staged.rejected, rejected.values(), strict=True):
                 write_csv(table, path, raw_text=raw_text, bom=False)
             extra = category_layers(circle, language=language) if circle is not None else []
-            fmap = coverage_map(result, streets=streets, language=language, extra_layers=extra)
-            shapes = [(name, for_geopackage(getattr(result, name))) for name in polygons]
-            polygon_layers = pool.submit(write_geopackage, shapes, staged.geopackage)
-            map_html = fmap.get_root().render()
-            staged.map.write_text(map_html, "utf-8")
-            if staged.report is not None:
-                page = coverage_report(
-                    result,
+            # Everything of the map and report but the band polygons' parts, while they are
+            # built (planner.report.deferred); then only those parts are left to make.
+            fmap = pending_map(result, streets=streets, language=language, extra_layers=extra)
+            page = (
+                pending_report(
+                    fmap,
                     summary=summary,
-                    language=language,
                     streets=streets,
                     districts=districts,
                     district_name_column=district_name_column,
-                    map_html=map_html,
                 )
-                staged.report.write_text(page, "utf-8")
+                if staged.report is not None
+                else None
+            )
+            shapes = [(name, for_geopackage(getattr(result, name))) for name in polygons]
+            polygon_layers = pool.submit(write_geopackage, shapes, staged.geopackage)
+            parts = polygon_parts(fmap)
+            staged.map.write_text(finish_map(fmap, parts), "utf-8")
+            if page is not None and staged.report is not None:
+                staged.report.write_text(finish_report(page, parts), "utf-8")
             geopackage.result()
             polygon_layers.result()
         staged.summary.write_text(json.dumps(summary, indent=2, ensure_ascii=False) + "\n", "utf-8")

@@ -15,11 +15,18 @@ text is compiled and rendered as branca does. :class:`GeoJson` and :class:`Image
 are folium's classes with that one change, so the HTML is byte-identical to theirs (and a
 ``{{ }}`` that reached a script unescaped is still evaluated as folium would: text from
 the data must still go through :func:`planner.report.maps.map_text`).
+
+:func:`stable_ids` makes the HTML of a map the same from run to run, and
+:func:`leaflet_assets` embeds Leaflet itself, so that a map opens offline.
 """
 
 from __future__ import annotations
 
+import base64
+import hashlib
+import importlib.resources
 import re
+from collections.abc import Iterator
 from typing import Any
 
 import folium
@@ -85,3 +92,43 @@ class GeoJson(folium.GeoJson, _RenderOnce):
 
 class ImageOverlay(folium.raster_layers.ImageOverlay, _RenderOnce):
     """:class:`folium.raster_layers.ImageOverlay`, its ``data:`` URL not compiled again."""
+
+
+def leaflet_assets() -> tuple[list[tuple[str, str]], list[tuple[str, str]]]:
+    """Leaflet's JavaScript and CSS as ``data:`` URIs, from the installed package.
+
+    Returns
+    -------
+    js, css
+        Lists of ``(name, url)`` in the form of ``folium.Map.default_js`` / ``default_css``.
+    """
+    root = importlib.resources.files("js_lib_leaflet") / "static" / "js_lib_leaflet"
+    js = (root / "leaflet.js").read_bytes()
+    css = (root / "leaflet.css").read_bytes()
+    return (
+        [("leaflet", "data:text/javascript;base64," + base64.b64encode(js).decode())],
+        [("leaflet_css", "data:text/css;base64," + base64.b64encode(css).decode())],
+    )
+
+
+def stable_ids(root: Element, *, prefix: str) -> None:
+    """Give ``root`` and every element under it an id that depends only on its position.
+
+    Folium names each element ``<kind>_<uuid4>``, so two runs on the same data give
+    different HTML. Ids become a hash of ``prefix`` and the element's place in the tree
+    (:func:`elements_in_order`; 32 hexadecimal digits, like folium's), so the same map
+    renders byte-identical. Elements are changed in place: call it on a map you have just
+    built.
+    """
+    for n, element in enumerate(elements_in_order(root)):
+        digest = hashlib.blake2s(f"{prefix}:{n}".encode(), digest_size=16).hexdigest()
+        element._id = digest
+
+
+def elements_in_order(root: Element) -> Iterator[Element]:
+    """``root`` and every element under it, depth first, children in the order added."""
+    stack = [root]
+    while stack:
+        element = stack.pop()
+        yield element
+        stack.extend(reversed(list(element._children.values())))

@@ -15,17 +15,14 @@ that reaches a map therefore goes through :func:`map_text` (via :func:`to_geojso
 escaped, with ``{`` and ``}`` written as the character references ``&#123;`` and ``&#125;``.
 Tooltips, popups and the legend insert their text as HTML, so people read the original
 characters, while the rendered script holds no brace from the data for Jinja to parse.
-:func:`stable_ids` makes folium's random element ids deterministic, so the same input
-gives byte-identical HTML.
+:func:`stable_ids` (:mod:`planner.report.map_render`) makes folium's random element ids
+deterministic, so the same input gives byte-identical HTML.
 """
 
 from __future__ import annotations
 
-import base64
-import hashlib
 import html
-import importlib.resources
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 from typing import Any
 
 import folium
@@ -44,6 +41,8 @@ from planner.report.map_geometry import (
     streets_image,
 )
 from planner.report.map_render import GeoJson, ImageOverlay
+from planner.report.map_render import leaflet_assets as leaflet_assets
+from planner.report.map_render import stable_ids as stable_ids
 from planner.texts import Language, check_language, text
 from planner.walk.coverage import CoverageResult
 
@@ -77,23 +76,6 @@ LARGE_OUTLINE = 50_000
 #: Simplification of lines and outlines drawn on the map, in degrees (about 2 m and 5 m).
 SMALL_LAYER_TOLERANCE_DEG = 0.00002
 LARGE_LAYER_TOLERANCE_DEG = 0.00005
-
-
-def leaflet_assets() -> tuple[list[tuple[str, str]], list[tuple[str, str]]]:
-    """Leaflet's JavaScript and CSS as ``data:`` URIs, from the installed package.
-
-    Returns
-    -------
-    js, css
-        Lists of ``(name, url)`` in the form of ``folium.Map.default_js`` / ``default_css``.
-    """
-    root = importlib.resources.files("js_lib_leaflet") / "static" / "js_lib_leaflet"
-    js = (root / "leaflet.js").read_bytes()
-    css = (root / "leaflet.css").read_bytes()
-    return (
-        [("leaflet", "data:text/javascript;base64," + base64.b64encode(js).decode())],
-        [("leaflet_css", "data:text/css;base64," + base64.b64encode(css).decode())],
-    )
 
 
 def coverage_map(
@@ -148,7 +130,7 @@ def coverage_map(
     street_layer = _streets_layer(streets, lang) if streets is not None and len(streets) else None
     after = [_gaps_layer(result, lang), _homes_layer(result, lang, max_homes)]
     after.append(_stations_layer(result, lang))
-    bounds = _bounds(result)
+    bounds = map_bounds(result)
     fmap = folium.Map(tiles=None, control_scale=True, prefer_canvas=True)
     fmap.default_js, fmap.default_css = leaflet_assets()
     if tiles:
@@ -159,7 +141,7 @@ def coverage_map(
         _Attribution(OSM_ATTRIBUTION).add_to(fmap)
     if street_layer is not None:
         street_layer.add_to(fmap)
-    _bands_layer(result, lang).add_to(fmap)
+    _bands_layer(result.coverage_area, lang).add_to(fmap)
     if station_isochrones and len(result.isochrones):
         _station_bands_layer(result, lang).add_to(fmap)
     for group in after:
@@ -239,7 +221,8 @@ class _Attribution(MacroElement):
         self.text = text
 
 
-def _bounds(result: CoverageResult) -> list[list[float]]:
+def map_bounds(result: CoverageResult) -> list[list[float]]:
+    """``[[south, west], [north, east]]`` of the bands, homes and stations, in degrees."""
     frames = [g for g in (result.coverage_area, result.demand, result.stations) if len(g)]
     minx, miny, maxx, maxy = np.array([f.total_bounds for f in frames]).T
     return [
@@ -267,29 +250,46 @@ def _streets_layer(streets: gpd.GeoDataFrame, lang: Language) -> folium.FeatureG
     return group
 
 
-def _bands_layer(result: CoverageResult, lang: Language) -> folium.FeatureGroup:
-    group = folium.FeatureGroup(name=text("map_layer_bands", lang), show=True)
-    areas = result.coverage_area.sort_values("band_min", ascending=False)
+class BandGroup(folium.FeatureGroup):
+    """The map's group of walk-time band layers (:func:`band_layers`), a plain feature group.
+
+    Its own class so that :mod:`planner.report.deferred` finds it in a built map.
+    """
+
+
+def _bands_layer(areas: gpd.GeoDataFrame, lang: Language) -> folium.FeatureGroup:
+    group = BandGroup(name=text("map_layer_bands", lang), show=True)
+    for layer in band_layers(areas, lang):
+        layer.add_to(group)
+    return group
+
+
+def band_layers(areas: gpd.GeoDataFrame, lang: Language) -> list[folium.GeoJson]:
+    """One layer per band of ``areas`` (a :attr:`~CoverageResult.coverage_area`), widest first."""
+    layers: list[folium.GeoJson] = []
+    areas = areas.sort_values("band_min", ascending=False)
     n = len(areas)
     for i, (_, row) in enumerate(areas.iterrows()):
         colour = BAND_COLOURS[min(n - 1 - i, len(BAND_COLOURS) - 1)]
-        GeoJson(
-            to_geojson(
-                gpd.GeoDataFrame(
-                    {"band_min": [row["band_min"]]},
-                    geometry=_band_outline(row.geometry),
-                    crs=4326,
-                )
-            ),
-            style_function=lambda _, c=colour: {
-                "color": c,
-                "weight": 1,
-                "fillColor": c,
-                "fillOpacity": 0.35,
-            },
-            tooltip=map_text(text("map_within_band", lang, minutes=f"{row['band_min']:g}")),
-        ).add_to(group)
-    return group
+        layers.append(
+            GeoJson(
+                to_geojson(
+                    gpd.GeoDataFrame(
+                        {"band_min": [row["band_min"]]},
+                        geometry=_band_outline(row.geometry),
+                        crs=4326,
+                    )
+                ),
+                style_function=lambda _, c=colour: {
+                    "color": c,
+                    "weight": 1,
+                    "fillColor": c,
+                    "fillOpacity": 0.35,
+                },
+                tooltip=map_text(text("map_within_band", lang, minutes=f"{row['band_min']:g}")),
+            )
+        )
+    return layers
 
 
 def _station_bands_layer(result: CoverageResult, lang: Language) -> folium.FeatureGroup:
@@ -496,24 +496,3 @@ def to_geojson(gdf: gpd.GeoDataFrame) -> dict[str, Any]:
     table = escape_text_columns(gdf).to_crs(4326)
     geoms = shapely.transform(table.geometry.to_numpy(), lambda xy: np.round(xy, MAP_DECIMALS))
     return feature_collection(table.drop(columns=table.geometry.name), geoms)
-
-
-def stable_ids(root: Element, *, prefix: str) -> None:
-    """Give ``root`` and every element under it an id that depends only on its position.
-
-    Folium names each element ``<kind>_<uuid4>``, so two runs on the same data give
-    different HTML. Ids become a hash of ``prefix`` and the element's place in the tree
-    (32 hexadecimal digits, like folium's), so the same map renders byte-identical.
-    Elements are changed in place: call it on a map you have just built.
-    """
-    for n, element in enumerate(_walk(root)):
-        digest = hashlib.blake2s(f"{prefix}:{n}".encode(), digest_size=16).hexdigest()
-        element._id = digest
-
-
-def _walk(root: Element) -> Iterator[Element]:
-    stack = [root]
-    while stack:
-        element = stack.pop()
-        yield element
-        stack.extend(reversed(list(element._children.values())))

@@ -84,6 +84,7 @@ def coverage_report(
     suggested_sites: gpd.GeoDataFrame | None = None,
     tiles: bool = True,
     map_html: str | None = None,
+    overview: str | None = None,
 ) -> str:
     """The coverage report as the text of one self-contained HTML page.
 
@@ -120,6 +121,9 @@ def coverage_report(
         The interactive map already rendered (the ``map.html`` written beside the report,
         :func:`planner.report.maps.coverage_map` of the same arguments), so that a city's
         map is rendered once; None renders it here.
+    overview
+        The printed overview map already drawn (:func:`planner.report.sections.overview_svg`
+        of the same arguments); None draws it here.
 
     Returns
     -------
@@ -167,7 +171,7 @@ def coverage_report(
         key_figures_section(w, s, result),
         parameters_section(w, s),
         road_quality_section(w, s),
-        map_section(w, result, streets, sites, tiles, map_html, extra_layers=layers),
+        map_section(w, result, streets, sites, tiles, map_html, layers, overview),
         charts_section(w, result, district_table),
         tables_section(w, result, district_table, data, site_of_gap),
     ]

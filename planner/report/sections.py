@@ -18,9 +18,11 @@ from branca.element import Element
 
 from planner._version import __version__
 from planner.report.charts import (
+    OverviewCanvas,
     district_figure,
     figure_svg,
-    overview_figure,
+    finish_overview,
+    overview_canvas,
     station_figure,
     walk_time_figure,
 )
@@ -162,11 +164,13 @@ def map_section(
     tiles: bool,
     map_html: str | None = None,
     extra_layers: Sequence[Element] = (),
+    overview: str | None = None,
 ) -> str:
     """The interactive map in an ``iframe`` (screen) and a static overview map (print).
 
     ``map_html`` is the map already rendered (e.g. for ``map.html``); None renders it,
-    with ``extra_layers`` (e.g. the station categories' layers).
+    with ``extra_layers`` (e.g. the station categories' layers). ``overview`` is the
+    overview map already drawn (:func:`overview_svg`); None draws it.
     """
     if map_html is None:
         fmap = coverage_map(
@@ -179,11 +183,10 @@ def map_section(
         )
         map_html = fmap.get_root().render()
     doc = map_html
-    overview = figure_svg(
-        overview_figure(result, streets=streets, suggested_sites=sites, language=w.lang),
-        label=text("map", w.lang),
-        salt="overview",
-    )
+    if overview is None:
+        bands = len(result.coverage_area)
+        canvas = overview_canvas(result, bands=bands, streets=streets, suggested_sites=sites)
+        overview = overview_svg(w, result, canvas)
     return (
         f'<section id="map"><h2>{w.t("map")}</h2>'
         f'<div class="screen-only"><iframe class="map-frame" title="{w.t("map")}" '
@@ -192,6 +195,12 @@ def map_section(
         f'<figure class="print-only">{overview}'
         f"<figcaption>{w.t('map_print_caption')}</figcaption></figure></section>"
     )
+
+
+def overview_svg(w: Words, result: CoverageResult, canvas: OverviewCanvas) -> str:
+    """The printed report's overview map as inline SVG, finished from its ``canvas``."""
+    fig = finish_overview(canvas, result, language=w.lang)
+    return figure_svg(fig, label=text("map", w.lang), salt="overview")
 
 
 def charts_section(w: Words, result: CoverageResult, districts: pd.DataFrame | None) -> str:

@@ -112,7 +112,7 @@ def test_band_fill_draws_what_geopandas_plot_draws(rasterized: bool) -> None:
     import shapely
     from matplotlib.figure import Figure
 
-    from planner.report.charts import _fill_polygon
+    from planner.report.charts import _band_fill, _fill_band
 
     outer = shapely.Polygon(
         [(0, 0), (0, 4), (4, 4), (4, 0)],  # clockwise: normalised before drawing
@@ -130,7 +130,13 @@ def test_band_fill_draws_what_geopandas_plot_draws(rasterized: bool) -> None:
         ax.set_aspect(1.2)  # as the overview does after drawing (geopandas sets its own)
         return figure_svg(fig, salt="fill")
 
-    ours = svg(lambda ax, g, c: _fill_polygon(ax, g, colour=c, alpha=0.45, rasterized=rasterized))
+    def fill(ax: object, geom: object, colour: str) -> None:
+        # The fill is put in place first (empty) and given its polygon afterwards.
+        labels = (ax.get_xlabel(), ax.get_ylabel())  # type: ignore[attr-defined]
+        place = _band_fill(ax, colour=colour, alpha=0.45)
+        _fill_band(place, geom, rasterized=rasterized, labels=labels)
+
+    ours = svg(fill)
     theirs = svg(
         lambda ax, g, c: gpd.GeoSeries([g]).plot(
             ax=ax, color=c, alpha=0.45, linewidth=0, rasterized=rasterized
@@ -169,3 +175,25 @@ def test_home_dots_are_what_geopandas_plot_draws(rasterized: bool) -> None:
     )
     assert ours == theirs
     assert ("<image" in ours) is rasterized
+
+
+def test_overview_bands_are_filled_in_place_and_an_empty_one_leaves_no_fill(
+    result: CoverageResult,
+) -> None:
+    import dataclasses
+
+    import shapely
+
+    areas = result.coverage_area
+    widest = areas["band_min"].idxmax()
+    areas = areas.set_geometry(areas.geometry.where(areas.index != widest, shapely.Polygon()))
+    for layer, filled in ((result.coverage_area, len(areas)), (areas, len(areas) - 1)):
+        fig = overview_figure(dataclasses.replace(result, area_layer=layer), suggested_sites=None)
+        kinds = [type(c).__name__ for c in fig.axes[0].collections]
+        # The band fills come first (streets here are none), then the gap zones, homes and
+        # stations: drawn in that order, as geopandas' plot of each layer would draw them.
+        assert kinds[:filled] == ["_GeoPandasPolyCollection"] * filled
+        assert "_GeoPandasPolyCollection" not in kinds[filled:]
+        fills = fig.axes[0].collections[:filled]
+        nearest = shapely.get_num_coordinates(layer.geometry.iloc[0])
+        assert len(fills[-1].get_paths()[0].vertices) == nearest  # the nearest band last

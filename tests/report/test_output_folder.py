@@ -103,7 +103,7 @@ def test_a_failing_write_leaves_no_folder_and_no_temporary_files(
     def fail(*args: object, **kwargs: object) -> None:
         raise error("halfway")
 
-    monkeypatch.setattr(export, "coverage_map", fail)  # after the GeoPackage and CSVs
+    monkeypatch.setattr(export, "pending_map", fail)  # after the GeoPackage and CSVs
     with pytest.raises(error):
         write_outputs(result, tmp_path / "out")
     assert not (tmp_path / "out").exists()
@@ -114,7 +114,7 @@ def test_a_failing_overwrite_keeps_the_old_folder_untouched(
     written: Path, result: CoverageResult, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     before = folder_bytes(written)
-    monkeypatch.setattr(export, "coverage_report", _fail)  # the last file but the summary
+    monkeypatch.setattr(export, "finish_report", _fail)  # the last file but the summary
     with pytest.raises(RuntimeError, match="simulated"):
         write_outputs(result, written, overwrite=True)
     assert folder_bytes(written) == before
@@ -195,7 +195,7 @@ net = build_walk_network(grid_streets())
 result = analyze_coverage(net, grid_stations(), grid_homes(), config=AnalysisConfig(speed_kmh=6))
 def die(*args, **kwargs):
     os.kill(os.getpid(), signal.SIGKILL)
-export.coverage_map = die
+export.pending_map = die
 export.write_outputs(result, {out!r}, overwrite=True)
 """
 
