@@ -9,16 +9,18 @@ Starts the real app (``streamlit run app.py`` on a free local port, every reques
 machine aborted) and does what a planner does: on the Study area page uploads the Porto
 metro extract (``../shared/data/osm/porto-metro-roads.osm.pbf``) and a table of random
 homes, builds the area, goes to the Stations page, loads a table of random stations, then
-clicks the map in "add" mode ``--clicks`` times. Per click: the time from the click until
-the new layers are drawn (st_folium's ``last_feature_group`` changed, then two animation
-frames; the same signal as ``bench_app_browser.py``), until the page is idle again (no
-script running), the bytes received over Streamlit's websocket, and the tab's JavaScript
-heap after forced garbage collection. The times are split by when the rerun's websocket messages arrive (the first,
-the largest: the map's layers, and the last); ``--profile FILE`` records the server with
-py-spy (``pip install py-spy``) while the clicks run. Then frames per second
-while the map is dragged (a scripted pan with the mouse) and zoomed (wheel), counted with
-``requestAnimationFrame`` inside the map's frame. A screenshot of the metro map goes to
-``test-artifacts/bench-app-click.png``.
+clicks the map in "add" mode ``--clicks`` times. Per click, from the mouse press: the time
+until the new layers are drawn (st_folium's ``last_feature_group`` changed, then two
+animation frames; the same signal as ``bench_app_browser.py``), until the rerun's first,
+largest (the map's layers) and last websocket messages were handled by the page, until the
+page is idle (no script running); the bytes received over the websocket; the tab's
+JavaScript heap after forced garbage collection. Then frames per second while the map is
+dragged with the mouse and zoomed with the wheel, counted with ``requestAnimationFrame``
+inside the map's frame. Screenshots go to ``test-artifacts/bench-app-click*.png``.
+
+``--profile FILE`` records the server with py-spy (``pip install py-spy``; raw collapsed
+stacks) while the clicks run; ``--browser-profile FILE`` the tab's CPU profile over three
+clicks; ``--trace FILE`` a Chromium trace of two clicks (both open in DevTools).
 """
 
 from __future__ import annotations

@@ -16,9 +16,9 @@ from typing import Any
 import geopandas as gpd
 import numpy as np
 import shapely
-from branca.element import MacroElement
 from jinja2 import Template
 
+from planner.app.map_elements import DataScript
 from planner.report.maps import GAP_COLOUR, map_text
 from planner.texts import Language, text
 
@@ -78,7 +78,7 @@ def decode_rings(rings: list[list[int]]) -> list[np.ndarray]:
     return [np.cumsum(np.asarray(r).reshape(-1, 2), axis=0) * GRID_DEG for r in rings]
 
 
-class CompactGaps(MacroElement):
+class CompactGaps(DataScript):
     """Gap zones (in WGS84) drawn from :func:`encode_rings`, with a tooltip of their figures.
 
     Parameters
@@ -87,9 +87,14 @@ class CompactGaps(MacroElement):
         Gap zones in WGS84 with ``gap_id``, ``homes``, ``population``, ``walk_min_nearest``.
     language
         ``"en"`` or ``"zh"``, for the tooltip's labels.
+
+    Notes
+    -----
+    The script (most of an edit's bytes at metro scale) is rendered once and never
+    compiled as a template (:class:`~planner.app.map_elements.DataScript`).
     """
 
-    _template = Template(
+    _script = Template(
         """{% macro script(this, kwargs) %}
         (function (group) {
             var labels = {{ this.labels|tojson }};
