@@ -244,7 +244,7 @@ def click_once(page: Any, frame: Any, x: float, y: float) -> dict[str, float] | 
     t0 = time.perf_counter()
     page.mouse.click(x, y)
     try:
-        done = frame.evaluate(CHANGED, [old, 20_000])
+        done = frame.evaluate(CHANGED, [old, 8_000])
     except Exception:  # e.g. a click on a station: no edit
         return None
     page.wait_for_function(
