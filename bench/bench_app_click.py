@@ -9,8 +9,9 @@ Starts the real app (``streamlit run app.py`` on a free local port, every reques
 machine aborted) and does what a planner does: on the Study area page uploads the Porto
 metro extract (``../shared/data/osm/porto-metro-roads.osm.pbf``) and a table of random
 homes, builds the area, goes to the Stations page, loads a table of random stations, then
-clicks the map in "add" mode ``--clicks`` times. Per click, from the mouse press: the time
-until the new layers are drawn (st_folium's ``last_feature_group`` changed, then two
+clicks the map in "add" mode ``--clicks`` times, each at a random home in view (so each
+new station serves people and changes gap zones). Per click, from the mouse press: the
+time until the new layers are drawn (st_folium's ``last_feature_group`` changed, then two
 animation frames; the same signal as ``bench_app_browser.py``), until the rerun's first,
 largest (the map's layers) and last websocket messages were handled by the page, until the
 page is idle (no script running); the bytes received over the websocket; the tab's
@@ -388,11 +389,18 @@ def main() -> None:
         rng = np.random.default_rng(2)
         rows: list[dict[str, float]] = []
         loads = []
+        table = pd.read_csv(homes)
         while len(rows) < args.clicks:
-            fx, fy = rng.uniform(0.15, 0.85, 2)
-            row = click_once(
-                page, frame, box["x"] + fx * box["width"], box["y"] + fy * box["height"]
+            # at a random home (on the streets, so the new station serves people and
+            # changes gap zones), if it is in view
+            home = table.iloc[int(rng.integers(len(table)))]
+            at = frame.evaluate(
+                "([lat, lon]) => window.map.latLngToContainerPoint([lat, lon])",
+                [float(home["lat"]), float(home["lon"])],
             )
+            if not (20 < at["x"] < box["width"] - 60 and 20 < at["y"] < box["height"] - 40):
+                continue
+            row = click_once(page, frame, box["x"] + at["x"], box["y"] + at["y"])
             if row is None:
                 log("click without an edit")
                 continue
