@@ -17,6 +17,7 @@ from streamlit_folium import st_folium
 
 from planner.app.drag import drag_labels, drag_layer, drag_move
 from planner.app.edits import is_off_network, move_station
+from planner.app.gaps_layer import ZoneDrawings
 from planner.app.homes_layer import write_homes_file
 from planner.app.plan import Plan
 from planner.app.plan_map import (
@@ -115,6 +116,12 @@ def homes_url(area_key: str, _area: StudyArea) -> str | None:
         return None
     path = write_homes_file(_area, APP_DIR / "static" / "areas")
     return None if path is None else f"{base}/areas/{path.name}"
+
+
+@st.cache_resource(show_spinner=False)
+def zone_drawings() -> ZoneDrawings:
+    """Gap zones encoded for the map, kept by outline for every session (pure values)."""
+    return ZoneDrawings()
 
 
 # ------------------------------------------------------------------ per session
@@ -311,7 +318,9 @@ def plan_map(
         homes_url=homes_url(shown.area.key, shown.area),
     )
     proposed = ws.proposed_sites if shown is ws.plan else None
-    layers = plan_layers(shown, language=lang(), selected=selected, proposed=proposed)
+    layers = plan_layers(
+        shown, language=lang(), selected=selected, proposed=proposed, drawings=zone_drawings()
+    )
     on_click: Callable[[], None] | None = None
     returned = ["last_clicked"] if click_mode else []
     if click_mode == "drag":

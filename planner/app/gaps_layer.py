@@ -11,14 +11,17 @@ catalogue through :func:`planner.report.maps.map_text`.
 
 from __future__ import annotations
 
+import threading
+from collections import OrderedDict
 from typing import Any
 
 import geopandas as gpd
 import numpy as np
 import shapely
-from branca.element import MacroElement
 from jinja2 import Template
 
+from planner.app.map_elements import DataScript
+from planner.report.map_geometry import drawing_tolerance, simplified_outlines
 from planner.report.maps import GAP_COLOUR, map_text
 from planner.texts import Language, text
 
@@ -73,12 +76,78 @@ def encode_zones(geometries: Any) -> list[list[list[int]]]:
     return out
 
 
+class ZoneDrawings:
+    """Gap zones as the app's map draws them, kept by outline: an edit encodes only its zones.
+
+    The encoded outline of a zone (:func:`~planner.report.map_geometry.gap_outlines`'
+    simplification, then :func:`encode_zones`) depends only on the outline and on the
+    simplification, which depends on how many zones there are. A plan edited from another
+    keeps the very outline objects of the zones the edit left alone
+    (:attr:`planner.app.plan.Plan.gap_outlines`), so their encoding is looked up here
+    instead of built again: at metro scale (3,600 zones) this was most of the server's
+    work for the map on each click. Entries are keyed by the outline object (held here,
+    so its id cannot be reused) and the tolerance; the newest ``size`` are kept. The
+    values are pure functions of the key, so one instance may serve every session.
+
+    Parameters
+    ----------
+    size
+        Most zones kept (about two plans' worth at metro scale by default).
+    """
+
+    def __init__(self, *, size: int = 10_000) -> None:
+        self.size = size
+        self.built = 0  # zones encoded here (the others were found)
+        self._kept: OrderedDict[tuple[int, float | None], tuple[Any, list[list[int]]]] = (
+            OrderedDict()
+        )
+        self._lock = threading.Lock()
+
+    def encoded(self, gaps: gpd.GeoDataFrame) -> list[list[list[int]]]:
+        """``encode_zones(gap_outlines(gaps).geometry)``, reusing the zones seen before.
+
+        Parameters
+        ----------
+        gaps
+            Gap zones (any CRS; in WGS84 the outline objects are the keys).
+
+        Returns
+        -------
+        list
+            Per zone, its rings as :func:`encode_rings` gives them.
+        """
+        geoms = gaps.to_crs(4326).geometry.to_numpy()
+        tol = drawing_tolerance(len(geoms))
+        out: list[list[list[int]] | None] = [None] * len(geoms)
+        todo: list[int] = []
+        with self._lock:
+            for i, g in enumerate(geoms):
+                hit = self._kept.get((id(g), tol))
+                if hit is not None and hit[0] is g:
+                    self._kept.move_to_end((id(g), tol))
+                    out[i] = hit[1]
+                else:
+                    todo.append(i)
+        if todo:
+            fresh = geoms[todo]
+            drawn = fresh if tol is None else simplified_outlines(fresh, tolerance=tol)
+            made = encode_zones(drawn)
+            with self._lock:
+                for i, rings in zip(todo, made, strict=True):
+                    out[i] = rings
+                    self._kept[(id(geoms[i]), tol)] = (geoms[i], rings)
+                self.built += len(todo)
+                while len(self._kept) > self.size:
+                    self._kept.popitem(last=False)
+        return [rings if rings is not None else [] for rings in out]
+
+
 def decode_rings(rings: list[list[int]]) -> list[np.ndarray]:
     """The inverse of :func:`encode_rings`: each ring's (lon, lat) vertices in degrees."""
     return [np.cumsum(np.asarray(r).reshape(-1, 2), axis=0) * GRID_DEG for r in rings]
 
 
-class CompactGaps(MacroElement):
+class CompactGaps(DataScript):
     """Gap zones (in WGS84) drawn from :func:`encode_rings`, with a tooltip of their figures.
 
     Parameters
@@ -87,9 +156,17 @@ class CompactGaps(MacroElement):
         Gap zones in WGS84 with ``gap_id``, ``homes``, ``population``, ``walk_min_nearest``.
     language
         ``"en"`` or ``"zh"``, for the tooltip's labels.
+    zones
+        The zones already encoded (:meth:`ZoneDrawings.encoded`), in the rows' order;
+        None: encoded here from ``gaps``' outlines as they are.
+
+    Notes
+    -----
+    The script (most of an edit's bytes at metro scale) is rendered once and never
+    compiled as a template (:class:`~planner.app.map_elements.DataScript`).
     """
 
-    _template = Template(
+    _script = Template(
         """{% macro script(this, kwargs) %}
         (function (group) {
             var labels = {{ this.labels|tojson }};
@@ -117,10 +194,16 @@ class CompactGaps(MacroElement):
         {% endmacro %}"""
     )
 
-    def __init__(self, gaps: gpd.GeoDataFrame, *, language: Language) -> None:
+    def __init__(
+        self,
+        gaps: gpd.GeoDataFrame,
+        *,
+        language: Language,
+        zones: list[list[list[int]]] | None = None,
+    ) -> None:
         super().__init__()  # type: ignore[no-untyped-call]
         self._name = "CompactGaps"
-        self.zones = encode_zones(gaps.geometry.to_numpy())
+        self.zones = encode_zones(gaps.geometry.to_numpy()) if zones is None else zones
         rounded = [
             gaps["gap_id"].astype(int).to_numpy(),
             gaps["homes"].astype(int).to_numpy(),

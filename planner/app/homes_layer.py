@@ -27,6 +27,7 @@ import numpy as np
 from branca.element import MacroElement
 from jinja2 import Template
 
+from planner.app.map_elements import DataScript
 from planner.app.plan import Plan
 from planner.app.study_area import StudyArea
 from planner.report.maps import COVERED_COLOUR, UNCOVERED_COLOUR, map_text, to_geojson
@@ -158,7 +159,7 @@ class HomesBase(MacroElement):
         self.uncovered = UNCOVERED_COLOUR
 
 
-class HomesState(MacroElement):
+class HomesState(DataScript):
     """Served flags and minutes of the drawn homes; colours them and puts them in its group.
 
     Add it to the plan's homes feature group: when st_folium swaps the groups, the homes
@@ -172,7 +173,7 @@ class HomesState(MacroElement):
         As given to :class:`HomesBase`.
     """
 
-    _template = Template(
+    _script = Template(
         """{% macro script(this, kwargs) %}
         (function (group) {
             var homes = window.plannerHomes;

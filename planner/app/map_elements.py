@@ -2,6 +2,8 @@
 
 Split from :mod:`planner.app.plan_map`; each is a folium ``MacroElement`` whose script
 is a fixed template fed only JSON values (``tojson``), never text from a user's file.
+:class:`DataScript` is the base of the elements whose script carries much data (the gap
+zones, the homes' colours): rendered once, never compiled as a template.
 """
 
 from __future__ import annotations
@@ -11,13 +13,66 @@ from typing import Any
 
 import folium
 import geopandas as gpd
-from branca.element import MacroElement
+from branca.element import Element, Figure, MacroElement
 from jinja2 import Template
 
 from planner.report.maps import OSM_ATTRIBUTION, STREET_COLOUR, to_geojson
 
 #: Leaflet pane of the street network, drawn under every plan layer.
 STREETS_PANE = "planner-streets"
+
+
+class Verbatim(Element):
+    """Script text placed in a figure as it is: never compiled as a Jinja template.
+
+    branca's ``Element(text)`` compiles ``text`` as a template, which both costs time in
+    proportion to its length and would run any ``{{ ... }}`` it holds.
+    """
+
+    def __init__(self, code: str) -> None:
+        super().__init__()
+        self._name = "Verbatim"
+        self.code = code
+
+    def render(self, **kwargs: Any) -> str:
+        """The text, unchanged."""
+        return self.code
+
+
+class DataScript(MacroElement):
+    """A ``MacroElement`` whose script carries much data: rendered once, placed verbatim.
+
+    Subclasses put their template in ``_script`` (a ``script`` macro, values through
+    ``tojson`` as usual). branca's ``MacroElement.render`` puts the rendered script into the
+    figure as ``Element(script)``, which compiles it as a Jinja template again: at metro
+    scale the gap zones' 0.6 MB script was tokenised by Jinja on every rerun of the app
+    (about 0.1 s of each click), and st_folium renders every element's ``script`` macro a
+    second time for its own string. Here the script is rendered once per element (and per
+    parent, whose name it holds) and both paths get that text as it is.
+    """
+
+    _script: Template
+    _template = Template(
+        "{% macro script(this, kwargs) %}{{ this.rendered_script() }}{% endmacro %}"
+    )
+
+    def rendered_script(self) -> str:
+        """The element's script, rendered from ``_script`` the first time it is asked for."""
+        parent = self._parent.get_name() if self._parent is not None else ""
+        done: tuple[str, str] | None = self.__dict__.get("_rendered")
+        if done is None or done[0] != parent:
+            done = (parent, str(self._script.module.script(self, {})))  # type: ignore[attr-defined]
+            self.__dict__["_rendered"] = done
+        return done[1]
+
+    def render(self, **kwargs: Any) -> None:  # type: ignore[override]  # as MacroElement's
+        """Put the rendered script into the figure's scripts, uncompiled."""
+        figure = self.get_root()
+        if not isinstance(figure, Figure):
+            raise TypeError(f"{self._name} can only be rendered inside a Figure")
+        figure.script.add_child(Verbatim(self.rendered_script()), name=self.get_name())
+        for element in self._children.values():
+            element.render(**kwargs)
 
 
 class Streets(MacroElement):

@@ -31,7 +31,7 @@ import geopandas as gpd
 import numpy as np
 import shapely
 
-from planner.app.gaps_layer import CompactGaps
+from planner.app.gaps_layer import CompactGaps, ZoneDrawings
 from planner.app.homes_layer import MAX_HOMES, HomesBase, HomesState
 from planner.app.map_elements import PlainBackground, ReleaseOldLayers, Streets, TileFallback
 from planner.app.map_view import KeepView
@@ -234,6 +234,7 @@ def plan_layers(
     selected: str | None = None,
     proposed: gpd.GeoDataFrame | None = None,
     max_homes: int = MAX_HOMES,
+    drawings: ZoneDrawings | None = None,
 ) -> PlanLayers:
     """The layers that change with the plan: bands, gap zones, homes, stations, sites.
 
@@ -249,13 +250,16 @@ def plan_layers(
         Proposed sites (from the siting step) to draw in their own colour.
     max_homes
         As given to :func:`base_map`: the homes it drew are coloured by this plan.
+    drawings
+        Gap zones already encoded for the map, kept between plans (the app keeps one for
+        all sessions): the zones an edit left alone are not simplified and encoded again.
 
     Returns
     -------
     PlanLayers
         The feature groups, in drawing order.
     """
-    groups = [_bands_layer(plan, language), _gaps_layer(plan, language)]
+    groups = [_bands_layer(plan, language), _gaps_layer(plan, language, drawings)]
     ReleaseOldLayers().add_to(groups[0])  # the layers an edit replaced can be freed
     homes, shown = _homes_layer(plan, language, max_homes)
     groups += [homes, _stations_layer(plan, language, selected)]
@@ -315,16 +319,17 @@ def _bands_layer(plan: Plan, lang: Language) -> folium.FeatureGroup:
     return group
 
 
-def _gaps_layer(plan: Plan, lang: Language) -> folium.FeatureGroup:
+def _gaps_layer(plan: Plan, lang: Language, drawings: ZoneDrawings | None) -> folium.FeatureGroup:
     group = folium.FeatureGroup(name=text("map_gaps", lang), show=True)
     gaps = plan.gaps
     if len(gaps):
         # thousands of zones at metro scale: drawn simplified, sent compact (most of an
-        # edit's bytes)
-        drawn = gap_outlines(
-            gaps[["gap_id", "homes", "population", "walk_min_nearest", "geometry"]]
-        )
-        CompactGaps(drawn, language=lang).add_to(group)
+        # edit's bytes); with ``drawings``, only the zones an edit changed are encoded
+        table = gaps[["gap_id", "homes", "population", "walk_min_nearest", "geometry"]]
+        if drawings is None:
+            CompactGaps(gap_outlines(table), language=lang).add_to(group)
+        else:
+            CompactGaps(table, language=lang, zones=drawings.encoded(table)).add_to(group)
     return group
 
 

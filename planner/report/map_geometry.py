@@ -105,6 +105,13 @@ def simplified_outlines(
     return out
 
 
+def drawing_tolerance(zones: int) -> float | None:
+    """Degrees by which :func:`gap_outlines` simplifies ``zones`` outlines (None: not at all)."""
+    if zones <= MANY_GAPS:
+        return None
+    return 0.0002 if zones > THOUSANDS_OF_GAPS else 0.00005
+
+
 def gap_outlines(gaps: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
     """Gap zones as a map draws them: coarser outlines the more zones there are.
 
@@ -124,9 +131,9 @@ def gap_outlines(gaps: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
         A copy in WGS84 with the outlines to draw.
     """
     out = gaps.to_crs(4326)
-    if len(out) <= MANY_GAPS:
+    tol = drawing_tolerance(len(out))
+    if tol is None:
         return out
-    tol = 0.0002 if len(out) > THOUSANDS_OF_GAPS else 0.00005
     drawn = simplified_outlines(out.geometry.to_numpy(), tolerance=tol)
     return out.set_geometry(gpd.GeoSeries(drawn, index=out.index, crs=4326))
 
