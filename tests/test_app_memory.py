@@ -28,9 +28,9 @@ EDITS = 100
 WARM_UP = 6
 #: Heap growth allowed between the two readings. One demo edit's layers are about
 #: 0.13 MB of script; kept, they cost about 1.1 MB of heap each: 26-30 MB over 24 edits
-#: before the fix (:class:`planner.app.map_elements.ReleaseOldLayers`), about 100 MB over
-#: these 94 at that rate. After it: 1.7 MB over 24 edits, 5.0 MB over 94 (each edit adds a station, so
-#: the stations' markers, popups and table grow a little).
+#: before the fix (:class:`planner.app.map_elements.ReleaseOldLayers`), about 100 MB
+#: over these 94 at that rate. After it: 1.7 MB over 24 edits, 5.0 MB over 94 (each edit
+#: adds a station, so the stations' markers, popups and table grow a little).
 MAX_GROWTH_MB = 12.0
 
 
