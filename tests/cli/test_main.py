@@ -50,9 +50,10 @@ def test_help_loads_no_heavy_library(command: list[str]) -> None:
     assert _modules_loaded_by(code) == set()
 
 
-def test_python_m_planner_cli() -> None:
+@pytest.mark.parametrize("module", ["planner", "planner.cli"])
+def test_python_m_planner_cli(module: str) -> None:
     done = subprocess.run(
-        [sys.executable, "-m", "planner.cli", "--version"],
+        [sys.executable, "-m", module, "--version"],
         cwd=ROOT,
         capture_output=True,
         text=True,
