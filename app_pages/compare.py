@@ -204,7 +204,9 @@ d[2].download_button(
 )
 d[3].download_button(
     "summary.json",
-    data=lambda: summary_bytes(result_plan.result, inputs=report_inputs),
+    data=lambda: summary_bytes(
+        result_plan.result, inputs=report_inputs, osm_data=result_plan.area.osm_data
+    ),
     file_name="summary.json",
     mime="application/json",
     key="dl_summary",

@@ -8,10 +8,11 @@ from collections.abc import Callable
 import streamlit as st
 
 from app_pages import projects, ui
+from planner.app.area_cache import AreaCache
 from planner.app.projects import place_ref, upload_ref
 from planner.app.store import AreaRef
 from planner.app.store_sql import ProjectStore
-from planner.app.study_area import AreaCache, StudyArea, study_area_from_place
+from planner.app.study_area import StudyArea, study_area_from_place
 from planner.app.uploads import (
     DEMAND_LIMIT_MB,
     EXTRACT_LIMIT_MB,

@@ -15,9 +15,7 @@ from __future__ import annotations
 import hashlib
 import logging
 import socket
-import threading
-from collections import OrderedDict
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
@@ -36,6 +34,8 @@ from planner.pipeline.progress import Progress, Stages
 from planner.sources.coords import WGS84, coordinates_in
 from planner.sources.osm import (
     DEMO_STATION_TAGS,
+    OSM_DATA,
+    OSM_DATA_KINDS,
     demo_extract_path,
     homes_from_osm,
     stations_from_osm,
@@ -90,6 +90,9 @@ class StudyArea:
         The snapped demand grouped for per-station reach queries.
     description
         Where the network, stations and demand came from (for ``summary.json``).
+    osm_data
+        Which of them came from OpenStreetMap, credited in ``summary.json`` and the report
+        (:attr:`planner.pipeline.inputs.Inputs.osm_data`).
     """
 
     name: str
@@ -100,6 +103,7 @@ class StudyArea:
     demand_snap: Snapped
     demand_index: PointIndex
     description: Mapping[str, str] = field(default_factory=dict)
+    osm_data: tuple[str, ...] = OSM_DATA
 
     @cached_property
     def bounds_wgs84(self) -> tuple[float, float, float, float]:
@@ -166,6 +170,7 @@ class StudyArea:
             name=self.name,
             stations=self.stations,
             description=self.description,
+            osm_data=self.osm_data,
             max_snap_m=max_snap_m,
         )
 
@@ -177,6 +182,7 @@ def study_area(
     name: str,
     stations: gpd.GeoDataFrame | None = None,
     description: Mapping[str, str] | None = None,
+    osm_data: Collection[str] = OSM_DATA,
     max_snap_m: float = 300.0,
 ) -> StudyArea:
     """Prepare a study area from a network, demand points and optional starting stations.
@@ -195,6 +201,9 @@ def study_area(
         missing). None starts with no station.
     description
         Provenance of the inputs.
+    osm_data
+        Which inputs came from OpenStreetMap (``"streets"``, ``"buildings"``,
+        ``"stations"``): credited in ``summary.json`` and the report.
     max_snap_m
         Demand points farther than this from every street are off-network.
 
@@ -216,6 +225,7 @@ def study_area(
         demand_snap=snapped,
         demand_index=index_points(network, snapped),
         description=dict(description or {}),
+        osm_data=tuple(kind for kind in OSM_DATA_KINDS if kind in osm_data),
     )
     _ = area.demand_tree  # built now, not on the first edit (0.4 s at 100,000 homes)
     return area
@@ -258,6 +268,7 @@ def demo_study_area(*, max_snap_m: float = 300.0) -> StudyArea:
         name=DEMO_NAME,
         stations=stations_from_osm(path, tags=DEMO_STATION_TAGS),
         description=DEMO_DESCRIPTION,
+        osm_data=OSM_DATA_KINDS,  # streets, homes and stations from the extract
         max_snap_m=max_snap_m,
     )
 
@@ -314,8 +325,10 @@ def study_area_from_extract(
             raise InputDataError(msg)
         demand = homes_from_osm(p)
         demand_text = f"residential buildings of {p.name}"
+        osm_data = [] if is_road_layer(p) else ["streets", "buildings"]
     else:
         demand_text = "uploaded demand table"
+        osm_data = [] if is_road_layer(p) else ["streets"]
     if len(demand) == 0:
         msg = f"{p.name}: no homes found (no residential buildings); give a demand table."
         raise InputDataError(msg)
@@ -326,6 +339,7 @@ def study_area_from_extract(
         demand,
         name=name or p.name,
         description={"network": p.name, "stations": "none yet", "demand": demand_text},
+        osm_data=osm_data,
         max_snap_m=max_snap_m,
     )
     stages.done()
@@ -480,31 +494,3 @@ def homes_from_buildings(
         geometry=b.geometry.representative_point().to_numpy(),
         crs=WGS84,
     ).reset_index(drop=True)
-
-
-class AreaCache:
-    """Study areas built from uploads or downloads, by key; the newest ``size`` are kept.
-
-    Shared by every session of the app process (the areas are read-only); thread-safe.
-    """
-
-    def __init__(self, size: int = 4) -> None:
-        self._size = size
-        self._areas: OrderedDict[str, StudyArea] = OrderedDict()
-        self._lock = threading.Lock()
-
-    def get(self, key: str) -> StudyArea | None:
-        """The area built for ``key``, or None (it then counts as the newest)."""
-        with self._lock:
-            area = self._areas.get(key)
-            if area is not None:
-                self._areas.move_to_end(key)
-            return area
-
-    def put(self, key: str, area: StudyArea) -> None:
-        """Keep ``area`` under ``key``, dropping the oldest beyond ``size``."""
-        with self._lock:
-            self._areas[key] = area
-            self._areas.move_to_end(key)
-            while len(self._areas) > self._size:
-                self._areas.popitem(last=False)

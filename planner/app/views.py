@@ -9,7 +9,7 @@ from __future__ import annotations
 import json
 import math
 import tempfile
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Collection, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -22,6 +22,7 @@ from planner.report.export import csv_table, for_geopackage, summary_dict
 from planner.report.output_folder import LAYERS
 from planner.report.report import coverage_report
 from planner.report.spreadsheet import csv_text
+from planner.sources.osm import OSM_DATA
 from planner.texts import Language, text
 from planner.walk.coverage import CoverageResult
 from planner.walk.gaps import GAP_COLUMNS
@@ -250,9 +251,19 @@ def csv_bytes(layer: gpd.GeoDataFrame, *, raw_text: bool = False) -> bytes:
     return csv_text(csv_table(layer), raw_text=raw_text).encode("utf-8-sig")
 
 
-def summary_bytes(result: CoverageResult, *, inputs: Mapping[str, str] | None = None) -> bytes:
-    """``summary.json`` of the result (the documented contract), UTF-8."""
-    text = json.dumps(summary_dict(result, inputs=inputs), indent=2, ensure_ascii=False)
+def summary_bytes(
+    result: CoverageResult,
+    *,
+    inputs: Mapping[str, str] | None = None,
+    osm_data: Collection[str] = OSM_DATA,
+) -> bytes:
+    """``summary.json`` of the result (the documented contract), UTF-8.
+
+    ``osm_data`` names what came from OpenStreetMap (the study area's
+    :attr:`~planner.app.study_area.StudyArea.osm_data`), credited in it.
+    """
+    summary = summary_dict(result, inputs=inputs, osm_data=osm_data)
+    text = json.dumps(summary, indent=2, ensure_ascii=False)
     return (text + "\n").encode("utf-8")
 
 
@@ -275,7 +286,9 @@ def report_bytes(
     html = coverage_report(
         plan.result,
         summary=summary_dict(
-            plan.result, inputs=dict(inputs) if inputs is not None else dict(plan.area.description)
+            plan.result,
+            inputs=dict(inputs) if inputs is not None else dict(plan.area.description),
+            osm_data=plan.area.osm_data,
         ),
         language=language,
         streets=plan.area.network.edges,

@@ -10,11 +10,12 @@ import pytest
 import shapely
 
 import planner.app.study_area as study_area_module
+from planner.app.area_cache import AreaCache
 from planner.app.study_area import (
     EXTRACT_STAGES,
     PLACE_STAGES,
-    AreaCache,
     StudyArea,
+    demo_study_area,
     homes_from_buildings,
     normalise_stations,
     study_area,
@@ -26,6 +27,10 @@ from planner.pipeline.progress import Stage
 from planner.sources.population import PopulationRule
 from planner.walk.network import WalkNetwork
 from tests.helpers import grid_homes
+
+
+def test_the_demo_credits_osm_for_streets_homes_and_stations() -> None:
+    assert demo_study_area().osm_data == ("streets", "buildings", "stations")
 
 
 def test_area_holds_snapped_demand_and_normalised_stations(helsinki_area: StudyArea) -> None:
@@ -82,6 +87,14 @@ def test_extract_area_from_the_small_bundled_extract() -> None:
     assert len(area.demand) > 100
     assert len(area.stations) == 0
     assert area.name == "test.osm.pbf"
+    assert area.osm_data == ("streets", "buildings")  # credited in summary.json, report
+    # With a demand table of one's own only the streets come from OpenStreetMap.
+    own = area.demand.assign(population=2.0)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        mine = study_area_from_extract(pyrosm.get_data("test_pbf"), demand=own)
+    assert mine.osm_data == ("streets",)
+    assert mine.with_max_snap(50.0).osm_data == ("streets",)
 
 
 def test_place_name_offline_says_so_at_once(monkeypatch: pytest.MonkeyPatch) -> None:

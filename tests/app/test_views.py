@@ -70,6 +70,10 @@ def test_downloads_hold_the_current_plan(grid_area: StudyArea, tmp_path) -> None
     homes = pd.read_csv(io.BytesIO(csv_bytes(result.demand)), encoding="utf-8-sig")
     assert len(homes) == len(grid_area.demand)
     summary = json.loads(summary_bytes(result, inputs={"network": "grid"}))
+    assert summary["attribution"].startswith("Street and building data (c) OpenStreetMap")
+    own = json.loads(summary_bytes(result, inputs={"network": "grid"}, osm_data=()))
+    assert own["osm_data"] == []
+    assert "attribution" not in own
     assert summary["stations"] == 3
     assert summary["inputs"] == {"network": "grid"}
     assert summary["share_covered"] == pytest.approx(plan.share_covered)
