@@ -235,15 +235,20 @@ def _big_grid(side: int = 45, step: float = 80.0) -> WalkNetwork:
     return build_walk_network(graph, crs=CRS)
 
 
+def _stations_on_streets(network: WalkNetwork, count: int, *, seed: int) -> Snapped:
+    """``count`` stations at random spots of random streets, snapped."""
+    rng = np.random.default_rng(seed)
+    edges = rng.choice(network.snap_edges, count)
+    points = shapely.line_interpolate_point(
+        network.edges.geometry.to_numpy()[edges], rng.random(count), normalized=True
+    )
+    return snap_points(network, gpd.GeoSeries(points, crs=network.crs), max_snap_m=5.0)
+
+
 @pytest.mark.parametrize("where", ["grid", "helsinki"])
 def test_fast_bands_match_the_old_outlines(where: str, request: pytest.FixtureRequest) -> None:
     network = _big_grid() if where == "grid" else request.getfixturevalue("helsinki_network")
-    rng = np.random.default_rng(7)
-    edges = rng.choice(network.snap_edges, 12)
-    points = shapely.line_interpolate_point(
-        network.edges.geometry.to_numpy()[edges], rng.random(12), normalized=True
-    )
-    stations = snap_points(network, gpd.GeoSeries(points, crs=network.crs), max_snap_m=5.0)
+    stations = _stations_on_streets(network, 12, seed=7)
     dist = nearest_station_distances(network, stations).dist_m
     limits = (375.0, 750.0, 1125.0)
 
@@ -270,12 +275,7 @@ def test_fast_bands_match_the_old_outlines(where: str, request: pytest.FixtureRe
 @pytest.mark.parametrize("workers", [2, 3])
 def test_bands_unioned_side_by_side_are_the_bands_one_at_a_time(workers: int) -> None:
     network = _big_grid()
-    rng = np.random.default_rng(5)
-    edges = rng.choice(network.snap_edges, 6)
-    points = shapely.line_interpolate_point(
-        network.edges.geometry.to_numpy()[edges], rng.random(6), normalized=True
-    )
-    stations = snap_points(network, gpd.GeoSeries(points, crs=network.crs), max_snap_m=5.0)
+    stations = _stations_on_streets(network, 6, seed=5)
     dist = nearest_station_distances(network, stations).dist_m
     limits = (1000.0, 2000.0, 3000.0)  # each band adds more than 1000 pieces
     assert min(len(reached_edge_parts(network, dist, stations, limit_m=m)) for m in limits) > 1000
@@ -382,20 +382,16 @@ def test_reached_parts_are_those_of_the_per_edge_loop(case: Case, limit_m: float
 def test_city_bands_equal_a_plain_union_of_the_reached_streets(
     helsinki_network: WalkNetwork,
 ) -> None:
-    """The whole-city bands (incremental, in strips, simplified streets) against the obvious
-    construction: every street piece reached within the band, buffered, one union per band."""
+    """The whole-city bands (incremental, rings side by side, simplified streets) against
+    the obvious construction: every street piece reached within the band, buffered, one
+    union per band."""
     network = helsinki_network
-    rng = np.random.default_rng(11)
-    edges = rng.choice(network.snap_edges, 40)
-    points = shapely.line_interpolate_point(
-        network.edges.geometry.to_numpy()[edges], rng.random(40), normalized=True
-    )
-    stations = snap_points(network, gpd.GeoSeries(points, crs=network.crs), max_snap_m=5.0)
+    stations = _stations_on_streets(network, 40, seed=11)
     dist = nearest_station_distances(network, stations).dist_m
     limits = (150.0, 300.0, 450.0)
 
     options = dict(AREA_POLYGON_OPTIONS)
-    exact = isochrone_polygons(  # incremental and in strips, the streets as they are
+    exact = isochrone_polygons(  # incremental, rings side by side, the streets as they are
         network, dist, stations, limits_m=limits, buffer_m=40.0, **(options | {"simplify_m": 0.0})
     )
     bands = isochrone_polygons(network, dist, stations, limits_m=limits, buffer_m=40.0, **options)
@@ -406,7 +402,7 @@ def test_city_bands_equal_a_plain_union_of_the_reached_streets(
         plain = shapely.union_all(shapely.buffer(pieces, 40.0, quad_segs=options["quad_segs"]))
         assert band.is_valid
         assert same.is_valid
-        # The incremental, two-strip construction holds the plain union (to GEOS's overlay
+        # The incremental construction holds the plain union (to GEOS's overlay
         # noise) and adds only the previous band's 8-sided ends: up to 6 m past it (GEOS
         # places 2-segment ends and joins up to 6 m inside the true circle, measured).
         assert shapely.symmetric_difference(same, plain).area < 1e-3 * plain.area
