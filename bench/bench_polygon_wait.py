@@ -24,7 +24,6 @@ import argparse
 import os
 import shutil
 import sys
-import tempfile
 import threading
 import time
 import warnings
@@ -35,18 +34,13 @@ sys.path.insert(0, str(ROOT))
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--case", choices=("metro", "prefecture"), default="metro")
-    parser.add_argument("--seed", type=int, default=0)
-    parser.add_argument("--runs", type=int, default=3)
-    parser.add_argument("--work", default=str(Path(tempfile.gettempdir()) / "planner-bench"))
-    parser.add_argument("--pbf")
-    parser.add_argument("--stations")
-    parser.add_argument("--homes")
-    args = parser.parse_args(argv)
     from bench_scale import PORTO
-    from bench_stages import inputs
+    from bench_stages import input_arguments, inputs
 
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    input_arguments(parser, case="metro")
+    parser.add_argument("--runs", type=int, default=3)
+    args = parser.parse_args(argv)
     if not args.pbf and not PORTO.exists():
         print(f"skipped: {PORTO} not found")
         return 0

@@ -49,6 +49,16 @@ def timed(name: str, times: dict[str, tuple[float, float]], work: Callable[[], T
     return out
 
 
+def input_arguments(parser: argparse.ArgumentParser, *, case: str) -> None:
+    """The options that choose a case's inputs (:func:`inputs`), ``case`` by default."""
+    parser.add_argument("--case", choices=("metro", "prefecture"), default=case)
+    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--work", default=str(Path(tempfile.gettempdir()) / "planner-bench"))
+    parser.add_argument("--pbf")
+    parser.add_argument("--stations")
+    parser.add_argument("--homes")
+
+
 def inputs(args: argparse.Namespace) -> tuple[Path, Path, Path]:
     """The extract, stations and homes: given, or made as ``bench_scale.py`` makes them."""
     if args.pbf:
@@ -73,12 +83,7 @@ def inputs(args: argparse.Namespace) -> tuple[Path, Path, Path]:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--case", choices=("metro", "prefecture"), default="prefecture")
-    parser.add_argument("--seed", type=int, default=0)
-    parser.add_argument("--work", default=str(Path(tempfile.gettempdir()) / "planner-bench"))
-    parser.add_argument("--pbf")
-    parser.add_argument("--stations")
-    parser.add_argument("--homes")
+    input_arguments(parser, case="prefecture")
     args = parser.parse_args(argv)
     from bench_scale import PORTO
 
