@@ -9,6 +9,7 @@ from pathlib import Path
 
 import numpy as np
 import pyrosm
+import pyrosm.engine.readers
 import pytest
 
 from planner.errors import NetworkBuildError
@@ -141,7 +142,7 @@ def test_array_path_reads_with_pyosmium_when_pyrosm_fails(
     def crash(*args: object, **kwargs: object) -> None:
         raise ValueError("could not broadcast input array")
 
-    monkeypatch.setattr(pyrosm.OSM, "get_network", crash)
+    monkeypatch.setattr(pyrosm.engine.readers, "graph_network", crash)
     with caplog.at_level(logging.WARNING):
         network = network_from_file(kotka, use_cache=False)
     assert "pyrosm failed (ValueError: could not broadcast" in caplog.text
