@@ -241,6 +241,7 @@ def _homes_group(
     GeoJson(
         to_geojson(pts),
         marker=folium.CircleMarker(radius=3, weight=0, fill=True, fill_opacity=0.85),
+        uniform_style=True,
         style_function=lambda _, c=colour: {"fillColor": c, "color": c},
         tooltip=folium.GeoJsonTooltip(
             ["id", "people"], aliases=[text("home", lang), text("people", lang)]
@@ -260,6 +261,7 @@ def _area(area: gpd.GeoDataFrame) -> folium.GeoJson:
     )
     return GeoJson(
         to_geojson(outline),
+        uniform_style=True,
         style_function=lambda _: {"color": "#333333", "weight": 1, "fillOpacity": 0.12},
         interactive=False,
     )

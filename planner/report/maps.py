@@ -244,6 +244,7 @@ def _streets_layer(streets: gpd.GeoDataFrame, lang: Language) -> folium.FeatureG
     lines = lines.set_geometry(lines.geometry.simplify(SMALL_LAYER_TOLERANCE_DEG))
     GeoJson(
         to_geojson(lines),
+        uniform_style=True,
         style_function=lambda _: {"color": STREET_COLOUR, "weight": 1, "opacity": 0.8},
         interactive=False,
     ).add_to(group)
@@ -280,6 +281,7 @@ def band_layers(areas: gpd.GeoDataFrame, lang: Language) -> list[folium.GeoJson]
                         crs=4326,
                     )
                 ),
+                uniform_style=True,
                 style_function=lambda _, c=colour: {
                     "color": c,
                     "weight": 1,
@@ -297,6 +299,7 @@ def _station_bands_layer(result: CoverageResult, lang: Language) -> folium.Featu
     iso = result.isochrones.sort_values("band_min", ascending=False)
     GeoJson(
         to_geojson(iso[["station_id", "band_min", "geometry"]]),
+        uniform_style=True,
         style_function=lambda _: {
             "color": STATION_COLOUR,
             "weight": 1,
@@ -319,6 +322,7 @@ def _gaps_layer(result: CoverageResult, lang: Language) -> folium.FeatureGroup:
         gaps["walk_min_nearest"] = gaps["walk_min_nearest"].round(1)
         GeoJson(
             to_geojson(gaps[["gap_id", "homes", "population", "walk_min_nearest", "geometry"]]),
+            uniform_style=True,
             style_function=lambda _: {
                 "color": GAP_COLOUR,
                 "weight": 2,
@@ -366,6 +370,7 @@ def _homes_layer(result: CoverageResult, lang: Language, max_homes: int) -> foli
         GeoJson(
             to_geojson(pts),
             marker=folium.CircleMarker(radius=3, weight=0, fill=True, fill_opacity=0.85),
+            uniform_style=True,
             style_function=lambda _, c=colour: {"fillColor": c, "color": c},
             tooltip=folium.GeoJsonTooltip(["id", "people", "minutes", "status"]),
         ).add_to(group)

@@ -84,3 +84,37 @@ def test_layers_render_the_same_html_as_folium() -> None:
     assert ours == theirs
     assert "42" in ours  # folium's second pass evaluated the raw "{{ 6 * 7 }}": ours too
     assert "data:image/png;base64," in ours
+
+
+def _uniform_map(layer: type[folium.GeoJson], **options: object) -> str:
+    fmap = folium.Map(location=[60.17, 24.94], zoom_start=13, tiles=None)
+    layer(
+        _features(["a", "b", "c", "{{ 6 * 7 }}"]),
+        marker=folium.CircleMarker(radius=3, fill=True),
+        style_function=lambda _: {"fillColor": "#ff0000", "color": "#ff0000", "weight": 0},
+        tooltip=folium.GeoJsonTooltip(["name", "n"]),
+        **options,
+    ).add_to(fmap)
+    layer(_features(["none"]), **options).add_to(fmap)  # no style at all
+    stable_ids(fmap.get_root(), prefix="uniform")
+    html: str = fmap.get_root().render()
+    return html
+
+
+def test_a_uniform_style_styled_once_gives_folium_s_html() -> None:
+    calls: list[object] = []
+
+    class Counted(GeoJson):
+        def __init__(self, *args: object, **kwargs: object) -> None:
+            style = kwargs.pop("style_function", None)
+            if style is not None:
+                kwargs["style_function"] = lambda f: calls.append(f) or style(f)
+            super().__init__(*args, **kwargs)
+
+    ours = _uniform_map(Counted, uniform_style=True)
+    once = len(calls)  # folium checks the function once when the layer is made; then once
+    calls.clear()
+    assert _uniform_map(Counted) == ours
+    assert (once, len(calls)) == (2, 1 + 4)  # folium's own way: once per feature
+    assert ours == _uniform_map(folium.GeoJson)
+    assert "#ff0000" in ours
