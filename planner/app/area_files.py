@@ -18,16 +18,14 @@ for 100,000 homes) are kept the same way by :func:`snapped_homes` under
 flags, the homes' coordinates and the snap distance.
 
 An entry that cannot be read, or that does not match its key or the homes, is rebuilt
-(and overwritten), never trusted and never an error.
+(and overwritten), never trusted and never an error. Hashing, storing, reading and
+pruning the entries is :mod:`planner.sources.cache_entries`, shared with the band
+polygons' cache (:mod:`planner.walk.band_cache`).
 """
 
 from __future__ import annotations
 
-import hashlib
-import json
 import logging
-import os
-import threading
 from pathlib import Path
 from typing import Any
 
@@ -39,8 +37,16 @@ import pyproj
 import shapely
 
 from planner._version import __version__
+from planner.sources.cache_entries import (
+    digest_arrays,
+    entry_path,
+    geoms_from_wkb,
+    prune_entries,
+    read_entry,
+    wkb_arrays,
+    write_entry,
+)
 from planner.sources.coords import coordinates_in
-from planner.sources.download import default_cache_dir
 from planner.walk.access import Snapped, snap_points
 from planner.walk.gaps import GapClusters, cluster_unserved, outlines_wgs84
 from planner.walk.network import WalkNetwork
@@ -88,8 +94,8 @@ def gap_zones_key(
     flags = np.packbits(np.asarray(unserved, dtype=bool))
     return {
         "homes": len(coords),
-        "xy": hashlib.blake2b(coords.tobytes(), digest_size=20).hexdigest(),
-        "unserved": hashlib.blake2b(flags.tobytes(), digest_size=20).hexdigest(),
+        "xy": digest_arrays(coords),
+        "unserved": digest_arrays(flags),
         "link_m": float(link_m),
         "crs": pyproj.CRS.from_user_input(crs).to_wkt(),
         "geos": shapely.geos_version_string,
@@ -130,7 +136,7 @@ def gap_zones(
     if int(np.count_nonzero(unserved)) < limit:
         return cluster_unserved(xy, unserved, link_m=link_m)
     key = gap_zones_key(xy, unserved, link_m=link_m, crs=crs)
-    path = _entry(GAP_CACHE_SUBDIR, key, cache_dir)
+    path = entry_path(GAP_CACHE_SUBDIR, key, cache_dir)
     stored = load_gap_zones(path, key, unserved)
     if stored is not None:
         logger.info("Gap zones read from the cache (%s).", path)
@@ -144,7 +150,7 @@ def gap_zones(
     )
     try:
         save_gap_zones(zones, path, key)
-        _prune(path.parent, keep=GAP_CACHE_KEEP)
+        prune_entries(path.parent, keep=GAP_CACHE_KEEP)
     except OSError as err:
         logger.warning("Could not store the gap zones in %s (%s).", path, err)
     return zones
@@ -157,11 +163,11 @@ def save_gap_zones(zones: GapClusters, path: Path, key: dict[str, Any]) -> None:
         raise ValueError(msg)
     labels = np.fromiter(zones.outlines, dtype=np.int64, count=len(zones.outlines))
     wgs84 = zones.outlines_wgs84
-    metric_raw, metric_offsets = _wkb([zones.outlines[k] for k in labels.tolist()])
-    wgs84_raw, wgs84_offsets = _wkb([wgs84[k] for k in labels.tolist()])
-    _write(
+    metric_raw, metric_offsets = wkb_arrays([zones.outlines[k] for k in labels.tolist()])
+    wgs84_raw, wgs84_offsets = wkb_arrays([wgs84[k] for k in labels.tolist()])
+    write_entry(
         path,
-        key=np.array(json.dumps(key, sort_keys=True)),
+        key,
         zone_of=np.asarray(zones.zone_of, dtype=np.int64),
         labels=labels,
         next_label=np.array(zones.next_label, dtype=np.int64),
@@ -183,12 +189,12 @@ def load_gap_zones(
     if not path.exists():
         return None
     try:
-        data = _read_entry(path, key, what="the homes and settings")
+        data = read_entry(path, key, what="the homes and settings")
         zone_of = np.asarray(data["zone_of"], dtype=np.int64)
         labels = np.asarray(data["labels"], dtype=np.int64)
         next_label = int(data["next_label"][()])
-        metric = _from_wkb(data["metric_wkb"], data["metric_offsets"], len(labels))
-        wgs84 = _from_wkb(data["wgs84_wkb"], data["wgs84_offsets"], len(labels))
+        metric = geoms_from_wkb(data["metric_wkb"], data["metric_offsets"], len(labels))
+        wgs84 = geoms_from_wkb(data["wgs84_wkb"], data["wgs84_offsets"], len(labels))
         unique = np.unique(zone_of[zone_of >= 0])
         ok = (
             zone_of.shape == unserved.shape
@@ -214,60 +220,6 @@ def load_gap_zones(
     )
 
 
-def _wkb(
-    geoms: list[shapely.Geometry],
-) -> tuple[npt.NDArray[np.uint8], npt.NDArray[np.int64]]:
-    """The geometries' WKB bytes end to end, and the offsets of each (``n + 1``)."""
-    parts = shapely.to_wkb(np.asarray(geoms, dtype=object)) if geoms else []
-    sizes = np.fromiter((len(b) for b in parts), dtype=np.int64, count=len(parts))
-    raw = np.frombuffer(b"".join(parts), dtype=np.uint8)
-    return raw, np.concatenate([[0], np.cumsum(sizes)]).astype(np.int64)
-
-
-def _from_wkb(
-    raw: npt.NDArray[np.uint8], offsets: npt.NDArray[np.int64], n: int
-) -> npt.NDArray[np.object_]:
-    """The ``n`` geometries written by :func:`_wkb`."""
-    if len(offsets) != n + 1 or int(offsets[-1]) != len(raw) or np.any(np.diff(offsets) <= 0):
-        msg = "its outlines are cut short"
-        raise ValueError(msg)
-    data = raw.tobytes()
-    bounds = offsets.tolist()
-    pieces = [data[bounds[i] : bounds[i + 1]] for i in range(n)]
-    out: npt.NDArray[np.object_] = shapely.from_wkb(pieces, on_invalid="raise")
-    return out
-
-
-def _entry(subdir: str, key: dict[str, Any], cache_dir: str | Path | None) -> Path:
-    """Where the entry of ``key`` is stored: ``<cache_dir>/<subdir>/<hash of key>.npz``."""
-    digest = hashlib.sha256(json.dumps(key, sort_keys=True).encode("utf-8")).hexdigest()[:32]
-    folder = Path(cache_dir) if cache_dir is not None else default_cache_dir()
-    return folder / subdir / f"{digest}.npz"
-
-
-def _write(path: Path, **arrays: npt.NDArray[Any]) -> None:
-    """Write ``arrays`` to ``path`` as one ``.npz``, atomically (a reader never sees half)."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f"{path.stem}.{os.getpid()}.{threading.get_ident()}.tmp.npz")
-    try:
-        with tmp.open("wb") as f:
-            np.savez(f, allow_pickle=False, **arrays)
-        os.replace(tmp, path)
-    finally:
-        tmp.unlink(missing_ok=True)
-
-
-def _prune(folder: Path, *, keep: int) -> None:
-    """Delete all but the newest ``keep`` stored entries in ``folder``."""
-    entries = sorted(
-        (p for p in folder.glob("*.npz") if ".tmp." not in p.name),
-        key=lambda p: p.stat().st_mtime_ns,
-        reverse=True,
-    )
-    for old in entries[keep:]:
-        old.unlink(missing_ok=True)
-
-
 # ------------------------------------------------------------------ snapped homes
 
 #: Bump when stored snapped homes would no longer match what :func:`snap_points` gives.
@@ -287,21 +239,19 @@ def snap_key(
     """
     edges = network.edges
     lines = edges.geometry.to_numpy()
-    digest = hashlib.blake2b(digest_size=20)
-    for part in (
+    streets = digest_arrays(
         shapely.get_coordinates(lines),
         shapely.get_num_coordinates(lines).astype(np.int64),
         network.edge_length_m,
         edges["snappable"].to_numpy(dtype=bool),
-    ):
-        digest.update(np.ascontiguousarray(part).tobytes())
+    )
     coords = np.ascontiguousarray(xy, dtype=np.float64)
     return {
         "streets": len(edges),
-        "network": digest.hexdigest(),
+        "network": streets,
         "crs": network.crs.to_wkt(),
         "homes": len(coords),
-        "xy": hashlib.blake2b(coords.tobytes(), digest_size=20).hexdigest(),
+        "xy": digest_arrays(coords),
         "max_snap_m": float(max_snap_m),
         "geos": shapely.geos_version_string,
         "planner": __version__,
@@ -342,37 +292,24 @@ def snapped_homes(
     if len(xy) != len(points):  # empty geometries: no coordinates to key them by
         return snap_points(network, points, max_snap_m=max_snap_m)
     key = snap_key(network, xy, max_snap_m=max_snap_m)
-    path = _entry(SNAP_CACHE_SUBDIR, key, cache_dir)
+    path = entry_path(SNAP_CACHE_SUBDIR, key, cache_dir)
     stored = _load_snapped(path, key, points.index, len(network.edges))
     if stored is not None:
         logger.info("Snapped homes read from the cache (%s).", path)
         return stored
     snapped = snap_points(network, points, max_snap_m=max_snap_m)
     try:
-        _write(
+        write_entry(
             path,
-            key=np.array(json.dumps(key, sort_keys=True)),
+            key,
             edge=snapped.edge,
             offset_m=snapped.offset_m,
             snap_m=snapped.snap_m,
         )
-        _prune(path.parent, keep=GAP_CACHE_KEEP)
+        prune_entries(path.parent, keep=GAP_CACHE_KEEP)
     except OSError as err:
         logger.warning("Could not store the snapped homes in %s (%s).", path, err)
     return snapped
-
-
-def _read_entry(path: Path, key: dict[str, Any], *, what: str) -> dict[str, np.ndarray]:
-    """Every array of the cache entry at ``path``, read into memory.
-
-    Raises ValueError when the entry was stored for another ``key`` (``what`` says what
-    the key stands for, in the log line).
-    """
-    with path.open("rb") as f, np.load(f, allow_pickle=False) as data:
-        if json.loads(str(data["key"][()])) != key:
-            msg = f"its key does not match {what}"
-            raise ValueError(msg)
-        return {name: data[name] for name in data.files}
 
 
 def _load_snapped(path: Path, key: dict[str, Any], index: pd.Index, streets: int) -> Snapped | None:
@@ -380,7 +317,7 @@ def _load_snapped(path: Path, key: dict[str, Any], index: pd.Index, streets: int
     if not path.exists():
         return None
     try:
-        data = _read_entry(path, key, what="the network, homes and snap distance")
+        data = read_entry(path, key, what="the network, homes and snap distance")
         edge = np.asarray(data["edge"], dtype=np.int64)
         offset = np.asarray(data["offset_m"], dtype=np.float64)
         snap = np.asarray(data["snap_m"], dtype=np.float64)

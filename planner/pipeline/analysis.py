@@ -202,7 +202,14 @@ def run_demo(
     stations = stations_from_osm(path, tags=tags)
     homes = homes_from_osm(path)
     stages.start(DEMO_STAGES[2])
-    runs = analyze_profiles(network, stations, homes, config=config, settings=circles)
+    runs = analyze_profiles(  # the network cache is on: keep the bands beside it
+        network,
+        stations,
+        homes,
+        config=config,
+        settings=circles,
+        band_cache_dir=InputOptions().band_cache_dir(),
+    )
     walked = profile_network(network, runs[0].profile)
     result, scores = with_access(walked, runs[0].result, access_methods, access_settings)
     inputs = dict(DEMO_DESCRIPTION)
@@ -309,15 +316,16 @@ def run_analysis(
     )
     cfg = config or AnalysisConfig()
     stages.start(ANALYSIS_STAGES[0])
-    inputs = load_inputs(
-        network_path,
-        stations_path,
-        demand_path=demand_path,
-        options=replace(options or InputOptions(), max_snap_m=cfg.max_snap_m),
-    )
+    opts = replace(options or InputOptions(), max_snap_m=cfg.max_snap_m)
+    inputs = load_inputs(network_path, stations_path, demand_path=demand_path, options=opts)
     stages.start(ANALYSIS_STAGES[1])
     runs = analyze_profiles(
-        inputs.network, inputs.stations, inputs.demand, config=cfg, settings=circles
+        inputs.network,
+        inputs.stations,
+        inputs.demand,
+        config=cfg,
+        settings=circles,
+        band_cache_dir=opts.band_cache_dir(),
     )
     walked = profile_network(inputs.network, runs[0].profile)
     result, scores = with_access(walked, runs[0].result, access_methods, access_settings)

@@ -27,6 +27,7 @@ from planner.sources.download import (
     NetworkQuery,
     buildings_from_query,
     cached_network_path,
+    default_cache_dir,
     graph_from_query,
 )
 from planner.sources.osm import OSM_DATA, homes_from_osm
@@ -66,7 +67,8 @@ class InputOptions:
         (:func:`planner.sources.download.default_cache_dir` when None).
     network_cache
         Reuse a network built before from the same file and options (and store the one
-        built now); see :mod:`planner.walk.network_cache`.
+        built now); see :mod:`planner.walk.network_cache`. When on, the whole-city band
+        polygons are kept in the same folder too (:meth:`band_cache_dir`).
     refresh_download
         Download a queried network again even when it is cached.
     max_snap_m
@@ -100,6 +102,17 @@ class InputOptions:
     network_coord_system: CoordSystem = "wgs84"
     add_osm_paths: str | Path | None = None
     osm_join_m: float = 5.0
+
+    def band_cache_dir(self) -> Path | None:
+        """Where the band polygons are kept (:mod:`planner.walk.band_cache`), or None.
+
+        The cache folder of the built networks (``cache_dir``, else
+        :func:`planner.sources.download.default_cache_dir`) when the network cache is on;
+        None (built every time, nothing stored) when it is off.
+        """
+        if not self.network_cache:
+            return None
+        return Path(self.cache_dir) if self.cache_dir is not None else default_cache_dir()
 
     def road_options(self) -> RoadOptions:
         """How a road line layer given as the network is read and noded."""

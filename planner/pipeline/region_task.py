@@ -33,6 +33,7 @@ from planner.errors import InputDataError, PlannerError
 from planner.limits import DEFAULT_LIMITS, InputLimits
 from planner.report.export import write_outputs
 from planner.report.output_folder import GENERATOR
+from planner.sources.download import default_cache_dir
 from planner.sources.osm import OSM_DATA
 from planner.sources.road_files import RoadOptions
 from planner.texts import Language
@@ -244,10 +245,19 @@ def area_result(task: AreaTask) -> tuple[CoverageResult, gpd.GeoDataFrame]:
         raise InputDataError(msg)
     stations = gpd.read_parquet(files.stations)
     near = shapely.dwithin(stations.geometry.to_crs(network.crs).to_numpy(), area, halo.stations_m)
-    result = analyze_coverage(piece, stations.loc[near], homes, config=cfg)
+    result = analyze_coverage(
+        piece, stations.loc[near], homes, config=cfg, band_cache_dir=_band_cache_dir(files)
+    )
     return exact_beyond_limit(result, piece, region_has_station=task.region_has_station), (
         piece.edges
     )
+
+
+def _band_cache_dir(files: RegionFiles) -> Path | None:
+    """The band polygons' cache folder: the network cache's, when that cache is on."""
+    if not files.network_cache:
+        return None
+    return Path(files.cache_dir) if files.cache_dir is not None else default_cache_dir()
 
 
 def region_network(files: RegionFiles) -> WalkNetwork:

@@ -314,6 +314,7 @@ def run_suggest(
         inputs.stations,
         inputs.demand,
         config=dataclasses.replace(cfg, max_isochrone_stations=0),
+        band_cache_dir=opts.band_cache_dir(),
     )
     names = dict(inputs.names)
     stages.start(SUGGEST_STAGES[2])

@@ -167,6 +167,7 @@ def analyze_circles(
     category_minutes: Mapping[str, float] | None = None,
     require: Sequence[str] | None = None,
     groups: Sequence[str] = (),
+    band_cache_dir: str | Path | None = None,
 ) -> CircleResult:
     r"""Coverage per station category and the complete circle, for one walking profile.
 
@@ -191,6 +192,9 @@ def analyze_circles(
         Categories of the complete circle; every category when None.
     groups
         Demand columns with head counts of groups of people (e.g. ``elderly``).
+    band_cache_dir
+        Cache folder of the band polygons, as for
+        :func:`~planner.walk.coverage.analyze_coverage` (None: built, not stored).
 
     Returns
     -------
@@ -218,7 +222,7 @@ def analyze_circles(
     groups = tuple(groups)
     check_groups(demand, groups)
     walked = profile_network(network, prof)
-    result = analyze_coverage(walked, stations, demand, config=cfg)
+    result = analyze_coverage(walked, stations, demand, config=cfg, band_cache_dir=band_cache_dir)
     if walked is not network:  # street length and parts as the streets are, not as costs
         result = replace(result, network_facts=network_facts(network))
     names = station_categories(stations)
@@ -237,7 +241,13 @@ def analyze_circles(
         cat_cfg = replace(cfg, walk_minutes=mins, max_isochrone_stations=0)
         with warnings.catch_warnings():  # the whole-set run has warned of them already
             warnings.simplefilter("ignore", OffNetworkWarning)
-            res = analyze_coverage(walked, stations.loc[labels == name], demand, config=cat_cfg)
+            res = analyze_coverage(
+                walked,
+                stations.loc[labels == name],
+                demand,
+                config=cat_cfg,
+                band_cache_dir=band_cache_dir,
+            )
         suffix = column_suffix(name, taken)
         taken += [f"walk_min_{suffix}", f"covered_{suffix}"]
         columns[f"walk_min_{suffix}"] = res.demand["walk_min"].to_numpy()
@@ -396,11 +406,14 @@ def analyze_profiles(
     *,
     config: AnalysisConfig | None = None,
     settings: CircleSettings | None = None,
+    band_cache_dir: str | Path | None = None,
 ) -> tuple[CircleResult, ...]:
     """:func:`analyze_circles` once per walking profile of ``settings``, in order.
 
     Without profiles the one profile is ``adult`` walking at ``config.speed_kmh`` (so a
-    plain run is the coverage analysis it always was).
+    plain run is the coverage analysis it always was). ``band_cache_dir`` is the cache
+    folder of the band polygons (:func:`~planner.walk.coverage.analyze_coverage`; None:
+    built, not stored).
     """
     cfg = config or AnalysisConfig()
     opts = settings or CircleSettings()
@@ -422,6 +435,7 @@ def analyze_profiles(
                 category_minutes=opts.category_minutes,
                 require=opts.require or None,
                 groups=opts.groups,
+                band_cache_dir=band_cache_dir,
             )
         )
     return tuple(out)

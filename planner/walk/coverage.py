@@ -13,6 +13,8 @@ import logging
 import warnings
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import asdict, dataclass, field
+from functools import partial
+from pathlib import Path
 from typing import Any
 
 import geopandas as gpd
@@ -33,6 +35,7 @@ from planner.walk.access import (
     single_station_distances,
     snap_points,
 )
+from planner.walk.band_cache import band_polygons
 from planner.walk.gaps import cluster_unserved, gap_table
 from planner.walk.isochrones import isochrone_polygons
 from planner.walk.layers import STATUS_OFF_NETWORK, STATUS_UNREACHABLE, demand_layer, station_layer
@@ -183,6 +186,7 @@ def analyze_coverage(
     demand: gpd.GeoDataFrame,
     *,
     config: AnalysisConfig | None = None,
+    band_cache_dir: str | Path | None = None,
 ) -> CoverageResult:
     r"""Compute who lives within the walk limit of a station, per station and in gap zones.
 
@@ -196,6 +200,11 @@ def analyze_coverage(
         Demand points (homes, communities) with a CRS and a ``population`` column.
     config
         Analysis settings; :class:`AnalysisConfig` defaults when None.
+    band_cache_dir
+        Cache folder in which the whole-city band polygons are kept and looked up
+        (:func:`planner.walk.band_cache.band_polygons`: a rerun with the same stations,
+        streets and settings reads them instead of building them). None builds them
+        every time and stores nothing.
 
     Returns
     -------
@@ -228,7 +237,9 @@ def analyze_coverage(
     # gap zones computed, and whatever the caller does next until it reads
     # ``coverage_area``.
     polygons = ThreadPoolExecutor(max_workers=1, thread_name_prefix="planner-polygons")
-    area_layer = polygons.submit(_coverage_area, network, node_dist.dist_m, s_snap, cfg)
+    area_layer = polygons.submit(
+        _coverage_area, network, node_dist.dist_m, s_snap, cfg, band_cache_dir
+    )
     # Per-station isochrones (a small city's stations) follow in the same thread.
     isochrone_layer = polygons.submit(_station_isochrones, network, s_snap, station_ids, cfg)
     polygons.shutdown(wait=False)  # the thread ends when both are built
@@ -369,12 +380,17 @@ def _warn_off_network(
 
 
 def _coverage_area(
-    network: WalkNetwork, node_dist_m: np.ndarray, snapped: Snapped, cfg: AnalysisConfig
+    network: WalkNetwork,
+    node_dist_m: np.ndarray,
+    snapped: Snapped,
+    cfg: AnalysisConfig,
+    cache_dir: str | Path | None = None,
 ) -> gpd.GeoDataFrame:
-    """The nested band polygons of all stations, in WGS84."""
+    """The nested band polygons of all stations, in WGS84 (kept in ``cache_dir`` if given)."""
     limits = tuple(b * cfg.metres_per_minute for b in cfg.bands)
     logger.info("coverage bands: %d limits over %d streets", len(limits), len(network.edges))
-    polys = isochrone_polygons(
+    build = isochrone_polygons if cache_dir is None else partial(band_polygons, cache_dir=cache_dir)
+    polys = build(
         network,
         node_dist_m,
         snapped,
