@@ -8,6 +8,7 @@ rivers or railways that the network does not cross.
 
 from __future__ import annotations
 
+import itertools
 from concurrent.futures import ThreadPoolExecutor
 
 import geopandas as gpd
@@ -132,17 +133,35 @@ def isochrone_polygons(
 
     # Each ring is unioned on its own (cheaper than feeding the large previous band into
     # the many-piece union), then merged with the previous band. With workers > 1 the
-    # rings are unioned side by side while this thread merges (GEOS releases the GIL).
-    out: list[shapely.Geometry] = []
-    previous: shapely.Geometry = shapely.Polygon()  # an empty band stays a polygon
+    # rings are unioned side by side, the largest first (GEOS releases the GIL), and the
+    # last two bands are merged side by side from the band before them: the last band
+    # takes the union of the last two rings (small ones, joined while the first ring is
+    # still being unioned) instead of waiting for the second-last band.
+    size = [int(shapely.get_num_coordinates(lines).sum()) for lines in rings]
+    order = sorted(range(len(rings)), key=lambda k: -size[k]) if workers > 1 else range(len(rings))
     with ThreadPoolExecutor(max_workers=max(workers, 1)) as pool:
-        parts = [pool.submit(ring_part, lines) for lines in rings]
-        for part in parts:
-            ring = part.result()
-            if not shapely.is_empty(ring):  # the first band's ring is not unioned again
-                previous = ring if shapely.is_empty(previous) else shapely.union(previous, ring)
-            out.append(previous)
-    return out
+        started = {k: pool.submit(ring_part, rings[k]) for k in order}
+        parts = [started[k] for k in range(len(rings))]
+        if workers < 2 or len(parts) < 3:  # each band merged with the previous one
+            bands = itertools.accumulate((p.result() for p in parts), _merged, initial=_EMPTY)
+            return list(bands)[1:]
+        # Queued after every ring, so the rings it waits for have started (no deadlock).
+        tail = pool.submit(lambda: _merged(_merged(_EMPTY, parts[-2].result()), parts[-1].result()))
+        first = [part.result() for part in parts[:-2]]
+        *before, base = itertools.accumulate(first, _merged, initial=_EMPTY)
+        last = pool.submit(lambda: _merged(base, tail.result()))
+        return [*before[1:], base, _merged(base, parts[-2].result()), last.result()]
+
+
+#: The band of no street: an empty polygon (not an empty collection).
+_EMPTY = shapely.Polygon()
+
+
+def _merged(band: shapely.Geometry, ring: shapely.Geometry) -> shapely.Geometry:
+    """``band`` plus ``ring`` (either may be empty; a band that reaches nothing stays empty)."""
+    if shapely.is_empty(ring):
+        return band
+    return ring if shapely.is_empty(band) else shapely.union(band, ring)
 
 
 # --------------------------------------------------------------------------- internals
