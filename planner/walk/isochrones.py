@@ -116,14 +116,13 @@ def isochrone_polygons(
     network does not cross.
     """
     spans = [_spans(network, node_dist_m, stations, limit_m=limit) for limit in limits_m]
-    # Each band's ring: what its streets reach beyond the previous band's (whole streets
-    # not already in it, and the rest of streets it reached in part). The buffers of a
-    # street's spans that touch join without a seam, so the band is the same set as the
-    # union of all its streets' buffers, built from far fewer and shorter pieces.
-    rings = [
-        _pieces(network, *(new if k == 0 else _new_spans(new, spans[k - 1])))
-        for k, new in enumerate(spans)
-    ]
+
+    def ring_lines(k: int) -> npt.NDArray[np.object_]:
+        # Band k's ring: what its streets reach beyond the previous band's (whole streets
+        # not already in it, and the rest of streets it reached in part). The buffers of a
+        # street's spans that touch join without a seam, so the band is the same set as
+        # the union of all its streets' buffers, built from far fewer and shorter pieces.
+        return _pieces(network, *(spans[0] if k == 0 else _new_spans(spans[k], spans[k - 1])))
 
     def ring_part(lines: npt.NDArray[np.object_]) -> shapely.Geometry:
         if simplify_m > 0:
@@ -133,15 +132,20 @@ def isochrone_polygons(
 
     # Each ring is unioned on its own (cheaper than feeding the large previous band into
     # the many-piece union), then merged with the previous band. With workers > 1 the
-    # rings are unioned side by side, the largest first (GEOS releases the GIL), and the
-    # last two bands are merged side by side from the band before them: the last band
-    # takes the union of the last two rings (small ones, joined while the first ring is
-    # still being unioned) instead of waiting for the second-last band.
-    size = [int(shapely.get_num_coordinates(lines).sum()) for lines in rings]
-    order = sorted(range(len(rings)), key=lambda k: -size[k]) if workers > 1 else range(len(rings))
+    # rings are unioned side by side (GEOS releases the GIL): the first as soon as its
+    # pieces are cut, the others largest first; and the last two bands are merged side by
+    # side from the band before them: the last band takes the union of the last two rings
+    # (small ones in a city, joined while the first ring is still being unioned) instead
+    # of waiting for the second-last band.
+    if not spans:
+        return []
     with ThreadPoolExecutor(max_workers=max(workers, 1)) as pool:
-        started = {k: pool.submit(ring_part, rings[k]) for k in order}
-        parts = [started[k] for k in range(len(rings))]
+        started = {0: pool.submit(ring_part, ring_lines(0))}
+        rest = {k: ring_lines(k) for k in range(1, len(spans))}
+        size = {k: int(shapely.get_num_coordinates(lines).sum()) for k, lines in rest.items()}
+        for k in sorted(rest, key=lambda k: -size[k]) if workers > 1 else rest:
+            started[k] = pool.submit(ring_part, rest[k])
+        parts = [started[k] for k in range(len(spans))]
         if workers < 2 or len(parts) < 3:  # each band merged with the previous one
             bands = itertools.accumulate((p.result() for p in parts), _merged, initial=_EMPTY)
             return list(bands)[1:]
