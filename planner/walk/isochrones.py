@@ -93,14 +93,17 @@ def isochrone_polygons(
         them as they are. 1 m moves the outline by at most 1 m.
     workers
         Threads (GEOS releases the GIL): the bands' rings (what each band adds to the
-        previous one) are unioned side by side while the calling thread merges each with
-        the previous band. 1 unions them one after the other.
+        previous one) are unioned side by side, the first as soon as its pieces are cut,
+        the others largest first; with three bands or more, the last two bands are then
+        merged side by side (see Notes). 1 unions the rings one after the other while the
+        calling thread merges each with the previous band, in order.
 
     Returns
     -------
     list of shapely geometries
         One (Multi)Polygon per limit, each containing the previous one (bands are nested by
-        construction: each is the union of the previous band and the streets it adds).
+        construction: each is the union of an earlier band and the streets added since; to
+        GEOS's rounding, under 1e-9 m at the corners on Porto metro).
 
     Notes
     -----
@@ -110,7 +113,21 @@ def isochrone_polygons(
     is left. On Porto metro (3,000 stations) this cut the three bands' CPU time from 9.0 to
     8.1 s (one thread), and from 12.3-12.9 s to 7.9-8.1 s against unioning each ring in two
     strips; outlines 1.2 cm apart per metre on average (the 1 m simplification now applies
-    to the shorter pieces). Streets are buffered piece by piece and then unioned;
+    to the shorter pieces).
+
+    With ``workers > 1`` and three bands or more, the last band is the third-last band
+    plus the union of the last two rings, built beside the second-last band (the
+    third-last band plus its ring) instead of after it. The two last rings are small in a
+    city and are joined while the first ring is still being unioned, so the two merges
+    with the large first band run at once. On Porto metro (``bench/bench_band_merges.py``,
+    idle machine) the merges in order take 2.0-2.2 s of CPU one after the other (band 10
+    1.1-1.2 s, band 15 0.9-1.0 s), the side-by-side pair 1.1-1.2 s of wall after a 0.65 s
+    join; the three bands take 4.1-4.6 s of wall instead of 5.3-5.6 s, for 0.2-0.7 s
+    more CPU (7.8-8.0 s to 7.9-8.8 s). The last band is the same polygon to 1e-6 m
+    (0 m² apart). This helps a caller that waits for the bands (the app's plan map at
+    city scale); in ``planner analyze``, whose main thread writes the tables, map and
+    report meanwhile, the two cores are busy already and the run takes as long as before.
+    Streets are buffered piece by piece and then unioned;
     buffering one merged line set gives the same polygon many times slower. No convex or
     concave hull is used, so the polygon does not bridge rivers or railways that the
     network does not cross.
