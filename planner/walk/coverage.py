@@ -48,7 +48,8 @@ logger = logging.getLogger(__name__)
 #: How the whole-city band polygons are built (:func:`isochrone_polygons`): round ends of
 #: 8 segments per circle and street pieces simplified by 1 m move the outline by about
 #: 0.2 m on average against 12 segments and exact pieces, for half the union's work;
-#: the bands' rings unioned side by side on two threads.
+#: the bands' rings unioned side by side on two threads, and the last two bands merged
+#: side by side.
 AREA_POLYGON_OPTIONS: dict[str, Any] = {"quad_segs": 2, "simplify_m": 1.0, "workers": 2}
 
 

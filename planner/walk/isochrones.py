@@ -8,6 +8,7 @@ rivers or railways that the network does not cross.
 
 from __future__ import annotations
 
+import itertools
 from concurrent.futures import ThreadPoolExecutor
 
 import geopandas as gpd
@@ -92,14 +93,17 @@ def isochrone_polygons(
         them as they are. 1 m moves the outline by at most 1 m.
     workers
         Threads (GEOS releases the GIL): the bands' rings (what each band adds to the
-        previous one) are unioned side by side while the calling thread merges each with
-        the previous band. 1 unions them one after the other.
+        previous one) are unioned side by side, the first as soon as its pieces are cut,
+        the others largest first; with three bands or more, the last two bands are then
+        merged side by side (see Notes). 1 unions the rings one after the other while the
+        calling thread merges each with the previous band, in order.
 
     Returns
     -------
     list of shapely geometries
         One (Multi)Polygon per limit, each containing the previous one (bands are nested by
-        construction: each is the union of the previous band and the streets it adds).
+        construction: each is the union of an earlier band and the streets added since; to
+        GEOS's rounding, under 1e-9 m at the corners on Porto metro).
 
     Notes
     -----
@@ -109,20 +113,33 @@ def isochrone_polygons(
     is left. On Porto metro (3,000 stations) this cut the three bands' CPU time from 9.0 to
     8.1 s (one thread), and from 12.3-12.9 s to 7.9-8.1 s against unioning each ring in two
     strips; outlines 1.2 cm apart per metre on average (the 1 m simplification now applies
-    to the shorter pieces). Streets are buffered piece by piece and then unioned;
+    to the shorter pieces).
+
+    With ``workers > 1`` and three bands or more, the last band is the third-last band
+    plus the union of the last two rings, built beside the second-last band (the
+    third-last band plus its ring) instead of after it. The two last rings are small in a
+    city and are joined while the first ring is still being unioned, so the two merges
+    with the large first band run at once. On Porto metro (``bench/bench_band_merges.py``,
+    idle machine) the merges in order take 2.0-2.2 s of CPU one after the other (band 10
+    1.1-1.2 s, band 15 0.9-1.0 s), the side-by-side pair 1.1-1.2 s of wall after a 0.65 s
+    join; the three bands take 4.1-4.6 s of wall instead of 5.3-5.6 s, for 0.2-0.7 s
+    more CPU (7.8-8.0 s to 7.9-8.8 s). The last band is the same polygon to 1e-6 m
+    (0 m² apart). This helps a caller that waits for the bands (the app's plan map at
+    city scale); in ``planner analyze``, whose main thread writes the tables, map and
+    report meanwhile, the two cores are busy already and the run takes as long as before.
+    Streets are buffered piece by piece and then unioned;
     buffering one merged line set gives the same polygon many times slower. No convex or
     concave hull is used, so the polygon does not bridge rivers or railways that the
     network does not cross.
     """
     spans = [_spans(network, node_dist_m, stations, limit_m=limit) for limit in limits_m]
-    # Each band's ring: what its streets reach beyond the previous band's (whole streets
-    # not already in it, and the rest of streets it reached in part). The buffers of a
-    # street's spans that touch join without a seam, so the band is the same set as the
-    # union of all its streets' buffers, built from far fewer and shorter pieces.
-    rings = [
-        _pieces(network, *(new if k == 0 else _new_spans(new, spans[k - 1])))
-        for k, new in enumerate(spans)
-    ]
+
+    def ring_lines(k: int) -> npt.NDArray[np.object_]:
+        # Band k's ring: what its streets reach beyond the previous band's (whole streets
+        # not already in it, and the rest of streets it reached in part). The buffers of a
+        # street's spans that touch join without a seam, so the band is the same set as
+        # the union of all its streets' buffers, built from far fewer and shorter pieces.
+        return _pieces(network, *(spans[0] if k == 0 else _new_spans(spans[k], spans[k - 1])))
 
     def ring_part(lines: npt.NDArray[np.object_]) -> shapely.Geometry:
         if simplify_m > 0:
@@ -132,17 +149,40 @@ def isochrone_polygons(
 
     # Each ring is unioned on its own (cheaper than feeding the large previous band into
     # the many-piece union), then merged with the previous band. With workers > 1 the
-    # rings are unioned side by side while this thread merges (GEOS releases the GIL).
-    out: list[shapely.Geometry] = []
-    previous: shapely.Geometry = shapely.Polygon()  # an empty band stays a polygon
+    # rings are unioned side by side (GEOS releases the GIL): the first as soon as its
+    # pieces are cut, the others largest first; and the last two bands are merged side by
+    # side from the band before them: the last band takes the union of the last two rings
+    # (small ones in a city, joined while the first ring is still being unioned) instead
+    # of waiting for the second-last band.
+    if not spans:
+        return []
     with ThreadPoolExecutor(max_workers=max(workers, 1)) as pool:
-        parts = [pool.submit(ring_part, lines) for lines in rings]
-        for part in parts:
-            ring = part.result()
-            if not shapely.is_empty(ring):  # the first band's ring is not unioned again
-                previous = ring if shapely.is_empty(previous) else shapely.union(previous, ring)
-            out.append(previous)
-    return out
+        started = {0: pool.submit(ring_part, ring_lines(0))}
+        rest = {k: ring_lines(k) for k in range(1, len(spans))}
+        size = {k: int(shapely.get_num_coordinates(lines).sum()) for k, lines in rest.items()}
+        for k in sorted(rest, key=lambda k: -size[k]) if workers > 1 else rest:
+            started[k] = pool.submit(ring_part, rest[k])
+        parts = [started[k] for k in range(len(spans))]
+        if workers < 2 or len(parts) < 3:  # each band merged with the previous one
+            bands = itertools.accumulate((p.result() for p in parts), _merged, initial=_EMPTY)
+            return list(bands)[1:]
+        # Queued after every ring, so the rings it waits for have started (no deadlock).
+        tail = pool.submit(lambda: _merged(_merged(_EMPTY, parts[-2].result()), parts[-1].result()))
+        first = [part.result() for part in parts[:-2]]
+        *before, base = itertools.accumulate(first, _merged, initial=_EMPTY)
+        last = pool.submit(lambda: _merged(base, tail.result()))
+        return [*before[1:], base, _merged(base, parts[-2].result()), last.result()]
+
+
+#: The band of no street: an empty polygon (not an empty collection).
+_EMPTY = shapely.Polygon()
+
+
+def _merged(band: shapely.Geometry, ring: shapely.Geometry) -> shapely.Geometry:
+    """``band`` plus ``ring`` (either may be empty; a band that reaches nothing stays empty)."""
+    if shapely.is_empty(ring):
+        return band
+    return ring if shapely.is_empty(band) else shapely.union(band, ring)
 
 
 # --------------------------------------------------------------------------- internals

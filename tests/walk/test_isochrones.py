@@ -416,3 +416,47 @@ def test_city_bands_equal_a_plain_union_of_the_reached_streets(
         # nearly meet may be open in one and closed in the other.
         assert shapely.difference(band, shapely.buffer(reference, 1.0 + 1e-6)).area < 1e-9
         assert shapely.difference(reference, shapely.buffer(band, 7.0)).area < 1e-9
+
+
+# ------------------------------------------- the last two bands merged side by side
+
+
+@pytest.mark.parametrize(
+    ("count", "limits"),
+    [
+        (40, (150.0, 300.0, 450.0)),  # dense: the first ring is the largest
+        (3, (150.0, 300.0, 450.0)),  # sparse: the last ring is the largest, unioned first
+        (3, (100.0, 200.0, 300.0, 400.0, 500.0)),  # the bands before the last two chained
+        (40, (300.0, 600.0)),  # two bands: merged one after the other
+    ],
+)
+def test_bands_merged_side_by_side_keep_areas_and_nesting(
+    helsinki_network: WalkNetwork, count: int, limits: tuple[float, ...]
+) -> None:
+    """The whole-city options (rings largest first, the last two bands merged side by
+    side) against the same bands merged one after the other in order (``workers=1``):
+    the same areas and outlines, and each band inside the next, on the real extract."""
+    network = helsinki_network
+    stations = _stations_on_streets(network, count, seed=11)
+    dist = nearest_station_distances(network, stations).dist_m
+    options = dict(AREA_POLYGON_OPTIONS)
+    assert options["workers"] >= 2
+
+    in_order = isochrone_polygons(
+        network, dist, stations, limits_m=limits, buffer_m=40.0, **(options | {"workers": 1})
+    )
+    side_by_side = isochrone_polygons(
+        network, dist, stations, limits_m=limits, buffer_m=40.0, **options
+    )
+
+    rings = [b.area - a.area for a, b in itertools.pairwise([shapely.Polygon(), *in_order])]
+    assert min(rings) > 0  # every band adds area: a ring dropped or repeated shows
+    for a, b in zip(in_order, side_by_side, strict=True):
+        assert b.is_valid
+        assert b.area == pytest.approx(a.area, rel=1e-9)
+        assert shapely.symmetric_difference(a, b).area < 1e-6
+        assert shapely.equals_exact(shapely.normalize(a), shapely.normalize(b), tolerance=1e-6)
+    for inner, outer in itertools.pairwise(side_by_side):
+        assert shapely.difference(inner, outer).area < 1e-6
+        corners = shapely.points(shapely.get_coordinates(inner))
+        assert shapely.distance(outer, corners).max() < 1e-6  # every corner inside
