@@ -101,20 +101,21 @@ class GeoJson(folium.GeoJson, _RenderOnce):
         super().__init__(*args, **kwargs)
         self._uniform_style = uniform_style
 
-    def render(self, **kwargs: Any) -> None:
+    def render(self, **kwargs: Any) -> None:  # type: ignore[override]  # as folium's
         """As :meth:`folium.GeoJson.render`, the style styled once when it is uniform."""
         features = self.data.get("features") if isinstance(self.data, dict) else None
         if not (self._uniform_style and self.style and not self.highlight and features):
-            super().render(**kwargs)
+            super().render(**kwargs)  # type: ignore[no-untyped-call]
             return
         content = self.style_function(features[0])
         if any(isinstance(v, MacroElement) for v in content.values()):
-            super().render(**kwargs)  # objects in the style: folium's own way renders them
+            # objects in the style: folium's own way renders them
+            super().render(**kwargs)  # type: ignore[no-untyped-call]
             return
-        self.parent_map = get_obj_in_upper_tree(self, folium.Map)
+        self.parent_map = get_obj_in_upper_tree(self, folium.Map)  # type: ignore[assignment]
         # What GeoJsonStyleMapper.get_style_map gives when every feature has this style.
         self.style_map = {"default": GeoJsonStyleMapper._to_key(content)}
-        super(folium.GeoJson, self).render(**kwargs)
+        super(folium.GeoJson, self).render(**kwargs)  # type: ignore[no-untyped-call]
 
 
 class ImageOverlay(folium.raster_layers.ImageOverlay, _RenderOnce):
