@@ -80,6 +80,7 @@ def band_key(
     buffer_m: float,
     quad_segs: int,
     simplify_m: float,
+    workers: int = 1,
 ) -> dict[str, Any]:
     """Everything the band polygons of ``spans`` depend on, as a JSON-able dict.
 
@@ -92,13 +93,17 @@ def band_key(
         edge in metres) as :func:`planner.walk.isochrones._spans` gives them.
     buffer_m, quad_segs, simplify_m
         As for :func:`planner.walk.isochrones.isochrone_polygons`.
+    workers
+        As for ``isochrone_polygons``: only whether the last two of three or more bands
+        are merged side by side (``workers > 1``) is kept, since that gives the same
+        outlines (to 1e-6 m) with the vertices in another order.
 
     Returns
     -------
     dict
         The spans' count and hash per limit, the streets' count and hash
-        (:func:`streets_digest`), the CRS, the options, the geometry library's version, the
-        package version and the cache format.
+        (:func:`streets_digest`), the CRS, the options, how the bands are merged, the
+        geometry library's version, the package version and the cache format.
     """
     return {
         "spans": [
@@ -118,6 +123,7 @@ def band_key(
         "buffer_m": float(buffer_m),
         "quad_segs": int(quad_segs),
         "simplify_m": float(simplify_m),
+        "side_by_side": workers > 1 and len(spans) >= 3,
         "geos": shapely.geos_version_string,
         "planner": __version__,
         "format": BAND_CACHE_FORMAT,
@@ -142,8 +148,9 @@ def band_polygons(
     Parameters
     ----------
     network, node_dist_m, stations, limits_m, buffer_m, quad_segs, simplify_m, workers
-        As for :func:`~planner.walk.isochrones.isochrone_polygons` (``workers`` changes
-        how fast, not what is built: it is not part of the key).
+        As for :func:`~planner.walk.isochrones.isochrone_polygons` (of ``workers``, only
+        whether the last bands are merged side by side is part of the key: see
+        :func:`band_key`).
     cache_dir
         Cache folder; the entries are under its ``band-polygons`` subfolder.
     min_spans
@@ -172,7 +179,14 @@ def band_polygons(
     limit = BAND_CACHE_MIN_SPANS if min_spans is None else min_spans
     if sum(len(s[0]) for s in spans) < limit:
         return build()
-    key = band_key(network, spans, buffer_m=buffer_m, quad_segs=quad_segs, simplify_m=simplify_m)
+    key = band_key(
+        network,
+        spans,
+        buffer_m=buffer_m,
+        quad_segs=quad_segs,
+        simplify_m=simplify_m,
+        workers=workers,
+    )
     path = entry_path(BAND_CACHE_SUBDIR, key, cache_dir)
     stored = load_bands(path, key, len(limits_m))
     if stored is not None:
