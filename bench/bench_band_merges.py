@@ -25,7 +25,6 @@ import argparse
 import os
 import sys
 import time
-import warnings
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
@@ -49,18 +48,15 @@ def outside_m(inner: shapely.Geometry, outer: shapely.Geometry) -> float:
 
 
 def main(argv: list[str] | None = None) -> int:
-    from bench_scale import PORTO
-    from bench_stages import input_arguments, inputs
+    from bench_stages import input_arguments, parsed_case
 
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     input_arguments(parser, case="metro")
     parser.add_argument("--repeats", type=int, default=3)
-    args = parser.parse_args(argv)
-    if not args.pbf and not PORTO.exists():
-        print(f"skipped: {PORTO} not found")
+    case = parsed_case(parser, argv)
+    if case is None:
         return 0
-    pbf, stations_csv, homes_csv = inputs(args)
-    warnings.simplefilter("ignore")  # off-network and outside-the-area warnings
+    args, (pbf, stations_csv, homes_csv) = case
     from planner.config import AnalysisConfig
     from planner.pipeline.inputs import InputOptions, load_inputs
     from planner.walk import isochrones as iso

@@ -26,7 +26,6 @@ import shutil
 import sys
 import threading
 import time
-import warnings
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -34,18 +33,15 @@ sys.path.insert(0, str(ROOT))
 
 
 def main(argv: list[str] | None = None) -> int:
-    from bench_scale import PORTO
-    from bench_stages import input_arguments, inputs
+    from bench_stages import input_arguments, parsed_case
 
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     input_arguments(parser, case="metro")
     parser.add_argument("--runs", type=int, default=3)
-    args = parser.parse_args(argv)
-    if not args.pbf and not PORTO.exists():
-        print(f"skipped: {PORTO} not found")
+    case = parsed_case(parser, argv)
+    if case is None:
         return 0
-    pbf, stations_csv, homes_csv = inputs(args)
-    warnings.simplefilter("ignore")  # off-network and outside-the-area warnings
+    args, (pbf, stations_csv, homes_csv) = case
     from planner.pipeline.inputs import InputOptions, load_inputs
     from planner.report.export import write_outputs
     from planner.walk.coverage import analyze_coverage

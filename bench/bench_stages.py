@@ -59,6 +59,23 @@ def input_arguments(parser: argparse.ArgumentParser, *, case: str) -> None:
     parser.add_argument("--homes")
 
 
+def parsed_case(
+    parser: argparse.ArgumentParser, argv: list[str] | None
+) -> tuple[argparse.Namespace, tuple[Path, Path, Path]] | None:
+    """The arguments and the case's inputs (:func:`inputs`); None (said so) when the Porto
+    extract is absent and no ``--pbf`` is given. Warnings (off-network, outside the area)
+    are silenced from here on."""
+    from bench_scale import PORTO
+
+    args = parser.parse_args(argv)
+    if not args.pbf and not PORTO.exists():
+        print(f"skipped: {PORTO} not found")
+        return None
+    found = inputs(args)
+    warnings.simplefilter("ignore")  # off-network and outside-the-area warnings
+    return args, found
+
+
 def inputs(args: argparse.Namespace) -> tuple[Path, Path, Path]:
     """The extract, stations and homes: given, or made as ``bench_scale.py`` makes them."""
     if args.pbf:
@@ -84,14 +101,10 @@ def inputs(args: argparse.Namespace) -> tuple[Path, Path, Path]:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     input_arguments(parser, case="prefecture")
-    args = parser.parse_args(argv)
-    from bench_scale import PORTO
-
-    if not args.pbf and not PORTO.exists():
-        print(f"skipped: {PORTO} not found")
+    case = parsed_case(parser, argv)
+    if case is None:
         return 0
-    pbf, stations_csv, homes_csv = inputs(args)
-    warnings.simplefilter("ignore")  # off-network and outside-the-area warnings
+    _, (pbf, stations_csv, homes_csv) = case
     from planner.config import AnalysisConfig
     from planner.pipeline.inputs import _extent, _report_outside
     from planner.sources.demand import demand_from_file

@@ -15,6 +15,9 @@ With ``speed_kmh=6`` one minute is exactly 100 m, so walk minutes are metres / 1
 from __future__ import annotations
 
 import json
+import subprocess
+import sys
+import textwrap
 import warnings
 from html.parser import HTMLParser
 from pathlib import Path
@@ -276,3 +279,23 @@ def assert_same_as_full(plan: Plan, *, polygons: bool = True) -> None:
         iso_ref = ref.isochrones.to_crs(crs)
         assert list(iso_got["station_id"]) == list(iso_ref["station_id"])
         np.testing.assert_allclose(iso_got.area, iso_ref.area, rtol=1e-9, atol=1e-6)
+
+
+def output_of_new_process(script: str) -> str:
+    """What ``script`` (dedented) prints when run by a new Python process of this checkout.
+
+    For what must hold across processes (caches read back by another run); the process
+    fails the test when it fails, with its error output.
+    """
+    root = Path(__file__).resolve().parent.parent
+    done = subprocess.run(
+        [sys.executable, "-c", textwrap.dedent(script)],
+        capture_output=True,
+        text=True,
+        cwd=root,
+        env={"PYTHONPATH": str(root), "PATH": "/usr/bin:/bin"},
+        check=False,
+        timeout=300,
+    )
+    assert done.returncode == 0, done.stderr
+    return done.stdout.strip()

@@ -3,9 +3,6 @@
 from __future__ import annotations
 
 import logging
-import subprocess
-import sys
-import textwrap
 from dataclasses import replace
 from pathlib import Path
 
@@ -14,6 +11,7 @@ import numpy as np
 import pytest
 import shapely
 from geopandas.testing import assert_geodataframe_equal
+from helpers import output_of_new_process
 
 import planner.app.area_files as area_files
 from planner.app.area_files import GAP_CACHE_SUBDIR, SNAP_CACHE_SUBDIR, gap_zones, snapped_homes
@@ -102,8 +100,7 @@ def test_a_new_process_reads_back_what_this_one_stored(tmp_path: Path) -> None:
     np.save(tmp_path / "xy.npy", xy)
     np.save(tmp_path / "unserved.npy", unserved)
     gap_zones(xy, unserved, link_m=LINK_M, crs=CRS, cache_dir=tmp_path / "cache", min_homes=0)
-    script = textwrap.dedent(
-        f"""
+    script = f"""
         import numpy as np
         import planner.app.area_files as area_files
         from planner.walk.gaps import outlines_wgs84
@@ -126,19 +123,8 @@ def test_a_new_process_reads_back_what_this_one_stored(tmp_path: Path) -> None:
         assert all(zones.outlines_wgs84[k].equals_exact(g, 0) for k, g in wgs84.items())
         print(len(fresh.outlines))
         """
-    )
-    root = Path(__file__).resolve().parents[2]
-    done = subprocess.run(
-        [sys.executable, "-c", script],
-        capture_output=True,
-        text=True,
-        cwd=root,
-        env={"PYTHONPATH": str(root), "PATH": "/usr/bin:/bin"},
-        check=False,
-        timeout=300,
-    )
-    assert done.returncode == 0, done.stderr
-    assert int(done.stdout.strip()) == len(_fresh(xy, unserved))
+    printed = output_of_new_process(script)
+    assert int(printed) == len(_fresh(xy, unserved))
 
 
 def test_any_change_of_what_the_zones_depend_on_rebuilds_them(

@@ -3,9 +3,6 @@
 from __future__ import annotations
 
 import logging
-import subprocess
-import sys
-import textwrap
 from dataclasses import replace
 from pathlib import Path
 
@@ -14,6 +11,7 @@ import numpy as np
 import pyrosm
 import pytest
 import shapely
+from helpers import output_of_new_process
 from walk_reference import points_at
 
 import planner.walk.band_cache as band_cache
@@ -210,8 +208,7 @@ def test_a_new_process_reads_back_what_this_one_stored(tmp_path: Path) -> None:
     stations.to_file(tmp_path / "stations.gpkg")
     fresh = _cached(network, stations, tmp_path / "cache")
     (tmp_path / "fresh.wkb").write_bytes(b"".join(shapely.to_wkb(p) for p in fresh))
-    script = textwrap.dedent(
-        f"""
+    script = f"""
         import geopandas as gpd
         import shapely
         import planner.walk.band_cache as band_cache
@@ -235,19 +232,8 @@ def test_a_new_process_reads_back_what_this_one_stored(tmp_path: Path) -> None:
         assert got == open({str(tmp_path / "fresh.wkb")!r}, "rb").read()
         print(len(polys))
         """
-    )
-    root = Path(__file__).resolve().parents[2]
-    done = subprocess.run(
-        [sys.executable, "-c", script],
-        capture_output=True,
-        text=True,
-        cwd=root,
-        env={"PYTHONPATH": str(root), "PATH": "/usr/bin:/bin"},
-        check=False,
-        timeout=300,
-    )
-    assert done.returncode == 0, done.stderr
-    assert done.stdout.strip() == "3"
+    printed = output_of_new_process(script)
+    assert printed == "3"
 
 
 def _tamper(entry: Path) -> None:
