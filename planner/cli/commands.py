@@ -184,7 +184,7 @@ def _suggest(args: argparse.Namespace, config: AnalysisConfig, display: StageDis
         config=config,
         overwrite=args.overwrite,
         limits=parse_limits(args.limit),
-        options=InputOptions(**road_option_values(args)),
+        options=InputOptions(**road_option_values(args), cache_dir=args.cache_dir),
         objective=args.objective,
         access_method=args.access_method,
         new_capacity=args.new_capacity,

@@ -20,6 +20,13 @@ if TYPE_CHECKING:
     from planner.sources.tables import TableSpec
 
 
+#: What ``--cache-dir`` holds (every command that reads a network takes it).
+CACHE_DIR_HELP = (
+    "cache folder: downloaded and built networks, band polygons (default: the user cache "
+    "folder, or $PLANNER_CACHE_DIR)"
+)
+
+
 def add_input_arguments(parser: argparse.ArgumentParser) -> None:
     """Add the options that say where the network, stations and demand come from."""
     net = parser.add_argument_group("street network (one of)")
@@ -49,7 +56,7 @@ def add_input_arguments(parser: argparse.ArgumentParser) -> None:
     net.add_argument(
         "--study-area", metavar="FILE", help="polygon file: analyse only the streets inside it"
     )
-    net.add_argument("--cache-dir", help="cache of downloaded networks (default: user cache)")
+    net.add_argument("--cache-dir", help=CACHE_DIR_HELP)
     net.add_argument(
         "--refresh-download", action="store_true", help="download again even when cached"
     )

@@ -14,7 +14,12 @@ from collections.abc import Sequence
 from typing import Any
 
 from planner._version import __version__
-from planner.cli.inputs import add_input_arguments, add_limit_argument, add_road_arguments
+from planner.cli.inputs import (
+    CACHE_DIR_HELP,
+    add_input_arguments,
+    add_limit_argument,
+    add_road_arguments,
+)
 from planner.texts import LANGUAGES
 
 
@@ -223,6 +228,7 @@ def build_parser() -> argparse.ArgumentParser:
         "(.shp, .zip, .gpkg, .gdb, .dxf, .geojson, ...; any CRS)",
     )
     add_road_arguments(suggest.add_argument_group("road line layer as the network"))
+    suggest.add_argument("--cache-dir", help=CACHE_DIR_HELP)
     suggest.add_argument("--stations", required=True, help="CSV of existing stations with lon, lat")
     suggest.add_argument(
         "--demand",

@@ -120,8 +120,12 @@ def test_zipped_layer_with_a_mapping_through_analyze_report_and_suggest(tmp_path
     assert "Road layer quality" in page
     # suggest takes the same options.
     sites = tmp_path / "sites"
-    code, said = _run(["suggest", *network, *tables, "--k", "1", "--out", str(sites)])
+    own = tmp_path / "suggest-cache"
+    code, said = _run(
+        ["suggest", *network, *tables, "--k", "1", "--cache-dir", str(own), "--out", str(sites)]
+    )
     assert code == 0, said
+    assert list((own / "built-networks").glob("*.npz"))  # its own --cache-dir
     chosen = json.loads((sites / "siting.json").read_text("utf-8"))
     assert chosen["inputs"]["network"] == str(packed)
     code, said = _run(
