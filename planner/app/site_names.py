@@ -18,7 +18,7 @@ import numpy as np
 import shapely
 
 from planner.sources.coords import WGS84
-from planner.sources.osm import GRAPHML_SUFFIXES, as_pbf
+from planner.sources.osm import GRAPHML_SUFFIXES, as_pbf, forget_pyrosm_reads
 from planner.texts import Language, text
 
 logger = logging.getLogger(__name__)
@@ -62,7 +62,10 @@ def street_names_from_bytes(filename: str, data: bytes) -> gpd.GeoDataFrame:
     with tempfile.TemporaryDirectory(prefix="planner-names-") as tmp:
         path = Path(tmp) / name
         path.write_bytes(data)
-        return street_names_from_file(path)
+        try:
+            return street_names_from_file(path)
+        finally:
+            forget_pyrosm_reads(path)  # a temporary copy: its cached read is never read again
 
 
 def coordinates_text(lon: float, lat: float, language: Language) -> str:

@@ -28,6 +28,7 @@ from planner.limits import InputLimitError, InputLimits
 from planner.pipeline.progress import Progress
 from planner.sources.coords import WGS84
 from planner.sources.demand import demand_from_file
+from planner.sources.osm import forget_pyrosm_reads
 from planner.sources.sites import stations_from_file
 from planner.sources.tableio import TABLE_SUFFIXES
 from planner.sources.tables import Loaded
@@ -79,8 +80,10 @@ def _uploaded(filename: str, data: bytes) -> Iterator[Path]:
     file of that name.
     """
     name = _safe_name(filename)
-    with tempfile.TemporaryDirectory(prefix="planner-upload-") as tmp:
-        path = Path(tmp) / name
+    with (
+        tempfile.TemporaryDirectory(prefix="planner-upload-") as tmp,
+        _forgotten(Path(tmp) / name) as path,
+    ):
         path.write_bytes(data)
         try:
             with warnings.catch_warnings(record=True) as caught:
@@ -96,6 +99,15 @@ def _uploaded(filename: str, data: bytes) -> Iterator[Path]:
             # The same kind of error, naming the upload instead of the temporary file.
             named = err.replaced(str(path), filename).replaced(f"{tmp}/", "")
             raise named from err
+
+
+@contextmanager
+def _forgotten(path: Path) -> Iterator[Path]:
+    """``path``, whose reads pyrosm cached are removed afterwards (a temporary copy)."""
+    try:
+        yield path
+    finally:
+        forget_pyrosm_reads(path)
 
 
 #: A number written with a decimal comma (``24,9475``, ``-0,5``).

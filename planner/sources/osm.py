@@ -231,7 +231,26 @@ class as_pbf:  # noqa: N801 (used like a function in a with statement)
 
     def __exit__(self, *exc: object) -> None:
         if self._tmp is not None:
+            forget_pyrosm_reads(Path(self._tmp.name) / "extract.osm.pbf")
             self._tmp.cleanup()
+
+
+def forget_pyrosm_reads(path: Path) -> None:
+    """Remove what pyrosm's reads of ``path`` left in its result cache.
+
+    pyrosm keeps each read of a file (buildings, points of interest, the street segments)
+    as GeoParquet under ``<temporary folder>/pyrosm/cache``, keyed by the file's path: worth
+    it for a user's own file (the next run reads it back), a leak for a temporary copy
+    that is deleted after the read (an upload in the app, an XML extract converted to
+    PBF): its entries can never be read again and would pile up. Call it before the copy
+    is deleted; a failure to remove them is logged, never an error.
+    """
+    try:
+        import pyrosm
+
+        pyrosm.OSM.clear_cache(str(path))
+    except Exception as err:  # a cache left behind must not fail the work done
+        logger.warning("pyrosm's cached reads of %s not removed (%s)", path, err)
 
 
 def _read_features(

@@ -250,3 +250,25 @@ def test_a_semicolon_table_with_decimal_commas_is_read_as_such() -> None:
 )
 def test_decimal_mark_is_told_from_the_rows(name: str, text: str, mark: str | None) -> None:
     assert decimal_mark(name, text.encode()) == mark
+
+
+@pytest.mark.parametrize("forget", [True, False])
+def test_an_uploaded_extract_leaves_no_pyrosm_reads_behind(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, forget: bool
+) -> None:
+    import tempfile
+
+    import pyrosm
+
+    import planner.app.uploads as uploads
+
+    # pyrosm caches its reads under the temporary folder, keyed by the file's path: for an
+    # upload's temporary copy they could never be read again, so they are removed.
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))
+    if not forget:  # shows that the reads are cached at all, so the check below can fail
+        monkeypatch.setattr(uploads, "forget_pyrosm_reads", lambda path: None)
+    data = Path(pyrosm.get_data("test_pbf")).read_bytes()
+    area = area_from_upload("kotka.osm.pbf", data)
+    assert len(area.demand) > 1000
+    left = sorted((tmp_path / "pyrosm" / "cache").glob("result_*"))
+    assert (left == []) is forget, left

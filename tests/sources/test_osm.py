@@ -220,3 +220,26 @@ def test_osm_data_date_comes_from_the_file_header(tmp_path: Path) -> None:
     assert osm_data_date(tmp_path / "city.graphml") is None
     (tmp_path / "broken.osm.pbf").write_bytes(b"not a pbf")
     assert osm_data_date(tmp_path / "broken.osm.pbf") is None
+
+
+def test_an_xml_extract_s_converted_copy_leaves_no_pyrosm_reads_behind(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import tempfile
+
+    xml = tmp_path / "kotka.osm"
+    with osmium.SimpleWriter(str(xml)) as writer:
+        for obj in osmium.FileProcessor(pyrosm.get_data("test_pbf")):
+            writer.add(obj)
+    scratch = tmp_path / "scratch"
+    scratch.mkdir()
+    monkeypatch.setattr(tempfile, "tempdir", str(scratch))  # pyrosm's cache goes here
+    homes = homes_from_osm(xml)
+    assert len(homes) > 1000
+    # The reads of the converted temporary copy would never be read again: removed.
+    assert not list((scratch / "pyrosm" / "cache").glob("result_*"))
+    # A user's own PBF keeps its cached read (the next run reads it back).
+    pbf = tmp_path / "kotka.osm.pbf"
+    pbf.write_bytes(Path(pyrosm.get_data("test_pbf")).read_bytes())
+    assert len(homes_from_osm(pbf)) == len(homes)
+    assert list((scratch / "pyrosm" / "cache").glob("result_*"))
