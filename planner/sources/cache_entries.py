@@ -88,15 +88,24 @@ def read_entry(path: Path, key: dict[str, Any], *, what: str) -> dict[str, np.nd
         return {name: data[name] for name in data.files if name != "key"}
 
 
-def prune_entries(folder: Path, *, keep: int) -> None:
-    """Delete all but the newest ``keep`` stored entries in ``folder`` (by modification time)."""
+def prune_entries(folder: Path, *, keep: int, max_bytes: int | None = None) -> None:
+    """Delete the older stored entries in ``folder`` (newest first by modification time).
+
+    The newest ``keep`` entries are kept, and of those only as many as fit in
+    ``max_bytes`` together (the newest is always kept, however large): a cap by size
+    lets a folder keep many small entries (a province's areas) and few large ones (a
+    metro area's).
+    """
     entries = sorted(
         (p for p in folder.glob("*.npz") if ".tmp." not in p.name),
         key=lambda p: p.stat().st_mtime_ns,
         reverse=True,
     )
-    for old in entries[keep:]:
-        old.unlink(missing_ok=True)
+    total = 0
+    for n, entry in enumerate(entries):
+        total += entry.stat().st_size
+        if n >= keep or (n > 0 and max_bytes is not None and total > max_bytes):
+            entry.unlink(missing_ok=True)
 
 
 def wkb_arrays(

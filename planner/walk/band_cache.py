@@ -19,8 +19,9 @@ named by a hash of everything they depend on (:func:`band_key`):
 
 An entry that cannot be read, was stored for another key or whose polygons fail their
 checksum is rebuilt and overwritten, never trusted and never an error. Only the newest
-:data:`BAND_CACHE_KEEP` entries are kept; small inputs (fewer than
-:data:`BAND_CACHE_MIN_SPANS` reached spans, built in well under a second) are not stored.
+:data:`BAND_CACHE_KEEP` entries are kept, and of those as many as fit in
+:data:`BAND_CACHE_MAX_BYTES`; small inputs (fewer than :data:`BAND_CACHE_MIN_SPANS` reached
+spans, built in well under a second) are not stored.
 Stored polygons are the very bytes of a fresh build: a hit gives equal polygons.
 """
 
@@ -57,8 +58,12 @@ BAND_CACHE_FORMAT = 1
 BAND_CACHE_SUBDIR = "band-polygons"
 #: Fewer reached spans (all limits together) than this are built, not stored.
 BAND_CACHE_MIN_SPANS = 20_000
-#: The newest this many entries are kept; older ones are deleted when a new one is stored.
-BAND_CACHE_KEEP = 16
+#: At most this many entries are kept, the newest first, and only as many as fit in
+#: :data:`BAND_CACHE_MAX_BYTES` (older ones are deleted when a new one is stored): about 15 MB
+#: an entry for a metro area of 3,000 stations, far less for a province's smaller areas.
+BAND_CACHE_KEEP = 256
+#: The stored band polygons take at most this much room together (the newest entry aside).
+BAND_CACHE_MAX_BYTES = 1 << 30
 
 Spans = tuple[npt.NDArray[np.int64], npt.NDArray[np.float64], npt.NDArray[np.float64]]
 
@@ -196,7 +201,7 @@ def band_polygons(
     t0 = time.perf_counter()
     try:
         save_bands(polygons, path, key)
-        prune_entries(path.parent, keep=BAND_CACHE_KEEP)
+        prune_entries(path.parent, keep=BAND_CACHE_KEEP, max_bytes=BAND_CACHE_MAX_BYTES)
     except OSError as err:
         logger.warning("Could not store the band polygons in %s (%s).", path, err)
     else:

@@ -324,6 +324,28 @@ def test_old_entries_are_pruned(
     assert len(builds) == 4
 
 
+def test_old_entries_are_pruned_to_fit_the_size_cap(
+    grid_network: WalkNetwork, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    spots = [(0, 0), (100, 100), (200, 50)]
+    _cached(grid_network, points_at(spots[0]), tmp_path)
+    size = _entries(tmp_path)[0].stat().st_size
+    # Room for two entries of this size, not three: the oldest goes, the count cap aside.
+    monkeypatch.setattr(band_cache, "BAND_CACHE_MAX_BYTES", int(2.5 * size))
+    builds = _builds(monkeypatch)
+    for x, y in spots[1:]:
+        _cached(grid_network, points_at((x, y)), tmp_path)
+    assert len(_entries(tmp_path)) == 2
+    _cached(grid_network, points_at(spots[0]), tmp_path)  # the oldest was deleted
+    assert len(builds) == 3
+    # The newest entry is kept even when it alone is over the cap.
+    monkeypatch.setattr(band_cache, "BAND_CACHE_MAX_BYTES", 1)
+    _cached(grid_network, points_at(spots[1]), tmp_path)
+    assert len(_entries(tmp_path)) == 1
+    _cached(grid_network, points_at(spots[1]), tmp_path)
+    assert len(builds) == 4
+
+
 def test_analyze_coverage_keeps_its_bands_only_when_given_a_folder(
     helsinki_network: WalkNetwork, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
