@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 import shapely
 from geopandas.testing import assert_geodataframe_equal
-from helpers import output_of_new_process
+from helpers import count_calls, output_of_new_process
 
 import planner.app.area_files as area_files
 from planner.app.area_files import GAP_CACHE_SUBDIR, SNAP_CACHE_SUBDIR, gap_zones, snapped_homes
@@ -58,19 +58,6 @@ def _fresh(xy: np.ndarray, unserved: np.ndarray, link_m: float = LINK_M) -> gpd.
     return _frame(built, outlines_wgs84(built, CRS))
 
 
-def _no_build(monkeypatch: pytest.MonkeyPatch) -> list[int]:
-    """Count the builds made through the cache module."""
-    calls: list[int] = []
-    real = area_files.cluster_unserved
-
-    def counted(*args: object, **kwargs: object) -> GapClusters:
-        calls.append(1)
-        return real(*args, **kwargs)  # type: ignore[arg-type]
-
-    monkeypatch.setattr(area_files, "cluster_unserved", counted)
-    return calls
-
-
 def _entries(cache: Path) -> list[Path]:
     return sorted((cache / GAP_CACHE_SUBDIR).glob("*.npz"))
 
@@ -79,7 +66,7 @@ def test_stored_zones_read_back_equal_to_a_fresh_build(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     xy, unserved = _homes()
-    builds = _no_build(monkeypatch)
+    builds = count_calls(monkeypatch, area_files, "cluster_unserved")
     first = gap_zones(xy, unserved, link_m=LINK_M, crs=CRS, cache_dir=tmp_path, min_homes=0)
     assert len(builds) == 1
     assert len(_entries(tmp_path)) == 1
@@ -131,7 +118,7 @@ def test_any_change_of_what_the_zones_depend_on_rebuilds_them(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     xy, unserved = _homes()
-    builds = _no_build(monkeypatch)
+    builds = count_calls(monkeypatch, area_files, "cluster_unserved")
     gap_zones(xy, unserved, link_m=LINK_M, crs=CRS, cache_dir=tmp_path, min_homes=0)
     moved = xy.copy()
     moved[5, 0] += 0.5  # one home half a metre east
@@ -190,7 +177,7 @@ def test_a_broken_entry_is_rebuilt_never_an_error(
                 np.savez(f, **arrays)
         else:
             entry.write_bytes(other.read_bytes())
-    builds = _no_build(monkeypatch)
+    builds = count_calls(monkeypatch, area_files, "cluster_unserved")
     with caplog.at_level(logging.WARNING, logger="planner.app.area_files"):
         zones = gap_zones(xy, unserved, link_m=LINK_M, crs=CRS, cache_dir=tmp_path, min_homes=0)
     assert len(builds) == 1
@@ -236,7 +223,7 @@ def test_a_plan_reads_its_stored_zones_and_rebuilds_on_other_settings(
 ) -> None:
     monkeypatch.setenv("PLANNER_CACHE_DIR", str(tmp_path))
     monkeypatch.setattr(area_files, "GAP_CACHE_MIN_HOMES", 0)
-    builds = _no_build(monkeypatch)
+    builds = count_calls(monkeypatch, area_files, "cluster_unserved")
     reference = build_plan(helsinki_area).gaps
     assert len(builds) == 1
     assert len(reference) > 3

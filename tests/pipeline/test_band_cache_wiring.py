@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 import shapely
+from helpers import count_calls
 from test_cli import PBF
 
 import planner.walk.band_cache as band_cache
@@ -27,15 +28,7 @@ CONFIG = AnalysisConfig(walk_minutes=5.0, max_isochrone_stations=0)
 def builds(monkeypatch: pytest.MonkeyPatch) -> list[int]:
     """Store even the small extract's bands, and count the builds made through the cache."""
     monkeypatch.setattr(band_cache, "BAND_CACHE_MIN_SPANS", 0)
-    calls: list[int] = []
-    real = band_cache.isochrone_polygons
-
-    def counted(*args: object, **kwargs: object) -> list[shapely.Geometry]:
-        calls.append(1)
-        return real(*args, **kwargs)  # type: ignore[arg-type]
-
-    monkeypatch.setattr(band_cache, "isochrone_polygons", counted)
-    return calls
+    return count_calls(monkeypatch, band_cache, "isochrone_polygons")
 
 
 def _entries(cache: Path) -> list[Path]:

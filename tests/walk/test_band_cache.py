@@ -11,7 +11,7 @@ import numpy as np
 import pyrosm
 import pytest
 import shapely
-from helpers import output_of_new_process
+from helpers import count_calls, output_of_new_process
 from walk_reference import points_at
 
 import planner.walk.band_cache as band_cache
@@ -71,19 +71,6 @@ def _cached(
     )
 
 
-def _builds(monkeypatch: pytest.MonkeyPatch) -> list[int]:
-    """Count the builds made through the cache module."""
-    calls: list[int] = []
-    real = band_cache.isochrone_polygons
-
-    def counted(*args: object, **kwargs: object) -> list[shapely.Geometry]:
-        calls.append(1)
-        return real(*args, **kwargs)  # type: ignore[arg-type]
-
-    monkeypatch.setattr(band_cache, "isochrone_polygons", counted)
-    return calls
-
-
 def _entries(cache: Path) -> list[Path]:
     return sorted((cache / BAND_CACHE_SUBDIR).glob("*.npz"))
 
@@ -106,7 +93,7 @@ def test_grid_bands_read_back_equal_and_hand_checked(
     # One station at the grid's corner: the 150 m band holds the two whole 100 m streets
     # from the corner and 50 m of the four streets beyond them (400 m of street).
     corner = points_at((0, 0))
-    builds = _builds(monkeypatch)
+    builds = count_calls(monkeypatch, band_cache, "isochrone_polygons")
     first = _cached(grid_network, corner, tmp_path)
     again = _cached(grid_network, corner, tmp_path)
     assert len(builds) == 1  # the second was read back
@@ -126,7 +113,7 @@ def test_stored_bands_of_a_real_extract_equal_a_fresh_build(
     tmp_path: Path,
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    builds = _builds(monkeypatch)
+    builds = count_calls(monkeypatch, band_cache, "isochrone_polygons")
     first = _cached(helsinki_network, helsinki_stations, tmp_path)
     _same(_cached(helsinki_network, helsinki_stations, tmp_path), first)
     assert len(builds) == 1
@@ -155,7 +142,7 @@ def test_other_stations_miss_and_each_entry_is_kept(
     tmp_path: Path,
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    builds = _builds(monkeypatch)
+    builds = count_calls(monkeypatch, band_cache, "isochrone_polygons")
     _cached(helsinki_network, helsinki_stations, tmp_path)
     moved = helsinki_stations.copy()
     moved.iloc[0] = shapely.Point(moved.iloc[0].x + 40.0, moved.iloc[0].y)  # one moved 40 m
@@ -173,7 +160,7 @@ def test_any_change_of_what_the_bands_depend_on_misses(
     grid_network: WalkNetwork, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     station = points_at((30, 0))
-    builds = _builds(monkeypatch)
+    builds = count_calls(monkeypatch, band_cache, "isochrone_polygons")
     _cached(grid_network, station, tmp_path)
     # The whole grid is within 370 m of the station: a last limit of 460 m instead of
     # 450 m reaches the same spans, so the bands are the same and are read back.
@@ -278,7 +265,7 @@ def test_a_broken_entry_is_rebuilt_never_an_error(
             key = data["key"]
         with entry.open("wb") as f:
             np.savez(f, key=key, zone_of=np.arange(4))
-    builds = _builds(monkeypatch)
+    builds = count_calls(monkeypatch, band_cache, "isochrone_polygons")
     with caplog.at_level(logging.WARNING, logger="planner.walk.band_cache"):
         got = _cached(helsinki_network, helsinki_stations, tmp_path)
     assert len(builds) == 1
@@ -313,7 +300,7 @@ def test_old_entries_are_pruned(
     grid_network: WalkNetwork, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setattr(band_cache, "BAND_CACHE_KEEP", 2)
-    builds = _builds(monkeypatch)
+    builds = count_calls(monkeypatch, band_cache, "isochrone_polygons")
     spots = [(0, 0), (100, 100), (200, 50)]
     for x, y in spots:
         _cached(grid_network, points_at((x, y)), tmp_path)
@@ -332,7 +319,7 @@ def test_old_entries_are_pruned_to_fit_the_size_cap(
     size = _entries(tmp_path)[0].stat().st_size
     # Room for two entries of this size, not three: the oldest goes, the count cap aside.
     monkeypatch.setattr(band_cache, "BAND_CACHE_MAX_BYTES", int(2.5 * size))
-    builds = _builds(monkeypatch)
+    builds = count_calls(monkeypatch, band_cache, "isochrone_polygons")
     for x, y in spots[1:]:
         _cached(grid_network, points_at((x, y)), tmp_path)
     assert len(_entries(tmp_path)) == 2
@@ -361,7 +348,7 @@ def test_analyze_coverage_keeps_its_bands_only_when_given_a_folder(
     cfg = AnalysisConfig(walk_minutes=5.0, max_isochrone_stations=0)
     plain = analyze_coverage(helsinki_network, stations, homes, config=cfg).coverage_area
     assert not (tmp_path / BAND_CACHE_SUBDIR).exists()  # None: nothing stored
-    builds = _builds(monkeypatch)
+    builds = count_calls(monkeypatch, band_cache, "isochrone_polygons")
     runs = [
         analyze_coverage(
             helsinki_network, stations, homes, config=cfg, band_cache_dir=tmp_path
