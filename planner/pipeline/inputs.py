@@ -27,7 +27,6 @@ from planner.sources.download import (
     NetworkQuery,
     buildings_from_query,
     cached_network_path,
-    default_cache_dir,
     graph_from_query,
 )
 from planner.sources.osm import OSM_DATA, homes_from_osm
@@ -35,6 +34,7 @@ from planner.sources.population import PopulationRule, homes_from_buildings
 from planner.sources.road_files import RoadOptions, is_road_layer
 from planner.sources.sites import stations_from_file
 from planner.sources.tables import Loaded, TableSpec
+from planner.walk.band_cache import band_cache_folder
 from planner.walk.network import WalkNetwork, build_walk_network
 from planner.walk.network_cache import network_from_file
 
@@ -104,15 +104,11 @@ class InputOptions:
     osm_join_m: float = 5.0
 
     def band_cache_dir(self) -> Path | None:
-        """Where the band polygons are kept (:mod:`planner.walk.band_cache`), or None.
+        """Where the band polygons are kept, or None when the network cache is off.
 
-        The cache folder of the built networks (``cache_dir``, else
-        :func:`planner.sources.download.default_cache_dir`) when the network cache is on;
-        None (built every time, nothing stored) when it is off.
+        See :func:`planner.walk.band_cache.band_cache_folder`.
         """
-        if not self.network_cache:
-            return None
-        return Path(self.cache_dir) if self.cache_dir is not None else default_cache_dir()
+        return band_cache_folder(self.cache_dir, network_cache=self.network_cache)
 
     def road_options(self) -> RoadOptions:
         """How a road line layer given as the network is read and noded."""

@@ -33,10 +33,10 @@ from planner.errors import InputDataError, PlannerError
 from planner.limits import DEFAULT_LIMITS, InputLimits
 from planner.report.export import write_outputs
 from planner.report.output_folder import GENERATOR
-from planner.sources.download import default_cache_dir
 from planner.sources.osm import OSM_DATA
 from planner.sources.road_files import RoadOptions
 from planner.texts import Language
+from planner.walk.band_cache import band_cache_folder
 from planner.walk.coverage import CoverageResult, analyze_coverage, gap_zones
 from planner.walk.layers import STATUS_BEYOND, STATUS_OFF_NETWORK, STATUS_UNREACHABLE
 from planner.walk.line_speeds import line_speed_network
@@ -245,19 +245,11 @@ def area_result(task: AreaTask) -> tuple[CoverageResult, gpd.GeoDataFrame]:
         raise InputDataError(msg)
     stations = gpd.read_parquet(files.stations)
     near = shapely.dwithin(stations.geometry.to_crs(network.crs).to_numpy(), area, halo.stations_m)
-    result = analyze_coverage(
-        piece, stations.loc[near], homes, config=cfg, band_cache_dir=_band_cache_dir(files)
-    )
+    bands_in = band_cache_folder(files.cache_dir, network_cache=files.network_cache)
+    result = analyze_coverage(piece, stations.loc[near], homes, config=cfg, band_cache_dir=bands_in)
     return exact_beyond_limit(result, piece, region_has_station=task.region_has_station), (
         piece.edges
     )
-
-
-def _band_cache_dir(files: RegionFiles) -> Path | None:
-    """The band polygons' cache folder: the network cache's, when that cache is on."""
-    if not files.network_cache:
-        return None
-    return Path(files.cache_dir) if files.cache_dir is not None else default_cache_dir()
 
 
 def region_network(files: RegionFiles) -> WalkNetwork:

@@ -46,6 +46,7 @@ from planner.sources.cache_entries import (
     wkb_arrays,
     write_entry,
 )
+from planner.sources.download import default_cache_dir
 from planner.walk.access import Snapped
 from planner.walk.isochrones import _spans, isochrone_polygons
 from planner.walk.network import WalkNetwork
@@ -76,6 +77,17 @@ def streets_digest(network: WalkNetwork) -> str:
         shapely.get_num_coordinates(lines).astype(np.int64),
         np.asarray(network.edge_length_m, dtype=np.float64),
     )
+
+
+def band_cache_folder(cache_dir: str | Path | None, *, network_cache: bool) -> Path | None:
+    """Where a run keeps its band polygons: the built networks' cache folder, or None.
+
+    ``cache_dir`` (else :func:`planner.sources.download.default_cache_dir`) when the
+    network cache is on; None (built every time, nothing stored) when it is off.
+    """
+    if not network_cache:
+        return None
+    return Path(cache_dir) if cache_dir is not None else default_cache_dir()
 
 
 def band_key(

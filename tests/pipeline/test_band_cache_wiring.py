@@ -14,10 +14,10 @@ import planner.walk.band_cache as band_cache
 from planner.config import AnalysisConfig
 from planner.pipeline.analysis import run_analysis
 from planner.pipeline.inputs import InputOptions
-from planner.pipeline.region_task import RegionFiles, _band_cache_dir
+from planner.pipeline.region_task import RegionFiles
 from planner.pipeline.suggest import run_suggest
 from planner.sources.download import default_cache_dir
-from planner.walk.band_cache import BAND_CACHE_SUBDIR
+from planner.walk.band_cache import BAND_CACHE_SUBDIR, band_cache_folder
 
 STATIONS = str(Path(__file__).resolve().parents[2] / "data" / "helsinki_stations_example.csv")
 #: 5 minutes: the example stations leave real gaps in the small extract.
@@ -42,9 +42,13 @@ def test_the_band_folder_follows_the_network_cache(tmp_path: Path) -> None:
     assert InputOptions(cache_dir=tmp_path, network_cache=False).band_cache_dir() is None
     # A region's areas (one task each) use the folder of the region's network cache.
     files = RegionFiles(network="n.osm.pbf", stations="s.parquet", homes="h.parquet")
-    assert _band_cache_dir(replace(files, cache_dir=str(tmp_path))) == tmp_path
-    assert _band_cache_dir(files) == default_cache_dir()
-    assert _band_cache_dir(replace(files, cache_dir=str(tmp_path), network_cache=False)) is None
+
+    def folder(f: RegionFiles) -> Path | None:  # as region_task.area_result chooses it
+        return band_cache_folder(f.cache_dir, network_cache=f.network_cache)
+
+    assert folder(replace(files, cache_dir=str(tmp_path))) == tmp_path
+    assert folder(files) == default_cache_dir()
+    assert folder(replace(files, cache_dir=str(tmp_path), network_cache=False)) is None
 
 
 def test_a_second_analysis_reads_the_bands_back(tmp_path: Path, builds: list[int]) -> None:
