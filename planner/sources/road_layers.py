@@ -445,7 +445,7 @@ def _quality(
     dead = np.flatnonzero(degree == 1)
     near = 0
     if len(dead):
-        tree = shapely.STRtree(tables.geometry)
+        tree = shapely.STRtree(tables.lines())
         pts = shapely.points(tables.node_xy[dead])
         pi, ei = tree.query(pts, predicate="dwithin", distance=NEAR_MISS_M)
         foreign = (u[ei] != dead[pi]) & (v[ei] != dead[pi])

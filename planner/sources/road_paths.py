@@ -125,10 +125,11 @@ def _osm_paths(
     a, b = np.minimum(tables.edge_u, tables.edge_v), np.maximum(tables.edge_u, tables.edge_v)
     first = ~pd.DataFrame({"a": a, "b": b, "m": np.round(tables.length_m, 3)}).duplicated()
     keep &= first.to_numpy()
-    keep &= np.array([g is not None for g in tables.geometry])
+    lines = tables.lines()
+    keep &= np.array([g is not None for g in lines])
     to_metric = pyproj.Transformer.from_crs(tables.crs, crs, always_xy=True)
     geoms = shapely.transform(
-        tables.geometry[keep], lambda xy: np.column_stack(to_metric.transform(xy[:, 0], xy[:, 1]))
+        lines[keep], lambda xy: np.column_stack(to_metric.transform(xy[:, 0], xy[:, 1]))
     )
     x0, y0, x1, y1 = shapely.total_bounds(parts)
     box = shapely.box(x0 - join_m, y0 - join_m, x1 + join_m, y1 + join_m)

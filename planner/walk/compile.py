@@ -19,7 +19,7 @@ from scipy import sparse
 from scipy.sparse import csgraph
 
 from planner.errors import NetworkBuildError
-from planner.sources.street_tables import PROFILE_TAGS, StreetTables
+from planner.sources.street_tables import PROFILE_TAGS, StreetTables, take_runs
 from planner.walk.network import (
     LINE_FACTOR_COLUMN,
     LINE_SPEED_COLUMN,
@@ -86,7 +86,7 @@ def network_from_tables(
             "node is not among its nodes."
         )
         raise NetworkBuildError(msg[0].upper() + msg[1:])
-    to_crs, node_xy, geoms = _project(tables, crs)
+    to_crs, node_xy, geoms, runs = _project(tables, crs)
     lengths = np.asarray(tables.length_m, dtype=np.float64)
     node_order, seq = _graph_order(pu, pv, lengths, len(node_ids))
     node_ids, node_xy = node_ids[node_order], node_xy[node_order]
@@ -123,7 +123,10 @@ def network_from_tables(
         remap = np.full(len(pu), -1, dtype=np.int64)
         remap[np.flatnonzero(row_keep)] = np.arange(int(row_keep.sum()))
         pu, pv, lengths = pu_k, pv_k, lengths[row_keep]
-        geoms = geoms[row_keep]
+        if runs is not None:
+            runs = take_runs(*runs, np.flatnonzero(row_keep))
+        else:
+            geoms = geoms[row_keep]
         tunnel = np.asarray(tables.tunnel, dtype=bool)[row_keep]
         tags = {t: np.asarray(v, dtype=object)[row_keep] for t, v in tables.tags.items()}
         own = {c: None if a is None else a[row_keep] for c, a in _own(tables).items()}
@@ -134,7 +137,8 @@ def network_from_tables(
         tags = {t: np.asarray(v, dtype=object) for t, v in tables.tags.items()}
         own = _own(tables)
 
-    edges = _edge_frame(table, pu, pv, lengths, geoms, tunnel, tags, node_ids, node_xy, to_crs)
+    lines = _oriented_lines(table, pu, pv, geoms, runs, node_ids, node_xy)
+    edges = _edge_frame(table, pu, pv, lengths, lines, tunnel, tags, node_ids, to_crs)
     for column, values in own.items():  # a road layer's: applied by planner.walk.line_speeds
         if values is not None:
             edges[column] = np.asarray(values, dtype=np.float64)[table]
@@ -166,10 +170,21 @@ def utm_crs(lonlat: npt.NDArray[np.float64]) -> pyproj.CRS:
     return pyproj.CRS.from_user_input(corners.estimate_utm_crs())
 
 
+_Runs = tuple[npt.NDArray[np.float64], npt.NDArray[np.int64]]
+
+
 def _project(
     tables: StreetTables, crs: str | pyproj.CRS | None
-) -> tuple[pyproj.CRS, npt.NDArray[np.float64], npt.NDArray[np.object_]]:
-    """Nodes and geometries in the metric CRS, transformed together in one call."""
+) -> tuple[pyproj.CRS, npt.NDArray[np.float64], npt.NDArray[np.object_], _Runs | None]:
+    """Nodes and lines in the metric CRS, transformed together in one call.
+
+    Returns
+    -------
+    (crs, node_xy, geometries, runs)
+        The lines as geometries (None where a row has none), or, when the tables give
+        them as flat coordinates, as those coordinates and their offsets (``runs``; the
+        geometries are then all None, built only for the streets kept).
+    """
     src = pyproj.CRS.from_user_input(tables.crs)
     xy = np.asarray(tables.node_xy, dtype=np.float64)
     if crs is not None:
@@ -179,20 +194,29 @@ def _project(
     else:
         to_wgs = pyproj.Transformer.from_crs(src, 4326, always_xy=True)
         dst = utm_crs(np.column_stack(to_wgs.transform(xy[:, 0], xy[:, 1])))
-    geoms = np.asarray(tables.geometry, dtype=object)
-    has = np.array([g is not None for g in geoms], dtype=bool) if len(geoms) else geoms
+    flat = tables.geometry is None and tables.line_xy is not None
+    if flat:
+        geoms = np.full(len(tables.edge_u), None, dtype=object)
+        has = np.zeros(len(geoms), dtype=bool)
+        coords = np.asarray(tables.line_xy, dtype=np.float64)
+    else:
+        geoms = np.asarray(tables.lines(), dtype=object)
+        has = np.array([g is not None for g in geoms], dtype=bool)
+        coords = shapely.get_coordinates(geoms[has])
     if dst == src:
-        return dst, xy.copy(), geoms.copy()
-    lines = geoms[has]
-    coords = shapely.get_coordinates(lines)
-    both = np.vstack([xy, coords])
-    transformer = pyproj.Transformer.from_crs(src, dst, always_xy=True)
-    x, y = transformer.transform(both[:, 0], both[:, 1])
-    out_xy = np.column_stack([x, y])
-    projected = out_xy[len(xy) :]
+        out_xy, projected = xy.copy(), coords.copy()
+    else:
+        both = np.vstack([xy, coords])
+        transformer = pyproj.Transformer.from_crs(src, dst, always_xy=True)
+        x, y = transformer.transform(both[:, 0], both[:, 1])
+        out_all = np.column_stack([x, y])
+        out_xy, projected = out_all[: len(xy)], out_all[len(xy) :]
+    if flat:
+        return dst, out_xy, geoms, (projected, np.asarray(tables.line_offsets, dtype=np.int64))
     out = geoms.copy()
-    out[has] = shapely.transform(lines, lambda c: projected) if len(lines) else lines
-    return dst, out_xy[: len(xy)], out
+    if has.any():
+        out[has] = shapely.transform(geoms[has], lambda c: projected)
+    return dst, out_xy, out, None
 
 
 def _compile_csr(
@@ -309,35 +333,76 @@ def _street_rows(
     return out
 
 
-def _edge_frame(
+def _oriented_lines(
     table: npt.NDArray[np.int64],
     pu: npt.NDArray[np.int64],
     pv: npt.NDArray[np.int64],
-    lengths: npt.NDArray[np.float64],
     geoms: npt.NDArray[np.object_],
-    tunnel: npt.NDArray[np.bool_],
-    tags: dict[str, npt.NDArray[np.object_]],
+    runs: _Runs | None,
     node_ids: npt.NDArray[np.int64],
     node_xy: npt.NDArray[np.float64],
-    crs: pyproj.CRS,
-) -> gpd.GeoDataFrame:
-    """One row per street, ``u <= v`` (node ids), geometry oriented from ``u`` to ``v``."""
+) -> npt.NDArray[np.object_]:
+    """The line of each street of ``table``, from its lower to its higher node id.
+
+    A stored line may run either way: it is turned where its first point lies nearer to
+    the other end. A row without one gets the straight line between its ends.
+    """
     ru, rv = pu[table], pv[table]
     swap = node_ids[ru] > node_ids[rv]
     u_idx = np.where(swap, rv, ru)
     v_idx = np.where(swap, ru, rv)
+    if runs is not None:
+        xy, offsets = runs
+        starts = offsets[:-1][table]
+        sizes = offsets[1:][table] - starts
+        flip = _nearer_end(xy[starts], node_xy[u_idx], node_xy[v_idx])
+        out_off = np.zeros(len(table) + 1, dtype=np.int64)
+        np.cumsum(sizes, out=out_off[1:])
+        line = np.repeat(np.arange(len(table), dtype=np.int64), sizes)
+        step = np.arange(int(out_off[-1]), dtype=np.int64) - out_off[line]
+        src = np.where(flip[line], (starts + sizes - 1)[line] - step, starts[line] + step)
+        out = np.empty(len(table), dtype=object)
+        if len(table):
+            out[:] = shapely.linestrings(xy[src], indices=line)
+        return out
     g = geoms[table].copy()
     missing = np.array([x is None for x in g], dtype=bool)
     if missing.any():
         g[missing] = shapely.linestrings(
             np.stack([node_xy[u_idx[missing]], node_xy[v_idx[missing]]], axis=1)
         )
-    # Orient every geometry from u to v: stored geometries may run either way.
-    starts = shapely.get_coordinates(shapely.get_point(g, 0))
-    d_u = np.hypot(*(starts - node_xy[u_idx]).T)
-    d_v = np.hypot(*(starts - node_xy[v_idx]).T)
-    flip = d_v < d_u
+    starts_xy = shapely.get_coordinates(shapely.get_point(g, 0))
+    flip = _nearer_end(starts_xy, node_xy[u_idx], node_xy[v_idx])
     g[flip] = shapely.reverse(g[flip])
+    return g
+
+
+def _nearer_end(
+    first: npt.NDArray[np.float64], at_u: npt.NDArray[np.float64], at_v: npt.NDArray[np.float64]
+) -> npt.NDArray[np.bool_]:
+    """Whether each line's first point lies nearer its ``v`` end than its ``u`` end."""
+    d_u = np.hypot(*(first - at_u).T)
+    d_v = np.hypot(*(first - at_v).T)
+    out: npt.NDArray[np.bool_] = d_v < d_u
+    return out
+
+
+def _edge_frame(
+    table: npt.NDArray[np.int64],
+    pu: npt.NDArray[np.int64],
+    pv: npt.NDArray[np.int64],
+    lengths: npt.NDArray[np.float64],
+    lines: npt.NDArray[np.object_],
+    tunnel: npt.NDArray[np.bool_],
+    tags: dict[str, npt.NDArray[np.object_]],
+    node_ids: npt.NDArray[np.int64],
+    crs: pyproj.CRS,
+) -> gpd.GeoDataFrame:
+    """One row per street, ``u <= v`` (node ids), ``lines`` oriented from ``u`` to ``v``."""
+    ru, rv = pu[table], pv[table]
+    swap = node_ids[ru] > node_ids[rv]
+    u_idx = np.where(swap, rv, ru)
+    v_idx = np.where(swap, ru, rv)
     data: dict[str, object] = {
         "u": node_ids[u_idx],
         "v": node_ids[v_idx],
@@ -349,4 +414,4 @@ def _edge_frame(
     for tag in PROFILE_TAGS:
         values = tags.get(tag)
         data[tag] = values[table] if values is not None else np.full(len(table), "", object)
-    return gpd.GeoDataFrame(data, geometry=gpd.GeoSeries(g, crs=crs))
+    return gpd.GeoDataFrame(data, geometry=gpd.GeoSeries(lines, crs=crs))
