@@ -94,9 +94,11 @@ def network_from_tables(
     new_pos[node_order] = np.arange(len(node_order))
     pu, pv = new_pos[pu], new_pos[pv]
 
-    csr = _compile_csr(pu, pv, lengths, len(node_ids))
     table = _street_rows(seq, pu, pv, lengths)
-    n_comp, labels = csgraph.connected_components(csr, directed=False)
+    # The parts, from the rows as they are (the CSR is compiled once, for what is kept).
+    n = len(node_ids)
+    links = sparse.csr_array((np.ones(len(pu)), (pu, pv)), shape=(n, n))  # counts, never 0
+    n_comp, labels = csgraph.connected_components(links, directed=False)
     keep_nodes = np.ones(len(node_ids), dtype=bool)
     islands = IslandReport(components=int(n_comp), nodes_dropped=0, street_m_dropped=0.0)
     if n_comp > 1 and not keep_islands:
@@ -133,6 +135,7 @@ def network_from_tables(
         table = remap[table]
         node_ids, node_xy = node_ids[keep_nodes], node_xy[keep_nodes]
     else:
+        csr = _compile_csr(pu, pv, lengths, n)
         tunnel = np.asarray(tables.tunnel, dtype=bool)
         tags = {t: np.asarray(v, dtype=object) for t, v in tables.tags.items()}
         own = _own(tables)
