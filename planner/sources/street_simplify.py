@@ -139,8 +139,9 @@ def simplified_arrays(nodes: Any, edges: Any, *, tags: tuple[str, ...]) -> Simpl
     seg_rows = rows[chain_ids]
     seg_chain = np.repeat(np.arange(n_chains), np.diff(chain_ptr))
     lengths = edges.floats("length")[seg_rows]
-    kept = np.unique(np.concatenate([new_u, new_v]))
-    keep_nodes = np.isin(nid, uniques[kept])
+    ends = np.zeros(n_nodes, dtype=bool)  # by factor: the nodes a chain ends at
+    ends[new_u] = ends[new_v] = True
+    keep_nodes = known & ends[np.where(known, factor, 0)]
     return SimplifiedArrays(
         node_ids=nid[keep_nodes].astype(np.int64),
         node_xy=np.column_stack([x[keep_nodes], y[keep_nodes]]).astype(np.float64),

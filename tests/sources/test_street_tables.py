@@ -151,7 +151,8 @@ def _graph_tables_of(path: Path) -> tuple[object, object]:
 def _assert_tables_equal_frames(tables: StreetTables, gn: object, ge: object) -> None:
     import pandas as pd
 
-    assert isinstance(gn, pd.DataFrame) and isinstance(ge, pd.DataFrame)
+    assert isinstance(gn, pd.DataFrame)
+    assert isinstance(ge, pd.DataFrame)
     np.testing.assert_array_equal(tables.node_ids, gn["id"].to_numpy())
     np.testing.assert_array_equal(tables.node_xy, shapely.get_coordinates(gn.geometry.to_numpy()))
     np.testing.assert_array_equal(tables.edge_u, ge["u"].to_numpy())
@@ -174,7 +175,8 @@ def test_porto_metro_arrays_equal_pyrosm_graph_tables() -> None:
 
     tables = street_tables_from_file(PORTO)
 
-    assert tables.reader == "pyrosm" and tables.line_xy is not None
+    assert tables.reader == "pyrosm"
+    assert tables.line_xy is not None
     _assert_tables_equal_frames(tables, gn, ge)
 
 
@@ -188,7 +190,8 @@ def test_without_pyrosm_pieces_graph_tables_gives_the_same_tables(
 
     slow = street_tables_from_file(path)
 
-    assert slow.geometry is not None and slow.line_xy is None  # graph_tables' lines
+    assert slow.geometry is not None
+    assert slow.line_xy is None
     for f in ("node_ids", "node_xy", "edge_u", "edge_v", "length_m", "tunnel"):
         np.testing.assert_array_equal(getattr(fast, f), getattr(slow, f), err_msg=f)
     _same_lines(fast.lines(), slow.geometry)

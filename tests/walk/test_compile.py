@@ -74,7 +74,8 @@ def test_adjacency_order_equals_the_groupby_definition(seed: int) -> None:
 
 
 def _assert_same_network(a: WalkNetwork, b: WalkNetwork) -> None:
-    assert a.crs == b.crs and a.islands == b.islands
+    assert a.crs == b.crs
+    assert a.islands == b.islands
     np.testing.assert_array_equal(a.node_ids, b.node_ids)
     np.testing.assert_array_equal(a.node_xy, b.node_xy)
     for part in ("indptr", "indices", "data"):
