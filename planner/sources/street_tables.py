@@ -5,6 +5,9 @@ with pyosmium, :mod:`planner.sources.osmium`, when pyrosm fails), simplified exa
 pyrosm's ``to_graph`` simplifies it (degree-2 chains merged, a chain not merged across a
 change of ``highway`` or ``maxspeed``) but with **every** connected part kept: which parts
 to keep is decided, and reported, by :func:`planner.walk.network.network_from_tables`.
+pyrosm's simplification runs straight to arrays (:mod:`planner.sources.street_simplify`):
+the streets' lines come as flat coordinates (``line_xy``), built as objects only when asked
+for (:meth:`StreetTables.lines`).
 :func:`street_tables_from_graph` gives the same tables for an osmnx-compatible
 ``networkx.MultiDiGraph`` (GraphML files, osmnx downloads, hand-made graphs).
 """
