@@ -18,7 +18,7 @@ import secrets
 import threading
 from collections.abc import Collection, Iterator, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
-from contextlib import contextmanager
+from contextlib import contextmanager, nullcontext
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -30,13 +30,8 @@ import shapely
 
 from planner.errors import InputDataError
 from planner.report.category_layers import category_layers
-from planner.report.deferred import (
-    finish_map,
-    finish_report,
-    pending_map,
-    pending_report,
-    polygon_parts,
-)
+from planner.report.deferred import finish_map, pending_map, polygon_parts
+from planner.report.forked_report import report_writer
 from planner.report.output_folder import (
     CSV_TABLES,
     GENERATOR,
@@ -189,32 +184,38 @@ def write_outputs(
         # the CSV, map and report (the pool waits for it, also when these fail).
         with ThreadPoolExecutor(max_workers=1, thread_name_prefix="planner-gpkg") as pool:
             geopackage = pool.submit(write_geopackage, ready, staged.geopackage)
-            for path in staged.csv:
-                layer = by_district if path.stem == "districts" else getattr(result, path.stem)
-                write_csv(csv_table(layer, what=path.name), path, raw_text=raw_text)
-            for path, table in zip(staged.rejected, rejected.values(), strict=True):
-                write_csv(table, path, raw_text=raw_text, bom=False)
             extra = category_layers(circle, language=language) if circle is not None else []
             # Everything of the map and report but the band polygons' parts, while they are
-            # built (planner.report.deferred); then only those parts are left to make.
-            fmap = pending_map(result, streets=streets, language=language, extra_layers=extra)
-            page = (
-                pending_report(
-                    fmap,
+            # built (planner.report.deferred); then only those parts are left to make. The
+            # report page is made beside the map and tables, by a forked copy of this
+            # process when worth it (planner.report.forked_report).
+            with (
+                report_writer(
+                    result,
+                    staged.report,
+                    language=language,
                     summary=summary,
                     streets=streets,
                     districts=districts,
                     district_name_column=district_name_column,
                 )
                 if staged.report is not None
-                else None
-            )
-            shapes = [(name, for_geopackage(getattr(result, name))) for name in polygons]
-            polygon_layers = pool.submit(write_geopackage, shapes, staged.geopackage)
-            parts = polygon_parts(fmap)
-            staged.map.write_text(finish_map(fmap, parts), "utf-8")
-            if page is not None and staged.report is not None:
-                staged.report.write_text(finish_report(page, parts), "utf-8")
+                else nullcontext()
+            ) as page:
+                fmap = pending_map(result, streets=streets, language=language, extra_layers=extra)
+                for path in staged.csv:
+                    layer = by_district if path.stem == "districts" else getattr(result, path.stem)
+                    write_csv(csv_table(layer, what=path.name), path, raw_text=raw_text)
+                for path, table in zip(staged.rejected, rejected.values(), strict=True):
+                    write_csv(table, path, raw_text=raw_text, bom=False)
+                shapes = [(name, for_geopackage(getattr(result, name))) for name in polygons]
+                polygon_layers = pool.submit(write_geopackage, shapes, staged.geopackage)
+                if page is not None:
+                    page.send_polygons()
+                whole_map = finish_map(fmap, polygon_parts(fmap))
+                staged.map.write_text(whole_map, "utf-8")
+                if page is not None:
+                    page.write(whole_map)
             geopackage.result()
             polygon_layers.result()
         staged.summary.write_text(json.dumps(summary, indent=2, ensure_ascii=False) + "\n", "utf-8")
