@@ -24,7 +24,7 @@ import psutil
 import pytest
 
 from planner.config import AnalysisConfig
-from planner.report import export, forked_report
+from planner.report import export, forked, forked_report
 from planner.report.deferred import finish_map, pending_map, polygon_parts
 from planner.report.export import write_outputs
 from planner.report.forked_report import report_writer
@@ -175,7 +175,7 @@ def test_write_outputs_with_the_fork_writes_the_same_files(
         real(self)
         forks.append(self.forked)
 
-    monkeypatch.setattr(forked_report, "FORK_MIN_DEMAND_POINTS", 1)
+    monkeypatch.setattr(forked, "FORK_MIN_DEMAND_POINTS", 1)
     monkeypatch.setattr(forked_report.ReportWriter, "_start", start)
     write_outputs(built, tmp_path / "forked", streets=streets)
     assert forks == [True]
@@ -196,12 +196,12 @@ def test_a_failure_here_stops_the_copy_and_leaves_no_folder(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     def fail(*args: object, **kwargs: object) -> None:
-        assert children(), "the copy is at work while the tables are written"
-        msg = "simulated failure while writing a table"
+        assert len(children()) == 2, "the copies write the tables and page meanwhile"
+        msg = "simulated failure while making the map"
         raise RuntimeError(msg)
 
-    monkeypatch.setattr(forked_report, "FORK_MIN_DEMAND_POINTS", 1)
-    monkeypatch.setattr(export, "write_csv", fail)
+    monkeypatch.setattr(forked, "FORK_MIN_DEMAND_POINTS", 1)
+    monkeypatch.setattr(export, "pending_map", fail)
     with pytest.raises(RuntimeError, match="simulated"):
         write_outputs(built, tmp_path / "out", streets=helsinki_network.edges)
     assert not (tmp_path / "out").exists()
@@ -212,5 +212,5 @@ def test_a_failure_here_stops_the_copy_and_leaves_no_folder(
 def test_small_runs_make_their_page_here(
     tmp_path: Path, built: CoverageResult, helsinki_network: WalkNetwork
 ) -> None:
-    assert len(built.demand) < forked_report.FORK_MIN_DEMAND_POINTS
+    assert len(built.demand) < forked.FORK_MIN_DEMAND_POINTS
     assert not write_page(built, helsinki_network.edges, tmp_path / "report.html")
