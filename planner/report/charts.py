@@ -370,7 +370,24 @@ def finish_overview(
             fontsize=7,
             color="#444444",
         )
+        _fixed_layout(fig)
     return fig
+
+
+def _fixed_layout(fig: Figure) -> None:
+    """Place a map's axes where constrained layout would, without drawing the figure.
+
+    The map has no decorations outside its axes (axis off; legend and credit inside), so
+    constrained layout only keeps its pads around the axes; finding that out takes a
+    whole draw (the streets image resampled, every home), which ``savefig`` would make
+    before the real one.
+    """
+    pad = fig.get_layout_engine().get()  # type: ignore[union-attr]
+    width, height = fig.get_size_inches()
+    left, bottom = pad["w_pad"] / width, pad["h_pad"] / height
+    fig.set_layout_engine("none")
+    for ax in fig.axes:
+        ax.set_position((left, bottom, 1 - 2 * left, 1 - 2 * bottom))
 
 
 def _dots(ax: Any, points: gpd.GeoSeries, *, colour: str, rasterized: bool) -> None:
