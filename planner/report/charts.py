@@ -469,8 +469,10 @@ def _streets_picture(ax: Any, streets: gpd.GeoSeries) -> None:
     corners = gpd.GeoSeries(
         shapely.points([box[0], box[2]], [box[1], box[3]]), crs=WEB_MERCATOR
     ).to_crs(4326)
-    rgba = np.zeros((*grid.shape, 4), dtype=np.float32)
-    rgba[grid] = to_rgba(STREET_COLOUR, 0.8)
+    # Bytes, as matplotlib turns a float image into them (float RGBA is checked for NaN
+    # pixel by pixel first: a tenth of a second for a city's streets).
+    rgba = np.zeros((*grid.shape, 4), dtype=np.uint8)
+    rgba[grid] = (np.array(to_rgba(STREET_COLOUR, 0.8)) * 255).astype(np.uint8)
     x, y = corners.x.to_numpy(), corners.y.to_numpy()
     ax.imshow(rgba, extent=(x[0], x[1], y[0], y[1]), interpolation="nearest", zorder=0.5)
 
