@@ -370,7 +370,24 @@ def finish_overview(
             fontsize=7,
             color="#444444",
         )
+        _fixed_layout(fig)
     return fig
+
+
+def _fixed_layout(fig: Figure) -> None:
+    """Place a map's axes where constrained layout would, without drawing the figure.
+
+    The map has no decorations outside its axes (axis off; legend and credit inside), so
+    constrained layout only keeps its pads around the axes; finding that out takes a
+    whole draw (the streets image resampled, every home), which ``savefig`` would make
+    before the real one.
+    """
+    pad = fig.get_layout_engine().get()  # type: ignore[union-attr]
+    width, height = fig.get_size_inches()
+    left, bottom = pad["w_pad"] / width, pad["h_pad"] / height
+    fig.set_layout_engine("none")
+    for ax in fig.axes:
+        ax.set_position((left, bottom, 1 - 2 * left, 1 - 2 * bottom))
 
 
 def _dots(ax: Any, points: gpd.GeoSeries, *, colour: str, rasterized: bool) -> None:
@@ -452,8 +469,10 @@ def _streets_picture(ax: Any, streets: gpd.GeoSeries) -> None:
     corners = gpd.GeoSeries(
         shapely.points([box[0], box[2]], [box[1], box[3]]), crs=WEB_MERCATOR
     ).to_crs(4326)
-    rgba = np.zeros((*grid.shape, 4), dtype=np.float32)
-    rgba[grid] = to_rgba(STREET_COLOUR, 0.8)
+    # Bytes, as matplotlib turns a float image into them (float RGBA is checked for NaN
+    # pixel by pixel first: a tenth of a second for a city's streets).
+    rgba = np.zeros((*grid.shape, 4), dtype=np.uint8)
+    rgba[grid] = (np.array(to_rgba(STREET_COLOUR, 0.8)) * 255).astype(np.uint8)
     x, y = corners.x.to_numpy(), corners.y.to_numpy()
     ax.imshow(rgba, extent=(x[0], x[1], y[0], y[1]), interpolation="nearest", zorder=0.5)
 

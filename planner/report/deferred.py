@@ -15,13 +15,12 @@ their parts are made and put in place:
   of its elements one after the other, each after the same line break and indent, so an
   element's part is the same whether the page is rendered whole or the element alone;
   :func:`fill_markers` puts each part where its marker is.
-- :func:`pending_report` is :func:`~planner.report.report.coverage_report` of the marked
-  map, with a marker for the printed overview map, which is drawn but for its bands and
+- :func:`pending_report` is :func:`~planner.report.report.coverage_report` with a marker
+  for the map and one for the printed overview map, which is drawn but for its bands and
   size (:func:`~planner.report.charts.overview_canvas`); :func:`finish_report` fills the
-  bands, turns it into SVG and fills the markers. The map sits HTML-escaped in the
-  report's ``srcdoc``, and ``html.escape`` works character by character: the escaped
-  marked map with each escaped marker replaced by its escaped part is the escaped whole
-  map.
+  bands, turns the overview into SVG and puts the finished map, HTML-escaped, in its
+  ``srcdoc``. :mod:`planner.report.forked_report` makes the page in a forked copy of the
+  process at city scale.
 
 The files are byte for byte those of the one-shot ``coverage_map(...).get_root().render()``
 and ``coverage_report(...)`` (``tests/report/test_deferred.py``). Markers hold a random
@@ -88,24 +87,28 @@ class PendingMap:
 
 @dataclass(frozen=True)
 class PendingReport:
-    """A coverage report rendered but for the parts that show the band polygons.
+    """A coverage report rendered but for its map and the bands of its overview map.
 
     Attributes
     ----------
     text
-        The page with the marked map (HTML-escaped in the ``srcdoc``) and
+        The page with :attr:`map_marker` in place of the map (in the ``srcdoc``) and
         :attr:`overview_marker` in place of the printed overview map.
-    map
-        The pending map shown in it.
+    result
+        The result reported (its polygons may still be being built).
+    language
+        Language of the page.
     canvas
         The overview map drawn but for its bands and size.
-    overview_marker
-        The overview map's marker in ``text``.
+    map_marker, overview_marker
+        The markers in ``text``.
     """
 
     text: str
-    map: PendingMap
+    result: CoverageResult
+    language: Language
     canvas: OverviewCanvas
+    map_marker: str
     overview_marker: str
 
 
@@ -192,32 +195,45 @@ def polygon_parts(pending: PendingMap) -> dict[str, str]:
 
 
 def pending_report(
-    pending: PendingMap,
+    result: CoverageResult,
     *,
+    language: Language = "en",
     summary: Mapping[str, Any] | None = None,
     streets: gpd.GeoDataFrame | None = None,
     districts: gpd.GeoDataFrame | None = None,
     district_name_column: str = "name",
 ) -> PendingReport:
-    """:func:`~planner.report.report.coverage_report` of a pending map, without the polygons.
+    """:func:`~planner.report.report.coverage_report` of ``result`` but for its map.
 
-    The arguments are those of ``coverage_report`` for ``pending.result`` (with tiles,
-    without a baseline or suggested sites); ``streets`` are those the map was made with.
-    :func:`finish_report` completes it.
+    The arguments are those of ``coverage_report`` (with tiles, without a baseline or
+    suggested sites); ``streets`` are those the map is made with. Reads no band polygon:
+    the printed overview map is drawn but for its bands (:func:`report_overview` draws it
+    when they are built) and the map is left out; :func:`finish_report` completes it.
     """
-    marker = f"<planner-pending {pending.token} overview>"
-    canvas = overview_canvas(pending.result, bands=len(pending.stand_ins) - 1, streets=streets)
+    lang = check_language(language)
+    token = secrets.token_hex(16)
+    map_marker = f"planner-pending-{token}-map"
+    overview_marker = f"<planner-pending {token} overview>"
+    bands = len(stand_in_bands(result))
+    canvas = overview_canvas(result, bands=bands, streets=streets)
     text = coverage_report(
-        pending.result,
+        result,
         summary=summary,
-        language=pending.language,
+        language=lang,
         streets=streets,
         districts=districts,
         district_name_column=district_name_column,
-        map_html=pending.text,
-        overview=marker,
+        map_html=map_marker,
+        overview=overview_marker,
     )
-    return PendingReport(text=text, map=pending, canvas=canvas, overview_marker=marker)
+    return PendingReport(
+        text=text,
+        result=result,
+        language=lang,
+        canvas=canvas,
+        map_marker=map_marker,
+        overview_marker=overview_marker,
+    )
 
 
 def finish_map(pending: PendingMap, parts: Mapping[str, str]) -> str:
@@ -225,12 +241,20 @@ def finish_map(pending: PendingMap, parts: Mapping[str, str]) -> str:
     return fill_markers(pending.text, parts)
 
 
-def finish_report(pending: PendingReport, parts: Mapping[str, str]) -> str:
-    """The report page: the overview map drawn, the map's polygon ``parts`` put in place."""
-    result = pending.map.result
-    fills = {html.escape(k, quote=True): html.escape(v, quote=True) for k, v in parts.items()}
-    words = Words(pending.map.language)
-    fills[pending.overview_marker] = overview_svg(words, result, pending.canvas)
+def report_overview(pending: PendingReport) -> str:
+    """The report's printed overview map, drawn with the band polygons (waits for them)."""
+    return overview_svg(Words(pending.language), pending.result, pending.canvas)
+
+
+def finish_report(pending: PendingReport, map_html: str, *, overview: str | None = None) -> str:
+    """The report page with its map (``map_html``, e.g. :func:`finish_map`) and overview map.
+
+    ``overview`` is the overview already drawn (:func:`report_overview`); None draws it.
+    """
+    fills = {
+        pending.map_marker: html.escape(map_html, quote=True),
+        pending.overview_marker: report_overview(pending) if overview is None else overview,
+    }
     return fill_markers(pending.text, fills)
 
 

@@ -18,7 +18,7 @@ import secrets
 import threading
 from collections.abc import Collection, Iterator, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
-from contextlib import contextmanager
+from contextlib import ExitStack, contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -30,13 +30,9 @@ import shapely
 
 from planner.errors import InputDataError
 from planner.report.category_layers import category_layers
-from planner.report.deferred import (
-    finish_map,
-    finish_report,
-    pending_map,
-    pending_report,
-    polygon_parts,
-)
+from planner.report.deferred import finish_map, pending_map, polygon_parts
+from planner.report.forked import in_a_copy, worth_forking
+from planner.report.forked_report import report_writer
 from planner.report.output_folder import (
     CSV_TABLES,
     GENERATOR,
@@ -185,36 +181,54 @@ def write_outputs(
         if category_gaps is not None:
             named.append(("category_gaps", category_gaps))
         ready = [(name, for_geopackage(layer)) for name, layer in named]
-        # GDAL writes the GeoPackage without holding the GIL: in a thread of its own, beside
-        # the CSV, map and report (the pool waits for it, also when these fail).
-        with ThreadPoolExecutor(max_workers=1, thread_name_prefix="planner-gpkg") as pool:
-            geopackage = pool.submit(write_geopackage, ready, staged.geopackage)
+
+        def write_tables() -> None:
             for path in staged.csv:
                 layer = by_district if path.stem == "districts" else getattr(result, path.stem)
                 write_csv(csv_table(layer, what=path.name), path, raw_text=raw_text)
             for path, table in zip(staged.rejected, rejected.values(), strict=True):
                 write_csv(table, path, raw_text=raw_text, bom=False)
-            extra = category_layers(circle, language=language) if circle is not None else []
-            # Everything of the map and report but the band polygons' parts, while they are
-            # built (planner.report.deferred); then only those parts are left to make.
-            fmap = pending_map(result, streets=streets, language=language, extra_layers=extra)
+
+        # GDAL writes the GeoPackage without holding the GIL: in a thread of its own. The
+        # CSV tables and the report page are written by forked copies of this process at
+        # city scale (planner.report.forked), the map here: each on a core of its own.
+        with ExitStack() as stack:
+            pool = stack.enter_context(
+                ThreadPoolExecutor(max_workers=1, thread_name_prefix="planner-gpkg")
+            )
+            geopackage = pool.submit(write_geopackage, ready, staged.geopackage)
+            csv_files = in_a_copy(write_tables, fork=worth_forking(len(result.demand)))
+            stack.callback(csv_files.close)
             page = (
-                pending_report(
-                    fmap,
-                    summary=summary,
-                    streets=streets,
-                    districts=districts,
-                    district_name_column=district_name_column,
+                stack.enter_context(
+                    report_writer(
+                        result,
+                        staged.report,
+                        language=language,
+                        summary=summary,
+                        streets=streets,
+                        districts=districts,
+                        district_name_column=district_name_column,
+                    )
                 )
                 if staged.report is not None
                 else None
             )
+            extra = category_layers(circle, language=language) if circle is not None else []
+            # Everything of the map but the band polygons' parts, while they are built
+            # (planner.report.deferred); then only those parts are left to make.
+            fmap = pending_map(result, streets=streets, language=language, extra_layers=extra)
+            if not csv_files.forked:
+                csv_files.wait()
             shapes = [(name, for_geopackage(getattr(result, name))) for name in polygons]
             polygon_layers = pool.submit(write_geopackage, shapes, staged.geopackage)
-            parts = polygon_parts(fmap)
-            staged.map.write_text(finish_map(fmap, parts), "utf-8")
-            if page is not None and staged.report is not None:
-                staged.report.write_text(finish_report(page, parts), "utf-8")
+            if page is not None:
+                page.send_polygons()
+            whole_map = finish_map(fmap, polygon_parts(fmap))
+            staged.map.write_text(whole_map, "utf-8")
+            if page is not None:
+                page.write(whole_map)
+            csv_files.wait()
             geopackage.result()
             polygon_layers.result()
         staged.summary.write_text(json.dumps(summary, indent=2, ensure_ascii=False) + "\n", "utf-8")

@@ -251,7 +251,9 @@ def streets_image(
     image = Image.frombytes("P", (grid.shape[1], grid.shape[0]), grid.astype(np.uint8).tobytes())
     image.putpalette([0, 0, 0, *colour])
     buf = io.BytesIO()
-    image.save(buf, format="PNG", transparency=0, bits=1)
+    # zlib's fastest level: a quarter of the default's time for a file a sixth larger (the
+    # Porto metro's streets: 0.05 s and 552 kB against 0.17 s and 473 kB).
+    image.save(buf, format="PNG", transparency=0, bits=1, compress_level=1)
     corners = gpd.GeoSeries(
         shapely.points([box[0], box[2]], [box[1], box[3]]), crs=WEB_MERCATOR
     ).to_crs(4326)

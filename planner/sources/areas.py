@@ -10,10 +10,9 @@ from __future__ import annotations
 import json
 from collections.abc import Mapping
 from pathlib import Path
-from typing import Any, TypeAlias
+from typing import TYPE_CHECKING, Any, TypeAlias
 
 import geopandas as gpd
-import networkx as nx
 import numpy as np
 import pandas as pd
 import shapely
@@ -24,6 +23,9 @@ from planner.limits import InputLimits, describe_rows
 from planner.sources.coords import WGS84, CoordSystem
 from planner.sources.locate import locate_areas
 from planner.sources.tableio import read_table
+
+if TYPE_CHECKING:
+    import networkx as nx
 
 #: A study area: one polygon or several, in WGS84.
 Area: TypeAlias = shapely.Polygon | shapely.MultiPolygon

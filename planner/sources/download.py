@@ -31,16 +31,17 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 import geopandas as gpd
-import networkx as nx
 import numpy as np
 import pandas as pd
-import requests
 
 from planner.errors import InputDataError, NetworkBuildError, NetworkDownloadError
 from planner.sources.areas import Area
+
+if TYPE_CHECKING:
+    import networkx as nx
 
 logger = logging.getLogger(__name__)
 
@@ -388,6 +389,7 @@ def _guarded(query: NetworkQuery, folder: Path, fetch: Callable[[], Any], *, wha
 
     osmnx's ``InsufficientResponseError`` (no such place, no data) is left to the caller.
     """
+    import requests  # with osmnx: only a download needs them
     from osmnx._errors import ResponseStatusCodeError
 
     with _LOCK, _osmnx_settings(folder / "osmnx-http") as settings:
@@ -440,6 +442,8 @@ def _osmnx_settings(http_cache: Path) -> Iterator[Any]:
 
 def _reachable(overpass_url: str) -> bool:
     """Whether the Overpass status endpoint answers (osmnx waits 60 s when it does not)."""
+    import requests
+
     try:
         requests.get(overpass_url.rstrip("/") + "/status", timeout=_PREFLIGHT_TIMEOUT_S)
     except requests.exceptions.RequestException as err:

@@ -18,9 +18,8 @@ import logging
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import networkx as nx
 import numpy as np
 import numpy.typing as npt
 import pandas as pd
@@ -31,6 +30,9 @@ from planner.limits import DEFAULT_LIMITS, InputLimits, check_network_file
 from planner.sources.areas import Area
 from planner.sources.osm import GRAPHML_SUFFIXES, as_pbf
 from planner.sources.tableio import existing_file
+
+if TYPE_CHECKING:
+    import networkx as nx
 
 logger = logging.getLogger(__name__)
 

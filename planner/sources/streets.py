@@ -11,10 +11,9 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 from pathlib import Path
-from typing import TypeVar
+from typing import TYPE_CHECKING, TypeVar
 
 import geopandas as gpd
-import networkx as nx
 
 from planner.errors import NetworkBuildError
 from planner.limits import DEFAULT_LIMITS, InputLimits, check_network_file
@@ -22,6 +21,9 @@ from planner.sources.areas import Area, clip_graph
 from planner.sources.coords import WGS84
 from planner.sources.osm import GRAPHML_SUFFIXES, PBF_SUFFIXES, XML_SUFFIXES, as_pbf
 from planner.sources.tableio import existing_file
+
+if TYPE_CHECKING:
+    import networkx as nx
 
 logger = logging.getLogger(__name__)
 T = TypeVar("T")

@@ -8,12 +8,13 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-import networkx as nx
 import shapely
 
 from planner.sources.street_tables import PROFILE_TAGS
 
 if TYPE_CHECKING:
+    import networkx as nx
+
     from planner.walk.network import WalkNetwork
 
 
@@ -22,6 +23,8 @@ def network_to_networkx(network: WalkNetwork) -> nx.MultiDiGraph:
 
     See :meth:`planner.walk.network.WalkNetwork.to_networkx`.
     """
+    import networkx as nx  # imported when a graph is asked for: a run does not need it
+
     graph = nx.MultiDiGraph(crs=network.crs.to_string(), source=network.source)
     xy = network.node_xy
     graph.add_nodes_from(

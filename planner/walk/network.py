@@ -16,10 +16,9 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass
 from functools import cached_property
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import geopandas as gpd
-import networkx as nx
 import numpy as np
 import numpy.typing as npt
 import pyproj
@@ -28,6 +27,9 @@ from scipy import sparse
 
 from planner.sources.road_layers import RoadLayerReport
 from planner.sources.street_tables import street_tables_from_graph
+
+if TYPE_CHECKING:
+    import networkx as nx
 
 logger = logging.getLogger(__name__)
 

@@ -197,3 +197,25 @@ def test_overview_bands_are_filled_in_place_and_an_empty_one_leaves_no_fill(
         fills = fig.axes[0].collections[:filled]
         nearest = shapely.get_num_coordinates(layer.geometry.iloc[0])
         assert len(fills[-1].get_paths()[0].vertices) == nearest  # the nearest band last
+
+
+@pytest.mark.parametrize("with_streets", [False, True])
+def test_overview_is_laid_out_as_constrained_layout_lays_it_out(
+    result: CoverageResult, with_streets: bool
+) -> None:
+    # The overview map's axes are placed without a draw (charts._fixed_layout); the same
+    # figure laid out by matplotlib's constrained layout gives the same SVG (clip-path ids
+    # are hashes of the clip boxes' floats: left out of the comparison).
+    streets = build_walk_network(grid_streets()).edges if with_streets else None
+    fixed = overview_figure(result, streets=streets)
+    assert fixed.get_layout_engine() is not None
+    assert type(fixed.get_layout_engine()).__name__ == "PlaceHolderLayoutEngine"
+    laid_out = overview_figure(result, streets=streets)
+    laid_out.set_layout_engine("constrained")
+
+    def ids_out(svg: str) -> str:
+        return re.sub(r"overview-p[0-9a-f]+", "overview-clip", svg)
+
+    svg = figure_svg(fixed, salt="overview")
+    assert ids_out(svg) == ids_out(figure_svg(laid_out, salt="overview"))
+    assert fixed.axes[0].get_position(original=True).x0 == pytest.approx(0.04167 / 7)

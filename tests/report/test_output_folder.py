@@ -23,7 +23,7 @@ from helpers import (
 )
 
 from planner.errors import InputFileNotFoundError, OutputExistsError
-from planner.report import export
+from planner.report import export, forked_report
 from planner.report.export import write_outputs
 from planner.report.output_folder import is_planner_output
 from planner.report.saved_run import check_complete
@@ -114,7 +114,7 @@ def test_a_failing_overwrite_keeps_the_old_folder_untouched(
     written: Path, result: CoverageResult, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     before = folder_bytes(written)
-    monkeypatch.setattr(export, "finish_report", _fail)  # the last file but the summary
+    monkeypatch.setattr(forked_report, "finish_report", _fail)  # the last file but the summary
     with pytest.raises(RuntimeError, match="simulated"):
         write_outputs(result, written, overwrite=True)
     assert folder_bytes(written) == before
