@@ -385,7 +385,7 @@ def _fixed_layout(fig: Figure) -> None:
     pad = fig.get_layout_engine().get()  # type: ignore[union-attr]
     width, height = fig.get_size_inches()
     left, bottom = pad["w_pad"] / width, pad["h_pad"] / height
-    fig.set_layout_engine("none")
+    fig.set_layout_engine(None)  # no engine: savefig draws once ("none" would still draw twice)
     for ax in fig.axes:
         ax.set_position((left, bottom, 1 - 2 * left, 1 - 2 * bottom))
 
