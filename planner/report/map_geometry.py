@@ -268,7 +268,17 @@ def streets_image(
     )
 
 
-def feature_collection(properties: pd.DataFrame, geoms: NDArray[np.object_]) -> dict[str, Any]:
+class GeoJsonData(dict[str, Any]):
+    """A GeoJSON FeatureCollection whose polygon rings are numpy arrays of ``[x, y]`` rows.
+
+    Written by orjson, which writes arrays without a Python object per number
+    (:mod:`planner.report.map_render`); :func:`json.dumps` cannot write it.
+    """
+
+
+def feature_collection(
+    properties: pd.DataFrame, geoms: NDArray[np.object_], *, arrays: bool = False
+) -> dict[str, Any]:
     """A GeoJSON FeatureCollection of a table and its geometries, as a dictionary.
 
     Parameters
@@ -278,6 +288,9 @@ def feature_collection(properties: pd.DataFrame, geoms: NDArray[np.object_]) -> 
         its index the features' ``id`` (as text).
     geoms
         One geometry per row (missing or empty geometries give ``"geometry": null``).
+    arrays
+        Give polygon rings as numpy arrays, in a :class:`GeoJsonData` (for a map's large
+        outlines: a city's bands have hundreds of thousands of vertices).
 
     Returns
     -------
@@ -294,7 +307,7 @@ def feature_collection(properties: pd.DataFrame, geoms: NDArray[np.object_]) -> 
         shapes[i] = {"type": "Point", "coordinates": [x, y]}
     polygons = present & np.isin(shapely.get_type_id(geoms), (3, 6)) & ~shapely.has_z(geoms)
     polygons[polygons] = ~_has_empty_part(geoms[polygons])
-    found = _polygon_shapes(geoms[polygons])
+    found = _polygon_shapes(geoms[polygons], arrays=arrays)
     for i, shape in zip(np.flatnonzero(polygons).tolist(), found, strict=True):
         shapes[i] = shape
     for i in np.flatnonzero(present & ~points & ~polygons).tolist():
@@ -312,7 +325,8 @@ def feature_collection(properties: pd.DataFrame, geoms: NDArray[np.object_]) -> 
         }
         for fid, row, shape in zip(ids, rows, shapes, strict=True)
     ]
-    return {"type": "FeatureCollection", "features": features}
+    out = {"type": "FeatureCollection", "features": features}
+    return GeoJsonData(out) if arrays else out
 
 
 def _has_empty_part(geoms: NDArray[np.object_]) -> NDArray[np.bool_]:
@@ -323,16 +337,21 @@ def _has_empty_part(geoms: NDArray[np.object_]) -> NDArray[np.bool_]:
     return out
 
 
-def _polygon_shapes(geoms: NDArray[np.object_]) -> list[dict[str, Any]]:
+def _polygon_shapes(geoms: NDArray[np.object_], *, arrays: bool = False) -> list[dict[str, Any]]:
     """``__geo_interface__`` of 2D (Multi)Polygons, from their coordinates in whole-array calls.
 
     The same types and numbers as shapely's (lists where shapely gives tuples: the same
-    JSON), without a Python tuple per vertex (a city's band has hundreds of thousands).
+    JSON), without a Python tuple per vertex (a city's band has hundreds of thousands);
+    with ``arrays`` each ring is an array of ``[x, y]`` rows, without a list per vertex.
     """
     parts, part_of = shapely.get_parts(geoms, return_index=True)
     rings, ring_of = shapely.get_rings(parts, return_index=True)
     xy, coord_of = shapely.get_coordinates(rings, return_index=True)
-    ring_lists = _split(xy.tolist(), np.bincount(coord_of, minlength=len(rings)))
+    per_ring = np.bincount(coord_of, minlength=len(rings))
+    if arrays:
+        ring_lists: list[Any] = np.split(xy, np.cumsum(per_ring)[:-1]) if len(rings) else []
+    else:
+        ring_lists = _split(xy.tolist(), per_ring)
     part_lists = _split(ring_lists, np.bincount(ring_of, minlength=len(parts)))
     per_geom = _split(part_lists, np.bincount(part_of, minlength=len(geoms)))
     multi = (shapely.get_type_id(geoms) == 6).tolist()
