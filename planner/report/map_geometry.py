@@ -268,6 +268,50 @@ def streets_image(
     )
 
 
+#: Pixels along the longer side of the overview map's streets image: at most the map's own
+#: (a 7-inch wide figure at 100 dpi), so that matplotlib scales it up, never down (a street
+#: one pixel wide falls between the pixels kept when an image is scaled down).
+OVERVIEW_STREETS_PX = 640
+
+
+def streets_share_image(
+    streets: gpd.GeoSeries,
+    *,
+    rgb: tuple[float, float, float],
+    alpha: float,
+    max_px: int = OVERVIEW_STREETS_PX,
+) -> tuple[NDArray[np.uint8], tuple[float, float, float, float]]:
+    """Streets as an RGBA image, each pixel as opaque as the share of it they cover.
+
+    Drawn at twice the size (:func:`streets_raster`) and each 2 x 2 block averaged: smooth
+    lines, and a dense centre stays readable. Bytes, not floats (matplotlib checks a float
+    image for NaN pixel by pixel). The raster is in Web Mercator; drawn between its corners
+    in degrees, a pixel lands at most about 0.1 % of the map's height from its place over a
+    metro area (the Mercator scale changes by 0.5 % across 0.4 degrees of latitude).
+
+    Returns
+    -------
+    rgba, extent
+        ``rgba[row, col]`` (row 0 north; ``alpha`` for a pixel covered whole) and
+        ``(west, east, south, north)`` in degrees, as ``imshow``'s ``extent`` takes it.
+    """
+    fine, box, pixel_m = streets_raster(streets, max_px=2 * max_px)
+    rows, cols = (fine.shape[0] + 1) // 2, (fine.shape[1] + 1) // 2
+    padded = np.zeros((2 * rows, 2 * cols), dtype=np.uint8)
+    padded[: fine.shape[0], : fine.shape[1]] = fine
+    share = padded.reshape(rows, 2, cols, 2).sum(axis=(1, 3)) / 4.0
+    west, north = box[0], box[3]
+    corners = gpd.GeoSeries(
+        shapely.points([west, west + 2 * cols * pixel_m], [north - 2 * rows * pixel_m, north]),
+        crs=WEB_MERCATOR,
+    ).to_crs(4326)
+    rgba = np.zeros((rows, cols, 4), dtype=np.uint8)
+    rgba[..., :3] = (np.array(rgb) * 255).astype(np.uint8)
+    rgba[..., 3] = np.round(share * alpha * 255).astype(np.uint8)
+    x, y = corners.x.to_numpy(), corners.y.to_numpy()
+    return rgba, (float(x[0]), float(x[1]), float(y[0]), float(y[1]))
+
+
 class GeoJsonData(dict[str, Any]):
     """A GeoJSON FeatureCollection whose polygon rings are numpy arrays of ``[x, y]`` rows.
 
