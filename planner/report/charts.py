@@ -32,7 +32,7 @@ from matplotlib.patches import Patch, PathPatch
 from matplotlib.path import Path
 
 from planner.errors import InputDataError
-from planner.report.map_geometry import WEB_MERCATOR, streets_raster
+from planner.report.map_geometry import streets_share_image
 from planner.report.maps import (
     BAND_COLOURS,
     COVERED_COLOUR,
@@ -458,37 +458,10 @@ def _fill_band(
     fill.set_rasterized(rasterized)
 
 
-#: Pixels along the longer side of the overview map's streets image: at most the map's own
-#: (a 7-inch wide figure at 100 dpi), so that matplotlib scales it up, never down (a street
-#: one pixel wide falls between the pixels kept when an image is scaled down).
-OVERVIEW_STREETS_PX = 640
-
-
 def _streets_picture(ax: Any, streets: gpd.GeoSeries) -> None:
-    """A city's streets as one image on a map in degrees (see :func:`streets_raster`).
-
-    Drawn at twice the image's size and each 2 x 2 block averaged: a pixel is as opaque as
-    the share of it the streets cover (smooth lines, and a dense centre stays readable).
-    The raster is in Web Mercator; drawn between its corners in degrees, a pixel lands at
-    most about 0.1 % of the map's height from its place over a metro area (the Mercator
-    scale changes by 0.5 % across 0.4 degrees of latitude): well under a pixel at this size.
-    """
-    fine, box, pixel_m = streets_raster(streets, max_px=2 * OVERVIEW_STREETS_PX)
-    rows, cols = (fine.shape[0] + 1) // 2, (fine.shape[1] + 1) // 2
-    padded = np.zeros((2 * rows, 2 * cols), dtype=np.uint8)
-    padded[: fine.shape[0], : fine.shape[1]] = fine
-    share = padded.reshape(rows, 2, cols, 2).sum(axis=(1, 3)) / 4.0
-    west, north = box[0], box[3]
-    box = (west, north - 2 * rows * pixel_m, west + 2 * cols * pixel_m, north)
-    corners = gpd.GeoSeries(
-        shapely.points([box[0], box[2]], [box[1], box[3]]), crs=WEB_MERCATOR
-    ).to_crs(4326)
-    # Bytes, not floats (matplotlib checks a float image for NaN pixel by pixel).
-    rgba = np.zeros((rows, cols, 4), dtype=np.uint8)
-    rgba[..., :3] = (np.array(to_rgb(STREET_COLOUR)) * 255).astype(np.uint8)
-    rgba[..., 3] = np.round(share * 0.8 * 255).astype(np.uint8)
-    x, y = corners.x.to_numpy(), corners.y.to_numpy()
-    ax.imshow(rgba, extent=(x[0], x[1], y[0], y[1]), interpolation="nearest", zorder=0.5)
+    """A city's streets as one image on a map in degrees (:func:`streets_share_image`)."""
+    rgba, extent = streets_share_image(streets, rgb=to_rgb(STREET_COLOUR), alpha=0.8)
+    ax.imshow(rgba, extent=extent, interpolation="nearest", zorder=0.5)
 
 
 def coverage_curve_figure(curve: pd.DataFrame, *, language: Language = "en") -> Figure:

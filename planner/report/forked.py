@@ -18,6 +18,7 @@ import logging
 import os
 import signal
 import sys
+import threading
 import traceback
 import warnings
 from collections.abc import Callable
@@ -41,8 +42,33 @@ def can_fork() -> bool:
 
 
 def worth_forking(demand_points: int) -> bool:
-    """Whether to write a run's outputs in forked copies: a city-sized run where one can fork."""
-    return can_fork() and demand_points >= FORK_MIN_DEMAND_POINTS
+    """Whether to write a run's outputs in forked copies.
+
+    For a city-sized run (:data:`FORK_MIN_DEMAND_POINTS`), where the platform forks, in a
+    process whose threads are all planner's own (:func:`only_planner_threads`): the
+    command line, a script. A server's or notebook kernel's threads (Streamlit, Jupyter,
+    Dask) may hold a lock the copy would need, so there the outputs are written in the
+    process itself.
+    """
+    return can_fork() and demand_points >= FORK_MIN_DEMAND_POINTS and only_planner_threads()
+
+
+#: Threads of other libraries that hold no lock a forked copy needs: tqdm's monitor of
+#: the command line's progress bar sleeps, wakes and looks at its bars.
+_HARMLESS_THREADS = ("TMonitor",)
+
+
+def only_planner_threads() -> bool:
+    """Whether the Python threads alive are the main thread and planner's own.
+
+    planner names its threads ``planner-...`` (the band polygons, the GeoPackage writer,
+    the snapping); a forked copy runs none of their work.
+    """
+    main = threading.main_thread()
+    return all(
+        t is main or t.name.startswith("planner-") or type(t).__name__ in _HARMLESS_THREADS
+        for t in threading.enumerate()
+    )
 
 
 class ForkedCopy:

@@ -268,7 +268,61 @@ def streets_image(
     )
 
 
-def feature_collection(properties: pd.DataFrame, geoms: NDArray[np.object_]) -> dict[str, Any]:
+#: Pixels along the longer side of the overview map's streets image: at most the map's own
+#: (a 7-inch wide figure at 100 dpi), so that matplotlib scales it up, never down (a street
+#: one pixel wide falls between the pixels kept when an image is scaled down).
+OVERVIEW_STREETS_PX = 640
+
+
+def streets_share_image(
+    streets: gpd.GeoSeries,
+    *,
+    rgb: tuple[float, float, float],
+    alpha: float,
+    max_px: int = OVERVIEW_STREETS_PX,
+) -> tuple[NDArray[np.uint8], tuple[float, float, float, float]]:
+    """Streets as an RGBA image, each pixel as opaque as the share of it they cover.
+
+    Drawn at twice the size (:func:`streets_raster`) and each 2 x 2 block averaged: smooth
+    lines, and a dense centre stays readable. Bytes, not floats (matplotlib checks a float
+    image for NaN pixel by pixel). The raster is in Web Mercator; drawn between its corners
+    in degrees, a pixel lands at most about 0.1 % of the map's height from its place over a
+    metro area (the Mercator scale changes by 0.5 % across 0.4 degrees of latitude).
+
+    Returns
+    -------
+    rgba, extent
+        ``rgba[row, col]`` (row 0 north; ``alpha`` for a pixel covered whole) and
+        ``(west, east, south, north)`` in degrees, as ``imshow``'s ``extent`` takes it.
+    """
+    fine, box, pixel_m = streets_raster(streets, max_px=2 * max_px)
+    rows, cols = (fine.shape[0] + 1) // 2, (fine.shape[1] + 1) // 2
+    padded = np.zeros((2 * rows, 2 * cols), dtype=np.uint8)
+    padded[: fine.shape[0], : fine.shape[1]] = fine
+    share = padded.reshape(rows, 2, cols, 2).sum(axis=(1, 3)) / 4.0
+    west, north = box[0], box[3]
+    corners = gpd.GeoSeries(
+        shapely.points([west, west + 2 * cols * pixel_m], [north - 2 * rows * pixel_m, north]),
+        crs=WEB_MERCATOR,
+    ).to_crs(4326)
+    rgba = np.zeros((rows, cols, 4), dtype=np.uint8)
+    rgba[..., :3] = (np.array(rgb) * 255).astype(np.uint8)
+    rgba[..., 3] = np.round(share * alpha * 255).astype(np.uint8)
+    x, y = corners.x.to_numpy(), corners.y.to_numpy()
+    return rgba, (float(x[0]), float(x[1]), float(y[0]), float(y[1]))
+
+
+class GeoJsonData(dict[str, Any]):
+    """A GeoJSON FeatureCollection whose polygon rings are numpy arrays of ``[x, y]`` rows.
+
+    Written by orjson, which writes arrays without a Python object per number
+    (:mod:`planner.report.map_render`); :func:`json.dumps` cannot write it.
+    """
+
+
+def feature_collection(
+    properties: pd.DataFrame, geoms: NDArray[np.object_], *, arrays: bool = False
+) -> dict[str, Any]:
     """A GeoJSON FeatureCollection of a table and its geometries, as a dictionary.
 
     Parameters
@@ -278,6 +332,9 @@ def feature_collection(properties: pd.DataFrame, geoms: NDArray[np.object_]) -> 
         its index the features' ``id`` (as text).
     geoms
         One geometry per row (missing or empty geometries give ``"geometry": null``).
+    arrays
+        Give polygon rings as numpy arrays, in a :class:`GeoJsonData` (for a map's large
+        outlines: a city's bands have hundreds of thousands of vertices).
 
     Returns
     -------
@@ -294,7 +351,7 @@ def feature_collection(properties: pd.DataFrame, geoms: NDArray[np.object_]) -> 
         shapes[i] = {"type": "Point", "coordinates": [x, y]}
     polygons = present & np.isin(shapely.get_type_id(geoms), (3, 6)) & ~shapely.has_z(geoms)
     polygons[polygons] = ~_has_empty_part(geoms[polygons])
-    found = _polygon_shapes(geoms[polygons])
+    found = _polygon_shapes(geoms[polygons], arrays=arrays)
     for i, shape in zip(np.flatnonzero(polygons).tolist(), found, strict=True):
         shapes[i] = shape
     for i in np.flatnonzero(present & ~points & ~polygons).tolist():
@@ -312,7 +369,8 @@ def feature_collection(properties: pd.DataFrame, geoms: NDArray[np.object_]) -> 
         }
         for fid, row, shape in zip(ids, rows, shapes, strict=True)
     ]
-    return {"type": "FeatureCollection", "features": features}
+    out = {"type": "FeatureCollection", "features": features}
+    return GeoJsonData(out) if arrays else out
 
 
 def _has_empty_part(geoms: NDArray[np.object_]) -> NDArray[np.bool_]:
@@ -323,16 +381,21 @@ def _has_empty_part(geoms: NDArray[np.object_]) -> NDArray[np.bool_]:
     return out
 
 
-def _polygon_shapes(geoms: NDArray[np.object_]) -> list[dict[str, Any]]:
+def _polygon_shapes(geoms: NDArray[np.object_], *, arrays: bool = False) -> list[dict[str, Any]]:
     """``__geo_interface__`` of 2D (Multi)Polygons, from their coordinates in whole-array calls.
 
     The same types and numbers as shapely's (lists where shapely gives tuples: the same
-    JSON), without a Python tuple per vertex (a city's band has hundreds of thousands).
+    JSON), without a Python tuple per vertex (a city's band has hundreds of thousands);
+    with ``arrays`` each ring is an array of ``[x, y]`` rows, without a list per vertex.
     """
     parts, part_of = shapely.get_parts(geoms, return_index=True)
     rings, ring_of = shapely.get_rings(parts, return_index=True)
     xy, coord_of = shapely.get_coordinates(rings, return_index=True)
-    ring_lists = _split(xy.tolist(), np.bincount(coord_of, minlength=len(rings)))
+    per_ring = np.bincount(coord_of, minlength=len(rings))
+    if arrays:
+        ring_lists: list[Any] = np.split(xy, np.cumsum(per_ring)[:-1]) if len(rings) else []
+    else:
+        ring_lists = _split(xy.tolist(), per_ring)
     part_lists = _split(ring_lists, np.bincount(ring_of, minlength=len(parts)))
     per_geom = _split(part_lists, np.bincount(part_of, minlength=len(geoms)))
     multi = (shapely.get_type_id(geoms) == 6).tolist()

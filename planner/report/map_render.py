@@ -16,6 +16,11 @@ are folium's classes with that one change, so the HTML is byte-identical to thei
 ``{{ }}`` that reached a script unescaped is still evaluated as folium would: text from
 the data must still go through :func:`planner.report.maps.map_text`).
 
+A layer whose data is a :class:`~planner.report.map_geometry.GeoJsonData` (polygon rings as
+numpy arrays) is written by orjson instead of :func:`json.dumps` (:func:`template_json`):
+the same values, compactly, five times faster and without a Python list per vertex
+(0.6 s of the Porto metro's band layers). Any other data is written as before.
+
 :func:`stable_ids` makes the HTML of a map the same from run to run, and
 :func:`leaflet_assets` embeds Leaflet itself, so that a map opens offline.
 """
@@ -25,17 +30,41 @@ from __future__ import annotations
 import base64
 import hashlib
 import importlib.resources
+import json
 import re
 from collections.abc import Iterator
 from typing import Any
 
 import folium
+import orjson
 from branca.element import Element, Figure, MacroElement
 from folium.features import GeoJsonStyleMapper
 from folium.utilities import get_obj_in_upper_tree
 
+from planner.report.map_geometry import GeoJsonData
+
 _JINJA_MARKERS = ("{{", "{%", "{#")
 _NEWLINES = re.compile(r"\r\n|\r")
+
+
+def template_json(obj: Any, **kwargs: Any) -> str:
+    """JSON for Jinja2's ``tojson`` in folium's templates: orjson for :class:`GeoJsonData`.
+
+    Jinja2 then makes it safe in a script (``<``, ``>``, ``&`` and ``'`` as unicode escapes)
+    as it does :func:`json.dumps`' text. Anything else is :func:`json.dumps`' as before.
+    """
+    if isinstance(obj, GeoJsonData):
+        keys = orjson.OPT_SORT_KEYS if kwargs.get("sort_keys") else 0
+        return orjson.dumps(obj, option=orjson.OPT_SERIALIZE_NUMPY | keys).decode()
+    return json.dumps(obj, **kwargs)
+
+
+# folium's templates share one Jinja2 environment; its ``tojson`` writes with this.
+_POLICIES = folium.GeoJson._template.environment.policies
+if _POLICIES.get("json.dumps_function") not in (None, template_json):
+    msg = "folium's templates already have a JSON writer: planner would replace it."
+    raise RuntimeError(msg)
+_POLICIES["json.dumps_function"] = template_json
 
 
 def as_jinja_renders(text: str) -> str | None:

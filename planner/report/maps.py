@@ -279,7 +279,8 @@ def band_layers(areas: gpd.GeoDataFrame, lang: Language) -> list[folium.GeoJson]
                         {"band_min": [row["band_min"]]},
                         geometry=_band_outline(row.geometry),
                         crs=4326,
-                    )
+                    ),
+                    arrays=True,
                 ),
                 uniform_style=True,
                 style_function=lambda _, c=colour: {
@@ -321,7 +322,10 @@ def _gaps_layer(result: CoverageResult, lang: Language) -> folium.FeatureGroup:
         gaps["population"] = gaps["population"].round(0)
         gaps["walk_min_nearest"] = gaps["walk_min_nearest"].round(1)
         GeoJson(
-            to_geojson(gaps[["gap_id", "homes", "population", "walk_min_nearest", "geometry"]]),
+            to_geojson(
+                gaps[["gap_id", "homes", "population", "walk_min_nearest", "geometry"]],
+                arrays=True,
+            ),
             uniform_style=True,
             style_function=lambda _: {
                 "color": GAP_COLOUR,
@@ -368,7 +372,7 @@ def _homes_layer(result: CoverageResult, lang: Language, max_homes: int) -> foli
             crs=4326,
         )
         GeoJson(
-            to_geojson(pts),
+            to_geojson(pts, arrays=True),
             marker=folium.CircleMarker(radius=3, weight=0, fill=True, fill_opacity=0.85),
             uniform_style=True,
             style_function=lambda _, c=colour: {"fillColor": c, "color": c},
@@ -489,15 +493,17 @@ def escape_text_columns(gdf: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
     return out.rename(columns=names)
 
 
-def to_geojson(gdf: gpd.GeoDataFrame) -> dict[str, Any]:
+def to_geojson(gdf: gpd.GeoDataFrame, *, arrays: bool = False) -> dict[str, Any]:
     """The table as a GeoJSON FeatureCollection in WGS84, safe to give to ``folium.GeoJson``.
 
     Every text value and column name goes through :func:`map_text`; numbers stay numbers.
     Name tooltip or popup fields with ``map_text(column)`` when a column name may come
     from the user. Coordinates are rounded to :data:`MAP_GRID_DEG` (about 0.1 m; vertex by
     vertex, fast on outlines of any size) and features carry no ``bbox``: a map's size is
-    mostly coordinates, and 17 significant digits of a degree are sub-nanometre.
+    mostly coordinates, and 17 significant digits of a degree are sub-nanometre. With
+    ``arrays`` polygon rings are numpy arrays (:class:`~.map_geometry.GeoJsonData`, for
+    this package's :class:`~.map_render.GeoJson` only).
     """
     table = escape_text_columns(gdf).to_crs(4326)
     geoms = shapely.transform(table.geometry.to_numpy(), lambda xy: np.round(xy, MAP_DECIMALS))
-    return feature_collection(table.drop(columns=table.geometry.name), geoms)
+    return feature_collection(table.drop(columns=table.geometry.name), geoms, arrays=arrays)

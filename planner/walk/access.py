@@ -147,7 +147,7 @@ def snap_points(
 
         if workers > 1 and len(chunks) > 1:
             tree.query_nearest(geoms[:1])  # the tree is built before the threads share it
-            with ThreadPoolExecutor(max_workers=workers) as pool:
+            with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="planner-snap") as pool:
                 parts = list(pool.map(snap_chunk, chunks))
         else:
             parts = [snap_chunk(c) for c in chunks]

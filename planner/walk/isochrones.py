@@ -156,7 +156,9 @@ def isochrone_polygons(
     # of waiting for the second-last band.
     if not spans:
         return []
-    with ThreadPoolExecutor(max_workers=max(workers, 1)) as pool:
+    with ThreadPoolExecutor(
+        max_workers=max(workers, 1), thread_name_prefix="planner-bands"
+    ) as pool:
         started = {0: pool.submit(ring_part, ring_lines(0))}
         rest = {k: ring_lines(k) for k in range(1, len(spans))}
         size = {k: int(shapely.get_num_coordinates(lines).sum()) for k, lines in rest.items()}

@@ -225,8 +225,8 @@ def test_overview_streets_image_holds_the_share_of_each_pixel_the_streets_cover(
     import shapely
     from matplotlib.figure import Figure
 
-    from planner.report.charts import OVERVIEW_STREETS_PX, _streets_picture
-    from planner.report.map_geometry import streets_raster
+    from planner.report.charts import _streets_picture
+    from planner.report.map_geometry import OVERVIEW_STREETS_PX, streets_raster
 
     lines = gpd.GeoSeries(
         [

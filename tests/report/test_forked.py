@@ -102,3 +102,22 @@ def test_the_copy_prints_nothing(capfd: pytest.CaptureFixture[str]) -> None:
     copy = ForkedCopy.start(work)
     assert copy.result() == (True, None)
     assert "from the copy" not in capfd.readouterr().out
+
+
+def test_a_process_with_threads_of_others_writes_its_outputs_itself() -> None:
+    import threading
+
+    from planner.report import forked
+
+    before = forked.only_planner_threads()
+    stop = threading.Event()
+    ours = threading.Thread(target=stop.wait, name="planner-test", daemon=True)
+    ours.start()
+    try:
+        assert forked.only_planner_threads() == before  # planner's own threads are fine
+        other = threading.Thread(target=stop.wait, name="server-thread", daemon=True)
+        other.start()
+        assert not forked.only_planner_threads()  # e.g. Streamlit's, Jupyter's, Dask's
+        assert not forked.worth_forking(10**7)
+    finally:
+        stop.set()

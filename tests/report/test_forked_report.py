@@ -176,6 +176,7 @@ def test_write_outputs_with_the_fork_writes_the_same_files(
         forks.append(self.forked)
 
     monkeypatch.setattr(forked, "FORK_MIN_DEMAND_POINTS", 1)
+    monkeypatch.setattr(forked, "only_planner_threads", lambda: True)  # whatever ran before
     monkeypatch.setattr(forked_report.ReportWriter, "_start", start)
     write_outputs(built, tmp_path / "forked", streets=streets)
     assert forks == [True]
@@ -201,6 +202,7 @@ def test_a_failure_here_stops_the_copy_and_leaves_no_folder(
         raise RuntimeError(msg)
 
     monkeypatch.setattr(forked, "FORK_MIN_DEMAND_POINTS", 1)
+    monkeypatch.setattr(forked, "only_planner_threads", lambda: True)  # whatever ran before
     monkeypatch.setattr(export, "pending_map", fail)
     with pytest.raises(RuntimeError, match="simulated"):
         write_outputs(built, tmp_path / "out", streets=helsinki_network.edges)

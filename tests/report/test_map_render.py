@@ -3,13 +3,23 @@
 from __future__ import annotations
 
 import base64
+import json
+import re
 
 import folium
+import geopandas as gpd
 import pytest
 from branca.element import Element
 
-from planner.report.map_render import GeoJson, ImageOverlay, RenderedText, as_jinja_renders
-from planner.report.maps import stable_ids
+from planner.report.map_geometry import GeoJsonData
+from planner.report.map_render import (
+    GeoJson,
+    ImageOverlay,
+    RenderedText,
+    as_jinja_renders,
+    template_json,
+)
+from planner.report.maps import stable_ids, to_geojson
 
 TEXTS = [
     "",
@@ -118,3 +128,73 @@ def test_a_uniform_style_styled_once_gives_folium_s_html() -> None:
     assert (once, len(calls)) == (2, 1 + 4)  # folium's own way: once per feature
     assert ours == _uniform_map(folium.GeoJson)
     assert "#ff0000" in ours
+
+
+def _polygon_table() -> gpd.GeoDataFrame:
+    import shapely
+
+    square = shapely.Polygon(
+        [(24.9, 60.1), (25.0, 60.1), (25.0, 60.2), (24.9, 60.2)],
+        holes=[[(24.92, 60.12), (24.93, 60.12), (24.93, 60.13)]],
+    )
+    parts = shapely.MultiPolygon(
+        [shapely.box(24.0, 60.0, 24.1, 60.05), shapely.box(24.2, 60.0, 24.25, 60.00001)]
+    )
+    return gpd.GeoDataFrame(
+        {"band_min": [5.0, 10.0, 15.0], "name": ["</script><b>&'x'", "东", None]},
+        geometry=[square, parts, None],
+        crs=4326,
+    )
+
+
+def test_outlines_as_arrays_are_the_same_geojson() -> None:
+    table = _polygon_table()
+    plain = to_geojson(table)
+    fast = to_geojson(table, arrays=True)
+    assert isinstance(fast, GeoJsonData)
+    assert not isinstance(plain, GeoJsonData)
+    assert json.loads(template_json(fast, sort_keys=True)) == json.loads(json.dumps(plain))
+    assert json.loads(json.dumps(plain)) == table_geo_dict(table)
+    with pytest.raises(TypeError):
+        json.dumps(fast)  # only this package's layers may carry arrays
+
+
+def table_geo_dict(table: gpd.GeoDataFrame) -> dict[str, object]:
+    """GeoPandas' own GeoJSON of the escaped, rounded table, for comparison."""
+    from planner.report.maps import MAP_DECIMALS, escape_text_columns
+
+    escaped = escape_text_columns(table)
+    escaped = escaped.set_geometry(
+        shapely_round(escaped.geometry.to_numpy(), MAP_DECIMALS), crs=4326
+    )
+    out: dict[str, object] = json.loads(json.dumps(escaped.to_geo_dict(show_bbox=False)))
+    return out
+
+
+def shapely_round(geoms: object, decimals: int) -> object:
+    import numpy as np
+    import shapely
+
+    return shapely.transform(geoms, lambda xy: np.round(xy, decimals))
+
+
+def test_a_layer_of_arrays_renders_safe_compact_json_and_others_as_before() -> None:
+    table = _polygon_table()
+    fmap = folium.Map(location=[60.17, 24.94], zoom_start=13, tiles=None)
+    GeoJson(to_geojson(table, arrays=True), name="fast").add_to(fmap)
+    GeoJson(to_geojson(table), name="plain").add_to(fmap)
+    stable_ids(fmap.get_root(), prefix="arrays")
+    html = fmap.get_root().render()
+    payloads = re.findall(r"_add\((\{.*?\})\);", html)
+    assert len(payloads) == 2
+    fast, plain = payloads
+    assert json.loads(fast) == json.loads(plain)
+    assert fast != plain
+    assert ", " not in fast
+    assert plain == json.dumps(json.loads(plain), sort_keys=True).replace("<", "\\u003c").replace(
+        ">", "\\u003e"
+    ).replace("&", "\\u0026").replace("'", "\\u0027")  # json.dumps' as before
+    for text in (fast, plain):
+        assert "<" not in text
+        assert "'" not in text
+        assert "&" not in text

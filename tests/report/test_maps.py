@@ -209,7 +209,8 @@ def test_text_from_files_is_never_evaluated(
     assert not marker.exists(), "a shell command in a station name ran"
     for value in payloads:
         assert _page_shows(value, page), value
-    assert '"49"' not in page.replace('"id": "49"', "")  # feature ids are numbers as text
+    # feature ids are numbers as text (the layers written by orjson are compact)
+    assert '"49"' not in re.sub(r'"id": ?"49"', "", page)
     assert "42" not in re.findall(r'"population_[^"]*"', page)[0]
     assert _page_shows("population_{{ 6*7 }}", page)
 
@@ -231,8 +232,12 @@ def test_homes_past_the_cap_are_sampled_and_the_layer_says_so(
     total = len(result.demand)
     assert f"Homes (blue served, red not) (20 of {total:,} shown)" in names
     page = fmap.get_root().render()
-    assert page.count('"status": "covered"') == 10
-    assert page.count('"status": "not covered"') + page.count('"status": "unreachable"') <= 10
+
+    def count(status: str) -> int:
+        return len(re.findall(f'"status": ?"{status}"', page))
+
+    assert count("covered") == 10
+    assert count("not covered") + count("unreachable") <= 10
     with pytest.raises(InputDataError, match="max_homes"):
         coverage_map(result, max_homes=0)
 
