@@ -73,8 +73,19 @@ def later(result: CoverageResult, gate: threading.Event) -> CoverageResult:
     return dataclasses.replace(result, area_layer=area)
 
 
+_OTHERS: set[int] = set()
+
+
+@pytest.fixture(autouse=True)
+def _others() -> None:
+    """This process' children from before the test (other tests' servers and workers)."""
+    _OTHERS.clear()
+    _OTHERS.update(c.pid for c in psutil.Process().children(recursive=True))
+
+
 def children() -> list[psutil.Process]:
-    return psutil.Process().children(recursive=True)
+    """This process' children started during the test."""
+    return [c for c in psutil.Process().children(recursive=True) if c.pid not in _OTHERS]
 
 
 def write_page(result: CoverageResult, streets: gpd.GeoDataFrame, path: Path, **kw: Any) -> bool:
