@@ -20,8 +20,19 @@ from planner.report.forked import ForkedCopy, in_a_copy
 pytestmark = pytest.mark.skipif(not hasattr(os, "fork"), reason="needs os.fork")
 
 
+_OTHERS: set[int] = set()
+
+
+@pytest.fixture(autouse=True)
+def _others() -> None:
+    """This process' children from before the test (other tests' servers and workers)."""
+    _OTHERS.clear()
+    _OTHERS.update(c.pid for c in psutil.Process().children(recursive=True))
+
+
 def children() -> list[psutil.Process]:
-    return psutil.Process().children(recursive=True)
+    """This process' children started during the test."""
+    return [c for c in psutil.Process().children(recursive=True) if c.pid not in _OTHERS]
 
 
 def writer(path: Path, *, fail_in_copy: str = "") -> tuple[int, object]:

@@ -73,8 +73,19 @@ def later(result: CoverageResult, gate: threading.Event) -> CoverageResult:
     return dataclasses.replace(result, area_layer=area)
 
 
+_OTHERS: set[int] = set()
+
+
+@pytest.fixture(autouse=True)
+def _others() -> None:
+    """This process' children from before the test (other tests' servers and workers)."""
+    _OTHERS.clear()
+    _OTHERS.update(c.pid for c in psutil.Process().children(recursive=True))
+
+
 def children() -> list[psutil.Process]:
-    return psutil.Process().children(recursive=True)
+    """This process' children started during the test."""
+    return [c for c in psutil.Process().children(recursive=True) if c.pid not in _OTHERS]
 
 
 def write_page(result: CoverageResult, streets: gpd.GeoDataFrame, path: Path, **kw: Any) -> bool:
@@ -115,46 +126,31 @@ def test_polygons_built_after_the_fork_reach_the_copy(
     assert (tmp_path / "report.html").read_text("utf-8") == page
 
 
+@pytest.mark.parametrize(
+    ("how", "where"), [("raises", "report_overview"), ("dies", "pending_report")]
+)
 def test_a_copy_that_fails_leaves_the_page_to_this_process(
     tmp_path: Path,
     built: CoverageResult,
     helsinki_network: WalkNetwork,
     monkeypatch: pytest.MonkeyPatch,
+    how: str,
+    where: str,
 ) -> None:
     streets = helsinki_network.edges
     _, page = one_shot(built, streets)
     here = os.getpid()
-    real = forked_report.report_overview
+    real = getattr(forked_report, where)
 
-    def fails_in_the_copy(pending: Any) -> str:
+    def fails_in_the_copy(*args: Any, **kwargs: Any) -> Any:
         if os.getpid() != here:
+            if how == "dies":
+                os.kill(os.getpid(), signal.SIGKILL)
             msg = "simulated failure in the copy"
             raise RuntimeError(msg)
-        return real(pending)
-
-    monkeypatch.setattr(forked_report, "report_overview", fails_in_the_copy)
-    assert write_page(built, streets, tmp_path / "report.html", fork=True)
-    assert (tmp_path / "report.html").read_text("utf-8") == page
-    assert children() == []
-
-
-def test_a_copy_that_dies_leaves_the_page_to_this_process(
-    tmp_path: Path,
-    built: CoverageResult,
-    helsinki_network: WalkNetwork,
-    monkeypatch: pytest.MonkeyPatch,
-) -> None:
-    streets = helsinki_network.edges
-    _, page = one_shot(built, streets)
-    here = os.getpid()
-    real = forked_report.pending_report
-
-    def dies_in_the_copy(*args: Any, **kwargs: Any) -> Any:
-        if os.getpid() != here:
-            os.kill(os.getpid(), signal.SIGKILL)
         return real(*args, **kwargs)
 
-    monkeypatch.setattr(forked_report, "pending_report", dies_in_the_copy)
+    monkeypatch.setattr(forked_report, where, fails_in_the_copy)
     assert write_page(built, streets, tmp_path / "report.html", fork=True)
     assert (tmp_path / "report.html").read_text("utf-8") == page
     assert children() == []
