@@ -19,6 +19,7 @@ import subprocess
 import sys
 import textwrap
 import warnings
+from collections.abc import Callable
 from html.parser import HTMLParser
 from pathlib import Path
 
@@ -26,6 +27,7 @@ import geopandas as gpd
 import networkx as nx
 import numpy as np
 import pandas as pd
+import psutil
 import pytest
 import shapely
 
@@ -40,6 +42,9 @@ ORIGIN = (500_000.0, 6_675_000.0)
 SPACING_M = 100.0
 #: 6 km/h is 100 m per minute: walk minutes are metres / 100.
 SPEED_KMH = 6.0
+#: The ``children`` fixture's call (tests/report/conftest.py): this process' children
+#: started during the test.
+Children = Callable[[], list[psutil.Process]]
 
 
 def xy(dx: float, dy: float) -> tuple[float, float]:

@@ -132,7 +132,9 @@ def report_writer(
     """
     inputs = ReportInputs(language, summary, streets, districts, district_name_column)
     writer = ReportWriter(result, inputs, path)
-    if worth_forking(len(result.demand)) if fork is None else fork and can_fork():
+    if fork is None:
+        fork = worth_forking(len(result.demand))
+    if fork and can_fork():
         writer._start()
     else:
         writer._page = _pending_report(result, inputs)

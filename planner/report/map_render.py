@@ -51,19 +51,21 @@ def template_json(obj: Any, **kwargs: Any) -> str:
     """JSON for Jinja2's ``tojson`` in folium's templates: orjson for :class:`GeoJsonData`.
 
     Jinja2 then makes it safe in a script (``<``, ``>``, ``&`` and ``'`` as unicode escapes)
-    as it does :func:`json.dumps`' text. Anything else is :func:`json.dumps`' as before.
+    as it does :func:`json.dumps`' text. Anything else is written as before: by the JSON
+    writer the environment had (:func:`json.dumps` unless someone set another).
     """
     if isinstance(obj, GeoJsonData):
         keys = orjson.OPT_SORT_KEYS if kwargs.get("sort_keys") else 0
         return orjson.dumps(obj, option=orjson.OPT_SERIALIZE_NUMPY | keys).decode()
-    return json.dumps(obj, **kwargs)
+    text: str = (_OTHER_JSON or json.dumps)(obj, **kwargs)
+    return text
 
 
 # folium's templates share one Jinja2 environment; its ``tojson`` writes with this.
 _POLICIES = folium.GeoJson._template.environment.policies
-if _POLICIES.get("json.dumps_function") not in (None, template_json):
-    msg = "folium's templates already have a JSON writer: planner would replace it."
-    raise RuntimeError(msg)
+_OTHER_JSON = _POLICIES.get("json.dumps_function")
+if getattr(_OTHER_JSON, "__module__", None) == __name__:
+    _OTHER_JSON = None  # this module's own, from an earlier import (a reload)
 _POLICIES["json.dumps_function"] = template_json
 
 

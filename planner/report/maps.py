@@ -501,8 +501,9 @@ def to_geojson(gdf: gpd.GeoDataFrame, *, arrays: bool = False) -> dict[str, Any]
     from the user. Coordinates are rounded to :data:`MAP_GRID_DEG` (about 0.1 m; vertex by
     vertex, fast on outlines of any size) and features carry no ``bbox``: a map's size is
     mostly coordinates, and 17 significant digits of a degree are sub-nanometre. With
-    ``arrays`` polygon rings are numpy arrays (:class:`~.map_geometry.GeoJsonData`, for
-    this package's :class:`~.map_render.GeoJson` only).
+    ``arrays`` the collection is a :class:`~.map_geometry.GeoJsonData` (polygon rings as
+    numpy arrays, written by orjson): for this package's :class:`~.map_render.GeoJson`
+    only, and only for properties without infinities (orjson writes them as ``null``).
     """
     table = escape_text_columns(gdf).to_crs(4326)
     geoms = shapely.transform(table.geometry.to_numpy(), lambda xy: np.round(xy, MAP_DECIMALS))

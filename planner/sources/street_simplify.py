@@ -204,22 +204,16 @@ def _stitch(
     chain_ptr: npt.NDArray[np.int64],
 ) -> tuple[npt.NDArray[np.float64], npt.NDArray[np.int64]]:
     """Each chain's line as flat coordinates, shared vertices once (pyrosm's stitching)."""
-    s = len(chain_ids)
+    from planner.sources.street_tables import run_sources
+
     segs = rows[chain_ids]
     lens = np.diff(offsets)[segs].astype(np.int64)
     starts = np.asarray(offsets, dtype=np.int64)[segs]
     rev = flipped[chain_ids]
-    skip = np.ones(s, dtype=np.int64)
+    # A segment after a chain's first leaves out its first vertex (the previous one's last):
+    # the last stored one when it is taken backwards.
+    skip = np.ones(len(chain_ids), dtype=np.int64)
     skip[chain_ptr[:-1]] = 0
-    out_len = lens - skip
-    out_off = np.zeros(s + 1, dtype=np.int64)
-    np.cumsum(out_len, out=out_off[1:])
-    seg_of_pos = np.repeat(np.arange(s, dtype=np.int64), out_len)
-    begin = np.where(rev, starts + lens - 1 - skip, starts + skip)
-    step = np.where(rev, -1, 1)
-    src = np.arange(int(out_off[-1]), dtype=np.int64)
-    src -= out_off[seg_of_pos]
-    src *= step[seg_of_pos]
-    src += begin[seg_of_pos]
+    src, out_off, _ = run_sources(np.where(rev, starts, starts + skip), lens - skip, rev)
     line_offsets = out_off[chain_ptr]  # a chain's first segment starts its run
     return np.ascontiguousarray(coords[src]), line_offsets

@@ -128,12 +128,35 @@ def take_runs(
 ) -> tuple[npt.NDArray[np.float64], npt.NDArray[np.int64]]:
     """The runs of ``rows`` (in that order) as flat coordinates and offsets of their own."""
     starts = offsets[:-1][rows]
-    sizes = offsets[1:][rows] - starts
-    out_off = np.zeros(len(rows) + 1, dtype=np.int64)
-    np.cumsum(sizes, out=out_off[1:])
-    src = np.arange(int(out_off[-1]), dtype=np.int64)
-    src += np.repeat(starts - out_off[:-1], sizes)
+    src, out_off, _ = run_sources(starts, offsets[1:][rows] - starts)
     return xy[src], out_off
+
+
+def run_sources(
+    starts: npt.NDArray[np.int64],
+    sizes: npt.NDArray[np.int64],
+    reverse: npt.NDArray[np.bool_] | None = None,
+) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.int64], npt.NDArray[np.int64]]:
+    """Where to take runs of flat coordinates from, laid end to end (all runs at once).
+
+    Run ``k`` is positions ``starts[k]`` to ``starts[k] + sizes[k] - 1``, taken backwards
+    where ``reverse[k]``.
+
+    Returns
+    -------
+    src, offsets, owner
+        The source position of each output position, where each run starts in the output
+        (and the end), and the run of each output position.
+    """
+    offsets = np.zeros(len(sizes) + 1, dtype=np.int64)
+    np.cumsum(sizes, out=offsets[1:])
+    owner = np.repeat(np.arange(len(sizes), dtype=np.int64), sizes)
+    step = np.arange(int(offsets[-1]), dtype=np.int64) - offsets[owner]
+    first = np.asarray(starts, dtype=np.int64)
+    if reverse is None:
+        return first[owner] + step, offsets, owner
+    src = np.where(reverse[owner], (first + sizes - 1)[owner] - step, first[owner] + step)
+    return src, offsets, owner
 
 
 def street_tables_from_file(path: str | Path, *, limits: InputLimits | None = None) -> StreetTables:

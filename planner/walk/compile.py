@@ -19,7 +19,7 @@ from scipy import sparse
 from scipy.sparse import csgraph
 
 from planner.errors import NetworkBuildError
-from planner.sources.street_tables import PROFILE_TAGS, StreetTables, take_runs
+from planner.sources.street_tables import PROFILE_TAGS, StreetTables, run_sources, take_runs
 from planner.walk.network import (
     LINE_FACTOR_COLUMN,
     LINE_SPEED_COLUMN,
@@ -140,8 +140,9 @@ def network_from_tables(
         tags = {t: np.asarray(v, dtype=object) for t, v in tables.tags.items()}
         own = _own(tables)
 
-    lines = _oriented_lines(table, pu, pv, geoms, runs, node_ids, node_xy)
-    edges = _edge_frame(table, pu, pv, lengths, lines, tunnel, tags, node_ids, to_crs)
+    ends = _ends(table, pu, pv, node_ids)
+    lines = _oriented_lines(table, ends, geoms, runs, node_xy)
+    edges = _edge_frame(table, ends, lengths, lines, tunnel, tags, node_ids, to_crs)
     for column, values in own.items():  # a road layer's: applied by planner.walk.line_speeds
         if values is not None:
             edges[column] = np.asarray(values, dtype=np.float64)[table]
@@ -336,34 +337,36 @@ def _street_rows(
     return out
 
 
-def _oriented_lines(
+def _ends(
     table: npt.NDArray[np.int64],
     pu: npt.NDArray[np.int64],
     pv: npt.NDArray[np.int64],
+    node_ids: npt.NDArray[np.int64],
+) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.int64]]:
+    """Positions of each street's ``u`` and ``v`` nodes: ``u`` the lower node id."""
+    ru, rv = pu[table], pv[table]
+    swap = node_ids[ru] > node_ids[rv]
+    return np.where(swap, rv, ru).astype(np.int64), np.where(swap, ru, rv).astype(np.int64)
+
+
+def _oriented_lines(
+    table: npt.NDArray[np.int64],
+    ends: tuple[npt.NDArray[np.int64], npt.NDArray[np.int64]],
     geoms: npt.NDArray[np.object_],
     runs: _Runs | None,
-    node_ids: npt.NDArray[np.int64],
     node_xy: npt.NDArray[np.float64],
 ) -> npt.NDArray[np.object_]:
-    """The line of each street of ``table``, from its lower to its higher node id.
+    """The line of each street of ``table``, from its ``u`` to its ``v`` end (:func:`_ends`).
 
     A stored line may run either way: it is turned where its first point lies nearer to
     the other end. A row without one gets the straight line between its ends.
     """
-    ru, rv = pu[table], pv[table]
-    swap = node_ids[ru] > node_ids[rv]
-    u_idx = np.where(swap, rv, ru)
-    v_idx = np.where(swap, ru, rv)
+    u_idx, v_idx = ends
     if runs is not None:
         xy, offsets = runs
         starts = offsets[:-1][table]
-        sizes = offsets[1:][table] - starts
         flip = _nearer_end(xy[starts], node_xy[u_idx], node_xy[v_idx])
-        out_off = np.zeros(len(table) + 1, dtype=np.int64)
-        np.cumsum(sizes, out=out_off[1:])
-        line = np.repeat(np.arange(len(table), dtype=np.int64), sizes)
-        step = np.arange(int(out_off[-1]), dtype=np.int64) - out_off[line]
-        src = np.where(flip[line], (starts + sizes - 1)[line] - step, starts[line] + step)
+        src, _, line = run_sources(starts, offsets[1:][table] - starts, flip)
         out = np.empty(len(table), dtype=object)
         if len(table):
             out[:] = shapely.linestrings(xy[src], indices=line)
@@ -392,8 +395,7 @@ def _nearer_end(
 
 def _edge_frame(
     table: npt.NDArray[np.int64],
-    pu: npt.NDArray[np.int64],
-    pv: npt.NDArray[np.int64],
+    ends: tuple[npt.NDArray[np.int64], npt.NDArray[np.int64]],
     lengths: npt.NDArray[np.float64],
     lines: npt.NDArray[np.object_],
     tunnel: npt.NDArray[np.bool_],
@@ -402,15 +404,12 @@ def _edge_frame(
     crs: pyproj.CRS,
 ) -> gpd.GeoDataFrame:
     """One row per street, ``u <= v`` (node ids), ``lines`` oriented from ``u`` to ``v``."""
-    ru, rv = pu[table], pv[table]
-    swap = node_ids[ru] > node_ids[rv]
-    u_idx = np.where(swap, rv, ru)
-    v_idx = np.where(swap, ru, rv)
+    u_idx, v_idx = ends
     data: dict[str, object] = {
         "u": node_ids[u_idx],
         "v": node_ids[v_idx],
-        "u_idx": u_idx.astype(np.int64),
-        "v_idx": v_idx.astype(np.int64),
+        "u_idx": u_idx,
+        "v_idx": v_idx,
         "length_m": lengths[table].astype(float),
         "snappable": ~tunnel[table],
     }

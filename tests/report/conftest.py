@@ -5,8 +5,9 @@ from __future__ import annotations
 from pathlib import Path
 
 import pandas as pd
+import psutil
 import pytest
-from helpers import REJECTED, RUN_CONFIG, grid_homes, grid_stations, grid_streets, points
+from helpers import REJECTED, RUN_CONFIG, Children, grid_homes, grid_stations, grid_streets, points
 
 from planner.report.export import write_outputs
 from planner.walk.coverage import CoverageResult, analyze_coverage
@@ -39,3 +40,17 @@ def written(tmp_path: Path, result: CoverageResult, network: WalkNetwork) -> Pat
         streets=network.edges,
     )
     return out
+
+
+@pytest.fixture
+def children() -> Children:
+    """This process' children started since the test began, as a call.
+
+    Other tests' servers and workers may still run beside the test: they are left out.
+    """
+    before = {c.pid for c in psutil.Process().children(recursive=True)}
+
+    def started() -> list[psutil.Process]:
+        return [c for c in psutil.Process().children(recursive=True) if c.pid not in before]
+
+    return started

@@ -12,27 +12,12 @@ import signal
 import time
 from pathlib import Path
 
-import psutil
 import pytest
+from helpers import Children
 
 from planner.report.forked import ForkedCopy, in_a_copy
 
 pytestmark = pytest.mark.skipif(not hasattr(os, "fork"), reason="needs os.fork")
-
-
-_OTHERS: set[int] = set()
-
-
-@pytest.fixture(autouse=True)
-def _others() -> None:
-    """This process' children from before the test (other tests' servers and workers)."""
-    _OTHERS.clear()
-    _OTHERS.update(c.pid for c in psutil.Process().children(recursive=True))
-
-
-def children() -> list[psutil.Process]:
-    """This process' children started during the test."""
-    return [c for c in psutil.Process().children(recursive=True) if c.pid not in _OTHERS]
 
 
 def writer(path: Path, *, fail_in_copy: str = "") -> tuple[int, object]:
@@ -49,7 +34,7 @@ def writer(path: Path, *, fail_in_copy: str = "") -> tuple[int, object]:
     return here, work
 
 
-def test_the_copy_writes_the_file(tmp_path: Path) -> None:
+def test_the_copy_writes_the_file(tmp_path: Path, children: Children) -> None:
     here, work = writer(tmp_path / "t.csv")
     job = in_a_copy(work, fork=True)
     assert job.forked
@@ -61,7 +46,9 @@ def test_the_copy_writes_the_file(tmp_path: Path) -> None:
 
 
 @pytest.mark.parametrize("how", ["raise", "die"])
-def test_a_copy_that_fails_leaves_the_work_to_this_process(tmp_path: Path, how: str) -> None:
+def test_a_copy_that_fails_leaves_the_work_to_this_process(
+    tmp_path: Path, how: str, children: Children
+) -> None:
     here, work = writer(tmp_path / "t.csv", fail_in_copy=how)
     job = in_a_copy(work, fork=True)
     job.wait()
@@ -81,14 +68,14 @@ def test_without_fork_the_work_is_done_here_on_wait(tmp_path: Path) -> None:
     assert not (tmp_path / "t.csv").exists()
 
 
-def test_close_stops_a_copy_at_work(tmp_path: Path) -> None:
+def test_close_stops_a_copy_at_work(tmp_path: Path, children: Children) -> None:
     job = in_a_copy(lambda: time.sleep(600), fork=True)
     assert len(children()) == 1
     job.close()
     assert children() == []
 
 
-def test_messages_go_both_ways_and_the_value_comes_back() -> None:
+def test_messages_go_both_ways_and_the_value_comes_back(children: Children) -> None:
     def work(conn: object) -> int:
         total = 0
         while (n := conn.recv()) is not None:  # type: ignore[attr-defined]

@@ -20,8 +20,8 @@ from pathlib import Path
 from typing import Any
 
 import geopandas as gpd
-import psutil
 import pytest
+from helpers import Children
 
 from planner.config import AnalysisConfig
 from planner.report import export, forked, forked_report
@@ -73,21 +73,6 @@ def later(result: CoverageResult, gate: threading.Event) -> CoverageResult:
     return dataclasses.replace(result, area_layer=area)
 
 
-_OTHERS: set[int] = set()
-
-
-@pytest.fixture(autouse=True)
-def _others() -> None:
-    """This process' children from before the test (other tests' servers and workers)."""
-    _OTHERS.clear()
-    _OTHERS.update(c.pid for c in psutil.Process().children(recursive=True))
-
-
-def children() -> list[psutil.Process]:
-    """This process' children started during the test."""
-    return [c for c in psutil.Process().children(recursive=True) if c.pid not in _OTHERS]
-
-
 def write_page(result: CoverageResult, streets: gpd.GeoDataFrame, path: Path, **kw: Any) -> bool:
     """Write the page as ``write_outputs`` does; whether a copy made it."""
     with report_writer(result, path, summary=result.summary(), streets=streets, **kw) as writer:
@@ -99,7 +84,10 @@ def write_page(result: CoverageResult, streets: gpd.GeoDataFrame, path: Path, **
 
 
 def test_the_forked_page_is_the_one_shot_page(
-    tmp_path: Path, built: CoverageResult, helsinki_network: WalkNetwork
+    tmp_path: Path,
+    built: CoverageResult,
+    helsinki_network: WalkNetwork,
+    children: Children,
 ) -> None:
     streets = helsinki_network.edges
     _, page = one_shot(built, streets)
@@ -136,6 +124,7 @@ def test_a_copy_that_fails_leaves_the_page_to_this_process(
     monkeypatch: pytest.MonkeyPatch,
     how: str,
     where: str,
+    children: Children,
 ) -> None:
     streets = helsinki_network.edges
     _, page = one_shot(built, streets)
@@ -161,6 +150,7 @@ def test_write_outputs_with_the_fork_writes_the_same_files(
     built: CoverageResult,
     helsinki_network: WalkNetwork,
     monkeypatch: pytest.MonkeyPatch,
+    children: Children,
 ) -> None:
     streets = helsinki_network.edges
     write_outputs(built, tmp_path / "here", streets=streets)
@@ -191,6 +181,7 @@ def test_a_failure_here_stops_the_copy_and_leaves_no_folder(
     built: CoverageResult,
     helsinki_network: WalkNetwork,
     monkeypatch: pytest.MonkeyPatch,
+    children: Children,
 ) -> None:
     def fail(*args: object, **kwargs: object) -> None:
         assert len(children()) == 2, "the copies write the tables and page meanwhile"

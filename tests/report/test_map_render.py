@@ -198,3 +198,17 @@ def test_a_layer_of_arrays_renders_safe_compact_json_and_others_as_before() -> N
         assert "<" not in text
         assert "'" not in text
         assert "&" not in text
+
+
+def test_a_json_writer_set_before_planner_still_writes_other_data(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from planner.report import map_render
+
+    def theirs(obj: object, **kwargs: object) -> str:
+        return "theirs:" + json.dumps(obj)
+
+    monkeypatch.setattr(map_render, "_OTHER_JSON", theirs)
+    assert template_json({"a": 1}, sort_keys=True) == 'theirs:{"a": 1}'
+    fast = to_geojson(_polygon_table(), arrays=True)
+    assert json.loads(template_json(fast, sort_keys=True))["type"] == "FeatureCollection"
