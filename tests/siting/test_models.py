@@ -21,7 +21,6 @@ from __future__ import annotations
 
 import dataclasses
 import json
-import time
 
 import geopandas as gpd
 import networkx as nx
@@ -370,14 +369,11 @@ def test_helsinki_same_optimum_as_spopt(
     assert sc.objective + n_st == pytest.approx(pulp.value(lscp.problem.objective))
 
 
-def test_suggest_sites_on_the_demo_is_fast_and_closes_gaps(
+def test_suggest_sites_on_the_demo_closes_gaps(
     helsinki_network: WalkNetwork, helsinki_result: CoverageResult
 ) -> None:
-    started = time.perf_counter()
-    r = suggest_sites(helsinki_network, helsinki_result, k=3)
-    seconds = time.perf_counter() - started
+    r = suggest_sites(helsinki_network, helsinki_result, k=3)  # its speed: bench_siting.py
 
-    assert seconds < 5.0
     assert len(r.sites) == 3
     assert r.population_covered_before == pytest.approx(helsinki_result.population_covered)
     assert r.population_covered_after > r.population_covered_before
