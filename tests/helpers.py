@@ -320,3 +320,19 @@ def count_calls(monkeypatch: pytest.MonkeyPatch, module: object, name: str) -> l
 
     monkeypatch.setattr(module, name, counted)
     return calls
+
+
+#: Bounds of the bundled Helsinki extract's homes, a little widened (WGS84).
+HELSINKI_BOUNDS = (24.935, 60.164, 24.9534, 60.1791)
+
+
+def helsinki_quadrants() -> list[shapely.Polygon]:
+    """The bundled Helsinki extract in four quadrants sharing their borders: SW, SE, NW, NE."""
+    west, south, east, north = HELSINKI_BOUNDS
+    mid_x, mid_y = (west + east) / 2, (south + north) / 2
+    return [
+        shapely.box(west, south, mid_x, mid_y),
+        shapely.box(mid_x, south, east, mid_y),
+        shapely.box(west, mid_y, mid_x, north),
+        shapely.box(mid_x, mid_y, east, north),
+    ]

@@ -47,7 +47,7 @@ def run_command(args: argparse.Namespace) -> int:
         if args.command == "region":
             from planner.cli.region import run_region_command
 
-            return run_region_command(args, config, started)
+            return run_region_command(args, config, started, circles=_circle_options(args))
         if args.command == "suggest":
             suggested = _suggest(args, config, display)
             print_suggestion(suggested, time.perf_counter() - started)

@@ -178,6 +178,7 @@ def build_parser() -> argparse.ArgumentParser:
         "--lang", choices=LANGUAGES, default="en", help="language of the reports (en, zh)"
     )
     _raw_text_arg(region)
+    _circle_args(region)
 
     report = sub.add_parser(
         "report",

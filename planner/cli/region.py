@@ -17,10 +17,18 @@ from planner.config import AnalysisConfig
 from planner.errors import InputDataError
 from planner.pipeline.region import RegionRun, run_region
 from planner.pipeline.region_task import AreaOutcome
+from planner.texts import text
+from planner.walk.categories import CircleSettings
 
 
-def run_region_command(args: argparse.Namespace, config: AnalysisConfig, started: float) -> int:
-    """Run ``planner region`` for parsed ``args``; returns the exit code."""
+def run_region_command(
+    args: argparse.Namespace,
+    config: AnalysisConfig,
+    started: float,
+    *,
+    circles: CircleSettings | None = None,
+) -> int:
+    """Run ``planner region`` for parsed ``args`` (``circles`` from its circle options)."""
     network, stations, demand, options = input_specs(args)
     if not isinstance(network, Path):
         msg = (
@@ -71,6 +79,7 @@ def run_region_command(args: argparse.Namespace, config: AnalysisConfig, started
         language=args.lang,
         raw_text=args.raw_text,
         overwrite=args.overwrite,
+        circles=circles,
         progress=show_area,
         on_client=show_client,
     )
@@ -104,6 +113,9 @@ def print_region(run: RegionRun, seconds: float) -> None:
         f"  gap zones                : {s['gap_zones']} "
         f"({s['population_in_gap_zones']:,.0f} people)",
     ]
+    if "share_complete" in s:  # stations with categories
+        people = f"{s['population_complete']:,.0f}"
+        lines.append(text("cli_complete", "en", people=people, share=f"{s['share_complete']:.1%}"))
     if s.get("homes_outside_areas"):
         lines.append(f"  homes in no area         : {s['homes_outside_areas']:,} (not counted)")
     for failed in s["failed"]:

@@ -38,6 +38,7 @@ from typing import Any
 
 import geopandas as gpd
 import numpy as np
+import numpy.typing as npt
 import shapely
 
 from planner._version import __version__
@@ -60,6 +61,8 @@ from planner.sources.road_files import RoadOptions, is_road_layer
 from planner.sources.tables import TableSpec
 from planner.texts import Language
 from planner.walk.access import snap_points
+from planner.walk.categories import CircleSettings, settled_circles
+from planner.walk.profiles import walk_profile
 
 logger = logging.getLogger(__name__)
 
@@ -204,6 +207,7 @@ def run_region(
     language: Language = "en",
     raw_text: bool = False,
     overwrite: bool = False,
+    circles: CircleSettings | None = None,
     progress: AreaProgress | None = None,
     on_client: Callable[[str | None], None] | None = None,
 ) -> RegionRun:
@@ -234,6 +238,11 @@ def run_region(
         Language of the reports; CSV text cells as they are.
     overwrite
         Use a folder that holds other files than a region run's.
+    circles
+        Walking profiles, station categories with their own limits, the complete circle
+        and groups of people, as in :func:`planner.pipeline.analysis.run_analysis`: each
+        area gets its circle figures, the region table the complete circle per area. The
+        halo is that of the longest walk (the fastest profile, the longest category limit).
     progress
         Told of each area as it ends.
     on_client
@@ -258,7 +267,9 @@ def run_region(
     _check_region_folder(out, overwrite=overwrite)
     areas = areas_from_file(areas_path, name_column=area_name_column)
     opts = replace(options or InputOptions(), max_snap_m=cfg.max_snap_m)
-    base_key = _inputs_key(network_path, stations_path, demand_path, cfg, language, raw_text)
+    base_key = _inputs_key(
+        network_path, stations_path, demand_path, cfg, language, raw_text, circles
+    )
     keys = [
         _area_key(base_key, str(n), g) for n, g in zip(areas["name"], areas.geometry, strict=True)
     ]
@@ -277,6 +288,7 @@ def run_region(
             if on_client is not None:
                 on_client(dashboard)
         inputs = load_inputs(network_path, stations_path, demand_path=demand_path, options=opts)
+        settled = settled_circles(inputs.stations, inputs.demand, circles or CircleSettings())
         on_net = snap_points(inputs.network, inputs.stations.geometry, max_snap_m=cfg.max_snap_m)
         owner = home_areas(inputs.demand, areas)
         staging = out / INPUTS_DIR
@@ -300,6 +312,7 @@ def run_region(
             road=worker_road_options(network_path, opts),
         )
         has_station = bool(on_net.on_network.any())
+        categories_on_network = _categories_on_network(inputs.stations, on_net.on_network)
         tasks = [
             AreaTask(
                 position=i,
@@ -312,6 +325,8 @@ def run_region(
                 region_has_station=has_station,
                 language=language,
                 raw_text=raw_text,
+                circles=settled,
+                categories_on_network=categories_on_network,
             )
             for i, (name, folder, geometry, key) in enumerate(
                 zip(areas["name"], folders, areas.geometry, keys, strict=True)
@@ -320,11 +335,12 @@ def run_region(
         loaded = time.perf_counter()
         outcomes = _run_tasks(tasks, client=c, progress=progress)
     ran = time.perf_counter()
+    first = walk_profile(settled.profiles[0]) if settled.profiles else None
     summary = write_region(
         out,
         areas,
         outcomes,
-        cfg,
+        cfg if first is None else replace(cfg, speed_kmh=first.speed_kmh),  # the areas' speed
         inputs_names={**inputs.names, "areas": str(areas_path)},
         homes_outside=int((owner < 0).sum()),
         language=language,
@@ -407,6 +423,16 @@ def _check_region_folder(out: Path, *, overwrite: bool) -> None:
         raise OutputExistsError(msg)
 
 
+def _categories_on_network(
+    stations: gpd.GeoDataFrame, on_network: npt.NDArray[np.bool_]
+) -> tuple[str, ...]:
+    """The station categories of which some station lies on the network."""
+    if "category" not in stations.columns:
+        return ()
+    labels = stations["category"].fillna("").astype(str).str.strip().to_numpy()
+    return tuple(sorted({str(c) for c in labels[on_network] if c}))
+
+
 def _inputs_key(
     network: str | Path,
     stations: str | Path | TableSpec,
@@ -414,10 +440,12 @@ def _inputs_key(
     cfg: AnalysisConfig,
     language: str,
     raw_text: bool,
+    circles: CircleSettings | None = None,
 ) -> str:
     """A fingerprint of the inputs (path, size, modification time) and the settings."""
-    parts: list[object] = [__version__, repr(cfg), language, raw_text]
-    for item in (network, stations, demand):
+    parts: list[object] = [__version__, repr(cfg), language, raw_text, repr(circles)]
+    profile_files = [p for p in (circles.profiles if circles else ()) if isinstance(p, str | Path)]
+    for item in (network, stations, demand, *profile_files):
         path = getattr(item, "path", item)
         if path is None:
             parts.append(None)

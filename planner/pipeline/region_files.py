@@ -61,6 +61,7 @@ def write_region(
         "gap_zones": int(ok["gap_zones"].fillna(0).sum()),
         "population_in_gap_zones": float(ok["population_in_gap_zones"].fillna(0).sum()),
         "homes_outside_areas": homes_outside,
+        **_complete_circle(ok, total),
         "areas": [
             {
                 "name": r["name"],
@@ -94,6 +95,14 @@ def write_region(
     page = region_report(layer, summary, gaps=_worst_gaps(out, outcomes), language=language)
     write_report(page, out / "report.html", overwrite=True)
     return summary
+
+
+def _complete_circle(ok: pd.DataFrame, total: float) -> dict[str, float]:
+    """The region's complete circle (stations with categories): people and share."""
+    if "population_complete" not in ok.columns:
+        return {}
+    complete = float(ok["population_complete"].fillna(0).sum())
+    return {"population_complete": complete, "share_complete": complete / total if total else 0.0}
 
 
 def _worst_gaps(out: Path, outcomes: list[AreaOutcome], top: int = 20) -> gpd.GeoDataFrame | None:

@@ -37,11 +37,13 @@ from planner.sources.osm import OSM_DATA
 from planner.sources.road_files import RoadOptions
 from planner.texts import Language
 from planner.walk.band_cache import band_cache_folder
-from planner.walk.coverage import CoverageResult, analyze_coverage, gap_zones
+from planner.walk.categories import CircleResult, CircleSettings, analyze_profiles, circles_summary
+from planner.walk.coverage import CoverageResult, gap_zones
 from planner.walk.layers import STATUS_BEYOND, STATUS_OFF_NETWORK, STATUS_UNREACHABLE
 from planner.walk.line_speeds import line_speed_network
 from planner.walk.network import WalkNetwork
 from planner.walk.network_cache import network_from_file
+from planner.walk.profiles import WalkProfile, profile_network
 from planner.walk.subnetwork import HaloWidths, area_halo_m, halo_widths_m, network_within
 
 logger = logging.getLogger(__name__)
@@ -111,6 +113,13 @@ class AreaTask:
         connected part, so every on-network home is then reachable, if far).
     language, raw_text
         As in :func:`planner.report.export.write_outputs`.
+    circles
+        Walking profiles (as :class:`~planner.walk.profiles.WalkProfile`, read by the
+        client), category limits, the complete circle and groups, with ``categories`` the
+        region's (:func:`planner.walk.categories.analyze_circles`).
+    categories_on_network
+        The categories of which some station lies on the region's network (as
+        ``region_has_station``, per category).
     """
 
     position: int
@@ -123,6 +132,8 @@ class AreaTask:
     region_has_station: bool = True
     language: Language = "en"
     raw_text: bool = False
+    circles: CircleSettings = field(default_factory=CircleSettings)
+    categories_on_network: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -168,6 +179,8 @@ AREA_FIGURES = (
     "gap_zones",
     "population_in_gap_zones",
 )
+#: Figures of the complete circle (when the stations have categories), after them.
+CIRCLE_FIGURES = ("population_complete", "share_complete")
 
 
 def analyze_area(task: AreaTask) -> AreaOutcome:
@@ -189,10 +202,10 @@ def analyze_area(task: AreaTask) -> AreaOutcome:
     try:
         with warnings.catch_warnings(record=True) as caught:
             warnings.simplefilter("always")
-            result, streets = area_result(task)
+            runs, streets = area_runs(task)
             names = {**task.files.names, "area": task.name, REGION_KEY: task.key}
             write_outputs(
-                result,
+                runs[0].result,
                 folder,
                 inputs=names,
                 streets=streets,
@@ -200,6 +213,9 @@ def analyze_area(task: AreaTask) -> AreaOutcome:
                 overwrite=True,
                 raw_text=task.raw_text,
                 osm_data=task.files.osm_data,
+                circles=circles_summary(runs),
+                category_gaps=runs[0].category_gaps,
+                circle=runs[0],
             )
     except PlannerError as err:
         return _failed(task, str(err), started)
@@ -219,7 +235,24 @@ def analyze_area(task: AreaTask) -> AreaOutcome:
 
 
 def area_result(task: AreaTask) -> tuple[CoverageResult, gpd.GeoDataFrame]:
-    """The coverage result of one area and the streets of its halo (nothing written).
+    """The coverage result of one area (its first profile's) and the streets of its halo.
+
+    Raises
+    ------
+    InputDataError
+        When the area holds no home or its halo no street.
+    """
+    runs, streets = area_runs(task)
+    return runs[0].result, streets
+
+
+def area_runs(task: AreaTask) -> tuple[tuple[CircleResult, ...], gpd.GeoDataFrame]:
+    """The circle analysis of one area, per walking profile, and the streets of its halo.
+
+    As :func:`planner.walk.categories.analyze_profiles` on the whole network for the
+    area's homes: the halo is that of the longest walk of any profile and category
+    (:func:`circle_halo`), and what a cut network cannot know beyond each limit is left
+    out (:func:`exact_beyond_limit`). Nothing is written.
 
     Raises
     ------
@@ -228,9 +261,9 @@ def area_result(task: AreaTask) -> tuple[CoverageResult, gpd.GeoDataFrame]:
     """
     files = task.files
     cfg = task.config
-    network = _at_speed(region_network(files), cfg.speed_kmh)
+    network = region_network(files)
     area = gpd.GeoSeries([shapely.from_wkb(task.area_wkb)], crs=4326).to_crs(network.crs).iloc[0]
-    halo = widened_halo(halo_widths_m(cfg), network)
+    halo = circle_halo(network, cfg, task.circles)
     piece = network_within(network, area_halo_m(area, halo.streets_m))
     homes = gpd.read_parquet(files.homes, filters=[(AREA_COLUMN, "==", task.position)])
     homes = homes.drop(columns=[AREA_COLUMN])
@@ -246,10 +279,54 @@ def area_result(task: AreaTask) -> tuple[CoverageResult, gpd.GeoDataFrame]:
     stations = gpd.read_parquet(files.stations)
     near = shapely.dwithin(stations.geometry.to_crs(network.crs).to_numpy(), area, halo.stations_m)
     bands_in = band_cache_folder(files.cache_dir, network_cache=files.network_cache)
-    result = analyze_coverage(piece, stations.loc[near], homes, config=cfg, band_cache_dir=bands_in)
-    return exact_beyond_limit(result, piece, region_has_station=task.region_has_station), (
-        piece.edges
+    runs = analyze_profiles(
+        piece, stations.loc[near], homes, config=cfg, settings=task.circles, band_cache_dir=bands_in
     )
+    return tuple(_exact_run(run, piece, task) for run in runs), piece.edges
+
+
+def circle_halo(
+    network: WalkNetwork, config: AnalysisConfig, circles: CircleSettings
+) -> HaloWidths:
+    """The halo of the longest walk: the fastest profile and the longest category limit.
+
+    Profiles only slow walking down (time factors of at least 1, delays of at least 0)
+    or take streets away, so a walk of any profile costs at least its length at the
+    profile's speed; a road layer's own faster lines widen it (:func:`widened_halo`).
+    """
+    minutes = max([config.walk_minutes, *circles.category_minutes.values()])
+    speeds = [p.speed_kmh for p in circles.profiles if isinstance(p, WalkProfile)]
+    widths = [
+        widened_halo(
+            halo_widths_m(replace(config, walk_minutes=minutes, speed_kmh=speed)),
+            _at_speed(network, speed),
+        )
+        for speed in speeds or [config.speed_kmh]
+    ]
+    return HaloWidths(
+        stations_m=max(w.stations_m for w in widths), streets_m=max(w.streets_m for w in widths)
+    )
+
+
+def _exact_run(run: CircleResult, piece: WalkNetwork, task: AreaTask) -> CircleResult:
+    """``run`` with :func:`exact_beyond_limit` applied to it and to each of its categories."""
+    walked = profile_network(piece, run.profile)
+    result = exact_beyond_limit(run.result, walked, region_has_station=task.region_has_station)
+    cats = tuple(
+        replace(
+            c,
+            result=exact_beyond_limit(
+                c.result, walked, region_has_station=c.name in task.categories_on_network
+            ),
+        )
+        for c in run.categories
+    )
+    d = result.demand
+    beyond = {  # a category's walk time past its limit: not measured, as for the whole set
+        f"walk_min_{c.column}": d[f"walk_min_{c.column}"].where(d[f"covered_{c.column}"])
+        for c in run.categories
+    }
+    return replace(run, result=replace(result, demand=d.assign(**beyond)), categories=cats)
 
 
 def region_network(files: RegionFiles) -> WalkNetwork:
@@ -270,7 +347,7 @@ def region_network(files: RegionFiles) -> WalkNetwork:
     )
 
 
-@functools.lru_cache(maxsize=1)
+@functools.lru_cache(maxsize=4)
 def _at_speed(network: WalkNetwork, speed_kmh: float) -> WalkNetwork:
     """A road layer's own line speeds as costs at the run's speed (once per worker)."""
     return line_speed_network(network, speed_kmh=speed_kmh)
@@ -335,9 +412,10 @@ def exact_beyond_limit(
 
 
 def area_figures(folder: Path) -> dict[str, Any]:
-    """The :data:`AREA_FIGURES` of an area's ``summary.json``."""
+    """The :data:`AREA_FIGURES` of an area's ``summary.json``, and its :data:`CIRCLE_FIGURES`."""
     data = json.loads((folder / "summary.json").read_text("utf-8"))
-    return {k: data.get(k) for k in AREA_FIGURES}
+    figures = {k: data.get(k) for k in AREA_FIGURES}
+    return figures | {k: data[k] for k in CIRCLE_FIGURES if k in data}
 
 
 def is_complete(folder: Path, key: str) -> bool:
@@ -384,7 +462,11 @@ def _failed(task: AreaTask, reason: str, started: float) -> AreaOutcome:
 
 
 def figures_frame(outcomes: list[AreaOutcome]) -> pd.DataFrame:
-    """One row per area in file order: name, folder, status, reason, seconds, figures."""
+    """One row per area in file order: name, folder, status, reason, seconds, figures.
+
+    The :data:`CIRCLE_FIGURES` follow when some area has them (stations with categories).
+    """
+    circle = [k for k in CIRCLE_FIGURES if any(k in o.figures for o in outcomes)]
     rows = [
         {
             "name": o.name,
@@ -392,10 +474,10 @@ def figures_frame(outcomes: list[AreaOutcome]) -> pd.DataFrame:
             "status": o.status,
             "reason": o.reason,
             "seconds": round(o.seconds, 3),
-            **{k: o.figures.get(k) for k in AREA_FIGURES},
+            **{k: o.figures.get(k) for k in (*AREA_FIGURES, *circle)},
         }
         for o in sorted(outcomes, key=lambda o: o.position)
     ]
     return pd.DataFrame(
-        rows, columns=["name", "folder", "status", "reason", "seconds", *AREA_FIGURES]
+        rows, columns=["name", "folder", "status", "reason", "seconds", *AREA_FIGURES, *circle]
     )

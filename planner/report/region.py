@@ -128,7 +128,8 @@ def region_report(
     ----------
     areas
         One row per area in file order: ``name``, ``folder``, ``status``, ``reason`` and the
-        figures of :data:`planner.pipeline.region_task.AREA_FIGURES`, with polygons.
+        figures of :data:`planner.pipeline.region_task.AREA_FIGURES` (and ``share_complete``
+        when the stations have categories), with polygons.
     summary
         The region's ``summary.json`` content (totals, settings).
     gaps
@@ -163,6 +164,16 @@ def region_report(
             w.t("region_people"),
             num(summary["population_covered"], "people", "population_covered"),
             w.t("region_of_people", total=total),
+        )
+        + (
+            _card(
+                w.t("m_complete"),
+                num(summary["share_complete"], "share", "share_complete"),
+                f"{w.t('m_complete_people')}: "
+                + num(summary["population_complete"], "people", "population_complete"),
+            )
+            if "share_complete" in summary
+            else ""
         )
         + _card(
             w.t("region_areas"),
@@ -213,6 +224,9 @@ def _areas_section(w: Words, areas: gpd.GeoDataFrame) -> str:
         (w.t("region_col_gaps"), True),
         (w.t("region_col_report"), False),
     ]
+    complete = "share_complete" in areas.columns  # stations with categories
+    if complete:
+        headers.insert(5, (w.t("m_complete"), True))
     rows = []
     failed = []
     for r in areas.to_dict("records"):
@@ -222,17 +236,18 @@ def _areas_section(w: Words, areas: gpd.GeoDataFrame) -> str:
             if status != "failed"
             else ""
         )
-        rows.append(
-            [
-                esc(r["name"]),
-                w.t(f"region_status_{status}"),
-                num(r["population_total"], "people"),
-                num(r["population_covered"], "people"),
-                num(r["share_covered"], "share"),
-                num(r["gap_zones"], "count"),
-                link,
-            ]
-        )
+        row = [
+            esc(r["name"]),
+            w.t(f"region_status_{status}"),
+            num(r["population_total"], "people"),
+            num(r["population_covered"], "people"),
+            num(r["share_covered"], "share"),
+            num(r["gap_zones"], "count"),
+            link,
+        ]
+        if complete:
+            row.insert(5, num(r["share_complete"], "share"))
+        rows.append(row)
         if status == "failed":
             failed.append([esc(r["name"]), esc(r["reason"])])
     out = f'<section id="areas"><h2>{w.t("region_areas")}</h2>' + data_table(

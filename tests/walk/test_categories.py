@@ -159,6 +159,32 @@ def test_single_category_adds_nothing(helsinki_network, helsinki_inputs):
     assert set(circles.summary()) == {"profile"}
 
 
+def test_a_category_without_station_here_is_reached_by_nobody(helsinki_network, helsinki_inputs):
+    """A region's category with no station near this part: in the circle, reached by nobody."""
+    stations, homes = helsinki_inputs
+    here = stations[stations["category"] != "clinic"]
+    circles = analyze_circles(
+        helsinki_network,
+        here,
+        homes,
+        category_minutes=MINUTES,
+        categories=("library", "pharmacy", "clinic"),
+    )
+    assert [c.name for c in circles.categories] == ["library", "pharmacy", "clinic"]
+    assert circles.require == ("library", "pharmacy", "clinic")
+    clinic = circles.categories[2].result
+    assert len(clinic.stations) == 0
+    assert clinic.population_covered == 0.0
+    d = circles.result.demand
+    assert not d["covered_clinic"].any()
+    assert not d["complete"].any()  # the complete circle still requires the clinic
+    assert d["covered_library"].any()
+    # without the region's list, the clinic is not a category of these stations at all
+    minutes = {k: v for k, v in MINUTES.items() if k != "clinic"}
+    alone = analyze_circles(helsinki_network, here, homes, category_minutes=minutes)
+    assert "covered_clinic" not in alone.result.demand.columns
+
+
 def test_category_errors(helsinki_network, helsinki_inputs):
     stations, homes = helsinki_inputs
     with pytest.raises(InputDataError, match="'school', which no station has"):
