@@ -234,18 +234,6 @@ def analyze_area(task: AreaTask) -> AreaOutcome:
     )
 
 
-def area_result(task: AreaTask) -> tuple[CoverageResult, gpd.GeoDataFrame]:
-    """The coverage result of one area (its first profile's) and the streets of its halo.
-
-    Raises
-    ------
-    InputDataError
-        When the area holds no home or its halo no street.
-    """
-    runs, streets = area_runs(task)
-    return runs[0].result, streets
-
-
 def area_runs(task: AreaTask) -> tuple[tuple[CircleResult, ...], gpd.GeoDataFrame]:
     """The circle analysis of one area, per walking profile, and the streets of its halo.
 

@@ -43,7 +43,7 @@ def test_the_band_folder_follows_the_network_cache(tmp_path: Path) -> None:
     # A region's areas (one task each) use the folder of the region's network cache.
     files = RegionFiles(network="n.osm.pbf", stations="s.parquet", homes="h.parquet")
 
-    def folder(f: RegionFiles) -> Path | None:  # as region_task.area_result chooses it
+    def folder(f: RegionFiles) -> Path | None:  # as region_task.area_runs chooses it
         return band_cache_folder(f.cache_dir, network_cache=f.network_cache)
 
     assert folder(replace(files, cache_dir=str(tmp_path))) == tmp_path
