@@ -43,7 +43,7 @@ from planner.walk.layers import STATUS_BEYOND, STATUS_OFF_NETWORK, STATUS_UNREAC
 from planner.walk.line_speeds import line_speed_network
 from planner.walk.network import WalkNetwork
 from planner.walk.network_cache import network_from_file
-from planner.walk.profiles import WalkProfile, profile_network
+from planner.walk.profiles import profile_network, walk_profile
 from planner.walk.subnetwork import HaloWidths, area_halo_m, halo_widths_m, network_within
 
 logger = logging.getLogger(__name__)
@@ -283,7 +283,7 @@ def circle_halo(
     profile's speed; a road layer's own faster lines widen it (:func:`widened_halo`).
     """
     minutes = max([config.walk_minutes, *circles.category_minutes.values()])
-    speeds = [p.speed_kmh for p in circles.profiles if isinstance(p, WalkProfile)]
+    speeds = [walk_profile(p).speed_kmh for p in circles.profiles]
     widths = [
         widened_halo(
             halo_widths_m(replace(config, walk_minutes=minutes, speed_kmh=speed)),
