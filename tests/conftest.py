@@ -7,6 +7,7 @@ import re
 import socket
 from collections.abc import Callable, Iterator
 
+import geopandas as gpd
 import networkx as nx
 import numpy as np
 import pytest
@@ -228,18 +229,27 @@ def offline(no_sockets: None, monkeypatch: pytest.MonkeyPatch) -> Iterator[FakeS
 
 
 @pytest.fixture(scope="session")
-def helsinki_area(helsinki_network: WalkNetwork) -> StudyArea:
-    """The demo study area (Helsinki homes and community centres), built once; read-only."""
+def helsinki_points() -> tuple[gpd.GeoDataFrame, gpd.GeoDataFrame]:
+    """Stations (community centres) and homes of the bundled Helsinki extract; read-only."""
     import warnings
 
-    from planner.app.study_area import study_area
     from planner.sources.osm import demo_extract_path, homes_from_osm, stations_from_osm
 
     path = demo_extract_path()
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", DeprecationWarning)
         warnings.simplefilter("ignore", FutureWarning)
-        homes, stations = homes_from_osm(path), stations_from_osm(path)
+        return stations_from_osm(path), homes_from_osm(path)
+
+
+@pytest.fixture(scope="session")
+def helsinki_area(
+    helsinki_network: WalkNetwork, helsinki_points: tuple[gpd.GeoDataFrame, gpd.GeoDataFrame]
+) -> StudyArea:
+    """The demo study area (Helsinki homes and community centres), built once; read-only."""
+    from planner.app.study_area import study_area
+
+    stations, homes = helsinki_points
     return study_area(helsinki_network, homes, name="Helsinki", stations=stations)
 
 

@@ -33,21 +33,11 @@ from planner.report.deferred import (
 from planner.report.export import write_outputs
 from planner.report.maps import coverage_map
 from planner.report.report import coverage_report
-from planner.sources.osm import demo_extract_path, homes_from_osm, stations_from_osm
+from planner.sources.osm import demo_extract_path, stations_from_osm
 from planner.texts import Language
 from planner.walk.categories import analyze_circles
 from planner.walk.coverage import CoverageResult, analyze_coverage
 from planner.walk.network import WalkNetwork
-
-
-@pytest.fixture(scope="module")
-def helsinki_points() -> tuple[gpd.GeoDataFrame, gpd.GeoDataFrame]:
-    """Stations (community centres) and homes of the bundled Helsinki extract."""
-    path = demo_extract_path()
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", DeprecationWarning)
-        warnings.simplefilter("ignore", FutureWarning)
-        return stations_from_osm(path), homes_from_osm(path)
 
 
 def helsinki_result(

@@ -14,7 +14,6 @@ import json
 import os
 import signal
 import threading
-import warnings
 from concurrent.futures import Future
 from pathlib import Path
 from typing import Any
@@ -30,7 +29,6 @@ from planner.report.export import write_outputs
 from planner.report.forked_report import report_writer
 from planner.report.maps import coverage_map
 from planner.report.report import coverage_report
-from planner.sources.osm import demo_extract_path, homes_from_osm, stations_from_osm
 from planner.walk.coverage import CoverageResult, analyze_coverage
 from planner.walk.network import WalkNetwork
 
@@ -38,13 +36,11 @@ pytestmark = pytest.mark.skipif(not hasattr(os, "fork"), reason="needs os.fork")
 
 
 @pytest.fixture(scope="module")
-def built(helsinki_network: WalkNetwork) -> CoverageResult:
+def built(
+    helsinki_network: WalkNetwork, helsinki_points: tuple[gpd.GeoDataFrame, gpd.GeoDataFrame]
+) -> CoverageResult:
     """Community centres and homes of the bundled Helsinki extract, polygons built."""
-    path = demo_extract_path()
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", DeprecationWarning)
-        warnings.simplefilter("ignore", FutureWarning)
-        stations, homes = stations_from_osm(path), homes_from_osm(path)
+    stations, homes = helsinki_points
     result = analyze_coverage(
         helsinki_network, stations, homes, config=AnalysisConfig(walk_minutes=10.0)
     )
@@ -53,11 +49,19 @@ def built(helsinki_network: WalkNetwork) -> CoverageResult:
     return result
 
 
-def one_shot(result: CoverageResult, streets: gpd.GeoDataFrame) -> tuple[str, str]:
-    """The map and report page made the plain way, in this process."""
-    whole = coverage_map(result, streets=streets).get_root().render()
-    page = coverage_report(result, summary=result.summary(), streets=streets, map_html=whole)
-    return whole, page
+@pytest.fixture(scope="module")
+def page(built: CoverageResult, helsinki_network: WalkNetwork) -> str:
+    """The report page made the plain way, in this process (map, then page)."""
+    streets = helsinki_network.edges
+    whole = coverage_map(built, streets=streets).get_root().render()
+    return coverage_report(built, summary=built.summary(), streets=streets, map_html=whole)
+
+
+def always_fork(monkeypatch: pytest.MonkeyPatch) -> None:
+    """From now on ``write_outputs`` forks its copies for the small extract, whatever threads
+    ran before."""
+    monkeypatch.setattr(forked, "FORK_MIN_DEMAND_POINTS", 1)
+    monkeypatch.setattr(forked, "only_planner_threads", lambda: True)
 
 
 def later(result: CoverageResult, gate: threading.Event) -> CoverageResult:
@@ -87,20 +91,19 @@ def test_the_forked_page_is_the_one_shot_page(
     tmp_path: Path,
     built: CoverageResult,
     helsinki_network: WalkNetwork,
+    page: str,
     children: Children,
 ) -> None:
     streets = helsinki_network.edges
-    _, page = one_shot(built, streets)
     assert write_page(built, streets, tmp_path / "report.html", fork=True)
     assert (tmp_path / "report.html").read_text("utf-8") == page
     assert children() == []
 
 
 def test_polygons_built_after_the_fork_reach_the_copy(
-    tmp_path: Path, built: CoverageResult, helsinki_network: WalkNetwork
+    tmp_path: Path, built: CoverageResult, helsinki_network: WalkNetwork, page: str
 ) -> None:
     streets = helsinki_network.edges
-    _, page = one_shot(built, streets)
     gate = threading.Event()
     result = later(built, gate)
     with report_writer(
@@ -124,10 +127,10 @@ def test_a_copy_that_fails_leaves_the_page_to_this_process(
     monkeypatch: pytest.MonkeyPatch,
     how: str,
     where: str,
+    page: str,
     children: Children,
 ) -> None:
     streets = helsinki_network.edges
-    _, page = one_shot(built, streets)
     here = os.getpid()
     real = getattr(forked_report, where)
 
@@ -161,9 +164,8 @@ def test_write_outputs_with_the_fork_writes_the_same_files(
         real(self)
         forks.append(self.forked)
 
-    monkeypatch.setattr(forked, "FORK_MIN_DEMAND_POINTS", 1)
-    monkeypatch.setattr(forked, "only_planner_threads", lambda: True)  # whatever ran before
     monkeypatch.setattr(forked_report.ReportWriter, "_start", start)
+    always_fork(monkeypatch)
     write_outputs(built, tmp_path / "forked", streets=streets)
     assert forks == [True]
     for name in ("map.html", "demand.csv", "stations.csv", "gaps.csv"):
@@ -188,8 +190,7 @@ def test_a_failure_here_stops_the_copy_and_leaves_no_folder(
         msg = "simulated failure while making the map"
         raise RuntimeError(msg)
 
-    monkeypatch.setattr(forked, "FORK_MIN_DEMAND_POINTS", 1)
-    monkeypatch.setattr(forked, "only_planner_threads", lambda: True)  # whatever ran before
+    always_fork(monkeypatch)
     monkeypatch.setattr(export, "pending_map", fail)
     with pytest.raises(RuntimeError, match="simulated"):
         write_outputs(built, tmp_path / "out", streets=helsinki_network.edges)
