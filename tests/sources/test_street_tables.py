@@ -113,20 +113,8 @@ def test_graph_export_read_equals_pyrosm_get_network_and_to_graph_tables(name: s
     )
     tables = street_tables_from_file(path)
     assert tables.reader == "pyrosm"
-    np.testing.assert_array_equal(tables.node_ids, gn["id"].to_numpy())
-    np.testing.assert_array_equal(tables.node_xy, shapely.get_coordinates(gn.geometry.to_numpy()))
-    np.testing.assert_array_equal(tables.edge_u, ge["u"].to_numpy())
-    np.testing.assert_array_equal(tables.edge_v, ge["v"].to_numpy())
-    np.testing.assert_array_equal(tables.length_m, ge["length"].to_numpy())
     assert tables.geometry is None  # the lines come as flat coordinates
-    _same_lines(tables.lines(), ge.geometry.to_numpy())
-
-    def column(tag: str) -> np.ndarray:
-        return ge[tag].to_numpy() if tag in ge else np.full(len(ge), None, dtype=object)
-
-    np.testing.assert_array_equal(tables.tunnel, tunnel_flags(column("tunnel")))
-    for tag in PROFILE_TAGS:
-        np.testing.assert_array_equal(tables.tags[tag], tag_text(column(tag)), err_msg=tag)
+    _assert_tables_equal_frames(tables, gn, ge)
     assert (tables.tags["highway"] != "").all()
 
 
