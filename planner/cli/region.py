@@ -118,6 +118,9 @@ def print_region(run: RegionRun, seconds: float) -> None:
         lines.append(text("cli_complete", "en", people=people, share=f"{s['share_complete']:.1%}"))
     if s.get("homes_outside_areas"):
         lines.append(f"  homes in no area         : {s['homes_outside_areas']:,} (not counted)")
+    for name, rows in s.get("rejected_rows", {}).items():
+        label = f"rejected {name} rows"
+        lines.append(f"  {label:<24} : {rows} (see rejected_{name}.csv)")
     for failed in s["failed"]:
         lines.append(f"  FAILED {failed['name']}: {failed['reason']}")
     if run.failed:

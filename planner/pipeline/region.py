@@ -15,6 +15,7 @@ Layout of ``DIR``::
     areas.csv        the same per-area table
     areas.gpkg       layer ``areas``: the area polygons with their figures
     report.html      the region report (per-area table, map of shares, worst gaps)
+    rejected_<input>.csv  rows of the stations or demand file that were rejected, if any
     areas/<NNN-name>/  each area's usual output folder, written atomically
 
 A re-run with the same ``DIR`` and inputs skips every area whose folder is complete
@@ -56,6 +57,7 @@ from planner.pipeline.region_task import (
     failed_outcome,
     is_complete,
 )
+from planner.report.output_folder import is_rejected_file
 from planner.sources.areas import districts_from_file
 from planner.sources.road_files import RoadOptions, is_road_layer
 from planner.sources.tables import TableSpec
@@ -345,6 +347,7 @@ def run_region(
         homes_outside=int((owner < 0).sum()),
         language=language,
         raw_text=raw_text,
+        rejected=inputs.rejected,
     )
     shutil.rmtree(staging, ignore_errors=True)
     seconds = {
@@ -413,7 +416,9 @@ def _check_region_folder(out: Path, *, overwrite: bool) -> None:
         return
     ours = {*REGION_FILES, "areas", INPUTS_DIR}
     other = sorted(
-        p.name for p in out.iterdir() if p.name not in ours and not p.name.startswith(".")
+        p.name
+        for p in out.iterdir()
+        if p.name not in ours and not p.name.startswith(".") and not is_rejected_file(p.name)
     )
     if other:
         msg = (

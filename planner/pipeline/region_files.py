@@ -1,5 +1,9 @@
 """The files of a region's folder: ``summary.json``, ``areas.csv``, ``areas.gpkg``, the report.
 
+Also ``rejected_<input>.csv``: the rows of the stations or demand file that were rejected
+when the inputs were read (which row, which column, why), as ``planner analyze`` writes
+them.
+
 Written by :func:`planner.pipeline.region.run_region` once every area has ended, each file
 atomically (a temporary name beside it, then a rename); and the GeoParquet hand-over of the
 loaded stations and homes to the workers (:func:`write_parquet`).
@@ -8,6 +12,7 @@ loaded stations and homes to the workers (:func:`write_parquet`).
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
@@ -39,8 +44,20 @@ def write_region(
     homes_outside: int,
     language: Language,
     raw_text: bool,
+    rejected: Mapping[str, pd.DataFrame] | None = None,
 ) -> dict[str, Any]:
-    """Write ``summary.json``, ``areas.csv``, ``areas.gpkg`` and ``report.html``."""
+    """Write ``summary.json``, ``areas.csv``, ``areas.gpkg``, ``report.html``, rejected rows.
+
+    Each input with rejected rows gets its ``rejected_<input>.csv``; those of an earlier
+    run are removed.
+    """
+    rejected = {k: v for k, v in (rejected or {}).items() if len(v)}
+    for old in out.glob("rejected_*.csv"):
+        old.unlink()
+    for name, rows in rejected.items():
+        tmp = out / f".rejected_{name}.csv.partial"
+        write_csv(rows, tmp, raw_text=raw_text, bom=False)
+        tmp.replace(out / f"rejected_{name}.csv")
     table = figures_frame(outcomes)
     ok = table[table["status"] != "failed"]
     total = float(ok["population_total"].fillna(0).sum())
@@ -61,6 +78,8 @@ def write_region(
         "gap_zones": int(ok["gap_zones"].fillna(0).sum()),
         "population_in_gap_zones": float(ok["population_in_gap_zones"].fillna(0).sum()),
         "homes_outside_areas": homes_outside,
+        # Rows, not problems: a row with two bad cells is one rejected row.
+        "rejected_rows": {k: int(v["row"].nunique()) for k, v in rejected.items()},
         **_complete_circle(ok, total),
         "areas": [
             {

@@ -187,11 +187,12 @@ def staged_folder(target: str | Path, *, keep: Iterable[str] = ()) -> Iterator[P
 
 def own_file(name: str) -> bool:
     """Whether a file name is one that :func:`~planner.report.export.write_outputs` writes."""
-    return (
-        name in OWN_FILES
-        or name in {f"{t}.csv" for t in CSV_TABLES}
-        or (name.startswith("rejected_") and name.endswith(".csv"))
-    )
+    return name in OWN_FILES or name in {f"{t}.csv" for t in CSV_TABLES} or is_rejected_file(name)
+
+
+def is_rejected_file(name: str) -> bool:
+    """Whether a file name is a ``rejected_<input>.csv`` of rejected input rows."""
+    return name.startswith("rejected_") and name.endswith(".csv")
 
 
 def _fresh_dir(target: Path, kind: str) -> Path:

@@ -324,3 +324,28 @@ def test_region_on_a_road_layer_equals_the_whole_layer(
     assert run.summary["population_covered"] == pytest.approx(
         result.summary()["population_covered"]
     )
+
+
+def test_rejected_station_rows_are_written_beside_the_region(
+    region: RegionRun, inputs_dir: Path, client: Any, tmp_path: Path
+) -> None:
+    """A bad row is reported in ``rejected_stations.csv`` (row, column, value, why), as by
+    ``planner analyze``, its formula quoted; a re-run without it removes the file."""
+    table = pd.read_csv(inputs_dir / "stations.csv")
+    bad = pd.DataFrame({"id": ["BAD"], "name": ["x"], "lon": ["=1+2"], "lat": [60.17]})
+    pd.concat([table, bad], ignore_index=True).to_csv(tmp_path / "bad.csv", index=False)
+    out = tmp_path / "out"
+    areas = inputs_dir / "areas.gpkg"
+    run = run_region(HELSINKI, areas, tmp_path / "bad.csv", out, config=CONFIG, client=client)
+    assert run.summary["rejected_rows"] == {"stations": 1}
+    assert run.summary["population_covered"] == region.summary["population_covered"]
+    rows = pd.read_csv(out / "rejected_stations.csv", dtype=str)
+    assert rows[["row", "column", "value"]].values.tolist() == [
+        [str(len(table) + 1), "lon", "'=1+2"]  # data rows counted from 1
+    ]
+    assert rows["reason"].iloc[0] == "not a number"
+    again = run_region(
+        HELSINKI, areas, inputs_dir / "stations.csv", out, config=CONFIG, client=client
+    )
+    assert again.summary["rejected_rows"] == {}
+    assert not (out / "rejected_stations.csv").exists()
