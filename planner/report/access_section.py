@@ -13,8 +13,8 @@ from typing import Any
 import numpy as np
 from matplotlib.figure import Figure
 
+from planner.report.chart_style import chart_style
 from planner.report.charts import WIDTH_IN, figure_svg
-from planner.report.charts import _style as chart_style
 from planner.report.maps import COVERED_COLOUR, UNCOVERED_COLOUR
 from planner.report.page import Words, data_table, esc, num
 from planner.texts import Language, text

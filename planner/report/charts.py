@@ -12,9 +12,6 @@ from __future__ import annotations
 import io
 import math
 import re
-import warnings
-from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -32,6 +29,7 @@ from matplotlib.patches import Patch, PathPatch
 from matplotlib.path import Path
 
 from planner.errors import InputDataError
+from planner.report.chart_style import chart_style as _style
 from planner.report.map_geometry import streets_share_image
 from planner.report.maps import (
     BAND_COLOURS,
@@ -46,7 +44,7 @@ from planner.texts import Language, text
 from planner.walk.coverage import CoverageResult
 
 if TYPE_CHECKING:
-    from matplotlib.typing import RcKeyType
+    pass
 
 BEYOND_COLOUR = "#bdbdbd"
 SERVED_COLOUR = "#b2abd2"
@@ -54,24 +52,6 @@ SERVED_COLOUR = "#b2abd2"
 WIDTH_IN = 7.0
 #: Layers with more features (or an outline with more vertices) are drawn rasterised.
 RASTER_ABOVE = 20_000
-
-_STYLE: dict[RcKeyType, Any] = {
-    "svg.fonttype": "none",  # text stays text: searchable, and drawn with the reader's fonts
-    "svg.hashsalt": "planner",  # fixed clip-path ids: the same chart gives the same SVG
-    "text.parse_math": False,  # a "$" in a station name is a dollar sign, not TeX
-    "font.size": 9.0,
-    "axes.spines.top": False,
-    "axes.spines.right": False,
-    "axes.titlesize": 10.0,
-}
-
-
-@contextmanager
-def _style() -> Iterator[None]:
-    """Our chart style, and no warning for glyphs (e.g. Chinese) that the browser draws."""
-    with rc_context(_STYLE), warnings.catch_warnings():
-        warnings.filterwarnings("ignore", r"Glyph \d+ .*missing from", UserWarning)
-        yield
 
 
 def figure_svg(fig: Figure, *, label: str = "", salt: str = "chart") -> str:

@@ -30,6 +30,7 @@ import shapely
 
 from planner.errors import InputDataError
 from planner.report.category_layers import category_layers
+from planner.report.chart_style import quiet_glyphs
 from planner.report.deferred import finish_map, pending_map, polygon_parts
 from planner.report.forked import in_a_copy, worth_forking
 from planner.report.forked_report import report_writer
@@ -170,7 +171,9 @@ def write_outputs(
         else None
     )
     planned = {p.name for p in all_paths(paths)}
-    with gc_paused(), staged_folder(paths.folder, keep=planned) as tmp:
+    # The charts' glyph warnings are silenced before the GeoPackage thread starts (see
+    # chart_style.quiet_glyphs: pyogrio's own catch_warnings would drop a later filter).
+    with gc_paused(), quiet_glyphs(), staged_folder(paths.folder, keep=planned) as tmp:
         staged = output_paths(tmp, rejected_names=tuple(rejected), csv_names=tables, report=report)
         # The polygon layers may still be in the making (analyze_coverage builds them in the
         # background): the layers and tables that do not need them are written first.
